@@ -1,0 +1,67 @@
+"""The base of every step screen: header, step bar, body, footer, and access to the App's context."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from tui.steps import StepState
+from tui.widgets.header import AwsHeader
+from tui.widgets.stepbar import StepBar
+
+if TYPE_CHECKING:
+    from services.journal import Journal
+    from services.session import Identity, SessionFactory
+    from services.state import WizardState
+    from tui.app import SagewizApp
+
+
+class StepScreen(Screen[Any]):
+    """Subclasses set STEP_ID and implement compose_body()."""
+
+    STEP_ID: ClassVar[str] = ""
+    BODY_SCROLLS: ClassVar[bool] = True
+
+    def compose(self) -> ComposeResult:
+        yield AwsHeader()
+        with Horizontal(id="step-main"):
+            yield StepBar(current=self.STEP_ID)
+            body = VerticalScroll(id="step-body") if self.BODY_SCROLLS else Vertical(id="step-body")
+            with body:
+                yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    # -- the App's context --------------------------------------------------------------------
+    @property
+    def wizard(self) -> SagewizApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def factory(self) -> SessionFactory | None:
+        return self.wizard.factory
+
+    @property
+    def identity(self) -> Identity | None:
+        return self.wizard.identity
+
+    @property
+    def state(self) -> WizardState:
+        return self.wizard.state
+
+    @property
+    def journal(self) -> Journal:
+        return self.wizard.journal
+
+    def mark(self, state: StepState) -> None:
+        self.wizard.set_step_state(self.STEP_ID, state)
+
+    def on_identity_ready(self, callback: Any) -> None:
+        """Call `callback(identity)` now if connected, else as soon as the connection is made."""
+        self.watch(self.app, "identity", lambda ident: ident is not None and callback(ident), init=True)

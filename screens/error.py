@@ -1,0 +1,46 @@
+"""A failure, said for people: what happened, what to do, and the doctor on a 403."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from services.errors import ErrorInfo
+
+
+class ErrorScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape,enter", "dismiss(None)", "Close"), Binding("d", "doctor", "Open doctor")]
+
+    def __init__(self, error: ErrorInfo, offer_doctor: bool = False) -> None:
+        super().__init__()
+        self.error = error
+        self.offer_doctor = offer_doctor
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="error-dialog"):
+            yield Static(Text(self.error.title), classes="step-title error-text")
+            if self.error.message:
+                yield Static(Text(self.error.message), id="error-message")
+            if self.error.hint:
+                yield Static(Text("What to do: " + self.error.hint), classes="hint", id="error-hint")
+            if self.error.code:
+                yield Static(Text(f"AWS error code: {self.error.code}"), classes="hint")
+            with Horizontal(classes="buttons"):
+                if self.offer_doctor:
+                    yield Button("Open the doctor (d)", id="doctor", variant="primary")
+                yield Button("Close", id="close")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "doctor":
+            return self.offer_doctor
+        return True
+
+    def action_doctor(self) -> None:
+        self.dismiss("doctor")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss("doctor" if event.button.id == "doctor" else None)

@@ -1,0 +1,132 @@
+"""The embedded AWS: moto's server in this process on a free loopback port, extended and seeded.
+
+moto keeps its state in module globals, so there is one Sandbox per process (`get_sandbox`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+from services.session import AwsTarget, StaticCredentials
+
+SANDBOX_REGION = "eu-north-1"
+SANDBOX_ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True)
+class SandboxWorld:
+    """What the seeded world contains, and how to sign in to it."""
+
+    endpoint: str
+    region: str
+    account: str
+    admin: StaticCredentials
+    admin_arn: str
+    role_arn: str
+    role_name: str
+    role_credentials: StaticCredentials | None
+    default_bucket: str
+    sample_bucket: str
+    sample_prefix: str
+    seeded: bool
+
+    def target(self) -> AwsTarget:
+        return AwsTarget(region=self.region, endpoint_url=self.endpoint, credentials=self.admin, sandbox=True)
+
+    def role_target(self) -> AwsTarget:
+        """Sign requests as the execution role (IAM is enforced for them)."""
+        if self.role_credentials is None:
+            raise RuntimeError("this sandbox world has no role credentials")
+        return AwsTarget(
+            region=self.region, endpoint_url=self.endpoint, credentials=self.role_credentials, sandbox=True
+        )
+
+
+class Sandbox:
+    def __init__(self) -> None:
+        self._server = None
+        self._lock = threading.Lock()
+        self.endpoint = ""
+        self.world: SandboxWorld | None = None
+
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
+        """Start the server once (idempotent); returns the endpoint URL."""
+        with self._lock:
+            if self._server is not None:
+                return self.endpoint
+            os.environ.setdefault("MOTO_ACCOUNT_ID", SANDBOX_ACCOUNT)
+            from moto.core.config import default_user_config
+
+            # AmazonSageMakerFullAccess and friends must exist for the role step to offer them.
+            default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
+            from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+            from services.sandbox.extensions import install_all
+
+            install_all()
+            # The request log would scribble over the TUI; errors still surface as responses.
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+            server.start()
+            bound_host, bound_port = server.get_host_and_port()
+            self._server = server
+            self.endpoint = f"http://{bound_host}:{bound_port}"
+            return self.endpoint
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                from services.sandbox import jobs
+
+                jobs.cancel_all()
+                self._server.stop()
+                self._server = None
+
+    def set_auth(self, enforce: bool) -> None:
+        """Switch moto's IAM enforcement (process-wide)."""
+        from moto import settings
+        from moto.core.responses import ActionAuthenticatorMixin
+
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0 if enforce else float("inf")
+        ActionAuthenticatorMixin.request_count = 0
+
+    def reset(self, seed: bool = True, load_managed_policies: bool = True) -> SandboxWorld:
+        """Wipe every emulated resource and build the world again (seeded or empty)."""
+        from moto.core.config import default_user_config
+
+        from services.sandbox import jobs
+
+        self.start()
+        jobs.cancel_all()
+        self.set_auth(False)
+        default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = load_managed_policies
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        from services.sandbox.seed import seed_world
+
+        self.world = seed_world(self.endpoint, full=seed)
+        self.set_auth(True)
+        return self.world
+
+
+_sandbox: Sandbox | None = None
+_singleton_lock = threading.Lock()
+
+
+def get_sandbox() -> Sandbox:
+    global _sandbox
+    with _singleton_lock:
+        if _sandbox is None:
+            _sandbox = Sandbox()
+        return _sandbox
+
+
+def boot(port: int = 0) -> SandboxWorld:
+    """Start the embedded AWS and seed it; what `sagewiz --sandbox` calls."""
+    sb = get_sandbox()
+    sb.start(port=port)
+    return sb.reset(seed=True)

@@ -1,0 +1,250 @@
+"""The one place that builds AWS clients.
+
+Profile, region and endpoint come from flags or the standard AWS variables. Every client gets
+adaptive retries and a `sagewiz/<version>` user-agent suffix. Clients are created once and shared
+with worker threads (boto3 clients are thread-safe, sessions are not).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from services.errors import ConnectError, SagewizError, translate
+from services.regions import region_problem
+from services.version import __version__
+
+if TYPE_CHECKING:
+    import boto3
+
+
+@dataclass(frozen=True)
+class StaticCredentials:
+    """Explicit keys (the sandbox's). Never written anywhere; repr hides the secret."""
+
+    access_key: str
+    secret_key: str
+    token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"StaticCredentials(access_key={self.access_key[:4]}…)"
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where and as whom to talk to AWS."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    credentials: StaticCredentials | None = None
+    sandbox: bool = False
+
+    @classmethod
+    def from_env(
+        cls, profile: str | None = None, region: str | None = None, endpoint_url: str | None = None
+    ) -> AwsTarget:
+        return cls(
+            profile=profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE") or None,
+            region=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+            endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
+        )
+
+    def with_(self, **changes: Any) -> AwsTarget:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Identity:
+    account: str
+    arn: str
+    user_id: str
+    region: str
+    endpoint: str
+    profile: str | None
+    sandbox: bool
+
+    @property
+    def principal_name(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+
+class SessionFactory:
+    """Builds and caches boto3 clients for one AwsTarget. Nothing else creates clients."""
+
+    def __init__(self, target: AwsTarget) -> None:
+        self.target = target
+        self._lock = threading.Lock()
+        self._session: boto3.Session | None = None
+        self._clients: dict[tuple[str, str | None], Any] = {}
+
+    @property
+    def region(self) -> str:
+        return self.target.region or (self.session.region_name or "")
+
+    @property
+    def session(self) -> boto3.Session:
+        with self._lock:
+            if self._session is None:
+                self._session = self._make_session(self.target.credentials)
+            return self._session
+
+    def _make_session(self, creds: StaticCredentials | None) -> boto3.Session:
+        import boto3
+        import botocore.exceptions as bx
+
+        try:
+            if creds is not None:
+                return boto3.Session(
+                    aws_access_key_id=creds.access_key,
+                    aws_secret_access_key=creds.secret_key,
+                    aws_session_token=creds.token,
+                    region_name=self.target.region,
+                )
+            return boto3.Session(profile_name=self.target.profile, region_name=self.target.region)
+        except bx.ProfileNotFound as exc:
+            from services.profiles import profile_names
+
+            names = ", ".join(profile_names()) or "none"
+            raise ConnectError(
+                "unknown-profile",
+                f"Unknown AWS profile '{self.target.profile}'",
+                f"No profile of that name is in the AWS config or credentials files (found: {names}).",
+                "Pick a listed profile, or create it with `aws configure --profile NAME`.",
+            ) from exc
+
+    def config(self, **extra: Any) -> Any:
+        from botocore.config import Config
+
+        base = Config(
+            retries={"mode": "adaptive", "max_attempts": 1 if self.target.sandbox else 5},
+            user_agent_extra=f"sagewiz/{__version__}",
+            connect_timeout=5 if self.target.sandbox else 10,
+            read_timeout=30 if self.target.sandbox else 60,
+        )
+        if extra:
+            base = base.merge(Config(**extra))
+        return base
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region)
+        with self._lock:
+            cached = self._clients.get(key)
+        if cached is not None:
+            return cached
+        problem = region_problem(region or self.region)
+        if problem:
+            raise ConnectError("invalid-region", "Invalid region", problem, "Pick a region from the list.")
+        sess = self.session
+        kwargs: dict[str, Any] = {"region_name": region or self.region, "config": self.config()}
+        if self.target.endpoint_url:
+            kwargs["endpoint_url"] = self.target.endpoint_url
+        try:
+            client = sess.client(service, **kwargs)
+        except Exception as exc:  # botocore raises several unrelated types here
+            raise translate(exc, f"create {service} client") from exc
+        if service == "s3control" and self.target.endpoint_url:
+            # s3control prepends "<account>." to the host; a custom endpoint (the emulator) has no
+            # such names, so strip the label before sending.
+            client.meta.events.register("before-sign.s3-control.*", _strip_account_host_label)
+        with self._lock:
+            self._clients.setdefault(key, client)
+            return self._clients[key]
+
+    def for_credentials(self, creds: StaticCredentials) -> SessionFactory:
+        """A factory for the same place but another principal (e.g. acting as the execution role)."""
+        return SessionFactory(replace(self.target, credentials=creds, profile=None))
+
+
+def connect(factory: SessionFactory) -> Identity:
+    """Resolve credentials and call sts:GetCallerIdentity; every failure becomes a ConnectError."""
+    import botocore.exceptions as bx
+
+    target = factory.target
+    region = target.region
+    if not region:
+        try:
+            region = factory.session.region_name
+        except ConnectError:
+            raise
+    problem = region_problem(region or "")
+    if problem:
+        raise ConnectError(
+            "invalid-region" if region else "no-region",
+            "Invalid region" if region else "No region set",
+            problem,
+            "Pass --region, set AWS_REGION, or add `region = ...` to the profile.",
+        )
+    try:
+        sts = factory.client("sts")
+        out = sts.get_caller_identity()
+    except ConnectError:
+        raise
+    except bx.NoCredentialsError as exc:
+        raise ConnectError(
+            "no-credentials",
+            "No AWS credentials found",
+            "Neither the environment, the AWS config files nor an instance role provide credentials.",
+            "Run `aws configure` or `aws sso login --profile NAME`, pick a profile, or try the sandbox "
+            "(`sagewiz --sandbox`) to walk the whole flow without an account.",
+        ) from exc
+    except (bx.SSOTokenLoadError, bx.UnauthorizedSSOTokenError, bx.TokenRetrievalError) as exc:
+        name = target.profile or "default"
+        raise ConnectError(
+            "sso-expired",
+            "Your SSO sign-in has expired",
+            f"The cached AWS IAM Identity Center token for profile '{name}' is missing or expired.",
+            f"Run:  aws sso login --profile {name}\nthen press r to retry.",
+        ) from exc
+    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError) as exc:
+        where = target.endpoint_url or f"the AWS endpoint for {region}"
+        raise ConnectError(
+            "endpoint-unreachable",
+            "Cannot reach the endpoint",
+            f"Connecting to {where} failed: {exc}",
+            "Check the --endpoint-url / AWS_ENDPOINT_URL value and that the server is running, "
+            "or check your network connection.",
+        ) from exc
+    except bx.ClientError as exc:
+        err = translate(exc, "GetCallerIdentity")
+        if isinstance(err, ConnectError):
+            code = err.code or ""
+            if "Expired" in code:
+                raise ConnectError(
+                    "expired-credentials",
+                    "The AWS credentials have expired",
+                    err.message,
+                    "Refresh them (aws sso login, or new temporary keys) and press r to retry.",
+                    code=code,
+                ) from exc
+            raise ConnectError(
+                "invalid-credentials",
+                "The AWS credentials were refused",
+                f"AWS says: {err.message or code}",
+                "The access key does not exist or the secret is wrong. Fix the keys with "
+                "`aws configure`, or pick another profile.",
+                code=code,
+            ) from exc
+        raise ConnectError("aws-error", err.title, err.message, err.hint, code=err.code) from exc
+    except SagewizError:
+        raise
+    except Exception as exc:
+        err = translate(exc, "GetCallerIdentity")
+        raise ConnectError("aws-error", err.title, err.message, err.hint) from exc
+    return Identity(
+        account=out["Account"],
+        arn=out["Arn"],
+        user_id=out["UserId"],
+        region=region or "",
+        endpoint=target.endpoint_url or f"https://sts.{region}.amazonaws.com",
+        profile=target.profile,
+        sandbox=target.sandbox,
+    )
+
+
+def _strip_account_host_label(request: Any, **_: Any) -> None:
+    import re
+
+    request.url = re.sub(r"^(https?://)\d{12}\.", r"\1", request.url)

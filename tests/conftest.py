@@ -1,0 +1,106 @@
+"""Shared fixtures: an isolated environment, the embedded AWS, and the App wired to it.
+
+Every test talks to a real moto server over HTTP (never `mock_aws`: the two share moto's global
+state and must not be mixed). One server per test process; each test gets a freshly reset world.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.journal import Journal
+from services.sandbox.server import Sandbox, SandboxWorld, get_sandbox
+from services.session import SessionFactory
+
+_AWS_VARS = [
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep the real AWS config, credentials and journal out of every test."""
+    for var in _AWS_VARS:
+        monkeypatch.delenv(var, raising=False)
+    aws = tmp_path / "aws"
+    aws.mkdir()
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("SAGEWIZ_STATE_DIR", str(tmp_path / "state"))
+    return aws
+
+
+def _port() -> int:
+    # A fixed port per xdist worker keeps the endpoint (shown in the header) stable in snapshots.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    port = 45100 + int(worker.removeprefix("gw") or 0)
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return 0
+    return port
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    sb = get_sandbox()
+    sb.start(port=_port())
+    yield sb
+
+
+@pytest.fixture
+def world(sandbox: Sandbox) -> SandboxWorld:
+    """The seeded world (the seed's broken setup), IAM enforced."""
+    return sandbox.reset(seed=True)
+
+
+@pytest.fixture
+def empty_world(sandbox: Sandbox) -> SandboxWorld:
+    """An empty account with only the admin caller, IAM enforced; no managed policies loaded."""
+    return sandbox.reset(seed=False, load_managed_policies=False)
+
+
+@pytest.fixture
+def factory(world: SandboxWorld) -> SessionFactory:
+    return SessionFactory(world.target())
+
+
+@pytest.fixture
+def role_factory(world: SandboxWorld) -> SessionFactory:
+    """Signs as the execution role SageMaker-tt."""
+    return SessionFactory(world.role_target())
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    return Journal(tmp_path / "state" / "journal.jsonl")
+
+
+@pytest.fixture
+def make_app(world: SandboxWorld, journal: Journal) -> Callable[..., Any]:
+    """Build the App connected to the seeded sandbox; `start_step` opens a step directly."""
+    from tui.app import SagewizApp
+
+    def build(start_step: str = "connect", **kw: Any) -> SagewizApp:
+        return SagewizApp(
+            world.target(), sandbox=True, world=world, journal=journal, start_step=start_step, **kw
+        )
+
+    return build
+
+
+async def wait_connected(pilot: Any) -> None:
+    """Wait until the App's connect worker is done and the screen has settled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

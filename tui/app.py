@@ -1,0 +1,212 @@
+"""The sagewiz App: owns the AWS connection, the wizard state, the journal and step navigation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from services.errors import ConnectError, ErrorInfo, translate
+from services.journal import Journal
+from services.session import AwsTarget, Identity, SessionFactory
+from services.state import WizardState
+from tui.messages import Connected, ConnectFailed
+from tui.steps import STEP_IDS, STEPS, StepInfo, StepState, load_screen_class, neighbour, step
+
+
+class SagewizApp(App[int]):
+    TITLE = "sagewiz"
+    CSS_PATH = ["theme.tcss"]
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("n", "next_step", "Next step"),
+        Binding("b", "prev_step", "Back"),
+        Binding("g", "pick_step", "Go to"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        *[Binding(str(n % 10), f"goto('{s.id}')", s.title, show=False) for n, s in enumerate(STEPS, 1)],
+    ]
+
+    identity: reactive[Identity | None] = reactive(None, always_update=True)
+    connecting: reactive[bool] = reactive(False)
+    step_version: reactive[int] = reactive(0)
+    cost_line: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        target: AwsTarget | None = None,
+        *,
+        sandbox: bool = False,
+        world: Any = None,
+        journal: Journal | None = None,
+        start_step: str = "connect",
+        auto_connect: bool = True,
+    ) -> None:
+        super().__init__()
+        self.target = target or AwsTarget.from_env()
+        self.sandbox = sandbox or self.target.sandbox
+        self.world = world
+        self.journal = journal or Journal()
+        self.state = WizardState(sandbox=self.sandbox)
+        self.factory: SessionFactory | None = None
+        self.step_states: dict[str, StepState] = {s: StepState.NOT_STARTED for s in STEP_IDS}
+        self.current_step = start_step
+        self.connect_problem: ConnectFailed | None = None
+        self.pending_doctor: Any = None  # a services.denied.DeniedCall handed to the doctor
+        self._auto_connect = auto_connect
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(self._make_step_screen(step(self.current_step)))
+        if self._auto_connect:
+            self.reconnect(self.target)
+
+    # -- connection ---------------------------------------------------------------------------
+    def reconnect(self, target: AwsTarget | None = None, *, sandbox: bool | None = None) -> None:
+        if target is not None:
+            self.target = target
+        if sandbox is not None:
+            self.sandbox = sandbox
+        self.connecting = True
+        self.identity = None
+        self._connect_worker(self.target, self.sandbox)
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False, description="connect to AWS")
+    def _connect_worker(self, target: AwsTarget, sandbox: bool) -> None:
+        from services.session import connect
+
+        world = self.world
+        try:
+            if sandbox and target.endpoint_url is None:
+                from services.sandbox.server import boot
+
+                world = boot()
+                target = world.target()
+            factory = SessionFactory(target)
+            identity = connect(factory)
+        except ConnectError as exc:
+            self.post_message(ConnectFailed(exc.reason, ErrorInfo.of(exc)))
+            return
+        except Exception as exc:  # anything else still becomes a message, never a traceback
+            err = translate(exc, "connect")
+            self.post_message(ConnectFailed("aws-error", ErrorInfo.of(err)))
+            return
+        self.post_message(Connected(identity, factory, world))
+
+    def on_connected(self, message: Connected) -> None:
+        self.factory = message.factory
+        self.world = message.world
+        self.target = message.factory.target
+        self.connect_problem = None
+        self.connecting = False
+        ident: Identity = message.identity
+        self.state.update(
+            region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox
+        )
+        self.journal.bind(ident.account, ident.region, ident.sandbox)
+        try:
+            self.journal.append(
+                "session",
+                profile=ident.profile,
+                caller=ident.arn,
+                endpoint=ident.endpoint,
+                sandbox=ident.sandbox,
+            )
+        except OSError as exc:
+            self.notify(f"The journal could not be written: {exc}", severity="warning", markup=False)
+        for warning in self.journal.read().warnings:
+            self.notify(warning, title="Journal", severity="warning", markup=False)
+        self.identity = ident
+        self.set_step_state("connect", StepState.DONE)
+
+    def on_connect_failed(self, message: ConnectFailed) -> None:
+        self.connecting = False
+        self.connect_problem = message
+        self.identity = None
+        self.set_step_state("connect", StepState.ATTENTION)
+        from screens.connect_problem import ConnectProblemScreen
+
+        self.push_screen(ConnectProblemScreen(message.reason, message.error))
+
+    # -- steps ----------------------------------------------------------------------------------
+    def set_step_state(self, step_id: str, state: StepState) -> None:
+        if self.step_states.get(step_id) != state:
+            self.step_states[step_id] = state
+            self.step_version += 1
+
+    def _make_step_screen(self, info: StepInfo) -> Screen[Any]:
+        cls = load_screen_class(info)
+        if cls is None:
+            from screens.not_built import NotBuiltStep
+
+            return NotBuiltStep(info)
+        return cls()
+
+    def action_goto(self, step_id: str) -> None:
+        if step_id not in STEP_IDS:
+            return
+        # Modal screens on top (help, pickers) close first; the step replaces the current one.
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.current_step = step_id
+        self.switch_screen(self._make_step_screen(step(step_id)))
+
+    def action_next_step(self) -> None:
+        nxt = neighbour(self.current_step, 1)
+        if nxt:
+            self.action_goto(nxt.id)
+        else:
+            self.notify("This is the last step.", markup=False)
+
+    def action_prev_step(self) -> None:
+        prev = neighbour(self.current_step, -1)
+        if prev:
+            self.action_goto(prev.id)
+        else:
+            self.notify("This is the first step.", markup=False)
+
+    def action_pick_step(self) -> None:
+        from screens.step_picker import StepPicker
+
+        def chosen(step_id: str | None) -> None:
+            if step_id:
+                self.action_goto(step_id)
+
+        self.push_screen(StepPicker(self.current_step), chosen)
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def open_doctor(self, denied: Any) -> None:
+        """Hand a failed call (services.denied.DeniedCall) to the doctor and open it."""
+        self.pending_doctor = denied
+        self.action_goto("doctor")
+
+    def show_error(self, error: ErrorInfo | BaseException, denied: Any = None) -> None:
+        """The one way screens show a failure: a clear modal, with the doctor offered on a 403."""
+        from screens.error import ErrorScreen
+
+        info = error if isinstance(error, ErrorInfo) else ErrorInfo.of(translate(error))
+
+        def done(choice: str | None) -> None:
+            if choice == "doctor":
+                from services.denied import DeniedCall
+
+                self.open_doctor(denied or DeniedCall(error_text=info.details.get("raw") or info.message))
+
+        self.push_screen(ErrorScreen(info, offer_doctor=info.kind == "access-denied"), done)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for n, info in enumerate(STEPS, start=1):
+            yield SystemCommand(
+                f"Step {n}: {info.title}", info.summary, lambda sid=info.id: self.action_goto(sid)
+            )

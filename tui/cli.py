@@ -1,0 +1,179 @@
+"""The `sagewiz` command line: the wizard (TUI or --plain) and the scriptable subcommands.
+
+Exit codes: 0 success, 1 a blocking cause found / a job or transfer failed, 2 bad usage or
+configuration (one line on stderr). No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"sagewiz: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("AWS connection (default: the standard AWS_* variables and files)")
+    g.add_argument("--profile", help="AWS profile name (AWS_PROFILE)")
+    g.add_argument("--region", help="AWS region, e.g. eu-north-1 (AWS_REGION)")
+    g.add_argument("--endpoint-url", help="custom endpoint, e.g. an emulator (AWS_ENDPOINT_URL)")
+    g.add_argument("--sandbox", action="store_true", help="use the embedded AWS emulator; no account needed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="sagewiz", description="From an empty AWS account to a trained and tuned SageMaker model."
+    )
+    _common(parser)
+    parser.add_argument(
+        "--plain", action="store_true", help="walk the steps with plain prompts instead of the TUI"
+    )
+    parser.add_argument(
+        "--yes", action="store_true", help="with --plain and --config: answer yes to confirmations"
+    )
+    parser.add_argument("--config", help="with --plain: a TOML file of choices (see `sagewiz export`)")
+    parser.add_argument("--step", help="open this step directly (connect, notebook, bucket, data, ...)")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("doctor", help="diagnose an AccessDenied / 'access is forbidden' error")
+    _common(p)
+    p.add_argument("--error", help="the error text")
+    p.add_argument("--error-file", help="a file holding the error text (- for stdin)")
+    p.add_argument("--principal", help="the principal ARN (user, role or assumed-role session)")
+    p.add_argument("--bucket")
+    p.add_argument("--key")
+    p.add_argument("--action", help="e.g. s3:PutObject")
+    p.add_argument("--json", action="store_true", help="print one JSON object (see README)")
+
+    p = sub.add_parser("logs", help="print a job's CloudWatch log")
+    _common(p)
+    p.add_argument("job")
+    p.add_argument("--follow", action="store_true")
+    p.add_argument("--tuning", action="store_true", help="JOB is a tuning job: print every child's log")
+    p.add_argument("--since", help="only lines newer than this, e.g. 10m, 2h, 1d")
+
+    p = sub.add_parser("status", help="print the state of jobs (or one job)")
+    _common(p)
+    p.add_argument("job", nargs="?")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("data", help="data commands")
+    dsub = p.add_subparsers(dest="data_command", parser_class=_Parser, required=True)
+    ps = dsub.add_parser(
+        "sync", help="copy a folder or s3:// prefix to an s3:// prefix, skipping unchanged files"
+    )
+    _common(ps)
+    ps.add_argument("src")
+    ps.add_argument("dst")
+    ps.add_argument("--dry-run", action="store_true")
+
+    p = sub.add_parser("sandbox", help="the embedded AWS")
+    ssub = p.add_subparsers(dest="sandbox_command", parser_class=_Parser, required=True)
+    pserve = ssub.add_parser("serve", help="run the seeded embedded AWS in the foreground for other tools")
+    pserve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+
+    p = sub.add_parser("export", help="write this session's choices as TOML")
+    _common(p)
+    p.add_argument("file")
+
+    p = sub.add_parser("apply", help="carry out the choices of a TOML file, non-interactively")
+    _common(p)
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--yes", action="store_true")
+    return parser
+
+
+# subcommand -> module in tui.commands providing run(args) -> int
+COMMANDS = {
+    "doctor": "doctor",
+    "logs": "logs",
+    "status": "status",
+    "data": "data_sync",
+    "sandbox": "sandbox_serve",
+    "export": "export_apply",
+    "apply": "export_apply",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.version:
+        from services.version import __version__
+
+        print(f"sagewiz {__version__}")
+        return EXIT_OK
+    try:
+        if args.command:
+            return _run_command(args)
+        if args.plain:
+            return _run_module("plain", args)
+        return run_tui(args)
+    except KeyboardInterrupt:
+        print(
+            "sagewiz: interrupted; nothing half-done was left unrecorded (see the journal).", file=sys.stderr
+        )
+        return 130
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    return _run_module(COMMANDS[args.command], args)
+
+
+def _run_module(module: str, args: argparse.Namespace) -> int:
+    name = f"tui.commands.{module}"
+    try:
+        mod = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            print(f"sagewiz: `{args.command or module}` is not built yet in this version.", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+    try:
+        return int(mod.run(args))
+    except Exception as exc:  # the last guard: a person gets a sentence, not a traceback
+        from services.errors import SagewizError, translate
+
+        err = exc if isinstance(exc, SagewizError) else translate(exc)
+        line = f"sagewiz: {err.title}" + (f": {err.message}" if err.message else "")
+        print(line, file=sys.stderr)
+        if err.hint:
+            print(f"  what to do: {err.hint}", file=sys.stderr)
+        from services.errors import ConnectError, ValidationError
+
+        return EXIT_USAGE if isinstance(err, (ConnectError, ValidationError)) else EXIT_FAIL
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from services.session import AwsTarget
+    from tui.app import SagewizApp
+    from tui.steps import STEP_IDS
+
+    if args.step and args.step not in STEP_IDS:
+        print(f"sagewiz: unknown step '{args.step}'; steps are: {', '.join(STEP_IDS)}", file=sys.stderr)
+        return EXIT_USAGE
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        print(
+            "sagewiz: the wizard needs a terminal; use --plain or a subcommand (see --help).", file=sys.stderr
+        )
+        return EXIT_USAGE
+    target = AwsTarget.from_env(args.profile, args.region, args.endpoint_url)
+    if args.sandbox:
+        target = AwsTarget(sandbox=True)
+    app = SagewizApp(target, sandbox=args.sandbox, start_step=args.step or "connect")
+    code = app.run()
+    return int(code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""The header on every screen: who, where, and whether it is the sandbox."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+
+class AwsHeader(Horizontal):
+    """Account, region, caller ARN and endpoint, read from the App's identity."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("sagewiz", id="hdr-title")
+        yield Static("SANDBOX", id="hdr-sandbox")
+        yield Static("", id="hdr-identity")
+        yield Static("", id="hdr-cost")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "identity", self._show, init=True)
+        self.watch(self.app, "connecting", self._show_connecting, init=False)
+        self.watch(self.app, "cost_line", self._show_cost, init=True)
+
+    def _show_connecting(self, connecting: bool) -> None:
+        self._show(getattr(self.app, "identity", None))
+
+    def _show_cost(self, line: str) -> None:
+        self.query_one("#hdr-cost", Static).update(Text(line or ""))
+
+    def _show(self, identity: object) -> None:
+        app = self.app
+        sandbox = bool(getattr(app, "sandbox", False))
+        self.query_one("#hdr-sandbox").display = sandbox
+        text = Text()
+        if identity is None:
+            if getattr(app, "connecting", False):
+                text.append("connecting…", style="italic")
+            else:
+                text.append("not connected", style="italic")
+            target = getattr(app, "target", None)
+            if target is not None and target.region:
+                text.append(f"   region {target.region}")
+        else:
+            text.append(identity.account, style="bold")  # type: ignore[attr-defined]
+            text.append(" · ", style="dim")
+            text.append(identity.region, style="bold")  # type: ignore[attr-defined]
+            text.append(" · ", style="dim")
+            text.append(identity.arn)  # type: ignore[attr-defined]
+            text.append(" · ", style="dim")
+            text.append(identity.endpoint.removeprefix("https://").removeprefix("http://"))  # type: ignore[attr-defined]
+        self.query_one("#hdr-identity", Static).update(text)
