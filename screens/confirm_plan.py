@@ -1,0 +1,86 @@
+"""Show a Plan (calls, parameters, diffs, undo) and ask for confirmation naming where it applies."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from services.plan import Plan
+
+
+def render_plan(plan: Plan) -> Group:
+    parts: list[object] = [Text(plan.title, style="bold")]
+    if plan.empty:
+        parts.append(Text("Nothing to do: the current state already matches.", style="green"))
+    for n, action in enumerate(plan.actions, 1):
+        parts.append(Text.assemble((f"{n}. ", "bold"), action.description))
+        parts.append(Text(f"   {action.api_call()}", style="cyan"))
+        if action.undo:
+            parts.append(Text(f"   undo: {action.undo}", style="dim"))
+        if action.diff:
+            parts.append(Syntax(action.diff, "diff", theme="ansi_dark", background_color="default"))
+    for w in plan.warnings:
+        parts.append(Text(f"warning: {w}", style="yellow"))
+    return Group(*parts)  # type: ignore[arg-type]
+
+
+class ConfirmPlanScreen(ModalScreen[bool]):
+    """Returns True when the user confirms. With `typed` set, the user must type that word."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    ConfirmPlanScreen #plan-body { height: auto; max-height: 30; }
+    ConfirmPlanScreen #confirm-where { margin-top: 1; color: $warning; }
+    """
+
+    def __init__(self, plan: Plan, *, where: str = "", typed: str | None = None, warning: str = "") -> None:
+        super().__init__()
+        self.plan = plan
+        self.where = where
+        self.typed = typed
+        self.warning = warning
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="confirm-dialog"):
+            with VerticalScroll(id="plan-body"):
+                yield Static(render_plan(self.plan), id="plan-text")
+            if self.warning:
+                yield Static(Text(self.warning, style="bold red"), id="confirm-warning")
+            if self.where:
+                yield Static(Text(self.where), id="confirm-where")
+            if self.typed:
+                yield Static(Text(f"Type {self.typed} to confirm:"))
+                yield Input(id="confirm-typed", placeholder=self.typed)
+            with Horizontal(classes="buttons"):
+                yield Button("Apply", id="apply", variant="warning", disabled=self.plan.empty or bool(self.typed))
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        if self.typed:
+            self.query_one("#confirm-typed", Input).focus()
+        else:
+            self.query_one("#cancel", Button).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#apply", Button).disabled = event.value.strip() != self.typed or self.plan.empty
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "apply")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+def where_line(app: object) -> str:
+    """'account 1234 · eu-north-1 · as arn:...' for confirmations."""
+    ident = getattr(app, "identity", None)
+    if ident is None:
+        return ""
+    sandbox = " (SANDBOX)" if ident.sandbox else ""
+    return f"This changes account {ident.account} in {ident.region}{sandbox}, acting as {ident.arn}."
