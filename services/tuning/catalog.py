@@ -1,0 +1,131 @@
+"""What can be tuned for an algorithm: its tunable hyperparameters with the documented recommended
+ranges, and the objective metrics with their direction. The source is the Train step's algorithm
+specs (`services.algorithms`); this module only shapes them into range rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.algorithms import Algorithm, HyperParameter, get
+from services.tuning.ranges import CATEGORICAL, CONTINUOUS, INTEGER, Bounds, ParameterRange
+
+# The tuning page: "The hyperparameters that have the greatest effect on XGBoost objective metrics
+# are: alpha, min_child_weight, subsample, eta, and num_round." These start ticked.
+_SUGGESTED = {"xgboost": ("eta", "max_depth", "min_child_weight", "subsample", "alpha")}
+# Categorical hyperparameters that are safe to search (a grid needs categorical ranges); the
+# objective itself, data layout and GPU-only switches are not.
+_SEARCHABLE_CATEGORICAL = {
+    "xgboost": ("booster", "tree_method", "grow_policy", "sample_type", "normalize_type")
+}
+
+
+@dataclass(frozen=True)
+class TunableSpec:
+    name: str
+    kind: str  # CONTINUOUS | INTEGER | CATEGORICAL
+    recommended_min: str = ""
+    recommended_max: str = ""
+    values: tuple[str, ...] = ()
+    scaling: str = "Auto"
+    bounds: Bounds | None = None
+    default: str = ""
+    description: str = ""
+    suggested: bool = False
+    documented: bool = True  # a documented tunable one (not an extra categorical)
+
+    def default_range(self) -> ParameterRange:
+        return ParameterRange(
+            name=self.name,
+            kind=self.kind,
+            min_value=self.recommended_min,
+            max_value=self.recommended_max,
+            scaling=self.scaling,
+            values=self.values,
+            bounds=self.bounds,
+        )
+
+
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    metric: str  # e.g. validation:merror
+    direction: str  # Maximize | Minimize
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class AlgorithmCatalog:
+    algorithm: str
+    tunable: tuple[TunableSpec, ...]
+    objectives: tuple[ObjectiveSpec, ...]
+    title: str = ""
+
+    def spec(self, name: str) -> TunableSpec | None:
+        return next((s for s in self.tunable if s.name == name), None)
+
+    def objective(self, metric: str) -> ObjectiveSpec | None:
+        return next((o for o in self.objectives if o.metric == metric), None)
+
+
+def catalog_for(algorithm_id: str = "xgboost", static: Mapping[str, str] | None = None) -> AlgorithmCatalog:
+    """Tunable specs and the objectives that fit the static hyperparameters (e.g. a multiclass
+    objective offers merror, mlogloss, accuracy)."""
+    algo = get(algorithm_id)
+    suggested = _SUGGESTED.get(algorithm_id, ())
+    specs = [_spec(hp, hp.name in suggested) for hp in algo.tunable()]
+    for name in _SEARCHABLE_CATEGORICAL.get(algorithm_id, ()):
+        hp = algo.param(name)
+        if hp is not None and hp.choices and not hp.tunable:
+            specs.append(_spec(hp, False, documented=False))
+    return AlgorithmCatalog(algorithm_id, tuple(specs), _objectives(algo, static or {}), algo.title)
+
+
+def _objectives(algo: Algorithm, static: Mapping[str, str]) -> tuple[ObjectiveSpec, ...]:
+    objectives = algo.objectives
+    if algo.id == "xgboost" and static:
+        from services.algorithms.xgboost import tuning_objectives_for
+
+        objectives = tuning_objectives_for(static) or objectives
+    # The metric the job evaluates first is the natural default: put it first.
+    out = [ObjectiveSpec(o.name, o.direction, o.description) for o in objectives]
+    if algo.id == "xgboost" and static:
+        from services.algorithms.xgboost import eval_metrics
+
+        first = f"validation:{eval_metrics(dict(static))[0]}"
+        out.sort(key=lambda o: o.metric != first)
+    return tuple(out)
+
+
+def _spec(hp: HyperParameter, suggested: bool, documented: bool = True) -> TunableSpec:
+    kind = {"int": INTEGER, "float": CONTINUOUS}.get(hp.kind, CATEGORICAL)
+    lo = hi = ""
+    values: tuple[str, ...] = ()
+    rec = hp.recommended_range
+    if kind == CATEGORICAL:
+        # GPU-only choices would fail on the CPU instances tuning defaults to.
+        values = tuple(str(v) for v in (rec or hp.choices) if "gpu" not in str(v))
+    elif rec is not None and len(rec) == 2:
+        lo, hi = _s(rec[0]), _s(rec[1])
+    bounds = None
+    if kind != CATEGORICAL and (hp.min is not None or hp.max is not None):
+        bounds = Bounds(hp.min, hp.max, hp.min_exclusive, hp.max_exclusive)
+    return TunableSpec(
+        name=hp.name,
+        kind=kind,
+        recommended_min=lo,
+        recommended_max=hi,
+        values=values,
+        scaling=hp.scaling if kind != CATEGORICAL else "Auto",
+        bounds=bounds,
+        default=hp.default or "",
+        description=hp.description,
+        suggested=suggested,
+        documented=documented,
+    )
+
+
+def _s(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
