@@ -1,0 +1,324 @@
+"""The shared apply machinery for policy changes (the Permissions step and the doctor use it).
+
+    change = fixes.bucket_policy_change(...)          # a PolicyChange: old text as read, new text
+    plan = to_plan(change)                            # for the confirmation screen / --dry-run
+    result = apply_change(factory, journal, change)   # refuses if the document changed since read
+    undo = undo_last(factory, journal)                # restores the old document byte for byte
+
+`apply_change` order: fresh read and compare (a hash of the text that was read against a hash of
+what is there now; different -> `PolicyChangedError`, re-plan), validate, journal the complete old
+document (`policy-replaced` with target, kind and the old text or "absent"), apply, re-read.
+Reads return the document text exactly as the service stores it, so undo is exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from services.errors import ConflictError, NotFoundError, SagewizError, ValidationError, translate
+from services.permissions import validate
+from services.permissions.fixes import (
+    BPA_KEYS,
+    BUCKET_POLICY,
+    PUBLIC_ACCESS_BLOCK,
+    ROLE_INLINE_POLICY,
+    PolicyChange,
+    PolicyTarget,
+    document_diff,
+)
+from services.plan import Action, Plan
+
+ABSENT = "absent"
+_RAW_KEY = "SagewizRawPolicyDocument"
+_ABSENT_CODES = {
+    BUCKET_POLICY: {"NoSuchBucketPolicy"},
+    ROLE_INLINE_POLICY: {"NoSuchEntity"},
+    PUBLIC_ACCESS_BLOCK: {"NoSuchPublicAccessBlockConfiguration"},
+}
+
+
+class PolicyChangedError(ConflictError):
+    """The document changed between reading it and applying: nothing was sent; re-plan."""
+
+    def __init__(self, target: PolicyTarget, current: str | None) -> None:
+        super().__init__(
+            "Changed since it was read",
+            f"The {target.describe()} was changed by someone else after sagewiz read it, so the "
+            "proposed change was not applied.",
+            "sagewiz re-reads it and plans again; review the new diff.",
+            code="PolicyChanged",
+        )
+        self.target = target
+        self.current = current
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    change: PolicyChange
+    journal_id: str
+    after_text: str | None  # re-read after applying
+
+    @property
+    def took_effect(self) -> bool:
+        return same_document(self.after_text, self.change.new_text)
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    target: PolicyTarget
+    undid: str  # journal id of the policy-replaced entry
+    restored_text: str | None  # None: the document was absent, so it was deleted
+    after_text: str | None
+
+    @property
+    def exact(self) -> bool:
+        return self.after_text == self.restored_text
+
+
+def digest(text: str | None) -> str:
+    return hashlib.sha256((text if text is not None else "\0absent").encode("utf-8")).hexdigest()
+
+
+def same_document(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    try:
+        return json.loads(a) == json.loads(b)
+    except ValueError:
+        return a == b
+
+
+# -- reading and writing one document -----------------------------------------------------------
+def read_current(factory: Any, target: PolicyTarget) -> str | None:
+    """The document text exactly as stored, or None when there is none."""
+    try:
+        if target.kind == BUCKET_POLICY:
+            return factory.client("s3").get_bucket_policy(Bucket=target.bucket)["Policy"]
+        if target.kind == ROLE_INLINE_POLICY:
+            return read_role_policy_text(factory, target.role_name or "", target.policy_name or "")
+        if target.kind == PUBLIC_ACCESS_BLOCK:
+            conf = factory.client("s3").get_public_access_block(Bucket=target.bucket)[
+                "PublicAccessBlockConfiguration"
+            ]
+            return json.dumps({k: bool(conf.get(k, False)) for k in BPA_KEYS}, indent=2)
+    except Exception as exc:
+        code = _code(exc)
+        if code in _ABSENT_CODES.get(target.kind, set()):
+            return None
+        raise translate(exc, f"read {target.describe()}") from exc
+    raise ValueError(f"unknown target kind {target.kind}")
+
+
+def read_role_policy_text(factory: Any, role_name: str, policy_name: str) -> str:
+    """The inline policy's text as IAM stores it (boto3 would hand back a parsed dict)."""
+    iam = factory.client("iam")
+    _capture_raw(iam)
+    out = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)
+    raw = out.get(_RAW_KEY)
+    return raw if isinstance(raw, str) else json.dumps(out["PolicyDocument"])
+
+
+def _capture_raw(iam: Any) -> None:
+    # botocore URL-decodes and json-parses IAM policy documents after each call; keep the text
+    # too, first, so a restore can send back exactly what was there.
+    def keep(parsed: dict, **_: Any) -> None:
+        value = parsed.get("PolicyDocument")
+        if isinstance(value, str):
+            parsed[_RAW_KEY] = unquote(value)
+
+    iam.meta.events.register_first("after-call.iam.GetRolePolicy", keep, unique_id="sagewiz-raw-role-policy")
+
+
+def write(factory: Any, target: PolicyTarget, text: str | None) -> None:
+    """Put `text` at `target`, or delete the document when `text` is None."""
+    op = f"{'put' if text is not None else 'delete'} {target.describe()}"
+    try:
+        if target.kind == BUCKET_POLICY:
+            s3 = factory.client("s3")
+            if text is None:
+                s3.delete_bucket_policy(Bucket=target.bucket)
+            else:
+                s3.put_bucket_policy(Bucket=target.bucket, Policy=text)
+        elif target.kind == ROLE_INLINE_POLICY:
+            iam = factory.client("iam")
+            if text is None:
+                iam.delete_role_policy(RoleName=target.role_name, PolicyName=target.policy_name)
+            else:
+                iam.put_role_policy(
+                    RoleName=target.role_name, PolicyName=target.policy_name, PolicyDocument=text
+                )
+        elif target.kind == PUBLIC_ACCESS_BLOCK:
+            s3 = factory.client("s3")
+            if text is None:
+                s3.delete_public_access_block(Bucket=target.bucket)
+            else:
+                s3.put_public_access_block(
+                    Bucket=target.bucket, PublicAccessBlockConfiguration=json.loads(text)
+                )
+        else:
+            raise ValueError(f"unknown target kind {target.kind}")
+    except SagewizError:
+        raise
+    except Exception as exc:
+        raise translate(exc, op) from exc
+
+
+# -- plan and confirmation data -----------------------------------------------------------------
+def _call(target: PolicyTarget, text: str | None) -> tuple[str, str, dict[str, Any]]:
+    if target.kind == BUCKET_POLICY:
+        if text is None:
+            return "s3", "delete_bucket_policy", {"Bucket": target.bucket}
+        return "s3", "put_bucket_policy", {"Bucket": target.bucket, "Policy": text}
+    if target.kind == ROLE_INLINE_POLICY:
+        base = {"RoleName": target.role_name, "PolicyName": target.policy_name}
+        if text is None:
+            return "iam", "delete_role_policy", base
+        return "iam", "put_role_policy", {**base, "PolicyDocument": text}
+    if text is None:
+        return "s3", "delete_public_access_block", {"Bucket": target.bucket}
+    return (
+        "s3",
+        "put_public_access_block",
+        {"Bucket": target.bucket, "PublicAccessBlockConfiguration": json.loads(text)},
+    )
+
+
+def to_plan(change: PolicyChange) -> Plan:
+    """The change as a one-action Plan (for ConfirmPlanScreen and --dry-run). Apply it with
+    `apply_change`, not `services.plan.apply_plan`: only `apply_change` checks for concurrent edits."""
+    service, operation, params = _call(change.target, change.new_text)
+    undo = (
+        f"sagewiz undo (u) restores the previous {change.target.describe()} exactly"
+        if change.old_text is not None
+        else f"sagewiz undo (u) deletes the {change.target.describe()} again (there was none)"
+    )
+    action = Action(
+        service=service,
+        operation=operation,
+        params=params,
+        description=change.title,
+        diff=change.diff,
+        undo=undo,
+        resource=change.target.describe(),
+    )
+    return Plan(title=change.title, actions=(action,), warnings=change.warnings)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What the confirmation names: where, what and as whom."""
+
+    account: str
+    region: str
+    caller: str
+    resource: str
+    summary: str
+    sandbox: bool
+
+    def line(self) -> str:
+        where = " (SANDBOX)" if self.sandbox else ""
+        return (
+            f"This replaces the {self.resource} in account {self.account}, {self.region}{where}, "
+            f"acting as {self.caller}."
+        )
+
+
+def confirmation(change: PolicyChange, identity: Any) -> Confirmation:
+    return Confirmation(
+        account=getattr(identity, "account", ""),
+        region=getattr(identity, "region", ""),
+        caller=getattr(identity, "arn", ""),
+        resource=change.target.describe(),
+        summary=change.title,
+        sandbox=bool(getattr(identity, "sandbox", False)),
+    )
+
+
+# -- apply and undo -------------------------------------------------------------------------------
+def apply_change(factory: Any, journal: Any, change: PolicyChange) -> ApplyResult:
+    """Check nothing changed since reading, validate, journal the old document, apply, re-read."""
+    target = change.target
+    current = read_current(factory, target)
+    if digest(current) != digest(change.old_text):
+        raise PolicyChangedError(target, current)
+    if change.new_text is not None and target.kind in (BUCKET_POLICY, ROLE_INLINE_POLICY):
+        try:
+            doc = json.loads(change.new_text)
+        except ValueError as exc:
+            raise ValidationError("policy", f"the new document is not JSON ({exc.msg})") from exc
+        kind = validate.BUCKET_POLICY if target.kind == BUCKET_POLICY else validate.IDENTITY_POLICY
+        baseline = None
+        if change.old_text is not None:
+            try:
+                baseline = json.loads(change.old_text)
+            except ValueError:
+                baseline = None
+        validate.check(doc, kind, baseline=baseline, refuse_public=not _wants_public(change))
+    entry = journal.append(
+        "policy-replaced",
+        target=target.key,
+        document_kind=target.kind,
+        target_info=target.to_dict(),
+        title=change.title,
+        old_document=change.old_text if change.old_text is not None else ABSENT,
+        old_absent=change.old_text is None,
+        new_document=change.new_text if change.new_text is not None else ABSENT,
+        new_absent=change.new_text is None,
+    )
+    write(factory, target, change.new_text)
+    after = read_current(factory, target)
+    return ApplyResult(change, entry.id, after)
+
+
+def _wants_public(change: PolicyChange) -> bool:
+    return False  # no builder produces a public bucket policy; BPA changes are not policies
+
+
+def undo_last(
+    factory: Any, journal: Any, target_key: str | None = None, *, force: bool = False
+) -> UndoResult:
+    """Restore the document the newest not-yet-undone change replaced (optionally for one target).
+    Refuses when the document changed since sagewiz changed it, unless `force`."""
+    entry = journal.last_policy_change(target_key)
+    if entry is None:
+        raise NotFoundError("Nothing to undo", "The journal holds no policy change that has not been undone.")
+    data = entry.data
+    info = data.get("target_info")
+    if not isinstance(info, dict):
+        raise SagewizError("Cannot undo", "The journal entry does not say where the policy lives.")
+    target = PolicyTarget.from_dict(info)
+    old = None if data.get("old_absent") else str(data.get("old_document"))
+    new = None if data.get("new_absent") else str(data.get("new_document"))
+    current = read_current(factory, target)
+    if not force and not same_document(current, new):
+        raise ConflictError(
+            "Changed since sagewiz changed it",
+            f"The {target.describe()} is no longer what sagewiz put there, so undo would overwrite "
+            "someone else's change.",
+            "Review the current document; undo again with force to restore the saved one anyway.",
+            code="PolicyChanged",
+            details={"diff": document_diff(new, current, target.describe())},
+        )
+    write(factory, target, old)
+    journal.append(
+        "policy-restored",
+        undoes=entry.id,
+        target=target.key,
+        document_kind=target.kind,
+        target_info=target.to_dict(),
+        restored_document=old if old is not None else ABSENT,
+        replaced_document=current if current is not None else ABSENT,
+    )
+    after = read_current(factory, target)
+    return UndoResult(target, entry.id, old, after)
+
+
+def _code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code") or "")
+    return ""
