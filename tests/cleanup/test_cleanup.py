@@ -1,0 +1,119 @@
+"""Clean-up against the sandbox: inventory from journal and tags, guards, plans, and a full clean."""
+
+from __future__ import annotations
+
+import pytest
+
+from services import cleanup
+from services.errors import NotFoundError, ValidationError
+from tests.cleanup.helpers import fast_notebooks, make_bucket, make_notebook, make_role, wait_status
+
+
+@pytest.fixture
+def bound(journal, world):
+    journal.bind(world.account, world.region, True)
+    fast_notebooks()
+    return journal
+
+
+def test_inventory_lists_journal_and_tagged_but_not_the_seeded_world(factory, world, bound):
+    make_notebook(factory, world, bound)
+    make_bucket(factory, None, "hk-tag-only")  # tagged, not journaled (another machine made it)
+    make_role(factory, bound)
+    bound.append("resource-created", type="s3-bucket", name="long-gone-bucket")
+    inv = cleanup.inventory(factory, bound)
+    keys = {(r.type, r.id): r for r in inv.resources}
+    assert ("notebook", "hk-nb") in keys and keys[("notebook", "hk-nb")].source == "journal+tag"
+    assert keys[("bucket", "hk-tag-only")].source == "tag"
+    assert keys[("role", "hk-role")].ours
+    assert keys[("bucket", "long-gone-bucket")].state == "gone"
+    # The seeded role and buckets were not made by sagewiz: never listed.
+    assert ("role", world.role_name) not in keys
+    assert ("bucket", world.default_bucket) not in keys
+    assert ("bucket", world.sample_bucket) not in keys
+    nb = keys[("notebook", "hk-nb")]
+    assert nb.state in {"Pending", "InService"} and nb.hourly and nb.hourly > 0
+
+
+def test_unowned_resources_are_refused_unless_selected_explicitly(factory, world, bound):
+    make_notebook(factory, world, None, name="not-ours", tagged=False)
+    inv = cleanup.inventory(factory, bound)
+    assert inv.find("notebook", "not-ours") is None
+    other = cleanup.lookup(factory, "notebook-instance", "not-ours")
+    assert not other.ours and other.selected_explicitly
+    sneaky = cleanup.Resource("notebook", "not-ours", state="InService", ours=False)
+    with pytest.raises(ValidationError, match="not created by sagewiz"):
+        cleanup.plan_stop([sneaky])
+    assert not cleanup.plan_stop([other]).empty or other.state == "Pending"
+
+
+def test_lookup_bad_inputs(factory, bound):
+    with pytest.raises(ValidationError, match="not a type"):
+        cleanup.lookup(factory, "spaceship", "x")
+    with pytest.raises(ValidationError, match="empty"):
+        cleanup.lookup(factory, "bucket", "  ")
+    with pytest.raises(NotFoundError):
+        cleanup.lookup(factory, "bucket", "no-such-bucket-here")
+
+
+def test_bucket_deletion_needs_a_second_confirmation(factory, world, bound):
+    make_bucket(factory, bound, "hk-confirm")
+    inv = cleanup.inventory(factory, bound)
+    plan = cleanup.plan_delete(factory, [inv.find("bucket", "hk-confirm")])
+    assert plan.buckets == ("hk-confirm",)
+    assert "second confirmation" in plan.render_text()
+    with pytest.raises(ValidationError, match="not confirmed"):
+        cleanup.apply_cleanup(plan, factory, bound)
+    assert factory.client("s3").head_bucket(Bucket="hk-confirm")  # untouched
+
+
+def test_delete_all_leaves_nothing_running_and_journals_it(factory, world, bound):
+    make_notebook(factory, world, bound)
+    make_bucket(factory, bound, "hk-all")
+    make_role(factory, bound)
+    inv = cleanup.inventory(factory, bound)
+    assert inv.running
+    plan = cleanup.plan_delete(factory, inv.resources)
+    calls = [a.api_call() for a in plan.plan.actions]
+    assert calls.index("sagemaker:StopNotebookInstance") < calls.index("sagemaker:DeleteNotebookInstance")
+    assert calls.index("iam:DetachRolePolicy") < calls.index("iam:DeleteRole")
+    assert calls.index("s3:DeleteObjects") < calls.index("s3:DeleteBucket")
+    done = cleanup.apply_cleanup(
+        plan, factory, bound, confirmed_buckets=plan.buckets, poll=0.05, wait_timeout=30
+    )
+    assert all(d.ok for d in done)
+    after = cleanup.inventory(factory, bound)
+    assert not after.running
+    assert after.resources == ()
+    deleted = {(e.data["type"], e.data["id"]) for e in bound.entries("resource-deleted")}
+    assert {("notebook", "hk-nb"), ("bucket", "hk-all"), ("role", "hk-role")} <= deleted
+    trust = next(e for e in bound.entries("resource-deleted") if e.data["type"] == "role").data[
+        "trust_policy"
+    ]
+    assert trust["Statement"][0]["Principal"]["Service"] == "sagemaker.amazonaws.com"  # kept for undo
+    # A second run finds nothing to do.
+    assert cleanup.plan_delete(factory, after.resources).empty
+
+
+def test_stop_plan_only_stops(factory, world, bound):
+    make_notebook(factory, world, bound)
+    make_bucket(factory, bound, "hk-stop", objects=0)
+    inv = cleanup.inventory(factory, bound)
+    plan = cleanup.plan_stop(inv.resources)
+    assert [a.operation for a in plan.plan.actions] == ["stop_notebook_instance"]
+    assert any("nothing to stop" in s for s in plan.skipped)
+    cleanup.apply_cleanup(plan, factory, bound, poll=0.05, wait_timeout=30)
+    nb = cleanup.inventory(factory, bound).find("notebook", "hk-nb")
+    assert nb is not None and nb.state in {"Stopping", "Stopped"}
+
+
+def test_costs_count_running_notebooks(factory, world, bound):
+    from services import costs
+
+    assert costs.running_costs(factory).line() == "nothing running"
+    make_notebook(factory, world, bound)
+    wait_status(factory, "hk-nb", "InService")
+    snap = costs.running_costs(factory)
+    assert [i.id for i in snap.items] == ["hk-nb"]
+    assert snap.hourly == pytest.approx(0.053)
+    assert snap.line().startswith("running ~$0.05/h") and "(estimate)" in snap.line()
