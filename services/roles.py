@@ -115,6 +115,17 @@ def least_privilege_policy(account: str, region: str, bucket: str, prefix: str |
     }
 
 
+def autostop_statement(account: str, region: str, notebook: str) -> dict:
+    """What the idle auto-stop lifecycle script needs: stop (and read) its own notebook only."""
+    # SageMaker lower-cases notebook instance names in ARNs.
+    return {
+        "Sid": "IdleAutoStop",
+        "Effect": "Allow",
+        "Action": ["sagemaker:StopNotebookInstance", "sagemaker:DescribeNotebookInstance"],
+        "Resource": f"arn:aws:sagemaker:{region}:{account}:notebook-instance/{notebook.lower()}",
+    }
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -273,6 +284,7 @@ class RoleSpec:
     bucket: str
     prefix: str | None = None
     full_access: bool = False  # attach AmazonSageMakerFullAccess instead of the inline policy
+    autostop_notebook: str | None = None  # let the idle auto-stop script stop this notebook
 
     @property
     def arn(self) -> str:
@@ -335,6 +347,8 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
         )
     else:
         policy = least_privilege_policy(spec.account, spec.region, spec.bucket, spec.prefix)
+        if spec.autostop_notebook:
+            policy["Statement"].append(autostop_statement(spec.account, spec.region, spec.autostop_notebook))
         scope = f"s3://{spec.bucket}/{(spec.prefix or '').lstrip('/')}"
         actions.append(
             Action(

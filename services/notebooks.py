@@ -1,0 +1,688 @@
+"""SageMaker notebook instances: list, describe, plan and create, stop, start, delete, open.
+
+Input is checked with the API's own rules before any call (name pattern and length, the instance
+types CreateNotebookInstance accepts, platform identifiers, volume size, VPC settings). Errors AWS
+returns are turned into messages that say which rule failed and what to do.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from services.errors import (
+    AccessDeniedError,
+    ConflictError,
+    NotFoundError,
+    QuotaExceededError,
+    SagewizError,
+    ValidationError,
+    translate,
+)
+from services.plan import Action, Plan, tags_list
+from services.pricing import PriceEstimate, notebook_price
+
+NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
+NAME_MAX = 63
+_NAME_RE = re.compile(NAME_PATTERN)
+VOLUME_MIN_GB, VOLUME_MAX_GB = 5, 16384
+DEFAULT_TYPE = "ml.t3.medium"
+DEFAULT_VOLUME_GB = 5
+IDLE_MIN_MINUTES, IDLE_MAX_MINUTES = 5, 24 * 60
+
+TRANSIENT = ("Pending", "Stopping", "Deleting", "Updating")
+SETTLED = ("InService", "Stopped", "Failed")
+
+
+# -- platforms -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Platform:
+    id: str
+    os: str
+    jupyterlab: str
+    end_of_life: bool
+    note: str = ""
+
+    def label(self) -> str:
+        flag = "  (END OF LIFE)" if self.end_of_life else ""
+        return f"{self.id}: {self.os}, JupyterLab {self.jupyterlab}{flag}"
+
+
+# Identifiers accepted by CreateNotebookInstance (botocore's PlatformIdentifier pattern). Support
+# status as AWS documents it; Amazon Linux 2 reached its end of life on 2026-06-30.
+PLATFORMS: tuple[Platform, ...] = (
+    Platform("notebook-al2023-v1", "Amazon Linux 2023", "4", False, "current, recommended"),
+    Platform("notebook-al2023-v2", "Amazon Linux 2023", "4", False, "newer Amazon Linux 2023 runtime"),
+    Platform(
+        "notebook-al2-v3", "Amazon Linux 2", "4", True, "Amazon Linux 2 reached end of life on 2026-06-30"
+    ),
+    Platform("notebook-al2-v2", "Amazon Linux 2", "3", True, "deprecated: JupyterLab 3 is out of support"),
+    Platform("notebook-al2-v1", "Amazon Linux 2", "1", True, "deprecated: JupyterLab 1 is out of support"),
+    Platform(
+        "notebook-al1-v1", "Amazon Linux (AL1)", "1", True, "deprecated: Amazon Linux 1 is out of support"
+    ),
+)
+DEFAULT_PLATFORM = PLATFORMS[0].id
+_PLATFORM_BY_ID = {p.id: p for p in PLATFORMS}
+
+
+def platform_warning(platform_id: str) -> str | None:
+    p = _PLATFORM_BY_ID.get(platform_id)
+    if p is None or not p.end_of_life:
+        return None
+    return (
+        f"{platform_id} is end of life ({p.note}): it gets no security updates and AWS may stop "
+        f"starting it. Pick {DEFAULT_PLATFORM} unless you need this one."
+    )
+
+
+# -- validation ------------------------------------------------------------------------------------
+def name_problem(name: str) -> str | None:
+    """Why `name` is not a valid notebook instance name (the API's pattern and length), or None."""
+    if not name:
+        return "A name is required."
+    if len(name) > NAME_MAX:
+        return f"A notebook instance name is at most {NAME_MAX} characters (this one has {len(name)})."
+    if not _NAME_RE.match(name):
+        bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c == "-"))})
+        if bad:
+            shown = " ".join(repr(c) for c in bad)
+            return f"Only letters, digits and hyphens are allowed; found {shown}."
+        if name.startswith("-") or name.endswith("-"):
+            return "The name must start and end with a letter or digit, not a hyphen."
+        return "Only letters, digits and hyphens are allowed, starting and ending with a letter or digit."
+    return None
+
+
+@functools.cache
+def notebook_instance_types() -> tuple[str, ...]:
+    """The instance types CreateNotebookInstance accepts (from the API model botocore ships)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    shape = model.operation_model("CreateNotebookInstance").input_shape.members["InstanceType"]
+    return tuple(shape.enum)
+
+
+def instance_type_problem(instance_type: str) -> str | None:
+    if not instance_type:
+        return "Pick an instance type."
+    if instance_type not in notebook_instance_types():
+        return f"{instance_type} is not a notebook instance type (types look like ml.t3.medium)."
+    return None
+
+
+@dataclass(frozen=True)
+class TypeOption:
+    instance_type: str
+    price: PriceEstimate
+
+
+def type_options(region: str) -> list[TypeOption]:
+    """Notebook types, those with a listed price first (cheapest first), then the rest."""
+    opts = [TypeOption(t, notebook_price(t, region)) for t in notebook_instance_types()]
+    priced = sorted((o for o in opts if o.price.known), key=lambda o: o.price.usd_per_hour or 0)
+    return priced + [o for o in opts if not o.price.known]
+
+
+# -- data returned -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NotebookInfo:
+    name: str
+    arn: str
+    status: str
+    instance_type: str
+    created: datetime | None
+    role_arn: str = ""
+    url: str = ""
+    platform: str = ""
+    lifecycle_config: str = ""
+    volume_gb: int | None = None
+    subnet_id: str = ""
+    direct_internet_access: str = ""
+    failure_reason: str = ""
+    last_modified: datetime | None = None
+    price: PriceEstimate | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def age(self, now: datetime) -> str:
+        return human_duration((now - self.created).total_seconds()) if self.created else "?"
+
+    @property
+    def role_name(self) -> str:
+        return self.role_arn.rsplit("/", 1)[-1] if self.role_arn else ""
+
+    @property
+    def deletable(self) -> bool:
+        return self.status in ("Stopped", "Failed")
+
+    @property
+    def cost_label(self) -> str:
+        return self.price.label() if self.price else "unknown"
+
+
+def human_duration(seconds: float) -> str:
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h {(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d {(s % 86400) // 3600}h"
+
+
+def _info(d: dict[str, Any], region: str) -> NotebookInfo:
+    itype = d.get("InstanceType", "")
+    return NotebookInfo(
+        name=d["NotebookInstanceName"],
+        arn=d.get("NotebookInstanceArn", ""),
+        status=d.get("NotebookInstanceStatus", ""),
+        instance_type=itype,
+        created=d.get("CreationTime"),
+        role_arn=d.get("RoleArn", ""),
+        url=d.get("Url", ""),
+        platform=d.get("PlatformIdentifier", ""),
+        lifecycle_config=d.get("NotebookInstanceLifecycleConfigName", ""),
+        volume_gb=d.get("VolumeSizeInGB"),
+        subnet_id=d.get("SubnetId", ""),
+        direct_internet_access=d.get("DirectInternetAccess", ""),
+        failure_reason=d.get("FailureReason", ""),
+        last_modified=d.get("LastModifiedTime"),
+        price=notebook_price(itype, region) if itype else None,
+    )
+
+
+def list_notebooks(factory: Any) -> list[NotebookInfo]:
+    """Every notebook instance in the region, newest first, with its role (one describe each,
+    since the list call does not return the role)."""
+    sm = factory.client("sagemaker")
+    names: list[str] = []
+    try:
+        for page in sm.get_paginator("list_notebook_instances").paginate(
+            SortBy="CreationTime", SortOrder="Descending"
+        ):
+            names += [n["NotebookInstanceName"] for n in page.get("NotebookInstances", [])]
+    except Exception as exc:
+        raise notebook_error(exc, "sagemaker:ListNotebookInstances") from exc
+
+    def one(name: str) -> NotebookInfo | None:
+        try:
+            return describe_notebook(factory, name)
+        except NotFoundError:
+            return None  # deleted between the list and the describe
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = [i for i in pool.map(one, names) if i is not None]
+    return found
+
+
+def describe_notebook(factory: Any, name: str) -> NotebookInfo:
+    try:
+        d = factory.client("sagemaker").describe_notebook_instance(NotebookInstanceName=name)
+    except Exception as exc:
+        raise notebook_error(exc, "sagemaker:DescribeNotebookInstance", name=name) from exc
+    return _info(d, factory.region)
+
+
+def notebook_exists(factory: Any, name: str) -> bool:
+    try:
+        describe_notebook(factory, name)
+    except NotFoundError:
+        return False
+    return True
+
+
+# -- lifecycle: idle auto-stop ---------------------------------------------------------------------
+AUTOSTOP_SCRIPT = r"""#!/bin/bash
+# sagewiz idle auto-stop: stop this notebook instance after IDLE_MINUTES without Jupyter activity.
+# Runs every 5 minutes from cron; the log is /var/log/sagewiz-autostop.log. The execution role
+# needs sagemaker:StopNotebookInstance and sagemaker:DescribeNotebookInstance on this instance.
+set -euo pipefail
+IDLE_MINUTES=__IDLE_MINUTES__
+cat > /usr/local/bin/sagewiz-autostop.py <<'PY'
+import datetime, json, ssl, subprocess, sys, urllib.request
+
+idle = datetime.timedelta(minutes=int(sys.argv[1]))
+now = datetime.datetime.now(datetime.timezone.utc)
+ctx = ssl._create_unverified_context()  # Jupyter on the instance uses a self-signed certificate
+
+
+def get(path):
+    with urllib.request.urlopen("https://localhost:8443" + path, context=ctx, timeout=10) as r:
+        return json.load(r)
+
+
+def parse(ts):
+    return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+last = parse(get("/api/status")["last_activity"])
+for session in get("/api/sessions"):
+    kernel = session.get("kernel") or {}
+    if kernel.get("execution_state") == "busy":
+        sys.exit(0)
+    if kernel.get("last_activity"):
+        last = max(last, parse(kernel["last_activity"]))
+if now - last < idle:
+    sys.exit(0)
+meta = json.load(open("/opt/ml/metadata/resource-metadata.json"))
+print(now.isoformat(), "idle since", last.isoformat(), "- stopping", meta["ResourceName"], flush=True)
+subprocess.run(["aws", "sagemaker", "stop-notebook-instance", "--notebook-instance-name", meta["ResourceName"]], check=True)
+PY
+echo "*/5 * * * * root /usr/bin/python3 /usr/local/bin/sagewiz-autostop.py ${IDLE_MINUTES} >> /var/log/sagewiz-autostop.log 2>&1" > /etc/cron.d/sagewiz-autostop
+"""
+
+
+def autostop_script(idle_minutes: int) -> str:
+    return AUTOSTOP_SCRIPT.replace("__IDLE_MINUTES__", str(int(idle_minutes)))
+
+
+def autostop_config_name(notebook: str) -> str:
+    return f"{notebook[: NAME_MAX - 9]}-autostop"
+
+
+def idle_minutes_problem(minutes: int | None) -> str | None:
+    if minutes is None:
+        return None
+    if not IDLE_MIN_MINUTES <= minutes <= IDLE_MAX_MINUTES:
+        return f"Idle minutes must be between {IDLE_MIN_MINUTES} and {IDLE_MAX_MINUTES} (got {minutes})."
+    return None
+
+
+# -- the create spec, validation and the plan -------------------------------------------------------
+@dataclass(frozen=True)
+class NotebookSpec:
+    name: str
+    role_arn: str
+    instance_type: str = DEFAULT_TYPE
+    volume_gb: int = DEFAULT_VOLUME_GB
+    platform: str = DEFAULT_PLATFORM
+    lifecycle_config: str | None = None  # an existing configuration's name
+    idle_minutes: int | None = None  # create the idle auto-stop configuration
+    subnet_id: str | None = None
+    security_group_ids: tuple[str, ...] = ()
+    direct_internet_access: bool = True
+    extra_tags: dict[str, str] = field(default_factory=dict)
+
+
+def validate_spec(spec: NotebookSpec) -> list[ValidationError]:
+    """Every rule the request breaks, each naming its field; empty when the spec is fine."""
+    from services.roles import role_arn_problem
+
+    out: list[ValidationError] = []
+
+    def bad(fld: str, msg: str | None, hint: str = "") -> None:
+        if msg:
+            out.append(ValidationError(fld, msg, hint))
+
+    bad("name", name_problem(spec.name), "Example: my-notebook-1 (letters, digits, hyphens; up to 63).")
+    bad("instance type", instance_type_problem(spec.instance_type), f"The usual choice is {DEFAULT_TYPE}.")
+    if not VOLUME_MIN_GB <= spec.volume_gb <= VOLUME_MAX_GB:
+        bad(
+            "volume size", f"The volume must be {VOLUME_MIN_GB} to {VOLUME_MAX_GB} GB (got {spec.volume_gb})."
+        )
+    if spec.platform not in _PLATFORM_BY_ID:
+        bad("platform", f"{spec.platform!r} is not a platform identifier.", f"Use {DEFAULT_PLATFORM}.")
+    bad(
+        "execution role",
+        role_arn_problem(spec.role_arn) if spec.role_arn else "Pick or create an execution role.",
+    )
+    if spec.lifecycle_config and spec.idle_minutes is not None:
+        bad(
+            "lifecycle configuration",
+            "Choose either an existing configuration or the idle auto-stop one, not both.",
+        )
+    if spec.lifecycle_config:
+        lc = name_problem(spec.lifecycle_config)
+        bad("lifecycle configuration", lc and lc.replace("notebook instance name", "configuration name"))
+    bad("idle minutes", idle_minutes_problem(spec.idle_minutes))
+    if spec.subnet_id is not None and spec.subnet_id != "":
+        if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", spec.subnet_id):
+            bad("subnet", f"{spec.subnet_id!r} is not a subnet ID (subnet- followed by 8 or 17 hex digits).")
+        if not spec.security_group_ids:
+            bad("security groups", "A notebook in a VPC subnet needs at least one security group ID.")
+        for sg in spec.security_group_ids:
+            if not re.fullmatch(r"sg-[0-9a-f]{8,17}", sg):
+                bad("security groups", f"{sg!r} is not a security group ID (sg- followed by hex digits).")
+        if len(spec.security_group_ids) > 5:
+            bad("security groups", "At most 5 security groups.")
+    elif not spec.direct_internet_access:
+        bad(
+            "internet access",
+            "Without direct internet access the notebook needs a VPC subnet to reach anything.",
+            "Give a subnet (with a NAT gateway or VPC endpoints), or allow direct internet access.",
+        )
+    elif spec.security_group_ids:
+        bad("security groups", "Security groups apply only with a VPC subnet.")
+    return out
+
+
+def create_params(spec: NotebookSpec) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "NotebookInstanceName": spec.name,
+        "InstanceType": spec.instance_type,
+        "RoleArn": spec.role_arn,
+        "VolumeSizeInGB": spec.volume_gb,
+        "PlatformIdentifier": spec.platform,
+        "DirectInternetAccess": "Enabled" if spec.direct_internet_access else "Disabled",
+        "Tags": tags_list(spec.extra_tags),
+    }
+    lc = autostop_config_name(spec.name) if spec.idle_minutes is not None else spec.lifecycle_config
+    if lc:
+        params["LifecycleConfigName"] = lc
+    if spec.subnet_id:
+        params["SubnetId"] = spec.subnet_id
+        params["SecurityGroupIds"] = list(spec.security_group_ids)
+    return params
+
+
+def plan_create_notebook(spec: NotebookSpec, region: str, role_plan: Plan | None = None) -> Plan:
+    """The calls that create the notebook (after the role's, when a role is being created too)."""
+    problems = validate_spec(spec)
+    if problems:
+        raise problems[0]
+    actions: list[Action] = list(role_plan.actions) if role_plan else []
+    warnings: list[str] = list(role_plan.warnings) if role_plan else []
+    if spec.idle_minutes is not None:
+        lc_name = autostop_config_name(spec.name)
+        script = autostop_script(spec.idle_minutes)
+        actions.append(
+            Action(
+                service="sagemaker",
+                operation="create_notebook_instance_lifecycle_config",
+                params={
+                    "NotebookInstanceLifecycleConfigName": lc_name,
+                    "OnStart": [{"Content": base64.b64encode(script.encode()).decode()}],
+                },
+                description=f"Create lifecycle configuration {lc_name}: stop the notebook after "
+                f"{spec.idle_minutes} idle minutes",
+                diff="\n".join(
+                    ["--- (no script)", "+++ on-start script"] + ["+" + s for s in script.splitlines()]
+                ),
+                undo=f"delete lifecycle configuration {lc_name}",
+                resource=lc_name,
+                journal_kind="resource-created",
+                journal_data={"type": "notebook-lifecycle-config", "id": lc_name},
+            )
+        )
+        warnings.append(
+            "Idle auto-stop runs as the execution role: it needs sagemaker:StopNotebookInstance on this "
+            "notebook (a role sagewiz creates for it gets that permission)."
+        )
+    params = create_params(spec)
+    price = notebook_price(spec.instance_type, region)
+    actions.append(
+        Action(
+            service="sagemaker",
+            operation="create_notebook_instance",
+            params=params,
+            description=f"Create notebook instance {spec.name} ({spec.instance_type}, {spec.volume_gb} GB, "
+            f"{spec.platform}); cost {price.label()}",
+            undo=f"stop, then delete notebook instance {spec.name}",
+            resource=spec.name,
+            journal_kind="resource-created",
+            journal_data={
+                "type": "notebook-instance",
+                "id": spec.name,
+                "instance_type": spec.instance_type,
+                "role_arn": spec.role_arn,
+            },
+        )
+    )
+    pw = platform_warning(spec.platform)
+    if pw:
+        warnings.append(pw)
+    return Plan(f"Create the notebook instance {spec.name} in {region}", tuple(actions), tuple(warnings))
+
+
+# -- checks before the call --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Preflight:
+    pass_role: Any  # services.roles.PassRoleCheck
+    notes: tuple[str, ...] = ()
+
+
+def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bool = False) -> Preflight:
+    """What AWS would refuse, found before any change: name taken, a role SageMaker cannot assume,
+    no iam:PassRole for the caller, a subnet that does not exist. Raises the first blocking problem."""
+    from services.roles import check_pass_role, check_role_assumable
+
+    problems = validate_spec(spec)
+    if problems:
+        raise problems[0]
+    if notebook_exists(factory, spec.name):
+        raise ValidationError(
+            "name",
+            f"A notebook instance named {spec.name} already exists in {factory.region}.",
+            "Names are unique per account and region: choose another name, or select the existing one.",
+        )
+    if not role_is_new:
+        check_role_assumable(factory, spec.role_arn)
+    passing = check_pass_role(factory, caller_arn, spec.role_arn)
+    if passing.allowed is False:
+        raise AccessDeniedError(
+            "You may not pass this role to SageMaker",
+            passing.explanation,
+            "Without iam:PassRole, CreateNotebookInstance fails. Ask an administrator, or open the doctor (d).",
+            code="AccessDenied",
+            operation="iam:PassRole",
+            details={"action": "iam:PassRole", "resource": spec.role_arn, "evidence": list(passing.evidence)},
+        )
+    notes: list[str] = []
+    if passing.allowed is None:
+        notes.append(passing.explanation)
+    if spec.subnet_id:
+        try:
+            factory.client("ec2").describe_subnets(SubnetIds=[spec.subnet_id])
+        except Exception as exc:
+            err = translate(exc, "ec2:DescribeSubnets")
+            if err.kind == "access-denied":
+                notes.append("Could not check the subnet (no ec2:DescribeSubnets permission).")
+            else:
+                raise ValidationError(
+                    "subnet",
+                    f"Subnet {spec.subnet_id} was not found in {factory.region}.",
+                    "Check the subnet ID.",
+                ) from exc
+    return Preflight(passing, tuple(notes))
+
+
+# -- changes ----------------------------------------------------------------------------------------------
+def _lifecycle_plan(kind: str, name: str, info: NotebookInfo | None) -> Plan:
+    what = {"stop": "Stop", "start": "Start", "delete": "Delete"}[kind]
+    op = f"{kind}_notebook_instance"
+    if kind == "delete":
+        desc = f"Delete notebook instance {name} and its ML storage volume (files under /home/ec2-user/SageMaker are lost)"
+        undo = "none: create a new notebook instance"
+        jkind, jdata = "resource-deleted", {"type": "notebook-instance", "id": name}
+    elif kind == "stop":
+        desc = f"Stop notebook instance {name} (billing for the instance stops; the volume is kept)"
+        undo = f"start {name} again"
+        jkind, jdata = "resource-changed", {"type": "notebook-instance", "id": name, "change": "stopped"}
+    else:
+        cost = info.cost_label if info else "see the price table"
+        desc = f"Start notebook instance {name} (billing resumes: {cost})"
+        undo = f"stop {name}"
+        jkind, jdata = "resource-changed", {"type": "notebook-instance", "id": name, "change": "started"}
+    action = Action("sagemaker", op, {"NotebookInstanceName": name}, desc, undo=undo, resource=name,
+                    journal_kind=jkind, journal_data=jdata)  # fmt: skip
+    return Plan(f"{what} the notebook instance {name}", (action,))
+
+
+def plan_stop(name: str, info: NotebookInfo | None = None) -> Plan:
+    if info is not None and info.status != "InService":
+        raise ConflictError(
+            "Cannot stop now",
+            f"{name} is {info.status}; only an InService instance can be stopped.",
+            "Wait until it is InService." if info.status == "Pending" else "",
+        )
+    return _lifecycle_plan("stop", name, info)
+
+
+def plan_start(name: str, info: NotebookInfo | None = None) -> Plan:
+    if info is not None and info.status not in ("Stopped", "Failed"):
+        raise ConflictError(
+            "Cannot start now", f"{name} is {info.status}; only a Stopped or Failed instance can be started."
+        )
+    return _lifecycle_plan("start", name, info)
+
+
+def plan_delete(name: str, info: NotebookInfo | None = None) -> Plan:
+    if info is not None and not info.deletable:
+        raise ConflictError(
+            "Stop it first",
+            f"{name} is {info.status}. Only a stopped (or failed) notebook instance can be deleted.",
+            "Stop it (s), wait until the status is Stopped, then delete it.",
+        )
+    return _lifecycle_plan("delete", name, info)
+
+
+def apply(plan: Plan, factory: Any, journal: Any, name: str = "") -> None:
+    """Apply a notebook plan; every failure comes back as a clear SagewizError."""
+    from services.plan import apply_plan
+
+    try:
+        apply_plan(plan, factory, journal)
+    except SagewizError as err:
+        raise refine(err, name=name) from err
+
+
+def presigned_url(factory: Any, name: str, session_seconds: int = 1800) -> str:
+    try:
+        out = factory.client("sagemaker").create_presigned_notebook_instance_url(
+            NotebookInstanceName=name, SessionExpirationDurationInSeconds=session_seconds
+        )
+    except Exception as exc:
+        raise notebook_error(exc, "sagemaker:CreatePresignedNotebookInstanceUrl", name=name) from exc
+    return out["AuthorizedUrl"]
+
+
+# -- failures, explained -------------------------------------------------------------------------------------
+def notebook_error(
+    exc: BaseException, operation: str, name: str = "", instance_type: str = ""
+) -> SagewizError:
+    return refine(translate(exc, operation), name=name, instance_type=instance_type)
+
+
+def refine(err: SagewizError, name: str = "", instance_type: str = "") -> SagewizError:
+    """Make SageMaker's terse notebook errors say what happened and what to do."""
+    msg = err.message or ""
+    low = msg.lower()
+    code = err.code or ""
+    what = f"notebook instance {name}" if name else "the notebook instance"
+    if "duplicate notebook instance" in low:
+        return ConflictError(
+            "Name already taken",
+            f"A notebook instance named {name or 'like this'} already exists in this account and region.",
+            "Choose another name, or select the existing instance in the list.",
+            code=code,
+            operation=err.operation,
+        )
+    if code == "ValidationException" and ("instancetype" in low or "instance type" in low):
+        itype = instance_type or _quoted(msg) or "this instance type"
+        return ValidationError(
+            "instance type",
+            f"{itype} is not offered for notebook instances in this region.",
+            f"Pick another type; {DEFAULT_TYPE} is offered in every region.",
+        )
+    if code == "ValidationException" and "recordnotfound" in low.replace(" ", ""):
+        return NotFoundError(
+            "Notebook instance not found",
+            f"{what.capitalize()} does not exist (it may have just been deleted).",
+            "Refresh the list (r).",
+            code=code,
+            operation=err.operation,
+        )
+    if code == "ValidationException" and "unable to transition to (deleting)" in low:
+        return ConflictError(
+            "Stop it first",
+            f"Only a stopped (or failed) notebook instance can be deleted; {what} is {_status_in(msg)}.",
+            "Stop it (s), wait until the status is Stopped, then delete it.",
+            code=code,
+            operation=err.operation,
+        )
+    if code == "ValidationException" and "unable to transition to" in low:
+        return ConflictError(
+            "Not possible in this state",
+            f"{what.capitalize()} is {_status_in(msg)}: {msg}",
+            "Wait for the status to settle, then try again.",
+            code=code,
+            operation=err.operation,
+        )
+    if code == "ValidationException" and "not in inservice" in low:
+        return ConflictError(
+            "Not running",
+            f"{what.capitalize()} must be InService to open it.",
+            "Start it (t) and wait until it is InService.",
+            code=code,
+            operation=err.operation,
+        )
+    if code == "ValidationException" and ("assume" in low or "role" in low and "not" in low):
+        return ValidationError(
+            "execution role",
+            f"SageMaker refused the role: {msg}",
+            "Pick a role whose trust policy lets sagemaker.amazonaws.com assume it, or create one here.",
+        )
+    if isinstance(err, QuotaExceededError):
+        return QuotaExceededError(
+            "Notebook instance quota reached",
+            f"{msg or 'The account has reached its quota.'}",
+            "Stop or delete a notebook you no longer use, pick another instance type, or request an increase "
+            "in Service Quotas (Amazon SageMaker, '<type> for notebook instance usage').",
+            code=code,
+            operation=err.operation,
+        )
+    if isinstance(err, AccessDeniedError) and "passrole" in low:
+        return AccessDeniedError(
+            "You may not pass the role to SageMaker",
+            msg,
+            "Ask an administrator for iam:PassRole on the role (condition iam:PassedToService = "
+            "sagemaker.amazonaws.com), or open the doctor (d).",
+            code=code,
+            operation=err.operation,
+            details=err.details,
+        )
+    return err
+
+
+def _quoted(msg: str) -> str:
+    m = re.search(r"'(ml\.[a-z0-9.-]+)'", msg)
+    return m.group(1) if m else ""
+
+
+def _status_in(msg: str) -> str:
+    m = re.search(r"Status \((\w+)\)", msg)
+    return m.group(1) if m else "not stopped"
+
+
+FAILURE_HINTS: tuple[tuple[str, str], ...] = (
+    ("lifecycle config", "The lifecycle configuration script failed or ran longer than 5 minutes. Read its "
+     "log in CloudWatch (/aws/sagemaker/NotebookInstances, stream <name>/LifecycleConfigOnStart), fix the "
+     "script, then start the instance again."),
+    ("subnet", "The VPC subnet is out of addresses or unusable: pick another subnet."),
+    ("capacity", "AWS has no capacity for this type right now: try again later or pick another type."),
+    ("role", "SageMaker could not use the execution role: check its trust policy names sagemaker.amazonaws.com."),
+    ("kms", "SageMaker could not use the KMS key: check the key policy allows the execution role."),
+)  # fmt: skip
+
+
+def explain_failure(reason: str) -> str:
+    low = (reason or "").lower()
+    for needle, hint in FAILURE_HINTS:
+        if needle in low:
+            return hint
+    return "Read the reason above; fix it, then start the instance again (t) or delete it."
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+Clock = Callable[[], datetime]
