@@ -472,31 +472,44 @@ def _principal_of(arn: str) -> tuple[str | None, str]:
 def _evaluate_with_doctor(
     caller_arn: str, role_arn: str, docs: list[tuple[str, dict]]
 ) -> PassRoleCheck | None:
-    """Use services.policy when that module offers a generic evaluator; None when it does not."""
+    """Use services.policy (the doctor's evaluator) when present; None when it is not (or fails)."""
     try:
-        from services import policy as doctor_policy  # type: ignore[attr-defined]
+        from services.policy import NamedPolicy, PolicySet, RequestContext, evaluate_request, parse_policy
     except ImportError:
         return None
-    evaluate = getattr(doctor_policy, "evaluate_identity_policies", None)
-    if evaluate is None:
-        return None
     try:
-        result = evaluate(
-            [d for _, d in docs],
-            action="iam:PassRole",
-            resource=role_arn,
-            context={"iam:PassedToService": SAGEMAKER_SERVICE},
+        ctx = RequestContext.build(
+            "iam:PassRole", role_arn, caller_arn, extra={"iam:PassedToService": SAGEMAKER_SERVICE}
         )
-    except Exception:
-        return None  # an interface we do not know: fall back to our own evaluation
-    decision = str(getattr(result, "decision", getattr(result, "verdict", result))).lower()
-    if "allow" in decision:
+        named = tuple(NamedPolicy(source, parse_policy(doc), source=source) for source, doc in docs)
+        decision = evaluate_request(ctx, PolicySet(identity=named))
+    except Exception:  # an interface change or a policy it cannot parse: use our own matcher
+        return None
+    evidence = tuple(f"{name}: statement {t.label}" for name, t in decision.deciding)
+    if decision.allowed:
         return PassRoleCheck(
-            True, role_arn, caller_arn, "The caller's policies allow iam:PassRole on the role."
+            True, role_arn, caller_arn, "The caller's policies allow iam:PassRole on the role.", evidence
         )
-    if "den" in decision:
-        return PassRoleCheck(False, role_arn, caller_arn, _no_pass_role_text(caller_arn, role_arn))
-    return None
+    if decision.kind == "explicit-deny":
+        return PassRoleCheck(
+            False, role_arn, caller_arn, f"An explicit Deny blocks iam:PassRole on {role_arn}.", evidence
+        )
+    # An Allow that failed only on a condition the request context cannot know is not a "no".
+    known = set(ctx.keys) | {"iam:passedtoservice"}
+    for result in decision.results:
+        for t in result.traces:
+            unsure = t.effect == "Allow" and t.action_ok and t.resource_ok and not t.conditions_ok
+            if unsure and any(c.clause.key.lower() not in known for c in t.conditions):
+                return PassRoleCheck(
+                    None,
+                    role_arn,
+                    caller_arn,
+                    "Could not determine whether the caller may pass the role: a statement has a "
+                    "condition sagewiz cannot evaluate. SageMaker will refuse the request if "
+                    "iam:PassRole is missing.",
+                    (f"{result.name}: statement {t.label}",),
+                )
+    return PassRoleCheck(False, role_arn, caller_arn, _no_pass_role_text(caller_arn, role_arn))
 
 
 def _evaluate_pass_role(caller_arn: str, role_arn: str, docs: list[tuple[str, dict]]) -> PassRoleCheck:

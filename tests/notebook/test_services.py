@@ -312,3 +312,15 @@ def test_failed_lifecycle_gives_failure_reason(world, factory, journal):
     assert "Lifecycle Config" in info.failure_reason
     assert "CloudWatch" in nb.explain_failure(info.failure_reason)
     assert nb.plan_delete("nb-fail", info).actions  # a failed instance can be deleted directly
+
+
+def test_pass_role_uses_the_doctor_evaluator_and_reports_unknown_conditions(world, factory):
+    stmts = [
+        {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+         "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+    ]  # fmt: skip
+    user = make_user(factory, world, "ip-bound", stmts)
+    check = roles.check_pass_role(user, f"arn:aws:iam::{world.account}:user/ip-bound", world.role_arn)
+    assert check.allowed is None
+    assert "cannot evaluate" in check.explanation
