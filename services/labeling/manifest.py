@@ -207,6 +207,12 @@ def parse_output_manifest(
                     ManifestProblem(n, f"label {i} is '{name}' here but '{known}' on an earlier line")
                 )
                 break
+            twin = next((k for k, v in found_categories.items() if v == name and k != i), None)
+            if twin is not None:
+                problems.append(
+                    ManifestProblem(n, f"'{name}' is label {i} here but label {twin} on an earlier line")
+                )
+                break
             found_categories[i] = name
         else:
             objects.append(labeled)

@@ -48,7 +48,7 @@ class JobSpec:
     region: str
     role_arn: str
     job_name: str = "vehicle-labels"
-    label_attribute: str = "vehicle"
+    label_attribute: str = "vehicle-labels"  # the console names it after the job; Train expects that
     task_type: str = rules.SINGLE
     labels: tuple[str, ...] = ("Airplane", "Car", "Ferry", "Helicopter", "Motorbike")
     title: str = DEFAULT_TITLE
