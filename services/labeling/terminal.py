@@ -134,6 +134,11 @@ class TerminalLabeling:
             if j not in self.answers and j not in self.skipped:
                 self.position = j
                 return
+        # only skipped ones are left: offer them again (another skip moves on to the next)
+        for j in [*range(self.position + 1, n), *range(0, self.position)]:
+            if j not in self.answers:
+                self.position = j
+                return
 
     # -- result ----------------------------------------------------------------------------
     def objects(self, job_name: str) -> list[mf.LabeledObject]:
