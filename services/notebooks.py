@@ -296,6 +296,22 @@ def idle_minutes_problem(minutes: int | None) -> str | None:
     return None
 
 
+def list_lifecycle_configs(factory: Any) -> list[str]:
+    """Names of the lifecycle configurations in the region."""
+    names: list[str] = []
+    try:
+        for page in (
+            factory.client("sagemaker").get_paginator("list_notebook_instance_lifecycle_configs").paginate()
+        ):
+            names += [
+                c["NotebookInstanceLifecycleConfigName"]
+                for c in page.get("NotebookInstanceLifecycleConfigs", [])
+            ]
+    except Exception as exc:
+        raise notebook_error(exc, "sagemaker:ListNotebookInstanceLifecycleConfigs") from exc
+    return sorted(names)
+
+
 # -- the create spec, validation and the plan -------------------------------------------------------
 @dataclass(frozen=True)
 class NotebookSpec:
@@ -552,6 +568,55 @@ def apply(plan: Plan, factory: Any, journal: Any, name: str = "") -> None:
         apply_plan(plan, factory, journal)
     except SagewizError as err:
         raise refine(err, name=name) from err
+
+
+def apply_create(plan: Plan, factory: Any, journal: Any, name: str = "", instance_type: str = "") -> None:
+    """Apply a create plan; when a later action fails, undo what the earlier ones made (role,
+    lifecycle configuration) so nothing is left half-done, journaling each undo."""
+    from services.plan import apply_plan
+
+    done: list[Action] = []
+
+    def progress(n: int, action: Action) -> None:
+        done[:] = list(plan.actions[:n])
+
+    try:
+        apply_plan(plan, factory, journal, on_progress=progress)
+    except SagewizError as err:
+        undone = _roll_back(done, factory, journal)
+        refined = refine(err, name=name, instance_type=instance_type)
+        if undone:
+            refined.details["rolled_back"] = undone
+            refined.message = f"{refined.message}\nNothing was left behind: {'; '.join(undone)}."
+        raise refined from err
+
+
+def _roll_back(done: list[Action], factory: Any, journal: Any) -> list[str]:
+    undone: list[str] = []
+    for action in reversed(done):
+        p = action.params
+        try:
+            if action.operation == "create_notebook_instance_lifecycle_config":
+                name = p["NotebookInstanceLifecycleConfigName"]
+                factory.client("sagemaker").delete_notebook_instance_lifecycle_config(
+                    NotebookInstanceLifecycleConfigName=name
+                )
+                journal.append(
+                    "resource-deleted", type="notebook-lifecycle-config", id=name, reason="rollback"
+                )
+                undone.append(f"lifecycle configuration {name} deleted")
+            elif action.operation == "put_role_policy":
+                factory.client("iam").delete_role_policy(RoleName=p["RoleName"], PolicyName=p["PolicyName"])
+            elif action.operation == "attach_role_policy":
+                factory.client("iam").detach_role_policy(RoleName=p["RoleName"], PolicyArn=p["PolicyArn"])
+            elif action.operation == "create_role":
+                factory.client("iam").delete_role(RoleName=p["RoleName"])
+                journal.append("resource-deleted", type="iam-role", id=p["RoleName"], reason="rollback")
+                undone.append(f"role {p['RoleName']} deleted")
+        except Exception as exc:  # report, never hide: the journal still lists what exists
+            err = translate(exc, action.api_call())
+            undone.append(f"could not undo {action.api_call()} ({err.title}); see the journal")
+    return undone
 
 
 def presigned_url(factory: Any, name: str, session_seconds: int = 1800) -> str:

@@ -324,3 +324,19 @@ def test_pass_role_uses_the_doctor_evaluator_and_reports_unknown_conditions(worl
     check = roles.check_pass_role(user, f"arn:aws:iam::{world.account}:user/ip-bound", world.role_arn)
     assert check.allowed is None
     assert "cannot evaluate" in check.explanation
+
+
+def test_failed_create_rolls_back_the_new_role(world, factory, journal):
+    nb_ext.inject_fault("create_notebook_instance", "ResourceLimitExceeded", "limit is 0 Instances", times=3)
+    role_spec = roles.RoleSpec("sw-rollback", world.account, world.region, world.default_bucket)
+    spec = nb.NotebookSpec(name="nb-rb", role_arn=role_spec.arn, idle_minutes=60)
+    plan = nb.plan_create_notebook(spec, world.region, role_plan=roles.plan_create_role(role_spec))
+    with pytest.raises(QuotaExceededError) as info:
+        nb.apply_create(plan, factory, journal, name="nb-rb")
+    assert "role sw-rollback deleted" in info.value.message
+    assert "sw-rollback" not in [r.name for r in roles.list_execution_roles(factory).usable]
+    lcs = factory.client("sagemaker").list_notebook_instance_lifecycle_configs()[
+        "NotebookInstanceLifecycleConfigs"
+    ]
+    assert lcs == []
+    assert journal.created_resources() == []

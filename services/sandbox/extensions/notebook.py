@@ -12,7 +12,8 @@ cancel on reset):
 Like SageMaker it refuses start unless Stopped/Failed and stop unless InService. It records the
 PlatformIdentifier moto drops, and a lifecycle configuration whose script runs `exit 1` makes the
 instance fail with a FailureReason as SageMaker reports it. It adds
-`create_presigned_notebook_instance_url`, which moto lacks.
+`create_presigned_notebook_instance_url` and `list_notebook_instance_lifecycle_configs`, which
+moto lacks.
 
 Timings: the env var SAGEWIZ_SANDBOX_NOTEBOOK_SECONDS (one number, the Pending time; the others
 scale from it) or `set_timings(...)`, which tests use to make transitions take a fraction of a second.
@@ -281,6 +282,24 @@ def create_presigned_notebook_instance_url(self: Any) -> Any:
     return ActionResult({"AuthorizedUrl": f"https://{nb.url}?authToken=sandbox-{token}"})
 
 
+def list_notebook_instance_lifecycle_configs(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    contains = self._get_param("NameContains") or ""
+    configs = [
+        {
+            "NotebookInstanceLifecycleConfigName": c.notebook_instance_lifecycle_config_name,
+            "NotebookInstanceLifecycleConfigArn": c.arn,
+            "CreationTime": c.creation_time,
+            "LastModifiedTime": c.last_modified_time,
+        }
+        for c in self.sagemaker_backend.notebook_instance_lifecycle_configurations.values()
+        if contains in c.notebook_instance_lifecycle_config_name
+    ]
+    configs.sort(key=lambda c: c["NotebookInstanceLifecycleConfigName"])
+    return ActionResult({"NotebookInstanceLifecycleConfigs": configs})
+
+
 def install() -> None:
     import warnings
 
@@ -305,4 +324,7 @@ def install() -> None:
         wrap_method(SageMakerResponse, op, _faulty(op))
     add_operation(
         SageMakerResponse, "create_presigned_notebook_instance_url", create_presigned_notebook_instance_url
+    )
+    add_operation(
+        SageMakerResponse, "list_notebook_instance_lifecycle_configs", list_notebook_instance_lifecycle_configs
     )
