@@ -1,0 +1,1191 @@
+"""The sync engine: a local folder or an s3:// prefix into an s3:// prefix, fast, resumable, cancellable.
+
+- S3 to S3 is a server-side copy (CopyObject; UploadPartCopy above 5 GiB): no bytes pass through here.
+- Local files are read once, hashed while read (MD5, the hash S3 puts in a single-part ETag) and sent
+  as bytes (no `Expect: 100-continue` round trip); files above the multipart threshold go up in parts
+  in parallel, every part checked against the ETag S3 returns.
+- A file is skipped when the destination has the same size and the same ETag: the MD5 for single-part
+  objects, the multipart scheme (MD5 of the part MD5s, `-N`) for multipart ones. Local hashes are cached
+  by (path, size, mtime, ctime, inode), so an unchanged rerun reads no file contents.
+- A multipart upload only becomes an object when completed, and a single PUT is atomic, so an
+  interrupted copy never leaves a partial object under its final key. On cancel, open multipart uploads
+  are aborted; after a crash they are picked up again (parts already sent are checked and reused).
+- Progress is reported as files, bytes, rate and time left; cancel with a threading.Event.
+
+A no-op rerun should cost one LIST request: `quick_check` lists with a small hand-written SigV4
+signer (stdlib only) so the command line can answer "nothing to copy" without loading botocore.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import stat as stat_mod
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from services.denied import DeniedCall
+from services.errors import (
+    AccessDeniedError,
+    NotFoundError,
+    SagewizError,
+    ValidationError,
+    translate,
+)
+from services.s3uri import S3Uri, is_s3_uri, parse_s3_uri
+
+MiB = 1024 * 1024
+MULTIPART_THRESHOLD = 16 * MiB
+MIN_PART = 8 * MiB
+MAX_PARTS = 10_000
+MAX_COPY_OBJECT = 5 * 1024 * MiB  # CopyObject's limit; above it, UploadPartCopy
+COPY_PART = 512 * MiB
+DEFAULT_WORKERS = 12
+
+ProgressCallback = Callable[["SyncProgress"], None]
+
+
+# -- locations --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Location:
+    """A sync source: a local folder or an S3 prefix."""
+
+    kind: str  # "local" | "s3"
+    text: str
+    path: Path | None = None
+    s3: S3Uri | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.kind == "local"
+
+
+def parse_source(text: str) -> Location:
+    """Validate the source without any AWS call."""
+    raw = text.strip()
+    if not raw:
+        raise ValidationError("source", "It is empty.", "Give a folder or an s3:// prefix.")
+    if is_s3_uri(raw) or raw.lower().startswith(("http://", "https://", "arn:")):
+        return Location("s3", raw, s3=parse_s3_uri(raw, "source").as_prefix())
+    path = Path(raw).expanduser()
+    if not path.exists():
+        raise ValidationError(
+            "source",
+            f"The folder {raw} does not exist.",
+            "Check the path (relative paths start from the current folder).",
+        )
+    if not path.is_dir():
+        raise ValidationError(
+            "source", f"{raw} is a file, not a folder.", "Give the folder that holds the files."
+        )
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise ValidationError(
+            "source",
+            f"The folder {raw} is not readable by you.",
+            "Fix its permissions (chmod u+rx) or run as its owner.",
+        )
+    return Location("local", raw, path=path.resolve())
+
+
+def parse_destination(text: str) -> S3Uri:
+    raw = text.strip()
+    if raw and not is_s3_uri(raw) and not raw.lower().startswith(("http://", "https://", "arn:")):
+        raise ValidationError(
+            "destination",
+            f"'{raw}' is not an s3:// prefix.",
+            "The destination must be S3, e.g. s3://my-sagemaker-bucket/data/",
+        )
+    return parse_s3_uri(raw, "destination").as_prefix()
+
+
+# -- data passed around -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    rel: str  # the key below the prefix, with "/" separators
+    size: int
+    path: str | None = None  # local file
+    key: str | None = None  # source S3 key
+    etag: str | None = None  # source S3 ETag (without quotes)
+    sig: tuple[int, int, int, int] | None = None  # (size, mtime_ns, ctime_ns, inode) of a local file
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    key: str
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    rel: str
+    reason: str
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    source: Location
+    dest: S3Uri
+    to_copy: tuple[SourceFile, ...]
+    skipped: tuple[SourceFile, ...]
+    problems: tuple[FileFailure, ...] = ()  # files that cannot be copied at all (bad name, unreadable)
+
+    @property
+    def bytes_to_copy(self) -> int:
+        return sum(f.size for f in self.to_copy)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.to_copy and not self.problems
+
+    def render_text(self, limit: int = 20) -> str:
+        how = "server-side copy" if not self.source.is_local else "upload"
+        lines = [
+            f"Sync {self.source.text} -> {self.dest.uri} ({how})",
+            f"  to copy: {len(self.to_copy)} file(s), {human_bytes(self.bytes_to_copy)}",
+            f"  unchanged (skipped): {len(self.skipped)} file(s)",
+        ]
+        for f in self.to_copy[:limit]:
+            lines.append(f"  copy  {f.rel}  ({human_bytes(f.size)})")
+        if len(self.to_copy) > limit:
+            lines.append(f"  ... and {len(self.to_copy) - limit} more")
+        for p in self.problems:
+            lines.append(f"  cannot copy {p.rel}: {p.reason}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    elapsed: float
+    rate: float  # bytes a second, recent
+    eta: float | None  # seconds left, None until a rate is known
+    failed: int = 0
+    current: str = ""
+
+    @property
+    def fraction(self) -> float:
+        if self.bytes_total:
+            return min(1.0, self.bytes_done / self.bytes_total)
+        return 1.0 if not self.files_total else self.files_done / self.files_total
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    plan: SyncPlan
+    copied: int
+    bytes_copied: int
+    failed: tuple[FileFailure, ...]
+    cancelled: bool
+    elapsed: float
+    denied: DeniedCall | None = None
+    aborted_uploads: int = 0
+    resumed_parts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.cancelled
+
+    @property
+    def skipped(self) -> int:
+        return len(self.plan.skipped)
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def human_seconds(s: float | None) -> str:
+    if s is None:
+        return "--:--"
+    s = max(0, int(round(s)))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
+
+
+# -- part sizes and ETags ---------------------------------------------------------------------------
+
+
+def part_size_for(size: int) -> int:
+    """Our part size: at least 8 MiB, whole MiB, never more than 10,000 parts."""
+    need = math.ceil(size / MAX_PARTS) if size else MIN_PART
+    return max(MIN_PART, math.ceil(need / MiB) * MiB)
+
+
+def uses_multipart(size: int) -> bool:
+    return size >= MULTIPART_THRESHOLD
+
+
+def multipart_etag(part_md5s: list[bytes]) -> str:
+    return f"{hashlib.md5(b''.join(part_md5s)).hexdigest()}-{len(part_md5s)}"
+
+
+def _candidate_part_sizes(size: int, parts: int) -> list[int]:
+    """Part sizes that would give `parts` parts: ours, the common tool defaults, and the even split."""
+    cands = [
+        part_size_for(size),
+        8 * MiB,
+        5 * MiB,
+        16 * MiB,
+        15 * MiB,
+        32 * MiB,
+        64 * MiB,
+        100 * MiB,
+        128 * MiB,
+    ]
+    even = math.ceil(size / parts)
+    cands += [even, math.ceil(even / MiB) * MiB]
+    out = []
+    for c in cands:
+        if c > 0 and math.ceil(size / c) == parts and c not in out:
+            out.append(c)
+    return out
+
+
+def _is_md5_etag(etag: str) -> bool:
+    head = etag.split("-", 1)[0]
+    return len(head) == 32 and all(ch in "0123456789abcdef" for ch in head)
+
+
+class HashCache:
+    """Local content hashes keyed by (size, mtime, ctime, inode), so unchanged files are not re-read.
+    ctime cannot be set by a user, so a file rewritten with a faked mtime still misses the cache."""
+
+    VERSION = 1
+    MAX_ENTRIES = 200_000
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._data: dict[str, list[Any]] = {}
+        self._dirty = False
+        if path is not None:
+            try:
+                raw = json.loads(path.read_text("utf-8"))
+                if raw.get("version") == self.VERSION:
+                    self._data = raw.get("entries", {})
+            except (OSError, ValueError, AttributeError):
+                self._data = {}
+
+    @classmethod
+    def default(cls) -> HashCache:
+        from services.journal import default_path
+
+        return cls(default_path().parent / "hash-cache.json")
+
+    def get(self, path: str, sig: tuple[int, int, int, int], scheme: str) -> str | None:
+        with self._lock:
+            entry = self._data.get(path)
+        if not entry or tuple(entry[0]) != sig:
+            return None
+        return entry[1].get(scheme)
+
+    def put(self, path: str, sig: tuple[int, int, int, int], scheme: str, value: str) -> None:
+        with self._lock:
+            entry = self._data.get(path)
+            if not entry or tuple(entry[0]) != sig:
+                entry = [list(sig), {}]
+                self._data[path] = entry
+            entry[1][scheme] = value
+            self._dirty = True
+
+    def save(self) -> None:
+        if self.path is None or not self._dirty:
+            return
+        with self._lock:
+            entries = self._data
+            if len(entries) > self.MAX_ENTRIES:
+                entries = dict(list(entries.items())[-self.MAX_ENTRIES :])
+            text = json.dumps({"version": self.VERSION, "entries": entries}, separators=(",", ":"))
+            self._dirty = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(text, "utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a cache that cannot be written only costs speed next time
+
+
+def local_etag(f: SourceFile, scheme: str, cache: HashCache | None) -> str:
+    """The ETag S3 would give this file: scheme "md5" (single part) or "mp:<part size>"."""
+    assert f.path is not None and f.sig is not None
+    if cache is not None:
+        hit = cache.get(f.path, f.sig, scheme)
+        if hit:
+            return hit
+    if scheme == "md5":
+        h = hashlib.md5()
+        with open(f.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(4 * MiB), b""):
+                h.update(chunk)
+        value = h.hexdigest()
+    else:
+        psize = int(scheme.split(":", 1)[1])
+        digests = []
+        with open(f.path, "rb") as fh:
+            while True:
+                part = fh.read(psize)
+                if not part:
+                    break
+                digests.append(hashlib.md5(part).digest())
+        value = multipart_etag(digests) if digests else hashlib.md5(b"").hexdigest()
+    if cache is not None:
+        cache.put(f.path, f.sig, scheme, value)
+    return value
+
+
+def unchanged(f: SourceFile, remote: RemoteObject, cache: HashCache | None) -> bool:
+    """Same size and same content by ETag. An ETag that is not an MD5 (SSE-KMS) cannot be compared:
+    the file is copied again rather than guessed."""
+    if f.size != remote.size:
+        return False
+    etag = remote.etag.strip('"').lower()
+    if f.path is None:  # S3 source: compare the two ETags S3 computed
+        return bool(f.etag) and f.etag.strip('"').lower() == etag
+    if not _is_md5_etag(etag):
+        return False
+    try:
+        if "-" in etag:
+            parts = int(etag.split("-", 1)[1])
+            return any(
+                local_etag(f, f"mp:{ps}", cache) == etag for ps in _candidate_part_sizes(f.size, parts)
+            )
+        return local_etag(f, "md5", cache) == etag
+    except (OSError, ValueError):
+        return False
+
+
+# -- listing ----------------------------------------------------------------------------------------
+
+
+def scan_local(root: Path) -> tuple[list[SourceFile], list[FileFailure]]:
+    """Every regular file under root (following file symlinks, not folder symlinks), sorted."""
+    files: list[SourceFile] = []
+    problems: list[FileFailure] = []
+    stack = [(str(root), "")]
+    while stack:
+        folder, rel_prefix = stack.pop()
+        try:
+            it = os.scandir(folder)
+        except OSError as exc:
+            problems.append(FileFailure(rel_prefix or ".", f"folder not readable: {exc.strerror}"))
+            continue
+        with it:
+            for entry in it:
+                rel = rel_prefix + entry.name
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((entry.path, rel + "/"))
+                        continue
+                    if not entry.is_file():
+                        continue
+                    st = entry.stat()
+                except OSError as exc:
+                    problems.append(FileFailure(rel, f"cannot read its details: {exc.strerror}"))
+                    continue
+                if not stat_mod.S_ISREG(st.st_mode):
+                    continue
+                try:
+                    rel.encode("utf-8")
+                except UnicodeEncodeError:
+                    problems.append(
+                        FileFailure(
+                            rel.encode("utf-8", "replace").decode(),
+                            "the file name is not valid UTF-8, which S3 keys require",
+                        )
+                    )
+                    continue
+                files.append(
+                    SourceFile(
+                        rel,
+                        st.st_size,
+                        path=entry.path,
+                        sig=(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino),
+                    )
+                )
+    files.sort(key=lambda f: f.rel)
+    return files, problems
+
+
+def list_s3(client: Any, uri: S3Uri, *, account: str | None = None) -> Iterator[RemoteObject]:
+    """Every object under the prefix (ListObjectsV2, 1,000 a page)."""
+    kwargs: dict[str, Any] = {"Bucket": uri.bucket, "Prefix": uri.prefix}
+    if account:
+        kwargs["ExpectedBucketOwner"] = account
+    for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
+        for obj in page.get("Contents", []):
+            yield RemoteObject(obj["Key"], int(obj["Size"]), str(obj.get("ETag", "")).strip('"'))
+
+
+def build_plan(
+    source: Location,
+    dest: S3Uri,
+    files: list[SourceFile],
+    existing: dict[str, RemoteObject],
+    cache: HashCache | None,
+    problems: list[FileFailure] | None = None,
+    workers: int = 4,
+) -> SyncPlan:
+    """Decide copy or skip for each file. Hashing (only for same-size candidates) runs in threads:
+    hashlib releases the GIL on large buffers."""
+    problems = list(problems or [])
+    candidates: list[tuple[SourceFile, RemoteObject]] = []
+    to_copy: list[SourceFile] = []
+    ok_files = []
+    for f in files:
+        key = dest.prefix + f.rel
+        if len(key.encode("utf-8")) > 1024:
+            problems.append(FileFailure(f.rel, "the S3 key would be longer than 1,024 bytes"))
+            continue
+        ok_files.append(f)
+        remote = existing.get(key)
+        if remote is not None and remote.size == f.size:
+            candidates.append((f, remote))
+    same: set[str] = set()
+    if candidates:
+        needs_io = [c for c in candidates if c[0].path is not None and not _cached(c, cache)]
+        if len(needs_io) > 8:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                verdicts = list(pool.map(lambda c: unchanged(c[0], c[1], cache), candidates))
+        else:
+            verdicts = [unchanged(f, r, cache) for f, r in candidates]
+        same = {f.rel for (f, _), v in zip(candidates, verdicts, strict=True) if v}
+    skipped = [f for f in ok_files if f.rel in same]
+    to_copy = [f for f in ok_files if f.rel not in same]
+    return SyncPlan(source, dest, tuple(to_copy), tuple(skipped), tuple(problems))
+
+
+def _cached(c: tuple[SourceFile, RemoteObject], cache: HashCache | None) -> bool:
+    f, remote = c
+    if cache is None or f.path is None or f.sig is None:
+        return False
+    etag = remote.etag.strip('"')
+    scheme = "md5" if "-" not in etag else f"mp:{part_size_for(f.size)}"
+    return cache.get(f.path, f.sig, scheme) is not None
+
+
+# -- the transfer client ---------------------------------------------------------------------------
+
+
+def transfer_client(factory: Any, workers: int) -> Any:
+    """An S3 client sized for `workers` parallel requests, from the factory's session and config.
+    Checksums are only sent when S3 requires them: the MD5 we compute is checked against the ETag."""
+    key = ("sync-s3", workers)
+    cache = factory.__dict__.setdefault("_sync_clients", {})
+    if key in cache:
+        return cache[key]
+    cfg = factory.config(
+        max_pool_connections=workers + 4,
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        tcp_keepalive=True,
+    )
+    kwargs: dict[str, Any] = {"region_name": factory.region, "config": cfg}
+    if factory.target.endpoint_url:
+        kwargs["endpoint_url"] = factory.target.endpoint_url
+    try:
+        client = factory.session.client("s3", **kwargs)
+    except Exception as exc:
+        raise translate(exc, "create s3 client") from exc
+    cache[key] = client
+    return client
+
+
+# -- preflight and planning -----------------------------------------------------------------------
+
+
+def check_destination(factory: Any, dest: S3Uri, account: str | None = None) -> str:
+    """The destination bucket must exist, be reachable and be in the session's region. Returns its region."""
+    import botocore.exceptions as bx
+
+    s3 = factory.client("s3")
+    kwargs: dict[str, Any] = {"Bucket": dest.bucket}
+    if account:
+        kwargs["ExpectedBucketOwner"] = account
+    try:
+        head = s3.head_bucket(**kwargs)
+        region = head.get("BucketRegion") or head["ResponseMetadata"]["HTTPHeaders"].get(
+            "x-amz-bucket-region"
+        )
+    except bx.ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        region = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-bucket-region")
+        if status == 404:
+            raise NotFoundError(
+                "The destination bucket does not exist",
+                f"There is no bucket named {dest.bucket}.",
+                "Create it first (the Bucket step, or check the name for a typo).",
+                code="NoSuchBucket",
+                operation="s3:HeadBucket",
+            ) from exc
+        if status == 403:
+            raise _denied_error(exc, "s3:ListBucket", dest.bucket, None, "HeadBucket") from exc
+        if status not in (301, 400) or not region:
+            raise translate(exc, "s3:HeadBucket") from exc
+    except Exception as exc:
+        raise translate(exc, "s3:HeadBucket") from exc
+    mine = factory.region
+    if region and mine and region != mine:
+        raise ValidationError(
+            "destination",
+            f"The bucket {dest.bucket} is in {region}, but this session is in {mine}.",
+            f"Use a bucket in {mine}, or run with --region {region}. SageMaker jobs read data from their own region.",
+        )
+    return region or mine
+
+
+def plan_sync(
+    factory: Any,
+    source: Location,
+    dest: S3Uri,
+    *,
+    cache: HashCache | None = None,
+    account: str | None = None,
+    existing: dict[str, RemoteObject] | None = None,
+    workers: int = DEFAULT_WORKERS,
+) -> SyncPlan:
+    """List both sides and decide what to copy. Raises AccessDeniedError (with details["denied"])."""
+    client = transfer_client(factory, workers)
+    if existing is None:
+        try:
+            existing = {o.key: o for o in list_s3(client, dest, account=account)}
+        except Exception as exc:
+            raise _as_error(exc, "s3:ListBucket", dest.bucket, None, "ListObjectsV2") from exc
+    problems: list[FileFailure] = []
+    if source.is_local:
+        assert source.path is not None
+        files, problems = scan_local(source.path)
+    else:
+        assert source.s3 is not None
+        src = source.s3
+        try:
+            files = [
+                SourceFile(o.key[len(src.prefix) :], o.size, key=o.key, etag=o.etag)
+                for o in list_s3(client, src)
+                if not o.key.endswith("/")  # "folder" placeholder objects
+            ]
+        except Exception as exc:
+            raise _as_error(exc, "s3:ListBucket", src.bucket, None, "ListObjectsV2") from exc
+        if src.bucket == dest.bucket and (
+            dest.prefix.startswith(src.prefix) or src.prefix.startswith(dest.prefix)
+        ):
+            raise ValidationError(
+                "destination",
+                "The source and destination prefixes overlap.",
+                "Copy into a prefix that is not inside the source (and vice versa).",
+            )
+    return build_plan(source, dest, files, existing, cache, problems)
+
+
+# -- running ---------------------------------------------------------------------------------------
+
+
+class _Tracker:
+    """Counts progress from worker threads and calls back at most every `interval` seconds."""
+
+    def __init__(
+        self, plan: SyncPlan, cb: ProgressCallback | None, clock: Callable[[], float], interval: float
+    ) -> None:
+        self.files_total = len(plan.to_copy)
+        self.bytes_total = plan.bytes_to_copy
+        self.files_done = 0
+        self.bytes_done = 0
+        self.failed = 0
+        self.cb = cb
+        self.clock = clock
+        self.interval = interval
+        self.start = clock()
+        self.last_emit = -1e9
+        self.samples: list[tuple[float, int]] = [(self.start, 0)]
+        self.lock = threading.Lock()
+        self.current = ""
+
+    def add_bytes(self, n: int) -> None:
+        with self.lock:
+            self.bytes_done += n
+        self.emit()
+
+    def file_done(self, rel: str, ok: bool) -> None:
+        with self.lock:
+            if ok:
+                self.files_done += 1
+            else:
+                self.failed += 1
+            self.current = rel
+        self.emit()
+
+    def snapshot(self) -> SyncProgress:
+        now = self.clock()
+        with self.lock:
+            self.samples.append((now, self.bytes_done))
+            cutoff = now - 5.0  # the rate over the last five seconds follows speed changes
+            while len(self.samples) > 2 and self.samples[1][0] < cutoff:
+                self.samples.pop(0)
+            t0, b0 = self.samples[0]
+            rate = (self.bytes_done - b0) / (now - t0) if now > t0 else 0.0
+            left = self.bytes_total - self.bytes_done
+            eta = left / rate if rate > 0 else (0.0 if left <= 0 else None)
+            return SyncProgress(
+                self.files_done,
+                self.files_total,
+                self.bytes_done,
+                self.bytes_total,
+                now - self.start,
+                rate,
+                eta,
+                self.failed,
+                self.current,
+            )
+
+    def emit(self, force: bool = False) -> None:
+        if self.cb is None:
+            return
+        now = self.clock()
+        if not force and now - self.last_emit < self.interval:
+            return
+        self.last_emit = now
+        self.cb(self.snapshot())
+
+
+@dataclass
+class _Run:
+    client: Any
+    plan: SyncPlan
+    cancel: threading.Event
+    tracker: _Tracker
+    pool: ThreadPoolExecutor
+    account: str | None
+    principal_arn: str | None
+    cache: HashCache | None
+    failures: list[FileFailure] = field(default_factory=list)
+    denied: DeniedCall | None = None
+    aborted: int = 0
+    resumed_parts: int = 0
+    open_uploads: dict[str, tuple[str, str]] = field(default_factory=dict)  # rel -> (key, upload id)
+    leftovers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # key -> open uploads
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stop_requested(self) -> bool:
+        return self.cancel.is_set() or self.denied is not None
+
+    def note_failure(self, f: SourceFile, reason: str) -> None:
+        with self.lock:
+            self.failures.append(FileFailure(f.rel, reason))
+        self.tracker.file_done(f.rel, ok=False)
+
+    def fail(self, f: SourceFile, exc: BaseException, action: str, operation: str) -> None:
+        bucket, key = self.plan.dest.bucket, self.plan.dest.prefix + f.rel
+        if action == "s3:GetObject" and self.plan.source.s3 is not None and f.key is not None:
+            bucket, key = self.plan.source.s3.bucket, f.key  # the source side was refused
+        err = _as_error(exc, action, bucket, key, operation, self.principal_arn)
+        with self.lock:
+            self.failures.append(
+                FileFailure(f.rel, f"{err.title}: {err.message}".strip(": "), err.code or "")
+            )
+            if isinstance(err, AccessDeniedError) and self.denied is None:
+                # every other file would meet the same wall: stop and hand it to the doctor
+                self.denied = err.details.get("denied")
+        self.tracker.file_done(f.rel, ok=False)
+
+    def owner(self) -> dict[str, str]:
+        return {"ExpectedBucketOwner": self.account} if self.account else {}
+
+
+def run_sync(
+    factory: Any,
+    plan: SyncPlan,
+    *,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    workers: int = DEFAULT_WORKERS,
+    account: str | None = None,
+    principal_arn: str | None = None,
+    cache: HashCache | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    interval: float = 0.1,
+) -> SyncResult:
+    """Copy what the plan says. Never raises for a single file: failures are listed in the result."""
+    cancel = cancel or threading.Event()
+    tracker = _Tracker(plan, on_progress, clock, interval)
+    client = transfer_client(factory, workers)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sagewiz-sync") as pool:
+        run = _Run(client, plan, cancel, tracker, pool, account, principal_arn, cache)
+        if plan.source.is_local and any(uses_multipart(f.size) for f in plan.to_copy):
+            run.leftovers = _open_uploads(client, plan.dest)
+        small = [f for f in plan.to_copy if not _is_big(plan, f)]
+        big = [f for f in plan.to_copy if _is_big(plan, f)]
+        futures: list[Future[None]] = []
+        # Big files first: their parts keep every worker busy while the small ones fill the gaps.
+        coordinators = ThreadPoolExecutor(
+            max_workers=max(1, min(4, len(big))), thread_name_prefix="sagewiz-mpu"
+        )
+        with coordinators:
+            for f in big:
+                futures.append(coordinators.submit(_big_file, run, f))
+            for f in small:
+                futures.append(pool.submit(_small_file, run, f))
+            for fut in futures:
+                fut.result()
+    tracker.emit(force=True)
+    if cache is not None:
+        cache.save()
+    failures = list(run.failures)
+    return SyncResult(
+        plan,
+        tracker.files_done,
+        tracker.bytes_done,
+        tuple(sorted(failures, key=lambda x: x.rel)),
+        cancelled=cancel.is_set(),
+        elapsed=clock() - tracker.start,
+        denied=run.denied,
+        aborted_uploads=run.aborted,
+        resumed_parts=run.resumed_parts,
+    )
+
+
+def _is_big(plan: SyncPlan, f: SourceFile) -> bool:
+    return f.size > MAX_COPY_OBJECT if not plan.source.is_local else uses_multipart(f.size)
+
+
+def _content_type(rel: str) -> str | None:
+    import mimetypes
+
+    return mimetypes.guess_type(rel, strict=False)[0]
+
+
+def _small_file(run: _Run, f: SourceFile) -> None:
+    if run.stop_requested():
+        return
+    key = run.plan.dest.prefix + f.rel
+    if f.path is None:  # S3 to S3: server-side copy, nothing passes through here
+        src = run.plan.source.s3
+        assert src is not None and f.key is not None
+        try:
+            run.client.copy_object(
+                Bucket=run.plan.dest.bucket,
+                Key=key,
+                CopySource={"Bucket": src.bucket, "Key": f.key},
+                **run.owner(),
+            )
+        except Exception as exc:
+            run.fail(f, exc, _copy_action(exc), "CopyObject")
+            return
+        run.tracker.add_bytes(f.size)
+        run.tracker.file_done(f.rel, ok=True)
+        return
+    try:
+        with open(f.path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        run.note_failure(f, f"cannot read the file: {exc.strerror}")
+        return
+    if len(data) != f.size:
+        run.note_failure(f, "the file changed while it was being copied; run again")
+        return
+    md5 = hashlib.md5(data).hexdigest()
+    extra: dict[str, Any] = dict(run.owner())
+    ctype = _content_type(f.rel)
+    if ctype:
+        extra["ContentType"] = ctype
+    try:
+        resp = run.client.put_object(Bucket=run.plan.dest.bucket, Key=key, Body=data, **extra)
+    except Exception as exc:
+        run.fail(f, exc, "s3:PutObject", "PutObject")
+        return
+    etag = str(resp.get("ETag", "")).strip('"')
+    if _is_md5_etag(etag) and etag != md5:
+        run.note_failure(f, f"S3 stored different bytes (ETag {etag}, local MD5 {md5}); run again")
+        return
+    if run.cache is not None and f.sig is not None:
+        run.cache.put(f.path, f.sig, "md5", md5)
+    run.tracker.add_bytes(f.size)
+    run.tracker.file_done(f.rel, ok=True)
+
+
+def _copy_action(exc: BaseException) -> str:
+    """Which side of a server-side copy was refused: the enhanced 403 text names the action."""
+    text = str(exc)
+    if "s3:GetObject" in text or "source" in text.lower():
+        return "s3:GetObject"
+    return "s3:PutObject"
+
+
+def _open_uploads(client: Any, dest: S3Uri) -> dict[str, list[dict[str, Any]]]:
+    """Multipart uploads left open under the prefix (a crash or a kill); their parts can be reused."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for page in client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=dest.bucket, Prefix=dest.prefix
+        ):
+            for up in page.get("Uploads", []):
+                out.setdefault(up["Key"], []).append(up)
+    except Exception:
+        return {}  # listing is an optimisation; without it every part is sent again
+    return out
+
+
+def _big_file(run: _Run, f: SourceFile) -> None:
+    """Multipart: create (or resume), send parts in parallel on the shared pool, complete or abort."""
+    if run.stop_requested():
+        return
+    bucket, key = run.plan.dest.bucket, run.plan.dest.prefix + f.rel
+    local = f.path is not None
+    psize = part_size_for(f.size) if local else COPY_PART
+    nparts = max(1, math.ceil(f.size / psize))
+    upload_id, reuse = _resume_or_create(run, f, key, psize)
+    if upload_id is None:
+        return
+    with run.lock:
+        run.open_uploads[f.rel] = (key, upload_id)
+    results: dict[int, tuple[bytes | None, str]] = {}
+    errors: list[BaseException] = []
+
+    def send(n: int) -> None:
+        if run.stop_requested() or errors:
+            return
+        start = (n - 1) * psize
+        length = min(psize, f.size - start)
+        try:
+            if local:
+                assert f.path is not None
+                with open(f.path, "rb") as fh:
+                    fh.seek(start)
+                    data = fh.read(length)
+                if len(data) != length:
+                    raise OSError(0, "the file changed while it was being copied; run again")
+                digest = hashlib.md5(data).digest()
+                if n in reuse and reuse[n] == digest.hex():
+                    results[n] = (digest, digest.hex())
+                    with run.lock:
+                        run.resumed_parts += 1
+                    run.tracker.add_bytes(length)
+                    return
+                resp = run.client.upload_part(
+                    Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=n, Body=data, **run.owner()
+                )
+                etag = str(resp["ETag"]).strip('"')
+                if _is_md5_etag(etag) and etag != digest.hex():
+                    raise OSError(0, f"part {n} arrived damaged (ETag {etag}); run again")
+                results[n] = (digest, etag)
+            else:
+                src = run.plan.source.s3
+                assert src is not None and f.key is not None
+                resp = run.client.upload_part_copy(
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=n,
+                    CopySource={"Bucket": src.bucket, "Key": f.key},
+                    CopySourceRange=f"bytes={start}-{start + length - 1}",
+                    **run.owner(),
+                )
+                results[n] = (None, str(resp["CopyPartResult"]["ETag"]).strip('"'))
+            run.tracker.add_bytes(length)
+        except BaseException as exc:  # collected; the coordinator decides
+            errors.append(exc)
+
+    futures = [run.pool.submit(send, n) for n in range(1, nparts + 1)]
+    for fut in futures:
+        fut.result()
+    if errors or run.stop_requested() or len(results) != nparts:
+        _abort(run, key, upload_id)
+        with run.lock:
+            run.open_uploads.pop(f.rel, None)
+        if errors:
+            exc = errors[0]
+            if isinstance(exc, OSError) and not hasattr(exc, "response"):
+                run.note_failure(f, exc.strerror or str(exc))
+            else:
+                run.fail(f, exc, "s3:PutObject" if local else _copy_action(exc), "UploadPart")
+        return
+    parts = [{"PartNumber": n, "ETag": f'"{results[n][1]}"'} for n in range(1, nparts + 1)]
+    try:
+        resp = run.client.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, **run.owner()
+        )
+    except Exception as exc:
+        _abort(run, key, upload_id)
+        run.fail(f, exc, "s3:PutObject", "CompleteMultipartUpload")
+        return
+    finally:
+        with run.lock:
+            run.open_uploads.pop(f.rel, None)
+    if local:
+        expected = multipart_etag([d for d, _ in (results[n] for n in range(1, nparts + 1)) if d is not None])
+        got = str(resp.get("ETag", "")).strip('"')
+        if _is_md5_etag(got) and got != expected:
+            run.note_failure(f, f"S3 reports ETag {got}, expected {expected}; run again")
+            return
+        if run.cache is not None and f.sig is not None and f.path is not None:
+            run.cache.put(f.path, f.sig, f"mp:{psize}", expected)
+    run.tracker.file_done(f.rel, ok=True)
+
+
+def _resume_or_create(run: _Run, f: SourceFile, key: str, psize: int) -> tuple[str | None, dict[int, str]]:
+    """Reuse an open upload of this key whose parts have our part size; else start a new one."""
+    bucket = run.plan.dest.bucket
+    for up in sorted(run.leftovers.get(key, []), key=lambda u: str(u.get("Initiated", "")), reverse=True):
+        try:
+            parts: dict[int, str] = {}
+            for page in run.client.get_paginator("list_parts").paginate(
+                Bucket=bucket, Key=key, UploadId=up["UploadId"]
+            ):
+                for p in page.get("Parts", []):
+                    n, size = int(p["PartNumber"]), int(p["Size"])
+                    if size == min(psize, f.size - (n - 1) * psize):
+                        parts[n] = str(p["ETag"]).strip('"')
+        except Exception:
+            continue
+        if parts:
+            return str(up["UploadId"]), parts
+    extra: dict[str, Any] = dict(run.owner())
+    ctype = _content_type(f.rel)
+    if ctype:
+        extra["ContentType"] = ctype
+    try:
+        out = run.client.create_multipart_upload(Bucket=bucket, Key=key, **extra)
+    except Exception as exc:
+        run.fail(f, exc, "s3:PutObject", "CreateMultipartUpload")
+        return None, {}
+    return str(out["UploadId"]), {}
+
+
+def _abort(run: _Run, key: str, upload_id: str) -> None:
+    try:
+        run.client.abort_multipart_upload(
+            Bucket=run.plan.dest.bucket, Key=key, UploadId=upload_id, **run.owner()
+        )
+        with run.lock:
+            run.aborted += 1
+    except Exception:
+        pass  # an upload left open is invisible and is resumed or aborted by the next run
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+def _denied_error(
+    exc: BaseException,
+    action: str,
+    bucket: str,
+    key: str | None,
+    operation: str,
+    principal: str | None = None,
+) -> AccessDeniedError:
+    err = translate(exc, operation)
+    raw = err.details.get("raw") if isinstance(err, SagewizError) else None
+    text = str(raw or err.message or "Access Denied")
+    # AWS's enhanced same-account 403 names the principal, action and resource; trust it over our guess.
+    import re
+
+    m = re.search(
+        r"User: (\S+) is not authorized to perform: (s3:\w+) on resource: \"?(arn:aws:s3:::[^\" ]+)", text
+    )
+    if m:
+        principal, action = m.group(1), m.group(2)
+        path = m.group(3)[len("arn:aws:s3:::") :]
+        bucket, _, rest = path.partition("/")
+        key = rest or None
+    resource = f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}"
+    who = principal or "your caller"
+    denied = DeniedCall(
+        error_text=text,
+        principal_arn=principal,
+        action=action,
+        bucket=bucket,
+        key=key,
+        operation=operation,
+        source_step="data",
+    )
+    out = AccessDeniedError(
+        "Access denied",
+        f"{who} may not {action} on {resource} (AWS said: {text}).",
+        "Open the permissions doctor to see which policy denies it and the smallest fix.",
+        code=err.code or "AccessDenied",
+        operation=operation,
+        details={"raw": text, "denied": denied, "action": action, "resource": resource},
+    )
+    return out
+
+
+def _as_error(
+    exc: BaseException,
+    action: str,
+    bucket: str,
+    key: str | None,
+    operation: str,
+    principal: str | None = None,
+) -> SagewizError:
+    err = translate(exc, operation)
+    if isinstance(err, AccessDeniedError):
+        return _denied_error(exc, action, bucket, key, operation, principal)
+    return err
+
+
+def with_principal(result: SyncResult, principal_arn: str | None) -> SyncResult:
+    if result.denied is None or not principal_arn or result.denied.principal_arn:
+        return result
+    return replace(result, denied=replace(result.denied, principal_arn=principal_arn))
+
+
+# -- the quick check: list without botocore --------------------------------------------------------
+
+
+class QuickUnavailable(Exception):
+    """The quick path cannot answer (no static keys, a redirect, an error): use the full engine."""
+
+
+@dataclass(frozen=True)
+class QuickTarget:
+    region: str
+    access_key: str
+    secret_key: str
+    token: str | None
+    endpoint: str | None  # None: the real S3 endpoint of the region
+
+    def __repr__(self) -> str:
+        return f"QuickTarget(region={self.region}, endpoint={self.endpoint})"
+
+
+def quick_target(profile: str | None, region: str | None, endpoint: str | None) -> QuickTarget | None:
+    """Static keys from the environment only; anything else (profiles, SSO, roles) needs botocore."""
+    env = os.environ
+    if profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE"):
+        return None
+    key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+    region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if not (key and secret and region):
+        return None
+    endpoint = endpoint or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    return QuickTarget(region, key, secret, env.get("AWS_SESSION_TOKEN") or None, endpoint or None)
+
+
+def _sigv4_headers(t: QuickTarget, host: str, path: str, query: list[tuple[str, str]]) -> dict[str, str]:
+    """AWS Signature Version 4 for a GET with an empty body (the S3 flavour: path encoded once)."""
+    import hmac
+    from datetime import UTC, datetime
+    from urllib.parse import quote
+
+    now = datetime.now(UTC)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    empty = hashlib.sha256(b"").hexdigest()
+    headers = {"host": host, "x-amz-content-sha256": empty, "x-amz-date": amz_date}
+    if t.token:
+        headers["x-amz-security-token"] = t.token
+    canonical_query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(query))
+    signed = ";".join(sorted(headers))
+    canonical = "\n".join(
+        [
+            "GET",
+            quote(path, safe="/-_.~"),
+            canonical_query,
+            "".join(f"{k}:{headers[k].strip()}\n" for k in sorted(headers)),
+            signed,
+            empty,
+        ]
+    )
+    scope = f"{day}/{t.region}/s3/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+
+    def h(key: bytes, msg: str) -> bytes:
+        return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+    k = h(h(h(h(("AWS4" + t.secret_key).encode(), day), t.region), "s3"), "aws4_request")
+    sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={t.access_key}/{scope}, SignedHeaders={signed}, Signature={sig}"
+    )
+    return headers
+
+
+def quick_list(t: QuickTarget, uri: S3Uri) -> dict[str, RemoteObject]:
+    """ListObjectsV2 over one kept-alive connection. Raises QuickUnavailable on anything unusual."""
+    import http.client
+    import xml.etree.ElementTree as ET
+    from urllib.parse import quote, urlsplit
+
+    if t.endpoint:
+        parts = urlsplit(t.endpoint)
+        scheme, host, base = parts.scheme, parts.netloc, parts.path.rstrip("/")
+        path = f"{base}/{uri.bucket}"
+    elif "." in uri.bucket:
+        scheme, host, path = "https", f"s3.{t.region}.amazonaws.com", f"/{uri.bucket}"
+    else:
+        scheme, host, path = "https", f"{uri.bucket}.s3.{t.region}.amazonaws.com", "/"
+    conn_cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    conn = conn_cls(host, timeout=30)
+    ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+    out: dict[str, RemoteObject] = {}
+    token: str | None = None
+    try:
+        while True:
+            query = [("list-type", "2"), ("prefix", uri.prefix)]
+            if token:
+                query.append(("continuation-token", token))
+            headers = _sigv4_headers(t, host, path, query)
+            qs = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in query)
+            conn.request("GET", f"{quote(path, safe='/-_.~')}?{qs}", headers=headers)
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                raise QuickUnavailable(f"HTTP {resp.status}")
+            bucket_region = resp.getheader("x-amz-bucket-region")
+            if bucket_region and bucket_region != t.region:
+                raise QuickUnavailable("bucket in another region")
+            root = ET.fromstring(body)
+            for c in root.iter(f"{ns}Contents"):
+                key = c.findtext(f"{ns}Key") or ""
+                out[key] = RemoteObject(
+                    key, int(c.findtext(f"{ns}Size") or 0), (c.findtext(f"{ns}ETag") or "").strip('"')
+                )
+            if (root.findtext(f"{ns}IsTruncated") or "false").lower() != "true":
+                return out
+            token = root.findtext(f"{ns}NextContinuationToken")
+            if not token:
+                raise QuickUnavailable("truncated listing without a continuation token")
+    except (OSError, http.client.HTTPException, ET.ParseError, ValueError) as exc:
+        raise QuickUnavailable(str(exc)) from exc
+    finally:
+        conn.close()
+
+
+def quick_plan(
+    t: QuickTarget, source: Location, dest: S3Uri, cache: HashCache | None
+) -> tuple[SyncPlan, dict[str, RemoteObject]]:
+    """The whole plan without botocore. Returns it with the destination listing for reuse."""
+    existing = quick_list(t, dest)
+    problems: list[FileFailure] = []
+    if source.is_local:
+        assert source.path is not None
+        files, problems = scan_local(source.path)
+    else:
+        assert source.s3 is not None
+        src = source.s3
+        files = [
+            SourceFile(o.key[len(src.prefix) :], o.size, key=o.key, etag=o.etag)
+            for o in quick_list(t, src).values()
+            if not o.key.endswith("/")
+        ]
+        files.sort(key=lambda f: f.rel)
+    return build_plan(source, dest, files, existing, cache, problems), existing
