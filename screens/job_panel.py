@@ -1,0 +1,408 @@
+"""The live panel of one training job: status, secondary-status timeline, time and cost, metrics, log.
+
+Opened from the Train step, the Tune dashboard (Enter on a child) or anywhere with a job name.
+Two thread workers feed it: one describes the job (every 2 s until it ends), one follows its
+CloudWatch log (services.logs.LogFollower). Leaving the screen cancels both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from services.errors import ErrorInfo, SagewizError, translate
+from services.job_status import JobSnapshot, MetricParser, metric_definitions_for, s3_denial
+from tui.widgets.header import AwsHeader
+from tui.widgets.log_pane import LogPane
+
+_STATUS_STYLE = {"InProgress": "bold yellow", "Completed": "bold green", "Failed": "bold red",
+                 "Stopping": "bold magenta", "Stopped": "bold magenta"}  # fmt: skip
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+@dataclass
+class StatusRead(Message):
+    snapshot: JobSnapshot
+
+
+@dataclass
+class StatusFailed(Message):
+    error: ErrorInfo
+
+
+@dataclass
+class LogBatch(Message):
+    lines: list[tuple[str, str]]  # (host, message)
+    metrics: list[tuple[str, float]]
+
+
+@dataclass
+class LogProblem(Message):
+    text: str
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    vals = values[-width:]
+    if not vals:
+        return ""
+    lo, hi = min(vals), max(vals)
+    span = hi - lo or 1.0
+    return "".join(_SPARK[min(7, int((v - lo) / span * 7.999))] for v in vals)
+
+
+class JobPanelScreen(Screen[None]):
+    """JobPanelScreen(job_name): the live panel for any training job."""
+
+    CSS_PATH = "job_panel.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("s", "stop", "Stop job"),
+        Binding("slash", "search", "Search log", key_display="/"),
+        Binding("f3", "next_match", "Next match"),
+        Binding("shift+f3", "prev_match", "Prev match"),
+        Binding("d", "doctor", "Doctor"),
+        Binding("m", "create_model", "Create model"),
+    ]
+
+    def __init__(
+        self,
+        job_name: str,
+        *,
+        now: Callable[[], datetime] | None = None,
+        poll_seconds: float = 2.0,
+        max_log_lines: int = 20_000,
+    ) -> None:
+        super().__init__()
+        self.job_name = job_name
+        self.snapshot: JobSnapshot | None = None
+        self.now = now or (lambda: datetime.now(UTC))
+        self.poll_seconds = poll_seconds
+        self.max_log_lines = max_log_lines
+        self.parser: MetricParser | None = None
+        self.series: dict[str, list[float]] = {}
+        self._status = "InProgress"
+        self.model_created = ""
+
+    # -- layout --------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield AwsHeader()
+        with Vertical(id="jp-main"):
+            yield Static(Text(f"Training job {self.job_name}", style="bold"), id="jp-title")
+            with Horizontal(id="jp-top"):
+                with Vertical(id="jp-left"):
+                    yield Static(Text("reading the job ...", style="dim"), id="jp-status")
+                    yield Static("", id="jp-cost")
+                    yield Static("", id="jp-failure")
+                with Vertical(id="jp-middle"):
+                    yield Static(Text("Timeline", style="bold"), classes="jp-head")
+                    yield Static("", id="jp-timeline")
+                with Vertical(id="jp-right"):
+                    yield Static(Text("Metrics", style="bold"), classes="jp-head")
+                    yield Static(Text("none yet", style="dim"), id="jp-metrics")
+            yield Input(placeholder="search the log (Enter: next, Esc: close)", id="jp-search")
+            yield LogPane(max_lines=self.max_log_lines, id="jp-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#jp-search", Input).display = False
+        pane = self.query_one(LogPane)
+        pane.border_title = "log"
+        pane.focus()
+        if self.app.factory is None:  # type: ignore[attr-defined]
+            self.query_one("#jp-status", Static).update(Text("not connected yet", style="yellow"))
+            self.watch(self.app, "identity", lambda i: i is not None and self._start(), init=False)
+        else:
+            self._start()
+        self.set_interval(1.0, self._tick)
+
+    def _start(self) -> None:
+        self._poll_status()
+
+    # -- workers ---------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="job-status", exit_on_error=False)
+    def _poll_status(self) -> None:
+        from services.job_status import describe
+
+        worker = get_current_worker()
+        factory = self.app.factory  # type: ignore[attr-defined]
+        sm = factory.client("sagemaker")
+        failures = 0
+        while not worker.is_cancelled:
+            try:
+                snap = describe(sm, self.job_name, factory.region)
+                failures = 0
+            except SagewizError as err:
+                failures += 1
+                if err.kind in ("not-found", "access-denied") or failures >= 5:
+                    self.post_message(StatusFailed(ErrorInfo.of(err)))
+                    return
+                worker.cancelled_event.wait(min(10.0, self.poll_seconds * 2**failures))
+                continue
+            except Exception as exc:  # never a traceback on screen
+                self.post_message(StatusFailed(ErrorInfo.of(translate(exc, "DescribeTrainingJob"))))
+                return
+            self._status = snap.status
+            self.post_message(StatusRead(snap))
+            if snap.terminal:
+                return
+            worker.cancelled_event.wait(self.poll_seconds)
+
+    @work(thread=True, exclusive=True, group="job-logs", exit_on_error=False)
+    def _follow_logs(self, snap: JobSnapshot) -> None:
+        from services.logs import LogFollower
+
+        worker = get_current_worker()
+        factory = self.app.factory  # type: ignore[attr-defined]
+        follower = LogFollower(factory.client("logs"), self.job_name, expected_streams=snap.instance_count)
+        parser = MetricParser(metric_definitions_for(snap))
+        problem = ""
+        try:
+            for batch in follower.follow(lambda: self._status, worker.cancelled_event, status_every=0.5):
+                metrics: list[tuple[str, float]] = []
+                for ln in batch:
+                    metrics.extend(parser.feed(ln.message))
+                self.post_message(LogBatch([(ln.host, ln.message) for ln in batch], metrics))
+                if follower.stats.last_problem != problem:
+                    problem = follower.stats.last_problem
+                    self.post_message(LogProblem(problem))
+        except SagewizError as err:
+            self.post_message(LogProblem(f"{err.title}: {err.message}"))
+        except Exception as exc:
+            err = translate(exc, "GetLogEvents")
+            self.post_message(LogProblem(f"{err.title}: {err.message}"))
+
+    # -- messages --------------------------------------------------------------------------------
+    def on_status_read(self, message: StatusRead) -> None:
+        first = self.snapshot is None
+        self.snapshot = snap = message.snapshot
+        if first:
+            self._follow_logs(snap)
+        self._render_status(snap)
+
+    def on_status_failed(self, message: StatusFailed) -> None:
+        info = message.error
+        self.query_one("#jp-status", Static).update(Text(f"{info.title}: {info.message}", style="red"))
+        if info.kind == "access-denied":
+            self.app.show_error(info)  # type: ignore[attr-defined]
+
+    def on_log_batch(self, message: LogBatch) -> None:
+        self.query_one(LogPane).write_lines(message.lines)
+        if message.metrics:
+            for name, value in message.metrics:
+                self.series.setdefault(name, []).append(value)
+            self._render_metrics()
+
+    def on_log_problem(self, message: LogProblem) -> None:
+        pane = self.query_one(LogPane)
+        pane.border_title = f"log - {message.text}" if message.text else "log"
+
+    # -- rendering -------------------------------------------------------------------------------
+    def _render_status(self, snap: JobSnapshot) -> None:
+        t = Text()
+        t.append(snap.status, style=_STATUS_STYLE.get(snap.status, "bold"))
+        t.append(f" / {snap.secondary}\n")
+        hosts = f"{snap.instance_count} x {snap.instance_type}" + (
+            " (distributed)" if snap.instance_count > 1 else ""
+        )
+        t.append(hosts + (" · managed spot" if snap.spot else "") + "\n", style="dim")
+        if snap.model_artifact:
+            t.append("model: ", style="bold")
+            t.append(snap.model_artifact + "\n")
+        if self.model_created:
+            t.append("created model: ", style="bold")
+            t.append(self.model_created + "\n", style="green")
+        if getattr(self.app, "sandbox", False):
+            t.append("sandbox: this job runs on this machine\n", style="italic dim")
+        self.query_one("#jp-status", Static).update(t)
+        self._render_cost()
+        tl = Text()
+        for tr in snap.transitions:
+            start = tr.start.strftime("%H:%M:%S") if tr.start else "--:--:--"
+            tl.append(f"{start} ", style="dim")
+            tl.append(f"{tr.status:<12}", style="bold")
+            tl.append(f" {tr.message}\n")
+        self.query_one("#jp-timeline", Static).update(tl)
+        fail = Text()
+        if snap.failure_reason:
+            fail.append("FailureReason: ", style="bold red")
+            fail.append(snap.failure_reason)
+            if s3_denial(snap.failure_reason):
+                fail.append(
+                    "\nThis is an S3 access denial: press d to open the permissions doctor.", style="yellow"
+                )
+        self.query_one("#jp-failure", Static).update(fail)
+        if snap.final_metrics:
+            for m in snap.final_metrics:
+                if m.name not in self.series:
+                    self.series[m.name] = [m.value]
+            self._render_metrics()
+
+    def _render_cost(self) -> None:
+        snap = self.snapshot
+        if snap is None:
+            return
+        secs = snap.running_seconds(self.now())
+        t = Text()
+        what = (
+            "billable seconds"
+            if snap.terminal and snap.billable_seconds is not None
+            else "instance seconds so far"
+        )
+        t.append(f"{what}: {secs if secs is not None else '-'}\n")
+        t.append(snap.cost_line(self.now()), style="dim")
+        self.query_one("#jp-cost", Static).update(t)
+
+    def _render_metrics(self) -> None:
+        t = Text()
+        final = {m.name: m.value for m in self.snapshot.final_metrics} if self.snapshot else {}
+        names = sorted(self.series, key=lambda n: (not n.startswith("validation"), n))[:6]
+        width = max((len(n) for n in names), default=0)
+        for name in names:
+            vals = self.series[name]
+            t.append(f"{name:<{width}} ", style="bold")
+            t.append(f"{vals[-1]:<10.5g}")
+            t.append(sparkline(vals), style="cyan")
+            if name in final:
+                t.append(" final", style="green")
+            t.append("\n")
+        self.query_one("#jp-metrics", Static).update(t)
+
+    def _tick(self) -> None:
+        if self.snapshot is not None and not self.snapshot.terminal:
+            self._render_cost()
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        search = self.query_one("#jp-search", Input)
+        if search.display:
+            search.display = False
+            self.query_one(LogPane).focus()
+            return
+        self.dismiss(None)
+
+    def action_search(self) -> None:
+        search = self.query_one("#jp-search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Submitted, "#jp-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        found = self.query_one(LogPane).search(event.value)
+        if not found and event.value:
+            self.notify(f"not found: {event.value}", severity="warning", markup=False)
+
+    def action_next_match(self) -> None:
+        self.query_one(LogPane).search(self.query_one("#jp-search", Input).value)
+
+    def action_prev_match(self) -> None:
+        self.query_one(LogPane).search(self.query_one("#jp-search", Input).value, backwards=True)
+
+    def action_stop(self) -> None:
+        snap = self.snapshot
+        if snap is None or snap.status != "InProgress":
+            self.notify("Only a job in progress can be stopped.", markup=False)
+            return
+        from screens.confirm_plan import ConfirmPlanScreen, where_line
+        from services.plan import Action, Plan
+
+        plan = Plan(
+            f"Stop training job {snap.name}",
+            (Action("sagemaker", "stop_training_job", {"TrainingJobName": snap.name},
+                    f"Stop {snap.name}; what it trained so far is lost unless the algorithm saves on stop",
+                    undo="none: a stopped job cannot be resumed (start a new one)", resource=snap.name),),
+        )  # fmt: skip
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._stop_job()
+
+        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)
+
+    @work(thread=True, exclusive=True, group="job-stop", exit_on_error=False)
+    def _stop_job(self) -> None:
+        from services.training import stop
+
+        try:
+            stop(self.app.factory, self.job_name)  # type: ignore[attr-defined]
+        except SagewizError as err:
+            self.app.call_from_thread(self.app.show_error, ErrorInfo.of(err))  # type: ignore[attr-defined]
+            return
+        self.app.call_from_thread(self.notify, f"Stopping {self.job_name} ...", markup=False)
+
+    def action_doctor(self) -> None:
+        snap = self.snapshot
+        denial = s3_denial(snap.failure_reason) if snap else None
+        if snap is None or denial is None:
+            self.notify("The doctor is offered when the job failed on an S3 access denial.", markup=False)
+            return
+        from services.denied import DeniedCall
+
+        role = snap.role_arn
+        session = role
+        if ":role/" in role:
+            account = role.split(":")[4]
+            session = f"arn:aws:sts::{account}:assumed-role/{role.rsplit('/', 1)[-1]}/SageMaker"
+        self.app.open_doctor(  # type: ignore[attr-defined]
+            DeniedCall(
+                error_text=snap.failure_reason,
+                principal_arn=session,
+                action=denial.action,
+                bucket=denial.bucket,
+                key=denial.key or None,
+                operation=denial.action.split(":")[1],
+                source_step="train",
+            )  # fmt: skip
+        )
+
+    def action_create_model(self) -> None:
+        snap = self.snapshot
+        if snap is None or snap.status != "Completed":
+            self.notify("A model can be created once the job has completed.", markup=False)
+            return
+        from screens.confirm_plan import ConfirmPlanScreen, where_line
+        from services.training import plan_create_model
+
+        try:
+            plan = plan_create_model(snap)
+        except SagewizError as err:
+            self.app.show_error(ErrorInfo.of(err))  # type: ignore[attr-defined]
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._create_model(plan)
+
+        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)
+
+    @work(thread=True, exclusive=True, group="job-model", exit_on_error=False)
+    def _create_model(self, plan: Any) -> None:
+        from services.plan import apply_plan
+
+        try:
+            apply_plan(plan, self.app.factory, self.app.journal)  # type: ignore[attr-defined]
+        except SagewizError as err:
+            self.app.call_from_thread(self.app.show_error, ErrorInfo.of(err))  # type: ignore[attr-defined]
+            return
+        name = plan.actions[0].params["ModelName"]
+        self.app.call_from_thread(self._model_created, name)
+
+    def _model_created(self, name: str) -> None:
+        self.model_created = name
+        state = getattr(self.app, "state", None)
+        if state is not None:
+            state.model_name = name
+        self.notify(f"Model {name} created.", markup=False)
+        if self.snapshot is not None:
+            self._render_status(self.snapshot)
