@@ -36,7 +36,7 @@ def ensure_env(extras: str = "test,bench") -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("sagewiz: installing dependencies (first run, or pyproject.toml changed) …", flush=True)
     run([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([str(PY), "-m", "pip", "install", "--quiet", "-e", f".[{extras}]"])
+    run([str(PY), "-m", "pip", "install", "--quiet", "--config-settings", "editable_mode=compat", "-e", f".[{extras}]"])
     STAMP.write_text(want)
 
 

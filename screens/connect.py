@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, LoadingIndicator, Select, Static
 
+import tui.widgets.header as header_module
 from screens.base import StepScreen
 from services.profiles import list_profiles
 from services.regions import KNOWN_REGIONS, region_problem
@@ -27,6 +28,10 @@ class ConnectStep(StepScreen):
         yield Static("Connect", classes="step-title")
         yield LoadingIndicator(id="connect-loading")
         yield Static(id="connect-status")
+        if self.wizard.sandbox:
+            # The form is for real accounts; the sandbox starts without it (and paints faster).
+            yield Static("Press c to reconnect to the sandbox.", classes="hint", id="sandbox-hint")
+            return
         with Vertical(id="connect-form"):
             yield Static("Choose how to reach AWS", classes="section")
             with Horizontal(classes="row"):
@@ -49,7 +54,8 @@ class ConnectStep(StepScreen):
                 yield Button("Use the sandbox", id="use-sandbox")
 
     def on_mount(self) -> None:
-        self._fill_form()
+        if not self.wizard.sandbox:
+            self._fill_form()
         self.watch(self.app, "identity", self._refresh_status, init=True)
         self.watch(self.app, "connecting", lambda _c: self._refresh_status(self.wizard.identity), init=False)
 
@@ -72,9 +78,8 @@ class ConnectStep(StepScreen):
         region = self.query_one("#region", Select)
         if app.target.region in KNOWN_REGIONS:
             region.value = app.target.region
-        if app.target.endpoint_url and not app.sandbox:
+        if app.target.endpoint_url:
             self.query_one("#endpoint", Input).value = app.target.endpoint_url
-        self.query_one("#connect-form").display = not app.sandbox
 
     def _refresh_status(self, identity: object) -> None:
         app = self.wizard
@@ -99,7 +104,7 @@ class ConnectStep(StepScreen):
         table.add_row("Account", ident.account)  # type: ignore[attr-defined]
         table.add_row("Caller", ident.arn)  # type: ignore[attr-defined]
         table.add_row("Region", ident.region)  # type: ignore[attr-defined]
-        table.add_row("Endpoint", ident.endpoint)  # type: ignore[attr-defined]
+        table.add_row("Endpoint", header_module.format_endpoint(ident.endpoint))  # type: ignore[attr-defined]
         table.add_row("Profile", ident.profile or "(default chain)")  # type: ignore[attr-defined]
         if app.sandbox:
             table.add_row(
@@ -152,3 +157,4 @@ class ConnectStep(StepScreen):
     def _sandbox_pressed(self) -> None:
         self.wizard.reconnect(AwsTarget(sandbox=True), sandbox=True)
         self.query_one("#connect-form").display = False
+        self.app.action_goto("connect")  # recompose in sandbox form

@@ -40,6 +40,19 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return aws
 
 
+@pytest.fixture(autouse=True)
+def stable_endpoint_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test process has its own sandbox port; screens show one fixed value so snapshots match."""
+    import re
+
+    import tui.widgets.header as header
+
+    original = header.format_endpoint
+    monkeypatch.setattr(
+        header, "format_endpoint", lambda url: re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:4566", original(url))
+    )
+
+
 def _port() -> int:
     # A fixed port per xdist worker keeps the endpoint (shown in the header) stable in snapshots.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
@@ -100,7 +113,24 @@ def make_app(world: SandboxWorld, journal: Journal) -> Callable[..., Any]:
     return build
 
 
-async def wait_connected(pilot: Any) -> None:
-    """Wait until the App's connect worker is done and the screen has settled."""
+async def wait_connected(pilot: Any, timeout: float = 20.0) -> None:
+    """Wait until the App's connect attempt has ended (connected or failed) and the screen settled."""
+    app = pilot.app
+    await wait_for(
+        pilot,
+        lambda: (app.identity is not None or app.connect_problem is not None) and not app.connecting,
+        timeout,
+    )
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Let the App run until `condition()` holds; fail after `timeout` seconds (no fixed sleeps)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await pilot.pause(0.05)

@@ -7,6 +7,7 @@ from the pixels alone; the sandbox workforce uses it instead of any hidden answe
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -77,6 +78,7 @@ def render(label: str, seed: int, size: int = 96) -> bytes:
     return buf.getvalue()
 
 
+@functools.lru_cache(maxsize=4)
 def sample_set(per_class: int = 10, seed: int = 101) -> list[SampleImage]:
     """`per_class` images of each class, interleaved so file names give nothing away."""
     import numpy as np

@@ -8,6 +8,11 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 
+def format_endpoint(url: str) -> str:
+    """How an endpoint is shown (tests pin the sandbox's per-process port through this)."""
+    return url.removeprefix("https://").removeprefix("http://")
+
+
 class AwsHeader(Horizontal):
     """Account, region, caller ARN and endpoint, read from the App's identity."""
 
@@ -48,5 +53,5 @@ class AwsHeader(Horizontal):
             text.append(" · ", style="dim")
             text.append(identity.arn)  # type: ignore[attr-defined]
             text.append(" · ", style="dim")
-            text.append(identity.endpoint.removeprefix("https://").removeprefix("http://"))  # type: ignore[attr-defined]
+            text.append(format_endpoint(identity.endpoint))  # type: ignore[attr-defined]
         self.query_one("#hdr-identity", Static).update(text)

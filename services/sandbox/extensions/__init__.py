@@ -15,7 +15,8 @@ from typing import Any
 
 _installed: set[str] = set()
 _lock = threading.Lock()
-_OURS = "__sagewiz_extension__"
+_ADDED = "__sagewiz_added__"  # an operation we added (moto lacks it)
+_WRAPPED = "__sagewiz_wrapped__"  # a moto operation we wrapped
 
 
 class ExtensionConflict(RuntimeError):
@@ -24,11 +25,11 @@ class ExtensionConflict(RuntimeError):
 
 def add_operation(response_cls: type, name: str, func: Callable[..., Any]) -> None:
     existing = getattr(response_cls, name, None)
-    if existing is not None and not getattr(existing, _OURS, False):
+    if existing is not None and not getattr(existing, _ADDED, False):
         raise ExtensionConflict(
             f"moto's {response_cls.__name__} already implements {name}; retire the sagewiz extension for it"
         )
-    setattr(func, _OURS, True)
+    setattr(func, _ADDED, True)
     setattr(response_cls, name, func)
 
 
@@ -37,10 +38,10 @@ def wrap_method(
 ) -> None:
     """Wrap an existing moto method once (for behaviour moto has but gets wrong, e.g. statuses)."""
     original = getattr(cls, name)
-    if getattr(original, _OURS, False):
+    if getattr(original, _WRAPPED, False):
         return
     wrapped = wrapper_factory(original)
-    setattr(wrapped, _OURS, True)
+    setattr(wrapped, _WRAPPED, True)
     setattr(cls, name, wrapped)
 
 
