@@ -1,0 +1,340 @@
+"""Read an access-denied error text in any documented form.
+
+Forms understood (aws-facts.md §2): the enhanced S3 messages with reason and policy type, with
+or without `on resource:` and with the denying policy's ARN; IAM/KMS/SageMaker
+AccessDeniedException texts; bare `Access Denied`; HEAD requests' `403 Forbidden`; the SageMaker
+SDK's "Bucket X exists, but access is forbidden" and "is not accessible as the default bucket";
+SageMaker job failure reasons wrapping an S3 403; invalid or expired credentials; moto's XML
+bodies. Anything else yields what was understood and what is missing; parsing never raises.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from services.policy.arns import PARTITIONS, parse_principal, parse_s3_arn
+from services.policy.s3 import action_for_operation
+
+MAX_TEXT = 20_000
+
+CREDENTIAL_CODES = {
+    "InvalidAccessKeyId": "the access key ID does not exist",
+    "SignatureDoesNotMatch": "the secret key does not match the access key",
+    "ExpiredToken": "the session token has expired",
+    "ExpiredTokenException": "the session token has expired",
+    "InvalidToken": "the session token is malformed or invalid",
+    "InvalidClientTokenId": "the security token (access key) is not valid",
+    "UnrecognizedClientException": "the security token is not valid",
+    "TokenRefreshRequired": "the credentials need refreshing",
+    "RequestExpired": "the request signature has expired (clock skew?)",
+}
+
+# How messages name policy types -> our normalised names.
+POLICY_TYPES = {
+    "identity-based": "identity-based",
+    "identity based": "identity-based",
+    "resource-based": "resource-based",
+    "resource based": "resource-based",
+    "service control": "service control",
+    "resource control": "resource control",
+    "vpc endpoint": "VPC endpoint",
+    "permissions boundary": "permissions boundary",
+    "permission boundary": "permissions boundary",
+    "session": "session",
+    "sessions": "session",
+    "role trust": "role trust",
+}
+
+
+@dataclass(frozen=True)
+class ParsedError:
+    text: str
+    form: str  # see FORMS
+    code: str | None = None
+    operation: str | None = None
+    principal: str | None = None
+    action: str | None = None
+    resource: str | None = None
+    reason: str | None = None  # the context phrase, verbatim
+    policy_type: str | None = None  # normalised, see POLICY_TYPES values; or bpa-acls, bpa-policy, sse-c
+    explicit: bool | None = None  # True explicit deny, False implicit, None unknown
+    policy_arn: str | None = None
+    via: str | None = None  # "transitively through a service control policy"
+    bucket: str | None = None
+    key: str | None = None
+    service: str | None = None  # "s3", "iam", "kms", "sagemaker", ...
+    understood: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # e.g. a principal in another partition
+
+    @property
+    def is_access_denied(self) -> bool:
+        return self.form in {
+            "enhanced",
+            "generic",
+            "head-forbidden",
+            "sdk-bucket",
+            "sagemaker-job",
+            "other-service",
+        }
+
+    @property
+    def is_credentials(self) -> bool:
+        return self.form == "credentials"
+
+
+FORMS = (
+    "enhanced",  # User: ... is not authorized to perform: ... (S3)
+    "other-service",  # the same shape for IAM, KMS, SageMaker, STS, ...
+    "generic",  # Access Denied without context
+    "head-forbidden",  # (403) ... HeadObject/HeadBucket: Forbidden
+    "sdk-bucket",  # SageMaker SDK default-bucket messages
+    "sagemaker-job",  # training job FailureReason wrapping a 403
+    "credentials",  # invalid / expired credentials
+    "not-access-denied",  # an AWS error of another kind
+    "empty",
+    "unrecognised",
+)
+
+_PREFIX = re.compile(
+    r"An error occurred \((?P<code>[^)]+)\) when calling the (?P<op>\w+) operation(?: \(reached max retries: \d+\))?:\s*(?P<msg>.*)",
+    re.S,
+)
+_USER = re.compile(
+    r"User:?\s+(?P<principal>\S+?)\s+is\s+not\s+authorized\s+to\s+perform:?\s+(?P<action>[A-Za-z0-9-]+:[A-Za-z0-9*]+)"
+    r"(?:\s+on\s+resource:?\s+\"?(?P<resource>[^\"\s]+?)\"?(?=\s|$))?"
+    r"(?P<rest>.*)$",
+    re.S,
+)
+_IMPLICIT = re.compile(
+    r"because\s+no\s+(?P<type>.+?)\s+(?:policy\s+|policies\s+)?allows\s+the\s+(?P<action>\S+)\s+action", re.I
+)
+_EXPLICIT = re.compile(
+    r"with\s+an\s+explicit\s+deny\s+in\s+(?:a|an|the)\s+(?P<type>.+?)(?:\s+policy)?"
+    r"(?P<via>\s+transitively\s+through\s+a\s+service\s+control\s+policy)?"
+    r"(?::\s*(?P<arn>arn:\S+?))?\s*\.?\s*$",
+    re.I,
+)
+_SDK_BUCKET = re.compile(
+    r"Bucket\s+(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])\s+(?:exists,\s+but\s+access\s+is\s+forbidden|is\s+not\s+accessible\s+as\s+the\s+default\s+bucket)",
+    re.I,
+)
+_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(?P<key>[^\s()'\"]*))?")
+_XML_CODE = re.compile(r"<Code>([^<]+)</Code>")
+_XML_MSG = re.compile(r"<Message>([^<]*)</Message>", re.S)
+_ANY_ARN = re.compile(r"\barn:(?P<partition>[a-z0-9-]+):[a-z0-9-]+:[^\s\"']*")
+
+
+def parse_error(text: str | None) -> ParsedError:
+    """Understand an error text. Never raises; `form` says what kind of text it was."""
+    try:
+        return _parse(text or "")
+    except Exception as exc:  # the promise is "never a crash": report, do not raise
+        return ParsedError(
+            text=(text or "")[:200],
+            form="unrecognised",
+            problems=(f"could not read the text ({type(exc).__name__})",),
+        )
+
+
+def _parse(raw: str) -> ParsedError:
+    text = raw[:MAX_TEXT]
+    if "<Code>" in text:  # moto / JSON-protocol XML bodies: unwrap
+        code = _XML_CODE.search(text)
+        msg = _XML_MSG.search(text)
+        prefix = _PREFIX.search(text)
+        inner = html.unescape(msg.group(1)) if msg else ""
+        if prefix:
+            text = f"An error occurred ({code.group(1) if code else prefix.group('code')}) when calling the {prefix.group('op')} operation: {inner}"
+        elif code:
+            text = f"{code.group(1)}: {inner}"
+    norm = " ".join(text.replace("\u00a0", " ").split())
+    if not norm:
+        return ParsedError(text="", form="empty", missing=("an error text, or principal, bucket and action",))
+    understood: list[str] = []
+    problems: list[str] = []
+    code = op = None
+    msg = norm
+    m = _PREFIX.search(norm)
+    if m:
+        code, op, msg = m.group("code"), m.group("op"), m.group("msg").strip()
+        understood.append(f"error code {code} from the {op} operation")
+    else:
+        m2 = re.search(
+            r"\b(AccessDenied(?:Exception)?|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken(?:Exception)?|InvalidClientTokenId|InvalidToken|UnrecognizedClientException)\b",
+            norm,
+        )
+        if m2:
+            code = m2.group(1)
+    # partitions other than aws
+    for am in _ANY_ARN.finditer(norm):
+        part = am.group("partition")
+        if part != "aws":
+            problems.append(
+                f"{am.group(0)} is in the {part} partition"
+                + ("" if part in PARTITIONS else " (not a known AWS partition)")
+                + "; sagewiz diagnoses the standard aws partition only"
+            )
+            break
+
+    if code in CREDENTIAL_CODES or re.search(
+        r"security token included in the request is (?:invalid|expired)|The AWS Access Key Id you provided does not exist|request signature we calculated does not match",
+        norm,
+        re.I,
+    ):
+        what = CREDENTIAL_CODES.get(code or "", "the credentials were refused")
+        return ParsedError(
+            text=norm, form="credentials", code=code, operation=op, service=_service_of_op(op),
+            understood=(*understood, f"a credentials problem: {what}"), problems=tuple(problems),
+        )  # fmt: skip
+
+    sdk = _SDK_BUCKET.search(norm)
+    user = _USER.search(msg)
+    if user:
+        return _enhanced(norm, code, op, user, understood, problems)
+    if sdk:
+        bucket = sdk.group("bucket")
+        understood.append(f"the SageMaker SDK could not use bucket {bucket} (HeadBucket returned 403)")
+        return ParsedError(
+            text=norm, form="sdk-bucket", code=code or "403", operation=op or "HeadBucket", action="s3:ListBucket",
+            bucket=bucket, service="s3", understood=tuple(understood),
+            missing=("the principal (the SDK message does not name it)",), problems=tuple(problems),
+        )  # fmt: skip
+    if re.search(
+        r"Data download failed|Unable to download|ClientError: .*\(AccessDenied", norm
+    ) and _S3_URI.search(norm):
+        uri = _S3_URI.search(norm)
+        assert uri is not None
+        understood.append(
+            f"a SageMaker job could not read s3://{uri.group('bucket')}/{uri.group('key') or ''}"
+        )
+        return ParsedError(
+            text=norm, form="sagemaker-job", code=code or "AccessDenied", operation=op or "GetObject",
+            action="s3:GetObject", bucket=uri.group("bucket"), key=uri.group("key") or None, service="s3",
+            understood=tuple(understood), missing=("the principal (the job's execution role)",), problems=tuple(problems),
+        )  # fmt: skip
+    if (
+        (code == "403" or code is None)
+        and re.fullmatch(r"(?:.*:\s*)?Forbidden\.?", msg, re.I)
+        and (op or "403" in norm)
+    ):
+        action = action_for_operation(op) if op else None
+        understood.append("a HEAD request refused with 403 and no reason (HEAD responses carry no body)")
+        return ParsedError(
+            text=norm, form="head-forbidden", code="403", operation=op, action=action, service="s3" if action else None,
+            understood=tuple(understood), missing=_missing(None, action, None), problems=tuple(problems),
+        )  # fmt: skip
+    if code in ("AccessDenied", "AccessDeniedException", "403", "Forbidden") or re.fullmatch(
+        r"Access Denied\.?", msg, re.I
+    ):
+        action = action_for_operation(op) if op else None
+        uri = _S3_URI.search(norm)
+        if re.search(r"\bUser:?\s", msg):
+            problems.append("the message looks truncated: it names a user but not the action and the reason")
+        understood.append(
+            "a generic Access Denied without a reason (cross-account, VPC endpoint, or an older message form)"
+        )
+        return ParsedError(
+            text=norm, form="generic", code=code or "AccessDenied", operation=op, action=action,
+            service=_service_of_op(op) if op else None, bucket=uri.group("bucket") if uri else None,
+            key=(uri.group("key") or None) if uri else None, understood=tuple(understood),
+            missing=_missing(None, action, uri.group("bucket") if uri else None), problems=tuple(problems),
+        )  # fmt: skip
+    if code:
+        understood.append(f"an AWS error ({code}) that is not an access denial")
+        return ParsedError(
+            text=norm,
+            form="not-access-denied",
+            code=code,
+            operation=op,
+            understood=tuple(understood),
+            problems=tuple(problems),
+        )
+    return ParsedError(
+        text=norm,
+        form="unrecognised",
+        understood=tuple(understood),
+        missing=("a recognisable AWS error (e.g. 'An error occurred (AccessDenied) when calling ...')",),
+        problems=tuple(problems),
+    )
+
+
+def _enhanced(
+    norm: str, code: str | None, op: str | None, m: re.Match[str], understood: list[str], problems: list[str]
+) -> ParsedError:
+    principal = m.group("principal").rstrip(",.")
+    action = m.group("action")
+    resource = m.group("resource")
+    rest = (m.group("rest") or "").strip()
+    service = action.split(":", 1)[0].lower()
+    policy_type = explicit = policy_arn = via = None
+    reason = rest or None
+    im = _IMPLICIT.search(rest)
+    em = _EXPLICIT.search(rest)
+    if em:
+        policy_type = _norm_type(em.group("type"))
+        explicit = True
+        policy_arn = em.group("arn")
+        via = "transitively through a service control policy" if em.group("via") else None
+    elif im:
+        policy_type = _norm_type(im.group("type"))
+        explicit = False
+    elif re.search(r"BlockPublicAcls", rest):
+        policy_type, explicit = "bpa-acls", True
+    elif re.search(r"BlockPublicPolicy", rest):
+        policy_type, explicit = "bpa-policy", True
+    elif re.search(r"SSE-C|Customer provided keys", rest, re.I):
+        policy_type, explicit = "sse-c", True
+    understood.append(f"principal {principal}")
+    understood.append(f"action {action}")
+    if resource:
+        understood.append(f"resource {resource}")
+    if policy_type:
+        understood.append(
+            f"{'explicit deny in' if explicit else 'no allow in'} {policy_type}"
+            + (f" policy {policy_arn}" if policy_arn else "")
+            + (f" ({via})" if via else "")
+        )
+    bucket = key = None
+    res = parse_s3_arn(resource) if resource else None
+    if res:
+        bucket, key = res.bucket, res.key
+    info = parse_principal(principal)
+    if info is None:
+        problems.append(f"{principal} is not a principal ARN sagewiz recognises")
+    if code is None:
+        code = "AccessDenied" if service == "s3" else "AccessDeniedException"
+    form = "enhanced" if service == "s3" else "other-service"
+    missing = []
+    if service == "s3" and not bucket:
+        missing.append("the bucket (this message form does not name the resource)")
+    return ParsedError(
+        text=norm, form=form, code=code, operation=op, principal=principal, action=action, resource=resource,
+        reason=reason, policy_type=policy_type, explicit=explicit, policy_arn=policy_arn, via=via, bucket=bucket,
+        key=key, service=service, understood=tuple(understood), missing=tuple(missing), problems=tuple(problems),
+    )  # fmt: skip
+
+
+def _norm_type(raw: str) -> str:
+    t = raw.strip().lower()
+    t = re.sub(r"\s+policy$", "", t)
+    return POLICY_TYPES.get(t, t)
+
+
+def _service_of_op(op: str | None) -> str | None:
+    if op and action_for_operation(op):
+        return "s3"
+    return None
+
+
+def _missing(principal: str | None, action: str | None, bucket: str | None) -> tuple[str, ...]:
+    out = []
+    if not principal:
+        out.append("the principal (who made the request)")
+    if not action:
+        out.append("the action (which operation failed)")
+    if not bucket:
+        out.append("the bucket")
+    return tuple(out)

@@ -1,0 +1,145 @@
+"""Renderings of a Diagnosis: plain text (the command's default), the JSON contract, and the
+redacted "send to admin" Markdown report.
+
+Redaction (the report leaves the user's machine): access key ids and anything shaped like a
+secret or session token are removed, assumed-role session names (often e-mail addresses under SSO)
+become <session>, IP addresses are masked. Account ids, role names and policy text stay: the
+administrator needs them to act.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from services.doctor.model import Diagnosis, Finding
+
+_KEY_ID = re.compile(r"\b(AKIA|ASIA|AROA|AIDA|AGPA|ANPA)[A-Z0-9]{12,}\b")
+_SECRETISH = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40,}(?![A-Za-z0-9/+=])")
+_SESSION = re.compile(r"(arn:[a-z-]+:sts::\d{12}:assumed-role/[^/\s\"]+/)([^\s\"',)]+)")
+_IPV4 = re.compile(r"\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+
+
+def redact(text: str) -> str:
+    text = _SESSION.sub(r"\1<session>", text)
+    text = _KEY_ID.sub(lambda m: m.group(1) + "…(redacted)", text)
+    text = _SECRETISH.sub("(redacted)", text)
+    text = _IPV4.sub(r"\1.\2.x.x", text)
+    return _EMAIL.sub("(e-mail redacted)", text)
+
+
+def to_json(d: Diagnosis) -> str:
+    return json.dumps(d.to_json(), indent=2)
+
+
+def render_text(d: Diagnosis, *, with_trace: bool = False) -> str:
+    lines = [f"sagewiz doctor: {d.verdict.upper()}", f"  {d.headline}" if d.headline else ""]
+    lines += [
+        f"  principal: {d.principal or '(unknown)'}",
+        f"  action:    {d.action or '(unknown)'}",
+        f"  resource:  {d.resource or '(unknown)'}",
+    ]
+    if d.role_arn and d.role_arn != d.principal:
+        lines.append(f"  role:      {d.role_arn}")
+    if d.findings:
+        lines += ["", "Findings (blocking first):"]
+        for n, f in enumerate(d.findings, 1):
+            lines += _finding_text(n, f)
+    if d.missing:
+        lines += ["", "What is missing:"] + [f"  - {m}" for m in d.missing]
+    if d.understood:
+        lines += ["", "What was understood:"] + [f"  - {u}" for u in d.understood]
+    if d.assumptions:
+        lines += ["", "Assumptions:"] + [f"  - {a}" for a in d.assumptions]
+    if d.reads:
+        bad = [r for r in d.reads if r.status in ("denied", "error")]
+        lines += [
+            "",
+            f"Evidence: {len(d.reads)} read-only calls"
+            + (f", {len(bad)} refused:" if bad else ", all answered"),
+        ]
+        lines += [f"  - {r.what} ({r.call}): {r.detail}" for r in bad]
+    if d.cross_check:
+        lines += ["", f"Cross-check: {d.cross_check.message}"]
+    if with_trace and d.trace:
+        lines += ["", "Statement trace:"] + [f"  {t}" for t in d.trace]
+    return "\n".join(line for line in lines if line is not None)
+
+
+def _finding_text(n: int, f: Finding) -> list[str]:
+    tag = "BLOCKING" if f.blocking else "note"
+    out = [f"  {n}. [{tag}] {f.cause}: {f.summary}"]
+    out += [f"       evidence: {e}" for e in f.evidence]
+    if f.fix:
+        who = " (needs an administrator)" if f.fix.admin_only else ""
+        out.append(f"       fix{who}: {f.fix.description}")
+        for c in f.fix.changes:
+            if c.get("diff"):
+                out += ["         " + line for line in str(c["diff"]).splitlines()]
+            elif c.get("document") is not None and c.get("call") != "none":
+                out.append(f"         {c.get('call')} on {c.get('target')}:")
+                out += ["           " + line for line in json.dumps(c["document"], indent=2).splitlines()]
+        out += [f"       warning: {w}" for w in f.fix.warnings]
+    return out
+
+
+def admin_report(d: Diagnosis, *, caller: str | None = None, when: str | None = None) -> str:
+    """Markdown for someone who can change IAM: who was denied what, the deciding policy and
+    statement, the exact policy to attach. Redacted (see the module docstring)."""
+    md: list[str] = ["# Access denied: request for a permissions change", ""]
+    if when:
+        md += [f"_Diagnosed by sagewiz on {when}._", ""]
+    md += [
+        "| | |",
+        "|---|---|",
+        f"| Principal | `{d.principal or 'unknown'}` |",
+    ]
+    if d.role_arn and d.role_arn != d.principal:
+        md.append(f"| Role | `{d.role_arn}` |")
+    md += [
+        f"| Action | `{d.action or 'unknown'}` |",
+        f"| Resource | `{d.resource or 'unknown'}` |",
+        f"| Verdict | **{d.verdict}** |",
+        "",
+    ]
+    if d.headline:
+        md += [d.headline, ""]
+    blocking = [f for f in d.findings if f.blocking]
+    if blocking:
+        md += ["## Why it is denied", ""]
+        for f in blocking:
+            md.append(f"- **{f.cause}**: {f.summary}")
+            md += [f"  - {e}" for e in f.evidence]
+        md.append("")
+        first = blocking[0]
+        if first.fix:
+            md += ["## What to change", "", first.fix.description, ""]
+            for c in first.fix.changes:
+                if c.get("call") == "none":
+                    continue
+                md += [f"**{c.get('call')}** on {c.get('target')}:", ""]
+                doc = c.get("document")
+                if doc is not None:
+                    md += ["```json", json.dumps(doc, indent=2), "```", ""]
+            if first.fix.warnings:
+                md += [f"> {w}" for w in first.fix.warnings] + [""]
+        if len(blocking) > 1:
+            md += [
+                "Other blocking causes above have their own fixes; the first one listed is the smallest safe change.",
+                "",
+            ]
+    notes = [f for f in d.findings if not f.blocking]
+    if notes:
+        md += ["## Checked and not the cause", ""] + [f"- {f.cause}: {f.summary}" for f in notes] + [""]
+    if d.assumptions:
+        md += ["## Assumptions", ""] + [f"- {a}" for a in d.assumptions] + [""]
+    if d.missing:
+        md += ["## Missing information", ""] + [f"- {m}" for m in d.missing] + [""]
+    md += ["---", "Generated by `sagewiz doctor`; nothing was changed in AWS to produce this report."]
+    return redact("\n".join(md)) + "\n"
+
+
+def json_safe(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=str))

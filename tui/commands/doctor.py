@@ -1,0 +1,101 @@
+"""`sagewiz doctor`: diagnose an AccessDenied / "access is forbidden" error.
+
+Text by default, `--json` for the one JSON object of the DESIGN contract. Exit codes: 0 nothing
+blocks the access (verdict allowed), 1 a blocking cause was found (verdict denied), 2 bad usage
+or a diagnosis that cannot be made from the input (verdict unknown; one line on stderr).
+No textual import here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from services.doctor.engine import diagnose, precheck
+from services.doctor.model import Diagnosis, DoctorRequest
+from services.doctor.report import render_text, to_json
+
+EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
+MAX_ERROR_FILE = 1_000_000
+
+
+def _usage(message: str) -> int:
+    print(f"sagewiz doctor: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _read_error(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(text, problem)."""
+    if args.error and args.error_file:
+        return None, "give --error or --error-file, not both"
+    if args.error_file:
+        try:
+            if args.error_file == "-":
+                return sys.stdin.read(MAX_ERROR_FILE), None
+            path = Path(args.error_file)
+            with path.open("r", encoding="utf-8", errors="replace") as fh:
+                return fh.read(MAX_ERROR_FILE), None
+        except OSError as exc:
+            return None, f"cannot read --error-file {args.error_file}: {exc.strerror or exc}"
+    return args.error or "", None
+
+
+def _emit(d: Diagnosis, as_json: bool) -> int:
+    print(to_json(d) if as_json else render_text(d))
+    if d.verdict == "allowed":
+        return EXIT_OK
+    if d.verdict == "denied":
+        return EXIT_BLOCKED
+    print(f"sagewiz doctor: cannot diagnose: {d.missing[0] if d.missing else d.headline}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run(args: argparse.Namespace) -> int:
+    text, problem = _read_error(args)
+    if problem:
+        return _usage(problem)
+    if not (text or "").strip() and not (args.principal or args.bucket or args.action):
+        return _usage("give the error text (--error TEXT or --error-file F) or --principal/--bucket/--action")
+    defaults = {}
+    if args.sandbox:
+        # The seeded world's execution role and bucket (constants of the seed: no boot needed yet).
+        from services.sandbox.seed import ROLE_NAME, ROLE_PATH, default_bucket
+        from services.sandbox.server import SANDBOX_ACCOUNT
+
+        defaults = {
+            "default_principal": f"arn:aws:iam::{SANDBOX_ACCOUNT}:role{ROLE_PATH}{ROLE_NAME}",
+            "default_bucket": default_bucket(),
+        }
+    req = DoctorRequest(
+        error_text=text or "",
+        principal=args.principal,
+        bucket=args.bucket,
+        key=args.key,
+        action=args.action,
+        **defaults,
+    )
+    early = precheck(req)
+    if early is not None:  # decided or refused before any AWS call
+        return _emit(early, args.json)
+
+    from tui.commands.common import connect_from_args
+
+    ctx = connect_from_args(args)  # ConnectError -> exit 2 by the CLI's guard
+    if not req.principal and not req.default_principal:
+        req = req.with_(default_principal=ctx.identity.arn)
+    d = diagnose(
+        req,
+        ctx.factory,
+        caller_account=ctx.identity.account,
+        region=ctx.identity.region,
+        sandbox=bool(ctx.world) or ctx.identity.sandbox,
+    )
+    if not req.principal and req.default_principal == ctx.identity.arn:
+        d = Diagnosis(
+            **{
+                **d.__dict__,
+                "assumptions": (f"the principal is you, the caller ({ctx.identity.arn})", *d.assumptions),
+            }
+        )
+    return _emit(d, args.json)
