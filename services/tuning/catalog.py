@@ -16,9 +16,7 @@ from services.tuning.ranges import CATEGORICAL, CONTINUOUS, INTEGER, Bounds, Par
 _SUGGESTED = {"xgboost": ("eta", "max_depth", "min_child_weight", "subsample", "alpha")}
 # Categorical hyperparameters that are safe to search (a grid needs categorical ranges); the
 # objective itself, data layout and GPU-only switches are not.
-_SEARCHABLE_CATEGORICAL = {
-    "xgboost": ("booster", "tree_method", "grow_policy", "sample_type", "normalize_type")
-}
+_SEARCHABLE_CATEGORICAL = {"xgboost": ("booster", "tree_method")}
 
 
 @dataclass(frozen=True)

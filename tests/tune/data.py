@@ -34,7 +34,9 @@ def prepare(world: Any, factory: Any, num_round: int = 12) -> TrainingBase:
     rows = [",".join([str(classes.index(i.label)), *(f"{x:.5f}" for x in features(i.data))]) for i in images]
     bucket = world.default_bucket
     s3.put_object(Bucket=bucket, Key="tune-data/train/train.csv", Body="\n".join(rows[::2]).encode())
-    s3.put_object(Bucket=bucket, Key="tune-data/validation/validation.csv", Body="\n".join(rows[1::2]).encode())
+    s3.put_object(
+        Bucket=bucket, Key="tune-data/validation/validation.csv", Body="\n".join(rows[1::2]).encode()
+    )
     factory.client("iam").put_role_policy(
         RoleName=world.role_name,
         PolicyName="tune-test-data",

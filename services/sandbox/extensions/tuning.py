@@ -541,9 +541,24 @@ def run_of(account: str, region: str, name: str) -> TuningRun | None:
         return _runs.get((account, region, name))
 
 
-def _purge_on_reset() -> None:
-    with _runs_lock:
-        _runs.clear()
+def inject_children(account: str, region: str, name: str, summaries: list[dict[str, Any]]) -> None:
+    """Tests and benches only: add finished children with these HyperParameterTrainingJobSummary
+    dicts (no training run), e.g. 500 of them to exercise paging and the dashboard."""
+    run = run_of(account, region, name)
+    if run is None:
+        raise KeyError(name)
+    with run.lock:
+        for s in summaries:
+            run.children.append(
+                Child(
+                    name=s["TrainingJobName"],
+                    arn=s.get("TrainingJobArn", ""),
+                    tuned=dict(s.get("TunedHyperParameters") or {}),
+                    created=s["CreationTime"],
+                    final=dict(s),
+                )  # fmt: skip
+            )
+    _publish(run)
 
 
 def install() -> None:
