@@ -1,0 +1,265 @@
+"""Pick the notebook's execution role, or describe a new one (created with the notebook's plan).
+
+Only roles whose trust policy lets sagemaker.amazonaws.com assume them are offered; the others are
+listed with the reason they are excluded. A new role gets a trust policy scoped by aws:SourceAccount
+and either the least-privilege policy (recommended) or AmazonSageMakerFullAccess (explained).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, LoadingIndicator, RadioButton, RadioSet, Static
+
+from services.errors import ErrorInfo, SagewizError, translate
+from services.roles import (
+    FULL_ACCESS_EXPLAINED,
+    RoleListing,
+    RoleSpec,
+    least_privilege_policy,
+    role_name_problem,
+    trust_policy,
+)
+
+
+@dataclass(frozen=True)
+class RoleChoice:
+    arn: str
+    name: str
+    new: RoleSpec | None = None  # set when the role is to be created with the notebook
+
+    def label(self) -> str:
+        if self.new is None:
+            return f"{self.name}  ({self.arn})"
+        kind = (
+            "AmazonSageMakerFullAccess"
+            if self.new.full_access
+            else f"least privilege on s3://{self.new.bucket}"
+        )
+        return f"{self.name}  (new: {kind})"
+
+
+@dataclass
+class RolesRead(Message):
+    listing: RoleListing
+
+
+@dataclass
+class RolesFailed(Message):
+    error: ErrorInfo
+
+
+class RolePicker(ModalScreen[RoleChoice | None]):
+    """Returns the chosen role, a new role to create, or None on cancel."""
+
+    CSS_PATH = "notebook.tcss"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+n", "new_role", "New role"),
+        Binding("ctrl+s", "use_new", "Use new role", show=False),
+    ]
+
+    def __init__(self, factory: Any, account: str, region: str, bucket: str, stamp: str) -> None:
+        super().__init__()
+        self.factory = factory
+        self.aws_account = account
+        self.aws_region = region
+        self.bucket = bucket
+        self.stamp = stamp
+        self.listing: RoleListing | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="role-dialog"):
+            yield Static("Execution role", classes="step-title")
+            yield Static(
+                "The notebook runs as this role. Only roles SageMaker can assume are listed; Enter picks one.",
+                classes="hint",
+            )
+            with VerticalScroll(id="role-scroll"):
+                yield LoadingIndicator(id="role-loading")
+                yield DataTable(id="role-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="role-excluded")
+                yield Static("", id="role-error", classes="field-error")
+                with Vertical(id="role-new"):
+                    yield Static("New role", classes="section")
+                    with Horizontal(classes="row"):
+                        yield Label("Role name", classes="field-label")
+                        yield Input(id="role-name", compact=True)
+                    yield Static("", id="role-name-error", classes="field-error")
+                    with Horizontal(classes="row"):
+                        yield Label("Bucket", classes="field-label")
+                        yield Input(
+                            value=self.bucket,
+                            id="role-bucket",
+                            placeholder="bucket the role may use",
+                            compact=True,
+                        )
+                    with Horizontal(classes="row"):
+                        yield Label("Prefix", classes="field-label")
+                        yield Input(
+                            id="role-prefix", placeholder="optional, e.g. ground-truth-demo/", compact=True
+                        )
+                    yield Static("", id="role-bucket-error", classes="field-error")
+                    with RadioSet(id="role-policy", compact=True):
+                        yield RadioButton(
+                            "Least privilege, scoped to the bucket (recommended)", value=True, id="lp"
+                        )
+                        yield RadioButton("AmazonSageMakerFullAccess (broad, AWS managed)", id="full")
+                    yield Static("", id="role-policy-text")
+            with Horizontal(classes="buttons"):
+                yield Button("New role (ctrl+n)", id="new-role")
+                yield Button("Use new role (ctrl+s)", id="use-new", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#role-new").display = False
+        self.query_one("#use-new").display = False
+        table = self.query_one("#role-table", DataTable)
+        table.add_column("Role", key="name")
+        table.add_column("Path", key="path")
+        table.add_column("Created", key="created")
+        table.display = False
+        self.query_one("#role-name", Input).value = f"AmazonSageMaker-ExecutionRole-{self.stamp}"
+        self._load()
+
+    @work(thread=True, exclusive=True, group="nb-roles", exit_on_error=False, description="list roles")
+    def _load(self) -> None:
+        from services.roles import list_execution_roles
+
+        try:
+            self.post_message(RolesRead(list_execution_roles(self.factory)))
+        except SagewizError as exc:
+            self.post_message(RolesFailed(ErrorInfo.of(exc)))
+        except Exception as exc:  # never a traceback
+            self.post_message(RolesFailed(ErrorInfo.of(translate(exc, "iam:ListRoles"))))
+
+    def on_roles_read(self, message: RolesRead) -> None:
+        self.listing = message.listing
+        self.query_one("#role-loading").display = False
+        table = self.query_one("#role-table", DataTable)
+        table.clear()
+        for r in message.listing.usable:
+            table.add_row(Text(r.name), Text(r.path), Text(r.created), key=r.arn)
+        table.display = bool(message.listing.usable)
+        excluded = Text()
+        if not message.listing.usable:
+            excluded.append(
+                "No role in this account lets SageMaker assume it: create one (ctrl+n).\n", "yellow"
+            )
+        if message.listing.excluded:
+            excluded.append(f"Not offered ({len(message.listing.excluded)}):\n", "bold")
+            for r in message.listing.excluded[:12]:
+                excluded.append(f"  {r.name}: ", "dim")
+                excluded.append(f"{r.reason}\n")
+            if len(message.listing.excluded) > 12:
+                excluded.append(f"  … and {len(message.listing.excluded) - 12} more\n", "dim")
+        self.query_one("#role-excluded", Static).update(excluded)
+        if message.listing.usable:
+            table.focus()
+        else:
+            self.action_new_role()
+
+    def on_roles_failed(self, message: RolesFailed) -> None:
+        self.query_one("#role-loading").display = False
+        err = message.error
+        self.query_one("#role-error", Static).update(
+            Text(
+                f"Could not list roles: {err.title}. {err.message}\nYou can still create a new role (ctrl+n)."
+            )
+        )
+
+    @on(DataTable.RowSelected, "#role-table")
+    def _picked(self, event: DataTable.RowSelected) -> None:
+        arn = str(event.row_key.value)
+        self.dismiss(RoleChoice(arn, arn.rsplit("/", 1)[-1]))
+
+    # -- a new role ------------------------------------------------------------------------------
+    def action_new_role(self) -> None:
+        self.query_one("#role-new").display = True
+        self.query_one("#use-new").display = True
+        self.query_one("#new-role").display = False
+        self._show_policy()
+        self.query_one("#role-name", Input).focus()
+
+    @on(RadioSet.Changed, "#role-policy")
+    @on(Input.Changed, "#role-bucket")
+    @on(Input.Changed, "#role-prefix")
+    def _show_policy(self) -> None:
+        if not self.query_one("#role-new").display:
+            return
+        full = self._full_access()
+        bucket = self.query_one("#role-bucket", Input).value.strip()
+        prefix = self.query_one("#role-prefix", Input).value.strip() or None
+        trust = json.dumps(trust_policy(self.aws_account), indent=2)
+        parts: list[Any] = [Text("Trust policy (only SageMaker, only for this account):", style="bold"),
+                            Syntax(trust, "json", theme="ansi_dark", background_color="default")]  # fmt: skip
+        if full:
+            parts.append(Text(FULL_ACCESS_EXPLAINED, style="yellow"))
+        else:
+            policy = json.dumps(
+                least_privilege_policy(self.aws_account, self.aws_region, bucket or "BUCKET", prefix),
+                indent=2,
+            )
+            parts += [
+                Text("Permissions (inline policy):", style="bold"),
+                Syntax(policy, "json", theme="ansi_dark", background_color="default"),
+            ]
+        self.query_one("#role-policy-text", Static).update(Group(*parts))
+
+    def _full_access(self) -> bool:
+        return self.query_one("#full", RadioButton).value
+
+    def action_use_new(self) -> None:
+        if not self.query_one("#role-new").display:
+            return
+        name = self.query_one("#role-name", Input).value.strip()
+        bucket = self.query_one("#role-bucket", Input).value.strip()
+        prefix = self.query_one("#role-prefix", Input).value.strip() or None
+        name_err = role_name_problem(name)
+        taken = self.listing is not None and name in {
+            r.name for r in (*self.listing.usable, *self.listing.excluded)
+        }
+        if taken:
+            name_err = f"A role named {name} already exists: pick it from the list, or choose another name."
+        self.query_one("#role-name-error", Static).update(Text(name_err or ""))
+        bucket_err = ""
+        if not self._full_access() and not bucket:
+            bucket_err = "The least-privilege policy is scoped to a bucket: give its name."
+        self.query_one("#role-bucket-error", Static).update(Text(bucket_err))
+        if name_err:
+            self.query_one("#role-name", Input).focus()
+            return
+        if bucket_err:
+            self.query_one("#role-bucket", Input).focus()
+            return
+        spec = RoleSpec(
+            name, self.aws_account, self.aws_region, bucket, prefix, full_access=self._full_access()
+        )
+        self.dismiss(RoleChoice(spec.arn, name, spec))
+
+    @on(Input.Submitted, "#role-name, #role-bucket, #role-prefix")
+    def _submitted(self) -> None:
+        self.action_use_new()
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        if event.button.id == "new-role":
+            self.action_new_role()
+        elif event.button.id == "use-new":
+            self.action_use_new()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
