@@ -38,6 +38,17 @@ TYPES: tuple[str, ...] = (
     "policy",
     "bucket",
 )
+SHORT_TITLES = {
+    "tuning-job": "tuning job",
+    "training-job": "training job",
+    "labeling-job": "labeling job",
+    "notebook": "notebook",
+    "model": "model",
+    "lifecycle-config": "lifecycle cfg",
+    "role": "IAM role",
+    "policy": "IAM policy",
+    "bucket": "S3 bucket",
+}
 TYPE_TITLES = {
     "tuning-job": "tuning job",
     "training-job": "training job",
@@ -132,6 +143,8 @@ class Resource:
     def hourly_label(self) -> str:
         if self.hourly is None:
             return self.cost_note or "not estimated"
+        if self.type in {"role", "policy", "model", "lifecycle-config"}:
+            return "no charge"
         return f"${self.hourly:.3f}/h"
 
 
@@ -474,7 +487,7 @@ def _read_state(factory: Any, res: Resource, region: str) -> Resource:
             arn=d.get("LabelingJobArn", res.arn),
             state=state,
             hourly=None if state == "InProgress" else 0.0,
-            cost_note="billed per labeled object" if state == "InProgress" else "",
+            cost_note="per labeled object" if state == "InProgress" else "",
         )
     if res.type == "model":
         d = sm.describe_model(ModelName=res.id)
@@ -499,7 +512,7 @@ def _read_state(factory: Any, res: Resource, region: str) -> Resource:
     if res.type == "bucket":
         factory.client("s3").head_bucket(Bucket=res.id)
         return replace(
-            res, arn=f"arn:aws:s3:::{res.id}", state="exists", hourly=None, cost_note="storage, per GB-month"
+            res, arn=f"arn:aws:s3:::{res.id}", state="exists", hourly=None, cost_note="storage (GB-month)"
         )
     return replace(res, state="unknown", hourly=None)
 

@@ -1,0 +1,366 @@
+"""Step 10, Clean up: everything sagewiz created, with its state and hourly cost; stop or delete
+one, several or all of it behind a typed confirmation (and a second one per bucket)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Input, LoadingIndicator, Static
+from textual.worker import get_current_worker
+
+from screens.base import StepScreen
+from screens.confirm_plan import ConfirmPlanScreen, where_line
+from services.errors import ErrorInfo, SagewizError, translate
+from services.plan import Plan
+from services.pricing import PRICE_DATE
+from tui.steps import StepState
+
+
+@dataclass
+class InventoryRead(Message):
+    inventory: Any  # services.cleanup.Inventory
+
+
+@dataclass
+class CleanupFailed(Message):
+    error: ErrorInfo
+    what: str
+
+
+@dataclass
+class PlanReady(Message):
+    plan: Any  # services.cleanup.CleanupPlan
+    verb: str  # "stop" | "delete"
+
+
+@dataclass
+class CleanupProgress(Message):
+    text: str
+
+
+@dataclass
+class CleanupDone(Message):
+    count: int
+
+
+@dataclass
+class ResourceFound(Message):
+    resource: Any  # services.cleanup.Resource
+
+
+class CleanupStep(StepScreen):
+    STEP_ID = "cleanup"
+    CSS_PATH = "cleanup.tcss"
+    BINDINGS = [
+        Binding("space", "toggle", "Select"),
+        Binding("a", "select_all", "All/none"),
+        Binding("s", "stop", "Stop"),
+        Binding("d", "delete", "Delete"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("plus", "add", "Add by name", key_display="+"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.resources: list[Any] = []
+        self.selected: set[tuple[str, str]] = set()
+        self.busy = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Clean up", classes="step-title")
+        yield Static(
+            "Everything sagewiz created in this account and region: from the journal on this machine and "
+            "the sagewiz:created-by tag. Nothing else is touched unless you add it by name.",
+            classes="hint",
+            id="cleanup-intro",
+        )
+        yield LoadingIndicator(id="cleanup-loading")
+        yield Static("", id="cleanup-summary")
+        table: DataTable[Any] = DataTable(id="cleanup-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="cleanup-warnings", classes="warning-text")
+        yield Static("", id="cleanup-status")
+        yield Input(placeholder="type:name, e.g. notebook:my-notebook or bucket:my-bucket", id="cleanup-add")
+        yield Static(
+            "space select · a all/none · s stop · d delete · r refresh · + add a resource by name",
+            classes="hint",
+            id="cleanup-keys",
+        )
+
+    def on_mount(self) -> None:
+        table = self.query_one("#cleanup-table", DataTable)
+        table.add_column("", key="sel", width=3)
+        table.add_column("Type", key="type", width=13)
+        table.add_column("Name", key="name", width=24)
+        table.add_column("State", key="state", width=11)
+        table.add_column("Cost now", key="cost", width=18)
+        table.add_column("Known from", key="source", width=11)
+        self.query_one("#cleanup-add", Input).display = False
+        self.on_identity_ready(lambda _ident: self.action_refresh())
+
+    # -- reading -----------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        if self.factory is None or self.busy:
+            return
+        self.query_one("#cleanup-loading").display = True
+        self._read_inventory()
+
+    @work(thread=True, exclusive=True, group="cleanup-read", exit_on_error=False)
+    def _read_inventory(self) -> None:
+        from services.cleanup import inventory
+
+        try:
+            inv = inventory(self.factory, self.journal)
+        except Exception as exc:
+            self.post_message(CleanupFailed(ErrorInfo.of(translate(exc)), "read"))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(InventoryRead(inv))
+
+    def on_inventory_read(self, message: InventoryRead) -> None:
+        inv = message.inventory
+        explicit = [r for r in self.resources if r.selected_explicitly and inv.find(r.type, r.id) is None]
+        self.resources = list(inv.resources) + explicit
+        keys = {r.key for r in self.resources}
+        self.selected &= keys
+        self.query_one("#cleanup-loading").display = False
+        self.query_one("#cleanup-warnings", Static).update(Text("\n".join(inv.warnings)))
+        self._render_table()
+        self.mark(StepState.ATTENTION if any(r.running for r in self.resources) else StepState.DONE)
+
+    def _render_table(self) -> None:
+        table = self.query_one("#cleanup-table", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        from services.cleanup import SHORT_TITLES
+
+        for r in self.resources:
+            mark = "[x]" if r.key in self.selected else "[ ]"
+            name = Text(r.id)
+            if not r.ours:
+                name.append(" (not sagewiz's)", style="italic yellow")
+            state_style = "bold green" if r.running else ("dim" if r.gone else "")
+            cost = Text(r.hourly_label(), style="bold" if (r.hourly or 0) > 0 else "dim")
+            table.add_row(
+                Text(mark),
+                Text(SHORT_TITLES.get(r.type, r.type)),
+                name,
+                Text(r.state or "?", style=state_style),
+                cost,
+                Text(r.source),
+                key=f"{r.type}|{r.key[1]}",
+            )
+        if self.resources:
+            table.move_cursor(row=min(max(cursor, 0), len(self.resources) - 1))
+        total = sum(r.hourly or 0.0 for r in self.resources)
+        running = sum(1 for r in self.resources if r.running)
+        if not self.resources:
+            summary = Text("Nothing sagewiz created is left here.", style="green")
+        else:
+            summary = Text.assemble(
+                (f"{len(self.resources)} resources", "bold"),
+                f" · {running} running · ",
+                (f"~${total:.3f}/h now", "bold"),
+                f" (estimate, prices of {PRICE_DATE}) · {len(self.selected)} selected",
+            )
+        self.query_one("#cleanup-summary", Static).update(summary)
+
+    # -- selecting ---------------------------------------------------------------------------
+    def _current(self) -> Any | None:
+        table = self.query_one("#cleanup-table", DataTable)
+        if not self.resources or table.cursor_row < 0 or table.cursor_row >= len(self.resources):
+            return None
+        return self.resources[table.cursor_row]
+
+    def action_toggle(self) -> None:
+        r = self._current()
+        if r is None:
+            return
+        self.selected ^= {r.key}
+        self._render_table()
+
+    @on(DataTable.RowSelected, "#cleanup-table")
+    def _row_selected(self) -> None:
+        self.action_toggle()
+
+    def action_select_all(self) -> None:
+        # "All" means all that sagewiz created; a resource added by name is selected only by hand.
+        ours = {r.key for r in self.resources if r.ours}
+        self.selected = set() if ours and ours <= self.selected else ours | {k for k in self.selected}
+        self._render_table()
+
+    def _chosen(self) -> list[Any]:
+        chosen = [r for r in self.resources if r.key in self.selected]
+        if not chosen and self._current() is not None:
+            chosen = [self._current()]  # nothing selected: act on the row under the cursor
+        return chosen
+
+    # -- adding by name ------------------------------------------------------------------------
+    def action_add(self) -> None:
+        box = self.query_one("#cleanup-add", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#cleanup-add")
+    def _add_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        event.input.display = False
+        event.input.value = ""
+        self.query_one("#cleanup-table", DataTable).focus()
+        if not text:
+            return
+        kind, _, name = text.partition(":")
+        if not name:
+            from services.errors import ValidationError
+
+            self.wizard.show_error(
+                ValidationError(
+                    "resource", f"'{text}' has no type", "Write type:name, e.g. notebook:my-notebook."
+                )
+            )
+            return
+        self._lookup(kind, name)
+
+    @work(thread=True, exclusive=True, group="cleanup-lookup", exit_on_error=False)
+    def _lookup(self, kind: str, name: str) -> None:
+        from services.cleanup import lookup
+
+        try:
+            self.post_message(ResourceFound(lookup(self.factory, kind, name)))
+        except Exception as exc:
+            self.post_message(CleanupFailed(ErrorInfo.of(translate(exc)), "lookup"))
+
+    def on_resource_found(self, message: ResourceFound) -> None:
+        r = message.resource
+        if all(x.key != r.key for x in self.resources):
+            self.resources.append(r)
+        self.selected.add(r.key)
+        self._render_table()
+
+    # -- stop / delete -------------------------------------------------------------------------
+    def action_stop(self) -> None:
+        chosen = self._chosen()
+        if not chosen or self.busy:
+            return
+        from services.cleanup import plan_stop
+
+        try:
+            self._confirm(plan_stop(chosen), "stop")
+        except SagewizError as err:
+            self.wizard.show_error(err)
+
+    def action_delete(self) -> None:
+        chosen = self._chosen()
+        if not chosen or self.busy:
+            return
+        self._plan_delete(chosen)
+
+    @work(thread=True, exclusive=True, group="cleanup-plan", exit_on_error=False)
+    def _plan_delete(self, chosen: list[Any]) -> None:
+        from services.cleanup import plan_delete
+
+        try:
+            self.post_message(PlanReady(plan_delete(self.factory, chosen), "delete"))
+        except Exception as exc:
+            self.post_message(CleanupFailed(ErrorInfo.of(translate(exc)), "plan"))
+
+    def on_plan_ready(self, message: PlanReady) -> None:
+        self._confirm(message.plan, message.verb)
+
+    def _confirm(self, cplan: Any, verb: str) -> None:
+        if cplan.empty:
+            reason = "; ".join(cplan.skipped) or "nothing selected needs it"
+            self.notify(f"Nothing to {verb}: {reason}", markup=False)
+            return
+        plan = cplan.plan
+        if cplan.skipped:
+            plan = Plan(
+                plan.title, plan.actions, plan.warnings + tuple(f"skipped: {s}" for s in cplan.skipped)
+            )
+
+        def first(ok: bool | None) -> None:
+            if ok:
+                self._confirm_buckets(cplan, list(cplan.buckets), [])
+
+        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app), typed=verb), first)
+
+    def _confirm_buckets(self, cplan: Any, pending: list[str], confirmed: list[str]) -> None:
+        if not pending:
+            self._apply(cplan, confirmed)
+            return
+        bucket = pending[0]
+        actions = tuple(a for a in cplan.plan.actions if a.params.get("Bucket") == bucket)
+        plan = Plan(f"Empty and delete the bucket {bucket}", actions)
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self._confirm_buckets(cplan, pending[1:], [*confirmed, bucket])
+            else:
+                self.notify(f"Nothing was changed: bucket {bucket} was not confirmed.", markup=False)
+
+        self.app.push_screen(
+            ConfirmPlanScreen(
+                plan,
+                where=where_line(self.app),
+                typed=bucket,
+                warning=f"Every object and every version in {bucket} will be deleted. This cannot be undone.",
+            ),
+            answered,
+        )
+
+    def _apply(self, cplan: Any, confirmed: list[str]) -> None:
+        self.busy = True
+        self.query_one("#cleanup-loading").display = True
+        self._apply_worker(cplan, confirmed)
+
+    @work(thread=True, exclusive=True, group="cleanup-apply", exit_on_error=False)
+    def _apply_worker(self, cplan: Any, confirmed: list[str]) -> None:
+        from services.cleanup import apply_cleanup
+
+        worker = get_current_worker()
+        total = len(cplan.plan.actions)
+
+        def progress(n: int, action: Any) -> None:
+            self.post_message(CleanupProgress(f"{n + 1}/{total}: {action.description}"))
+
+        try:
+            done = apply_cleanup(
+                cplan,
+                self.factory,
+                self.journal,
+                confirmed_buckets=confirmed,
+                on_progress=progress,
+                cancel=worker.cancelled_event,
+                poll=0.2 if self.wizard.sandbox else 5.0,  # the sandbox's notebooks stop in seconds
+            )
+        except Exception as exc:
+            self.post_message(CleanupFailed(ErrorInfo.of(translate(exc)), "apply"))
+            return
+        self.post_message(CleanupDone(len(done)))
+
+    def on_cleanup_progress(self, message: CleanupProgress) -> None:
+        self.query_one("#cleanup-status", Static).update(Text(message.text))
+
+    def on_cleanup_done(self, message: CleanupDone) -> None:
+        self.busy = False
+        self.selected.clear()
+        self.query_one("#cleanup-status", Static).update(
+            Text(f"Done: {message.count} steps applied and journaled.", style="green")
+        )
+        self.action_refresh()
+
+    def on_cleanup_failed(self, message: CleanupFailed) -> None:
+        self.busy = False
+        self.query_one("#cleanup-loading").display = False
+        if message.what == "apply":
+            self.query_one("#cleanup-status", Static).update(
+                Text("Stopped at a failure; what was done is in the journal.", style="yellow")
+            )
+            self.action_refresh()
+        self.wizard.show_error(message.error)

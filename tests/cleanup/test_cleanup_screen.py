@@ -1,0 +1,84 @@
+"""The Clean up step: table of what sagewiz created, select, typed confirmation, bucket confirmation."""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import DataTable
+
+from tests.cleanup.helpers import fast_notebooks, make_bucket, make_notebook, make_role
+from tests.conftest import wait_connected
+
+
+async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await pilot.pause(0.05)
+
+
+def table_rows(app) -> list[list[str]]:
+    table = app.screen.query_one("#cleanup-table", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_delete_all_with_typed_and_bucket_confirmations(make_app, factory, world, journal):
+    journal.bind(world.account, world.region, True)
+    fast_notebooks()
+    make_notebook(factory, world, journal, name="screen-nb")
+    make_bucket(factory, journal, "screen-bucket")
+    make_role(factory, journal, "screen-role")
+    app = make_app(start_step="cleanup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await wait_for(pilot, lambda: len(screen.resources) == 3)
+        rows = table_rows(app)
+        assert {r[2] for r in rows} == {"screen-nb", "screen-bucket", "screen-role"}
+        assert world.role_name not in {r[2] for r in rows}
+        await pilot.press("a", "d")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmPlanScreen")
+        assert app.screen.query_one("#apply").disabled
+        await pilot.press(*"delete")
+        app.screen.query_one("#apply").press()
+        await wait_for(pilot, lambda: getattr(app.screen, "typed", None) == "screen-bucket")
+        await pilot.press(*"screen-bucket")
+        app.screen.query_one("#apply").press()
+        await wait_for(pilot, lambda: app.screen is screen and not screen.busy and screen.resources == [], 60)
+        assert "Nothing sagewiz created is left" in str(screen.query_one("#cleanup-summary").render())
+    kinds = {e.data["type"] for e in journal.entries("resource-deleted")}
+    assert {"notebook", "bucket", "role"} <= kinds
+
+
+async def test_refusing_the_bucket_confirmation_changes_nothing(make_app, factory, world, journal):
+    journal.bind(world.account, world.region, True)
+    make_bucket(factory, journal, "keep-bucket", objects=1)
+    app = make_app(start_step="cleanup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await wait_for(pilot, lambda: len(screen.resources) == 1)
+        await pilot.press("space", "d")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmPlanScreen")
+        await pilot.press(*"delete")
+        app.screen.query_one("#apply").press()
+        await wait_for(pilot, lambda: getattr(app.screen, "typed", None) == "keep-bucket")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+    assert factory.client("s3").head_bucket(Bucket="keep-bucket")
+    assert journal.entries("resource-deleted") == []
+
+
+def test_cleanup_snapshot(snap_compare, make_app, factory, world, journal):
+    journal.bind(world.account, world.region, True)
+    make_bucket(factory, journal, "snap-bucket", objects=0)
+    make_role(factory, journal, "snap-role")
+    app = make_app(start_step="cleanup")
+
+    async def settle(pilot) -> None:
+        await wait_connected(pilot)
+        await wait_for(pilot, lambda: len(app.screen.resources) == 2)
+        await pilot.press("space")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
