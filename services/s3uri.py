@@ -80,7 +80,7 @@ def parse_s3_uri(text: str, field: str = "S3 URI", *, check_bucket_rules: bool =
             raise ValidationError(
                 field, f"The bucket name '{bucket}' is not valid: {problem.message}", problem.hint
             )
-    if "//" in key:
+    if "//" in key or key.startswith("/"):
         raise ValidationError(
             field,
             f"'{raw}' has an empty path segment ('//').",

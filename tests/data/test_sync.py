@@ -1,0 +1,259 @@
+"""The sync engine against the sandbox: real uploads, skips, resume, cancel and failures."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from services.errors import NotFoundError, ValidationError
+from services.s3uri import S3Uri
+from services.session import SessionFactory
+from services.sync import (
+    HashCache,
+    check_destination,
+    multipart_etag,
+    parse_destination,
+    parse_source,
+    plan_sync,
+    run_sync,
+)
+from tests.data.conftest import make_tree
+
+
+def objects(factory: SessionFactory, uri: S3Uri) -> dict[str, bytes]:
+    s3 = factory.client("s3")
+    out = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=uri.bucket, Prefix=uri.prefix):
+        for o in page.get("Contents", []):
+            out[o["Key"][len(uri.prefix) :]] = s3.get_object(Bucket=uri.bucket, Key=o["Key"])["Body"].read()
+    return out
+
+
+def open_uploads(factory: SessionFactory, bucket: str) -> list[dict]:
+    return factory.client("s3").list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+
+
+def sync(factory, src, dst, cache=None, **kw):
+    source, dest = parse_source(str(src)), parse_destination(dst)
+    plan = plan_sync(factory, source, dest, cache=cache)
+    return plan, run_sync(factory, plan, cache=cache, **kw)
+
+
+def test_folder_with_nested_and_unusual_names(world, factory, tmp_path: Path, cache) -> None:
+    files = make_tree(tmp_path / "src")
+    dst = f"s3://{world.default_bucket}/ground-truth-demo/images/"
+    seen = []
+    plan, result = sync(factory, tmp_path / "src", dst, cache, on_progress=seen.append)
+    assert result.ok and result.copied == len(files) and result.skipped == 0
+    assert objects(factory, parse_destination(dst)) == files
+    assert seen[-1].files_done == len(files) and seen[-1].bytes_done == sum(map(len, files.values()))
+    head = factory.client("s3").head_object(
+        Bucket=world.default_bucket, Key="ground-truth-demo/images/a b/with space.jpg"
+    )
+    assert head["ContentType"] == "image/jpeg"
+
+
+def test_rerun_skips_unchanged_and_copies_changed(world, factory, tmp_path: Path, cache) -> None:
+    make_tree(tmp_path / "src")
+    dst = f"s3://{world.default_bucket}/data/"
+    sync(factory, tmp_path / "src", dst, cache)
+    plan, result = sync(factory, tmp_path / "src", dst, cache)
+    assert plan.to_copy == () and result.copied == 0 and result.skipped == 7
+    # same size, different bytes: the MD5 tells, not the size
+    (tmp_path / "src" / "top.txt").write_bytes(b"TOP LEVEL\n")
+    plan, result = sync(factory, tmp_path / "src", dst, cache)
+    assert [f.rel for f in plan.to_copy] == ["top.txt"]
+    assert objects(factory, parse_destination(dst))["top.txt"] == b"TOP LEVEL\n"
+
+
+def test_skip_without_a_cache_hashes_the_files(world, factory, tmp_path: Path) -> None:
+    make_tree(tmp_path / "src")
+    dst = f"s3://{world.default_bucket}/nocache/"
+    sync(factory, tmp_path / "src", dst, None)
+    plan, _ = sync(factory, tmp_path / "src", dst, HashCache(None))
+    assert plan.to_copy == () and len(plan.skipped) == 7
+
+
+def test_multipart_upload_and_its_etag_is_recognised(
+    world, factory, tmp_path: Path, cache, small_multipart
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    data = os.urandom(11 * 1024 * 1024 + 123)
+    (src / "big.bin").write_bytes(data)
+    dst = f"s3://{world.default_bucket}/mp/"
+    _, result = sync(factory, src, dst, cache)
+    assert result.ok and result.copied == 1
+    head = factory.client("s3").head_object(Bucket=world.default_bucket, Key="mp/big.bin")
+    parts = [
+        hashlib.md5(data[i : i + small_multipart]).digest() for i in range(0, len(data), small_multipart)
+    ]
+    assert head["ETag"].strip('"') == multipart_etag(parts)
+    # a fresh cache must still recognise the multipart ETag by hashing with the right part size
+    plan, _ = sync(factory, src, dst, HashCache(tmp_path / "other-cache.json"))
+    assert plan.to_copy == () and len(plan.skipped) == 1
+
+
+def test_resume_after_a_crash_reuses_parts(world, factory, tmp_path: Path, cache, small_multipart) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    data = os.urandom(11 * 1024 * 1024)
+    (src / "big.bin").write_bytes(data)
+    s3 = factory.client("s3")
+    key = "resume/big.bin"
+    # what a killed run leaves behind: an open upload with its first part sent
+    up = s3.create_multipart_upload(Bucket=world.default_bucket, Key=key)["UploadId"]
+    s3.upload_part(
+        Bucket=world.default_bucket, Key=key, UploadId=up, PartNumber=1, Body=data[:small_multipart]
+    )
+    _, result = sync(factory, src, f"s3://{world.default_bucket}/resume/", cache)
+    assert result.ok and result.resumed_parts == 1
+    assert s3.get_object(Bucket=world.default_bucket, Key=key)["Body"].read() == data
+    assert open_uploads(factory, world.default_bucket) == []
+
+
+def test_cancel_leaves_no_partial_object_and_a_rerun_finishes(world, factory, tmp_path: Path, cache) -> None:
+    src = tmp_path / "src"
+    for i in range(60):
+        (src / f"d{i % 3}").mkdir(parents=True, exist_ok=True)
+        (src / f"d{i % 3}" / f"f{i:03d}.bin").write_bytes(os.urandom(1000 + i))
+    dst = f"s3://{world.default_bucket}/cancel/"
+    cancel = threading.Event()
+
+    def progress(p) -> None:
+        if p.files_done >= 10:
+            cancel.set()
+
+    _, result = sync(factory, src, dst, cache, on_progress=progress, cancel=cancel, interval=0.0, workers=2)
+    assert result.cancelled and not result.ok
+    assert 10 <= result.copied < 60
+    stored = objects(factory, parse_destination(dst))
+    for rel, body in stored.items():  # whatever is there is whole
+        assert body == (src / rel).read_bytes()
+    plan, result = sync(factory, src, dst, cache)
+    assert len(plan.skipped) == len(stored) and result.ok
+    assert len(objects(factory, parse_destination(dst))) == 60
+
+
+def test_cancel_during_multipart_aborts_the_upload(
+    world, factory, tmp_path: Path, cache, small_multipart
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "big.bin").write_bytes(os.urandom(16 * 1024 * 1024))
+    cancel = threading.Event()
+
+    def progress(p) -> None:
+        if p.bytes_done > 0:
+            cancel.set()
+
+    _, result = sync(
+        factory,
+        src,
+        f"s3://{world.default_bucket}/mpcancel/",
+        cache,
+        on_progress=progress,
+        cancel=cancel,
+        interval=0.0,
+        workers=1,
+    )
+    assert result.cancelled and result.copied == 0 and result.aborted_uploads == 1
+    s3 = factory.client("s3")
+    assert "Contents" not in s3.list_objects_v2(Bucket=world.default_bucket, Prefix="mpcancel/")
+    assert open_uploads(factory, world.default_bucket) == []
+
+
+def test_s3_to_s3_server_side_copy_of_the_samples(world, factory, cache) -> None:
+    src = f"s3://{world.sample_bucket}/{world.sample_prefix}"
+    dst = f"s3://{world.default_bucket}/ground-truth-demo/images/"
+    plan, result = sync(factory, src, dst, cache)
+    assert result.ok and result.copied == 50 and not plan.source.is_local
+    plan, result = sync(factory, src, dst, cache)
+    assert plan.to_copy == () and result.skipped == 50
+
+
+def test_access_denied_names_principal_action_and_resource(
+    world, role_factory, tmp_path: Path, cache
+) -> None:
+    make_tree(tmp_path / "src")
+    dst = f"s3://{world.default_bucket}/ground-truth-demo/images/"
+    _, result = sync(
+        role_factory,
+        tmp_path / "src",
+        dst,
+        cache,
+        principal_arn="arn:aws:sts::123456789012:assumed-role/SageMaker-tt/SageMaker",
+    )
+    assert not result.ok and result.failed
+    denied = result.denied
+    assert denied is not None
+    assert denied.action == "s3:PutObject"
+    assert denied.bucket == world.default_bucket
+    assert denied.key and denied.key.startswith("ground-truth-demo/images/")
+    assert denied.principal_arn.endswith("SageMaker-tt/SageMaker")
+    assert denied.source_step == "data"
+    # it stopped at the wall instead of failing every file one by one
+    assert len(result.failed) < 7 or all("Access denied" in f.reason for f in result.failed)
+
+
+@pytest.mark.parametrize(
+    ("src", "fragment"),
+    [
+        ("/no/such/folder", "does not exist"),
+        ("s3:/bucket", "does not start with s3://"),
+        ("s3://Bad_Name/x", "not valid"),
+    ],
+)
+def test_bad_sources_are_refused_before_any_call(src: str, fragment: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_source(src)
+    assert fragment in info.value.message
+
+
+def test_a_file_is_not_a_source_folder(tmp_path: Path) -> None:
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(ValidationError, match="file, not a folder"):
+        parse_source(str(tmp_path / "f.txt"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
+def test_unreadable_folder(tmp_path: Path) -> None:
+    d = tmp_path / "locked"
+    d.mkdir()
+    d.chmod(0)
+    try:
+        with pytest.raises(ValidationError, match="not readable"):
+            parse_source(str(d))
+    finally:
+        d.chmod(0o755)
+
+
+def test_local_destination_is_refused() -> None:
+    with pytest.raises(ValidationError, match="not an s3:// prefix"):
+        parse_destination("/tmp/out")
+
+
+def test_missing_destination_bucket(world, factory) -> None:
+    with pytest.raises(NotFoundError, match="does not exist"):
+        check_destination(factory, parse_destination("s3://sagemaker-no-such-bucket-here/x/"))
+
+
+def test_destination_bucket_in_another_region(world, factory) -> None:
+    us = SessionFactory(world.target().with_(region="us-east-1"))
+    us.client("s3").create_bucket(Bucket="sagemaker-far-away")
+    with pytest.raises(ValidationError) as info:
+        check_destination(factory, parse_destination("s3://sagemaker-far-away/x/"))
+    assert "us-east-1" in info.value.message and "eu-north-1" in info.value.message
+
+
+def test_overlapping_s3_prefixes_are_refused(world, factory) -> None:
+    with pytest.raises(ValidationError, match="overlap"):
+        plan_sync(
+            factory,
+            parse_source(f"s3://{world.sample_bucket}/datasets/"),
+            parse_destination(f"s3://{world.sample_bucket}/datasets/image/copy/"),
+        )
