@@ -4,7 +4,7 @@ with a real proof of the role's access before and after, and `u` to undo the las
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.table import Table
@@ -84,12 +84,13 @@ class PermissionsStep(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("Permissions", classes="step-title")
         yield Static(id="perm-intro", classes="hint")
-        with Horizontal(id="perm-inputs"):
+        with Horizontal(classes="perm-row"):
             yield Label("Bucket", classes="field-label")
             yield Input(id="perm-bucket", placeholder="sagemaker-<region>-<account>")
+            yield Button("Check (r)", id="perm-check", variant="primary")
+        with Horizontal(classes="perm-row"):
             yield Label("Role", classes="field-label")
             yield Input(id="perm-role", placeholder="arn:aws:iam::<account>:role/<path>/<name>")
-            yield Button("Check (r)", id="perm-check", variant="primary")
         yield Static("", id="perm-input-error", classes="field-error")
         yield LoadingIndicator(id="perm-loading")
         yield Static(id="perm-status")
@@ -274,17 +275,18 @@ class PermissionsStep(StepScreen):
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         table.add_column("Action")
         table.add_column("On")
-        table.add_column("Before")
-        table.add_column("Now")
-        earlier = {(s.action, s.resource): s for s in before.steps} if before is not None else {}
+        compare = before is not None and before is not now
+        if compare:
+            table.add_column("Before")
+        table.add_column("Now" if compare else "Result")
+        earlier = {(s.action, s.resource): s for s in before.steps} if compare else {}
         for step in now.steps:
-            prev = earlier.get((step.action, step.resource))
-            table.add_row(
-                step.action,
-                Text(_short_resource(step.resource)),
-                _verdict(prev) if prev is not None and before is not now else Text("—", style="dim"),
-                _verdict(step),
-            )
+            cells: list[Any] = [step.action, Text(_short_resource(step.resource))]
+            if compare:
+                prev = earlier.get((step.action, step.resource))
+                cells.append(_verdict(prev) if prev is not None else Text("—", style="dim"))
+            cells.append(_verdict(step))
+            table.add_row(*cells)
         how = "Real requests signed as the role" if now.method == "marker-object" else "IAM policy simulator"
         caption = Text(f"{how} ({now.note}). Result: ", style="dim")
         caption.append(
@@ -439,9 +441,11 @@ class PermissionsStep(StepScreen):
                 self._show_busy(f"Saving the old document to the journal, then applying: {change.title}…")
                 self._apply_worker(change)
 
-        self.app.push_screen(
-            ConfirmPlanScreen(to_plan(change), where=where, typed=typed, warning=warning), confirmed
-        )
+        plan = to_plan(change)
+        # The diff was just reviewed on the previous screen; the confirmation stays short so its
+        # buttons and the account/region/resource/caller line are always in view.
+        plan = replace(plan, actions=tuple(replace(a, diff="") for a in plan.actions))
+        self.app.push_screen(ConfirmPlanScreen(plan, where=where, typed=typed, warning=warning), confirmed)
 
     @work(
         thread=True,

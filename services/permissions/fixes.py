@@ -286,16 +286,32 @@ def _scoped_statements(account: str, region: str, bucket: str, prefix: str | Non
                 if any(validate.resource_level(str(r)) == "object" for r in as_list(st.get("Resource")))
                 else "bucket"
             )
-            st["Sid"] = ROLE_OBJECT_SID if level == "object" else ROLE_BUCKET_SID
+            sid = ROLE_OBJECT_SID if level == "object" else ROLE_BUCKET_SID
+            st["Sid"] = sid if sid not in {o["Sid"] for o in out} else f"{sid}Location"
             out.append(st)
     return out
 
 
 def least_privilege(account: str, region: str, bucket: str, prefix: str | None = None) -> dict:
-    """services.roles.least_privilege_policy (the notebook step's), the one source of that policy."""
+    """services.roles.least_privilege_policy (the notebook step's), the one source of that policy,
+    with s3:GetBucketLocation moved out of any statement conditioned on s3:prefix (that key is
+    never present for GetBucketLocation, so the condition would deny it)."""
     from services.roles import least_privilege_policy
 
-    return least_privilege_policy(account, region, bucket, prefix)
+    doc = copy.deepcopy(least_privilege_policy(account, region, bucket, prefix))
+    out: list[Any] = []
+    for st in as_list(doc.get("Statement")):
+        actions = [str(a) for a in as_list(st.get("Action"))] if isinstance(st, dict) else []
+        cond = json.dumps(st.get("Condition") or {}) if isinstance(st, dict) else ""
+        if "s3:GetBucketLocation" in actions and "s3:prefix" in cond and len(actions) > 1:
+            rest = [a for a in actions if a != "s3:GetBucketLocation"]
+            out.append({**st, "Action": rest if len(rest) > 1 else rest[0]})
+            out.append({"Sid": f"{st.get('Sid') or ''}Location", "Effect": "Allow", "Action": "s3:GetBucketLocation",
+                        "Resource": st.get("Resource")})  # fmt: skip
+        else:
+            out.append(st)
+    doc["Statement"] = out
+    return doc
 
 
 def is_over_broad(st: dict) -> bool:

@@ -14,7 +14,12 @@ from services.sandbox.seed import bucket_policy, role_policy
 from services.sandbox.server import Sandbox, SandboxWorld
 from services.session import SessionFactory
 
-_ALL_ON = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+_ALL_ON = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
 _cache: dict[str, Any] = {}
 
 
@@ -44,15 +49,21 @@ def restore(w: SandboxWorld) -> None:
     f.client("s3control").put_public_access_block(AccountId=w.account, PublicAccessBlockConfiguration=_ALL_ON)
     s3.put_bucket_encryption(
         Bucket=b,
-        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
     )
-    s3.put_bucket_ownership_controls(Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    s3.put_bucket_ownership_controls(
+        Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
     for obj in s3.list_objects_v2(Bucket=b).get("Contents", []):
         s3.delete_object(Bucket=b, Key=obj["Key"])
     role = w.role_name
     for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
         iam.delete_role_policy(RoleName=role, PolicyName=name)
-    iam.put_role_policy(RoleName=role, PolicyName="SageMaker-tt-access", PolicyDocument=json.dumps(role_policy(b)))
+    iam.put_role_policy(
+        RoleName=role, PolicyName="SageMaker-tt-access", PolicyDocument=json.dumps(role_policy(b))
+    )
     for pol in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
         iam.detach_role_policy(RoleName=role, PolicyArn=pol["PolicyArn"])
     if iam.get_role(RoleName=role)["Role"].get("PermissionsBoundary"):
@@ -62,7 +73,10 @@ def restore(w: SandboxWorld) -> None:
 
 
 def seed_texts(w: SandboxWorld) -> dict[str, Any]:
-    return {"bucket": json.dumps(bucket_policy(w.default_bucket, w.role_arn)), "role": json.dumps(role_policy(w.default_bucket))}
+    return {
+        "bucket": json.dumps(bucket_policy(w.default_bucket, w.role_arn)),
+        "role": json.dumps(role_policy(w.default_bucket)),
+    }
 
 
 @pytest.fixture

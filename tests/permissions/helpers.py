@@ -10,7 +10,12 @@ from services.permissions.state import PermissionsState, read_state
 
 def read(factory: Any, world: Any, **kw: Any) -> PermissionsState:
     return read_state(
-        factory, account=world.account, region=world.region, bucket=world.default_bucket, role_arn=world.role_arn, **kw
+        factory,
+        account=world.account,
+        region=world.region,
+        bucket=world.default_bucket,
+        role_arn=world.role_arn,
+        **kw,
     )
 
 

@@ -29,7 +29,9 @@ def test_seeded_world_explains_why_uploads_fail(factory, world):
 
 def test_list_bucket_on_objects(factory, world):
     b = world.default_bucket
-    put_inline(factory, world, [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{b}/*"}])
+    put_inline(
+        factory, world, [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{b}/*"}]
+    )
     found = findings.check(read(factory, world))
     hit = by_id(found, "list-bucket-on-objects")
     assert hit and hit[0].cause == "identity-wrong-resource" and hit[0].fix == "role-policy"
@@ -92,12 +94,20 @@ def test_role_lacking_everything(factory, world):
     factory.client("s3").delete_bucket_policy(Bucket=world.default_bucket)
     found = findings.check(read(factory, world))
     lacks = by_id(found, "role-lacks-access")[0]
-    for action in ("s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+    for action in (
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+    ):
         assert action in lacks.evidence
 
 
 def test_over_broad_grant_is_a_warning_with_a_narrower_replacement(factory, world):
-    put_inline(factory, world, [{"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::*"}])
+    put_inline(
+        factory, world, [{"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::*"}]
+    )
     found = findings.check(read(factory, world))
     broad = by_id(found, "over-broad-grant")[0]
     assert broad.severity == "warning" and broad.fix == "role-policy"
@@ -110,14 +120,21 @@ def test_sse_kms_without_key_permissions(factory, world):
     factory.client("s3").put_bucket_encryption(
         Bucket=world.default_bucket,
         ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]
+            "Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}
+            ]
         },
     )
     state = read(factory, world)
     assert state.encryption.kms_key_id == key and state.key_policy is not None
     kms = by_id(findings.check(state), "kms-key-access")
     assert kms and kms[0].severity == "error" and "kms:GenerateDataKey" in kms[0].explanation
-    put_inline(factory, world, [{"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key}], name="kms")
+    put_inline(
+        factory,
+        world,
+        [{"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key}],
+        name="kms",
+    )
     assert not by_id(findings.check(read(factory, world)), "kms-key-access")
 
 
@@ -139,7 +156,9 @@ def test_public_bucket_policy_is_flagged_and_never_merged(factory, world):
     state = read(factory, world)
     found = findings.check(state)
     assert state.policy_public is True and "bucket-policy-public" in ids(found)
-    bucket_fix = [p for p in findings.proposed_changes(state, found) if p.title.startswith("Fix the bucket policy")][0]
+    bucket_fix = [
+        p for p in findings.proposed_changes(state, found) if p.title.startswith("Fix the bucket policy")
+    ][0]
     assert bucket_fix.change is None and "public" in bucket_fix.refused
 
 
@@ -154,12 +173,18 @@ def test_denied_reads_are_reported_and_the_rest_continues(role_factory, world):
 
 
 def test_malformed_existing_bucket_policy(factory, world):
-    factory.client("s3").put_bucket_policy(Bucket=world.default_bucket, Policy='{"Version": "2012-10-17", "Statement": [')
+    factory.client("s3").put_bucket_policy(
+        Bucket=world.default_bucket, Policy='{"Version": "2012-10-17", "Statement": ['
+    )
     state = read(factory, world)
     found = findings.check(state)
     bad = by_id(found, "malformed-policy")[0]
     assert bad.where == "bucket policy" and "not valid JSON" in bad.explanation
-    proposal = [p for p in findings.proposed_changes(state, found) if p.change and p.change.target.kind == "bucket-policy"][0]
+    proposal = [
+        p
+        for p in findings.proposed_changes(state, found)
+        if p.change and p.change.target.kind == "bucket-policy"
+    ][0]
     assert any("unreadable" in w for w in proposal.change.warnings)
 
 
@@ -176,7 +201,11 @@ def test_permissions_boundary_that_does_not_allow(factory, world):
     iam.put_role_permissions_boundary(RoleName=world.role_name, PermissionsBoundary=arn)
     found = findings.check(read(factory, world))
     hit = by_id(found, "boundary-blocks")[0]
-    assert hit.cause == "permissions-boundary" and "s3:PutObject" in hit.evidence and "s3:GetObject" not in hit.evidence
+    assert (
+        hit.cause == "permissions-boundary"
+        and "s3:PutObject" in hit.evidence
+        and "s3:GetObject" not in hit.evidence
+    )
 
 
 def test_object_ownership_with_acls(factory, world):
@@ -195,4 +224,6 @@ def test_missing_bucket(factory, world):
 def read_state_for(factory, world, bucket):
     from services.permissions.state import read_state
 
-    return read_state(factory, account=world.account, region=world.region, bucket=bucket, role_arn=world.role_arn)
+    return read_state(
+        factory, account=world.account, region=world.region, bucket=bucket, role_arn=world.role_arn
+    )

@@ -1,0 +1,225 @@
+"""The fix builders: merges keep unrelated statements in order, Denies are narrowed never deleted,
+public policies are never proposed, and every generated document passes the grammar and the linter."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from parliament import analyze_policy_string
+
+from services.errors import ValidationError
+from services.permissions import fixes, validate
+from services.sandbox.seed import bucket_policy, role_policy
+
+ACCT = "123456789012"
+B = "sagemaker-eu-north-1-123456789012"
+ROLE = f"arn:aws:iam::{ACCT}:role/service-role/SageMaker-tt"
+SECURE = {
+    "Sid": "DenyInsecure", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+    "Resource": [f"arn:aws:s3:::{B}", f"arn:aws:s3:::{B}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}  # fmt: skip
+OTHER = {
+    "Sid": "Analytics", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:role/analytics"},
+    "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{B}/reports/*",
+}  # fmt: skip
+BROKEN = {
+    "Sid": "AllowSageMakerRole", "Effect": "Allow", "Principal": {"AWS": ROLE},
+    "Action": ["s3:GetObject", "s3:PutObject"], "Resource": f"arn:aws:s3:::{B}",
+}  # fmt: skip
+
+
+def lint(doc: dict) -> list[str]:
+    return [f"{f.issue} {f.detail}" for f in analyze_policy_string(json.dumps(doc)).findings]
+
+
+def test_merge_keeps_unrelated_statements_and_their_order():
+    existing = {"Version": "2012-10-17", "Id": "keep-me", "Statement": [SECURE, BROKEN, OTHER]}
+    merged = fixes.merge_bucket_policy(existing, B, ROLE)
+    sids = [s["Sid"] for s in merged["Statement"]]
+    assert sids == ["DenyInsecure", fixes.BUCKET_SID, fixes.OBJECT_SID, "Analytics"]
+    assert merged["Statement"][0] == SECURE and merged["Statement"][3] == OTHER
+    assert merged["Id"] == "keep-me"
+    bucket_stmt, object_stmt = merged["Statement"][1:3]
+    assert bucket_stmt["Resource"] == f"arn:aws:s3:::{B}" and set(bucket_stmt["Action"]) == {
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+    }
+    assert object_stmt["Resource"] == f"arn:aws:s3:::{B}/*" and "s3:PutObject" in object_stmt["Action"]
+    assert bucket_stmt["Principal"] == {"AWS": ROLE}
+    # merging again changes nothing
+    assert fixes.merge_bucket_policy(merged, B, ROLE) == merged
+
+
+def test_merge_replaces_wrong_principal_forms_but_not_shared_statements():
+    session = dict(
+        BROKEN, Sid="Session", Principal={"AWS": f"arn:aws:sts::{ACCT}:assumed-role/SageMaker-tt/SageMaker"}
+    )
+    shared = dict(BROKEN, Sid="Shared", Principal={"AWS": [ROLE, f"arn:aws:iam::{ACCT}:role/analytics"]})
+    merged = fixes.merge_bucket_policy({"Version": "2012-10-17", "Statement": [session, shared]}, B, ROLE)
+    assert [s["Sid"] for s in merged["Statement"]] == [fixes.BUCKET_SID, fixes.OBJECT_SID, "Shared"]
+
+
+def test_merge_into_no_policy_and_with_prefix():
+    doc = fixes.merge_bucket_policy(None, B, ROLE, prefix="data/")
+    assert doc["Statement"][1]["Resource"] == f"arn:aws:s3:::{B}/data/*"
+
+
+def test_role_policy_merge_keeps_other_statements():
+    change = fixes.role_policy_change(
+        "SageMaker-tt", ACCT, "eu-north-1", B, [("SageMaker-tt-access", json.dumps(role_policy(B)))]
+    )
+    new = json.loads(change.new_text)
+    sids = [s.get("Sid") for s in new["Statement"]]
+    assert sids == ["ReadSampleData", fixes.ROLE_BUCKET_SID, fixes.ROLE_OBJECT_SID, "JobLogsAndImages"]
+    assert change.target.policy_name == "SageMaker-tt-access"
+
+
+def test_role_policy_replaces_over_broad_grant_with_a_warning():
+    broad = {"Version": "2012-10-17", "Statement": [{"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                                                    {"Sid": "Logs", "Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]}  # fmt: skip
+    change = fixes.role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(broad))])
+    new = json.loads(change.new_text)
+    assert [s.get("Sid") for s in new["Statement"]] == [fixes.ROLE_BUCKET_SID, fixes.ROLE_OBJECT_SID, "Logs"]
+    assert change.warnings and "every bucket" in change.warnings[0]
+
+
+def test_role_policy_keeps_other_buckets_in_a_mixed_statement():
+    mixed = {"Version": "2012-10-17", "Statement": [{"Sid": "Mixed", "Effect": "Allow", "Action": ["s3:GetObject"],
+             "Resource": [f"arn:aws:s3:::{B}", "arn:aws:s3:::other/*"]}]}  # fmt: skip
+    new = json.loads(
+        fixes.role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(mixed))]).new_text
+    )
+    kept = [s for s in new["Statement"] if s.get("Sid") == "Mixed"][0]
+    assert kept["Resource"] == "arn:aws:s3:::other/*"
+
+
+def test_new_inline_policy_when_none_to_fix():
+    change = fixes.role_policy_change("r", ACCT, "eu-north-1", B, [])
+    assert change.old_text is None and change.target.policy_name == fixes.NEW_INLINE_POLICY
+
+
+def test_narrowing_a_deny_keeps_it_and_its_conditions():
+    deny = {"Sid": "OnlyVpce", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{B}/*",
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}  # fmt: skip
+    text = json.dumps({"Version": "2012-10-17", "Statement": [OTHER, deny]})
+    change = fixes.narrow_deny_change(B, ROLE, text, 1, sandbox=True)
+    new = json.loads(change.new_text)
+    narrowed = new["Statement"][1]
+    assert narrowed["Effect"] == "Deny" and narrowed["Action"] == "s3:*"
+    assert narrowed["Condition"]["StringNotEquals"] == {"aws:SourceVpce": "vpce-1"}
+    assert narrowed["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": ROLE}
+    assert new["Statement"][0] == OTHER
+    assert any("Sandbox limitation" in w for w in change.warnings)
+    with pytest.raises(ValueError):
+        fixes.narrow_deny(OTHER, ROLE)
+
+
+def test_public_policies_are_never_proposed():
+    public = {
+        "Sid": "Public",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{B}/*",
+    }
+    with pytest.raises(ValidationError, match="public"):
+        fixes.bucket_policy_change(B, ROLE, json.dumps({"Version": "2012-10-17", "Statement": [public]}))
+    assert validate.is_public({"Statement": [public]})
+    with_condition = dict(public, Condition={"StringEquals": {"aws:SourceVpce": "vpce-1"}})
+    assert not validate.is_public({"Statement": [with_condition]})
+    with pytest.raises(ValidationError, match="public"):
+        validate.check({"Version": "2012-10-17", "Statement": [public]}, validate.BUCKET_POLICY)
+
+
+@pytest.mark.parametrize(
+    ("doc", "kind", "expected"),
+    [
+        ({"Statement": [OTHER]}, "bucket-policy", "Version"),
+        (
+            {"Version": "2012-10-17", "Statement": [dict(OTHER, Principal=None) | {"Principal": None}]},
+            "identity-policy",
+            "Principal",
+        ),
+        (
+            {"Version": "2012-10-17", "Statement": [{k: v for k, v in OTHER.items() if k != "Principal"}]},
+            "bucket-policy",
+            'needs a "Principal"',
+        ),
+        (
+            {"Version": "2012-10-17", "Statement": [dict(OTHER, Action="s3:ListBucket")]},
+            "bucket-policy",
+            "MalformedPolicy",
+        ),
+        (
+            {"Version": "2012-10-17", "Statement": [dict(OTHER, Action="s3PutObject")]},
+            "bucket-policy",
+            "service:Action",
+        ),
+        ({"Version": "2012-10-17", "Statement": [dict(OTHER, Effect="allow")]}, "bucket-policy", "Effect"),
+        ({"Version": "2012-10-17", "Statement": [OTHER, OTHER]}, "bucket-policy", "Sid is used twice"),
+        ({"Version": "2012-10-17", "Statement": []}, "bucket-policy", "at least one statement"),
+    ],
+)
+def test_validation_names_the_rule(doc, kind, expected):
+    assert any(expected in p for p in validate.problems(doc, kind)), validate.problems(doc, kind)
+
+
+def test_existing_malformed_policy_is_replaced_whole_with_a_warning():
+    change = fixes.bucket_policy_change(B, ROLE, '{"Statement": [')
+    assert change.old_text == '{"Statement": [' and "unreadable" in change.warnings[0]
+    assert [s["Sid"] for s in json.loads(change.new_text)["Statement"]] == [
+        fixes.BUCKET_SID,
+        fixes.OBJECT_SID,
+    ]
+    assert '-{"Statement": [' in change.diff
+
+
+def test_parliament_reports_nothing_on_every_generated_document():
+    generated = {
+        "bucket policy from none": json.loads(fixes.bucket_policy_change(B, ROLE, None).new_text),
+        "bucket policy merged into the seed's": json.loads(
+            fixes.bucket_policy_change(B, ROLE, json.dumps(bucket_policy(B, ROLE))).new_text
+        ),
+        "bucket policy with prefix": json.loads(
+            fixes.bucket_policy_change(B, ROLE, None, prefix="data/").new_text
+        ),
+        "new inline role policy": json.loads(
+            fixes.role_policy_change("r", ACCT, "eu-north-1", B, []).new_text
+        ),
+        "scoped role statements": {
+            "Version": "2012-10-17",
+            "Statement": fixes._scoped_statements(ACCT, "eu-north-1", B, None),
+        },
+        "scoped role statements with prefix": {
+            "Version": "2012-10-17",
+            "Statement": fixes._scoped_statements(ACCT, "eu-north-1", B, "data/"),
+        },
+        "narrowed deny": json.loads(
+            fixes.narrow_deny_change(
+                B, ROLE, json.dumps({"Version": "2012-10-17", "Statement": [SECURE]}), 0
+            ).new_text
+        ),
+    }
+    for name, doc in generated.items():
+        assert lint(doc) == [], name
+        assert (
+            validate.problems(doc, validate.IDENTITY_POLICY if "role" in name else validate.BUCKET_POLICY)
+            == []
+        ), name
+    # A merge into the user's own policy adds no finding the user's document did not already have.
+    seed_role = role_policy(B)
+    merged = json.loads(
+        fixes.role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(seed_role))]).new_text
+    )
+    assert set(lint(merged)) <= set(lint(seed_role))
+
+
+def test_block_public_access_changes():
+    on = fixes.public_access_change(B, json.dumps({"BlockPublicAcls": False}))
+    assert json.loads(on.new_text) == {k: True for k in fixes.BPA_KEYS} and not on.warnings
+    off = fixes.public_access_change(B, json.dumps({k: True for k in fixes.BPA_KEYS}), want_public=True)
+    new = json.loads(off.new_text)
+    assert new["BlockPublicAcls"] and new["IgnorePublicAcls"]
+    assert not new["BlockPublicPolicy"] and not new["RestrictPublicBuckets"]
+    assert "SECURITY" in off.warnings[0]
