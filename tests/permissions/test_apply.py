@@ -48,8 +48,8 @@ def test_undo_deletes_a_policy_that_was_absent(factory, world, journal):
 
 def test_role_inline_policy_undo_is_exact(factory, world, journal):
     odd = (
-        '{"Version":"2012-10-17",\n  "Statement":[{"Effect":"Allow","Action":["s3:ListBucket","s3:PutObject"],"Resource":"arn:aws:s3:::%s"}]}'
-        % world.default_bucket
+        '{"Version":"2012-10-17",\n  "Statement":[{"Effect":"Allow","Action":["s3:ListBucket","s3:PutObject"],'
+        f'"Resource":"arn:aws:s3:::{world.default_bucket}"}}]}}'
     )
     factory.client("iam").put_role_policy(
         RoleName=world.role_name, PolicyName="SageMaker-tt-access", PolicyDocument=odd

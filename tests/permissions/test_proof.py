@@ -44,17 +44,17 @@ def test_proof_for_another_role_in_the_sandbox_says_it_cannot_run(factory, world
 
 
 B = "arn:aws:s3:::b"
-O = "arn:aws:s3:::b/sagewiz-permission-check.txt"
+OBJ = "arn:aws:s3:::b/sagewiz-permission-check.txt"
 
 
 def test_parse_older_shape_one_result_per_action_and_resource():
     results = [
-        {"EvalActionName": "s3:GetObject", "EvalResourceName": O, "EvalDecision": "allowed"},
+        {"EvalActionName": "s3:GetObject", "EvalResourceName": OBJ, "EvalDecision": "allowed"},
         {"EvalActionName": "s3:GetObject", "EvalResourceName": B, "EvalDecision": "implicitDeny"},
         {"EvalActionName": "s3:ListBucket", "EvalResourceName": B, "EvalDecision": "allowed"},
     ]
-    got = proof.parse_simulation(results, [B, O])
-    assert got[("s3:GetObject", O)] == "allowed" and got[("s3:GetObject", B)] == "implicitDeny"
+    got = proof.parse_simulation(results, [B, OBJ])
+    assert got[("s3:GetObject", OBJ)] == "allowed" and got[("s3:GetObject", B)] == "implicitDeny"
     assert got[("s3:ListBucket", B)] == "allowed"
 
 
@@ -62,13 +62,13 @@ def test_parse_newer_shape_one_result_per_action_with_resource_specific_results(
     results = [
         {"EvalActionName": "s3:GetObject", "EvalResourceName": "arn:${Partition}:s3:::${BucketName}/${KeyName}",
          "EvalDecision": "implicitDeny", "ResourceSpecificResults": [
-             {"EvalResourceName": O, "EvalResourceDecision": "allowed"},
+             {"EvalResourceName": OBJ, "EvalResourceDecision": "allowed"},
              {"EvalResourceName": B, "EvalResourceDecision": "implicitDeny"}]},
         {"EvalActionName": "s3:PutObject", "EvalResourceName": "*", "EvalDecision": "explicitDeny"},
     ]  # fmt: skip
-    got = proof.parse_simulation(results, [B, O])
-    assert got[("s3:GetObject", O)] == "allowed" and got[("s3:GetObject", B)] == "implicitDeny"
-    assert got[("s3:PutObject", O)] == "explicitDeny" and got[("s3:PutObject", B)] == "explicitDeny"
+    got = proof.parse_simulation(results, [B, OBJ])
+    assert got[("s3:GetObject", OBJ)] == "allowed" and got[("s3:GetObject", B)] == "implicitDeny"
+    assert got[("s3:PutObject", OBJ)] == "explicitDeny" and got[("s3:PutObject", B)] == "explicitDeny"
 
 
 def test_simulate_proof_with_both_shapes(factory, world):
