@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.sandbox import jobs
@@ -468,10 +468,15 @@ def _run_for(account: str, region: str, name: str) -> TuningRun:
 
 _SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "Name": lambda s: s["TrainingJobName"],
-    "CreationTime": lambda s: s["CreationTime"],
+    "CreationTime": lambda s: _naive(s["CreationTime"]),
     "Status": lambda s: s["TrainingJobStatus"],
     "FinalObjectiveMetricValue": lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"],
 }
+
+
+def _naive(t: datetime) -> datetime:
+    """moto keeps naive UTC times; compare everything that way."""
+    return t.replace(tzinfo=None) - (t.utcoffset() or timedelta(0)) if t.tzinfo else t
 
 
 def _list_children(self: Any) -> Any:
