@@ -693,7 +693,9 @@ def _train_xgboost(run: _Run, data: dict[str, list[tuple[str, bytes]]], deadline
         _log_all(run, f"[{_stamp()}:WARNING] sandbox: no GPU here; tree_method gpu_hist runs as hist.")
     params["eval_metric"] = spec.eval_metrics(hp)
     params.setdefault("verbosity", "0")
-    params.setdefault("nthread", "2")
+    # One thread: OpenMP workers spin after each round and would starve the emulator and the UI
+    # sharing this machine (observed: 30x slower rounds with nthread=2 beside a running TUI).
+    params["nthread"] = "1"
     num_round = int(hp.get("num_round", "1"))
     per_round = _ROUND_SECONDS / max(num_round, 1)
 

@@ -1,0 +1,428 @@
+"""Train step: algorithm, channels, a validated hyperparameter form, resources; plan, confirm, create.
+
+Every field is checked as it is typed (services.training.validate_config) and the message sits
+beside the field. Create resolves the container image with the SageMaker SDK (in a worker),
+checks the channels exist and asks the policy evaluator whether the role can read and write
+them, then shows the plan. After creation the live job panel opens (it offers Create model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from screens.base import StepScreen
+from services.algorithms import HyperParameter, algorithms
+from services.errors import ErrorInfo, SagewizError, translate
+from tui.steps import StepState
+
+_RESOURCE_FIELDS = (
+    ("job_name", "Job name", ""),
+    ("role_arn", "Execution role ARN", ""),
+    ("output_path", "Output path", ""),
+    ("instance_type", "Instance type", "ml.m5.xlarge"),
+    ("instance_count", "Instance count", "1"),
+    ("volume_gb", "Volume (GB)", "10"),
+    ("max_runtime_s", "Max runtime (s)", "3600"),
+    ("max_wait_s", "Spot: max wait (s)", "7200"),
+    ("checkpoint_s3", "Spot: checkpoints S3", ""),
+)
+
+
+@dataclass
+class PlanReady(Message):
+    plan: Any
+    warning: str
+    notes: list[str]
+
+
+@dataclass
+class TrainFailed(Message):
+    error: ErrorInfo
+
+
+@dataclass
+class DatasetReady(Message):
+    train: str
+    validation: str
+    note: str
+
+
+@dataclass
+class JobCreated(Message):
+    name: str
+
+
+def _safe_id(name: str) -> str:
+    return "hp-" + name.replace(":", "_")
+
+
+class TrainStep(StepScreen):
+    STEP_ID = "train"
+    CSS_PATH = "train.tcss"
+    BINDINGS = [
+        Binding("a", "toggle_advanced", "All parameters"),
+        Binding("c", "create", "Plan & create"),
+        Binding("j", "open_panel", "Job panel"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.algorithm_id = "xgboost"
+        self.show_advanced = False
+        self.errors: dict[str, str] = {}
+
+    # -- layout ---------------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        yield Static(Text("Train a model", style="bold"), id="tr-title")
+        yield Static(
+            Text("Built-in algorithms; every value is checked before anything is sent.", style="dim"),
+            id="tr-intro",
+        )
+        options = [(a.title, a.id) for a in algorithms().values()]
+        yield Select(options, value="xgboost", allow_blank=False, id="tr-algo")
+        with Vertical(id="tr-data"):
+            yield Static(Text("Input data", style="bold"), classes="tr-section")
+            yield from self._row("channel:train", "train channel (S3)", "")
+            yield from self._row("channel:validation", "validation channel (S3)", "")
+            yield from self._row("label_attribute", "label attribute", "")
+            with Horizontal(classes="tr-buttons"):
+                yield Button("Derive a CSV dataset from the labeled images", id="tr-derive")
+            yield Static("", id="tr-data-note")
+        with Vertical(id="tr-hp"):
+            yield Static(Text("Hyperparameters", style="bold"), classes="tr-section")
+            for algo in algorithms().values():
+                with Vertical(id=f"hp-group-{algo.id}", classes="hp-group"):
+                    for hp in algo.hyperparameters:
+                        yield from self._hp_row(algo.id, hp)
+        with Vertical(id="tr-res"):
+            yield Static(Text("Resources", style="bold"), classes="tr-section")
+            for key, label, default in _RESOURCE_FIELDS:
+                yield from self._row(key, label, default)
+            yield Checkbox("Managed spot training (cheaper; may wait for capacity)", id="tr-spot")
+        with Horizontal(classes="tr-buttons"):
+            yield Button("Plan & create", id="tr-create", variant="primary")
+            yield Button("Open job panel", id="tr-panel")
+        yield Static("", id="tr-result")
+
+    def _row(self, key: str, label: str, default: str) -> ComposeResult:
+        with Horizontal(classes="tr-row", id=f"row-{key.replace(':', '_')}"):
+            yield Label(label, classes="tr-label")
+            yield Input(default, id=f"in-{key.replace(':', '_')}", classes="tr-input")
+            yield Static("", id=f"msg-{key.replace(':', '_')}", classes="tr-msg")
+
+    def _hp_row(self, algo_id: str, hp: HyperParameter) -> ComposeResult:
+        classes = "tr-row hp-row" + (" advanced" if hp.advanced else "")
+        with Horizontal(classes=classes):
+            label = hp.name + (" *" if hp.required else "")
+            yield Label(label, classes="tr-label")
+            yield Input(
+                "",
+                placeholder=hp.default or "",
+                id=f"{algo_id}-{_safe_id(hp.name)}",
+                classes="tr-input hp-input",
+            )
+            yield Static(self._hint(hp), id=f"{algo_id}-msg-{hp.name}", classes="tr-msg")
+
+    @staticmethod
+    def _hint(hp: HyperParameter) -> Text:
+        t = Text(style="dim")
+        rng = hp.range_text()
+        t.append(f"{hp.kind}{' ' + rng if rng and not hp.choices else ''}")
+        if hp.choices and len(hp.choices) <= 4:
+            t.append(" " + "|".join(hp.choices))
+        if hp.default:
+            t.append(f", default {hp.default}")
+        t.append(f". {hp.description}")
+        return t
+
+    def on_mount(self) -> None:
+        self.on_identity_ready(self._fill_defaults)
+        self._show_algorithm()
+        self.images: dict[tuple[str, str], str] = {}
+        self.on_identity_ready(lambda ident: self._warm_image(ident.region))
+
+    @work(thread=True, exclusive=True, group="train-image", exit_on_error=False)
+    def _warm_image(self, region: str) -> None:
+        """Import the SDK (1-2 s, more on a busy machine) before the user asks, off the UI thread."""
+        from services.training import image_uri
+
+        for algo_id in algorithms():
+            try:
+                self.images[(algo_id, region)] = image_uri(algo_id, region)
+            except SagewizError:
+                continue
+
+    def _fill_defaults(self, identity: Any) -> None:
+        from services.training import default_job_name, seed_hyperparameters
+
+        state = self.state
+        bucket = state.bucket or state.default_bucket
+        world = getattr(self.app, "world", None)
+        role = state.role_arn or (world.role_arn if world is not None else "")
+        self._set("job_name", default_job_name(self.algorithm_id))
+        self._set("role_arn", role)
+        self._set("output_path", f"s3://{bucket}/sagewiz/output" if bucket else "")
+        self._set("channel_train", f"s3://{bucket}/sagewiz/xgboost/train/" if bucket else "")
+        self._set("channel_validation", f"s3://{bucket}/sagewiz/xgboost/validation/" if bucket else "")
+        self._set("label_attribute", state.labeling_job or "")
+        for k, v in seed_hyperparameters(len(state.labels) or 5).items():
+            self.query_one(f"#xgboost-{_safe_id(k)}", Input).value = v
+        self.query_one("#image-classification-hp-num_classes", Input).value = str(len(state.labels) or 5)
+        self.query_one("#image-classification-hp-epochs", Input).value = "10"
+        self._validate()
+
+    def _set(self, key: str, value: str) -> None:
+        self.query_one(f"#in-{key}", Input).value = value
+
+    def _get(self, key: str) -> str:
+        return self.query_one(f"#in-{key}", Input).value.strip()
+
+    # -- algorithm --------------------------------------------------------------------------------
+    @on(Select.Changed, "#tr-algo")
+    def _algo_changed(self, event: Select.Changed) -> None:
+        self.algorithm_id = str(event.value)
+        self._show_algorithm()
+        if self.identity is not None:
+            state = self.state
+            bucket = state.bucket or state.default_bucket
+            if self.algorithm_id == "image-classification" and state.output_manifest:
+                self._set("channel_train", state.output_manifest)
+                self._set("channel_validation", state.output_manifest)
+                self._set("instance_type", "ml.p3.2xlarge")
+            elif self.algorithm_id == "xgboost" and bucket:
+                self._set("channel_train", f"s3://{bucket}/sagewiz/xgboost/train/")
+                self._set("channel_validation", f"s3://{bucket}/sagewiz/xgboost/validation/")
+                self._set("instance_type", "ml.m5.xlarge")
+        self._validate()
+
+    def _show_algorithm(self) -> None:
+        for algo_id in algorithms():
+            self.query_one(f"#hp-group-{algo_id}").display = algo_id == self.algorithm_id
+        self.query_one("#row-label_attribute").display = self.algorithm_id == "image-classification"
+        self.query_one("#tr-derive").display = self.algorithm_id == "xgboost"
+        self._apply_advanced()
+
+    def action_toggle_advanced(self) -> None:
+        self.show_advanced = not self.show_advanced
+        self._apply_advanced()
+
+    def _apply_advanced(self) -> None:
+        for row in self.query(".advanced"):
+            row.display = self.show_advanced
+
+    # -- the configuration ---------------------------------------------------------------------
+    def hyperparameters(self) -> dict[str, str]:
+        algo = algorithms()[self.algorithm_id]
+        out = {}
+        for hp in algo.hyperparameters:
+            v = self.query_one(f"#{self.algorithm_id}-{_safe_id(hp.name)}", Input).value.strip()
+            if v:
+                out[hp.name] = v
+        return out
+
+    def config(self) -> Any:
+        from services.training import ChannelInput, TrainingConfig
+
+        def num(key: str, default: int) -> int:
+            try:
+                return int(self._get(key))
+            except ValueError:
+                return -1 if self._get(key) else default
+
+        channels = []
+        for name in ("train", "validation"):
+            uri = self._get(f"channel_{name}")
+            if not uri:
+                continue
+            if self.algorithm_id == "image-classification":
+                attr = self._get("label_attribute") or "label"
+                channels.append(ChannelInput(name, uri, "application/x-recordio", "AugmentedManifestFile",
+                                             ("source-ref", attr), "Pipe", "RecordIO"))  # fmt: skip
+            else:
+                channels.append(ChannelInput(name, uri, "text/csv"))
+        spot = self.query_one("#tr-spot", Checkbox).value
+        return TrainingConfig(
+            job_name=self._get("job_name"),
+            algorithm_id=self.algorithm_id,
+            role_arn=self._get("role_arn"),
+            channels=tuple(channels),
+            hyperparameters=self.hyperparameters(),
+            output_path=self._get("output_path"),
+            instance_type=self._get("instance_type"),
+            instance_count=num("instance_count", 1),
+            volume_gb=num("volume_gb", 10),
+            max_runtime_s=num("max_runtime_s", 3600),
+            spot=spot,
+            max_wait_s=num("max_wait_s", 0) if spot else None,
+            checkpoint_s3=self._get("checkpoint_s3") if spot else "",
+            input_mode="Pipe" if self.algorithm_id == "image-classification" else "File",
+        )
+
+    def _validate(self) -> dict[str, str]:
+        from services.training import validate_config
+
+        self.errors = validate_config(self.config())
+        algo = algorithms()[self.algorithm_id]
+        for hp in algo.hyperparameters:
+            msg = self.query_one(f"#{self.algorithm_id}-msg-{hp.name}", Static)
+            err = self.errors.get(hp.name)
+            msg.update(Text(err, style="bold red") if err else self._hint(hp))
+        for key, *_ in _RESOURCE_FIELDS:
+            self._show_msg(key, self.errors.get(key, ""))
+        for name in ("train", "validation"):
+            self._show_msg(f"channel_{name}", self.errors.get(f"channel:{name}", ""))
+        return self.errors
+
+    def _show_msg(self, key: str, err: str) -> None:
+        self.query_one(f"#msg-{key}", Static).update(Text(err, style="bold red") if err else "")
+
+    @on(Input.Changed, ".tr-input")
+    def _changed(self, _: Input.Changed) -> None:
+        self._validate()
+
+    @on(Checkbox.Changed, "#tr-spot")
+    def _spot_changed(self, _: Checkbox.Changed) -> None:
+        self._validate()
+
+    # -- derive the tabular dataset ------------------------------------------------------------------
+    @on(Button.Pressed, "#tr-derive")
+    def _derive(self) -> None:
+        if self.factory is None:
+            return
+        state = self.state
+        bucket = state.bucket or state.default_bucket
+        world = getattr(self.app, "world", None)
+        images = state.data_prefix or (f"s3://{world.sample_bucket}/{world.sample_prefix}" if world else "")
+        if not images:
+            self.notify("Copy the images first (Data step).", severity="warning", markup=False)
+            return
+        self.query_one("#tr-data-note", Static).update(
+            Text("deriving features from the images ...", style="dim")
+        )
+        self._derive_worker(
+            images, f"s3://{bucket}/sagewiz/xgboost/", state.output_manifest, tuple(state.labels)
+        )
+
+    @work(thread=True, exclusive=True, group="train-derive", exit_on_error=False)
+    def _derive_worker(self, images: str, dest: str, manifest: str, labels: tuple[str, ...]) -> None:
+        from services.training import tabular_from_images
+
+        try:
+            ds = tabular_from_images(self.factory, images, dest, manifest, labels)
+        except Exception as exc:
+            self.post_message(TrainFailed(ErrorInfo.of(translate(exc, "derive dataset"))))
+            return
+        note = (f"{ds.rows} rows ({ds.features} features) written; labels from {ds.label_source}; "
+                f"classes {', '.join(ds.classes)}")  # fmt: skip
+        self.post_message(DatasetReady(ds.train_uri, ds.validation_uri, note))
+
+    def on_dataset_ready(self, message: DatasetReady) -> None:
+        self._set("channel_train", message.train)
+        self._set("channel_validation", message.validation)
+        self.query_one("#tr-data-note", Static).update(Text(message.note, style="green"))
+
+    # -- plan and create ------------------------------------------------------------------------------
+    @on(Button.Pressed, "#tr-create")
+    def _create_pressed(self) -> None:
+        self.action_create()
+
+    def action_create(self) -> None:
+        if self.factory is None:
+            self.notify("Not connected yet.", markup=False)
+            return
+        errors = self._validate()
+        if errors:
+            field, message = next(iter(errors.items()))
+            self.query_one("#tr-result", Static).update(
+                Text(f"Fix {len(errors)} problem(s) first; {field}: {message}", style="bold red")
+            )
+            return
+        self.query_one("#tr-result", Static).update(Text("resolving the image, checking data and permissions ...", style="dim"))  # fmt: skip
+        self._prepare(self.config())
+
+    @work(thread=True, exclusive=True, group="train-prepare", exit_on_error=False)
+    def _prepare(self, cfg: Any) -> None:
+        from services.training import check_inputs, image_uri, plan_training, preflight
+
+        try:
+            region = self.factory.region
+            cfg = cfg.with_(
+                image_uri=self.images.get((cfg.algorithm_id, region)) or image_uri(cfg.algorithm_id, region)
+            )
+            notes, warnings = [], []
+            for chk in check_inputs(self.factory, cfg):
+                (notes if chk.ok else warnings).append(f"{chk.field}: {chk.message}")
+            if any(w.startswith("channel:") for w in warnings):
+                self.post_message(TrainFailed(ErrorInfo("A channel has no data", "; ".join(warnings), "Fix the S3 URI or upload the data.", "validation")))  # fmt: skip
+                return
+            denied = [f for f in preflight(self.factory, cfg) if f.allowed is False]
+            warning = ""
+            if denied:
+                warning = "The role will probably be denied: " + "; ".join(f.message for f in denied)
+                warning += ". The job would fail; fix it in the Permissions step or the doctor first."
+            plan = plan_training(cfg, self.factory.region, tuple(warnings))
+        except SagewizError as err:
+            self.post_message(TrainFailed(ErrorInfo.of(err)))
+            return
+        except Exception as exc:
+            self.post_message(TrainFailed(ErrorInfo.of(translate(exc, "prepare training"))))
+            return
+        self.post_message(PlanReady(plan, warning, notes))
+
+    def on_train_failed(self, message: TrainFailed) -> None:
+        info = message.error
+        self.query_one("#tr-result", Static).update(Text(f"{info.title}: {info.message}", style="bold red"))
+        if info.kind not in ("validation",):
+            self.wizard.show_error(info)
+
+    def on_plan_ready(self, message: PlanReady) -> None:
+        from screens.confirm_plan import ConfirmPlanScreen, where_line
+
+        self.query_one("#tr-result", Static).update(Text("\n".join(message.notes), style="dim"))
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._apply(message.plan)
+
+        self.app.push_screen(ConfirmPlanScreen(message.plan, where=where_line(self.app), warning=message.warning), confirmed)  # fmt: skip
+
+    @work(thread=True, exclusive=True, group="train-create", exit_on_error=False)
+    def _apply(self, plan: Any) -> None:
+        from services.training import create
+
+        try:
+            create(self.factory, self.journal, plan)
+        except SagewizError as err:
+            self.post_message(TrainFailed(ErrorInfo.of(err)))
+            return
+        self.post_message(JobCreated(plan.actions[0].params["TrainingJobName"]))
+
+    def on_job_created(self, message: JobCreated) -> None:
+        self.state.update(training_job=message.name)
+        self.mark(StepState.DONE)
+        self.query_one("#tr-result", Static).update(
+            Text(f"Training job {message.name} created.", style="green")
+        )
+        self.action_open_panel()
+
+    @on(Button.Pressed, "#tr-panel")
+    def _panel_pressed(self) -> None:
+        self.action_open_panel()
+
+    def action_open_panel(self) -> None:
+        name = self.state.training_job
+        if not name:
+            self.notify("No training job yet: create one first.", markup=False)
+            return
+        from screens.job_panel import JobPanelScreen
+
+        self.app.push_screen(JobPanelScreen(name))
