@@ -153,8 +153,24 @@ class TerminalLabeling:
         return out
 
 
+def exists(factory: object, uri: str) -> bool:
+    import botocore.exceptions as bx
+
+    from services.errors import translate
+
+    bucket, key = split_s3(uri)
+    try:
+        factory.client("s3").head_object(Bucket=bucket, Key=key)  # type: ignore[attr-defined]
+    except bx.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise translate(exc, "s3:HeadObject") from exc
+    return True
+
+
 def write_plan(objects: list[mf.LabeledObject], output_path: str, job_name: str, attribute: str,
-               source: str = "labeled in the terminal") -> tuple[Plan, str]:  # fmt: skip
+               source: str = "labeled in the terminal", replaces: bool = False,
+               stamp: str = "") -> tuple[Plan, str]:  # fmt: skip
     """The one action that writes output.manifest where a job with this name would."""
     if not objects:
         raise ValidationError(
@@ -178,4 +194,15 @@ def write_plan(objects: list[mf.LabeledObject], output_path: str, job_name: str,
         journal_kind="resource-created",
         journal_data={"type": "s3-object", "id": uri, "what": "output.manifest"},
     )
-    return Plan("Save the labels", (action,)), uri
+    actions = [action]
+    if replaces:
+        # never overwrite without a copy: the previous manifest stays beside it
+        backup_key = f"{key}.bak-{stamp or _now().strftime('%Y%m%dT%H%M%S')}"
+        actions.insert(0, Action(
+            service="s3", operation="copy_object",
+            params={"Bucket": bucket, "Key": backup_key, "CopySource": {"Bucket": bucket, "Key": key}},
+            description=f"Back up the existing output.manifest to s3://{bucket}/{backup_key}",
+            undo=f"delete s3://{bucket}/{backup_key}", resource=f"s3://{bucket}/{backup_key}",
+            journal_kind="resource-created",
+            journal_data={"type": "s3-object", "id": f"s3://{bucket}/{backup_key}", "what": "backup"}))  # fmt: skip
+    return Plan("Save the labels", tuple(actions)), uri

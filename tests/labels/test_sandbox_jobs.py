@@ -22,14 +22,6 @@ LAMBDAS = rules.TaskLambdas("arn:aws:lambda:eu-north-1:123456789012:function:PRE
                             "arn:aws:lambda:eu-north-1:123456789012:function:ACS-ImageMultiClass", False)  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def fast_workforce():
-    before = (ext.SETTINGS.seconds_per_object, ext.SETTINGS.accuracy, ext.SETTINGS.start_delay)
-    ext.configure(seconds_per_object=0.0, accuracy=1.0, start_delay=0.0)
-    yield
-    ext.configure(seconds_per_object=before[0], accuracy=before[1], start_delay=before[2])
-
-
 def make_spec(world, **kw) -> JobSpec:
     wf = Workforce(PUBLIC, 12, free_of_pii=True, free_of_adult_content=True, acknowledged=True)
     return replace(JobSpec(region=world.region, role_arn=world.role_arn, workforce=wf, lambdas=LAMBDAS), **kw)

@@ -37,9 +37,13 @@ class WorkforceSettings:
 
 
 SETTINGS = WorkforceSettings()
+_clock: list[Any] = [None]  # a frozen clock for deterministic tests; None means the real time
 
 
-def configure(**values: float) -> WorkforceSettings:
+def configure(clock: Any = "unchanged", **values: float) -> WorkforceSettings:
+    """Change the workforce's speed and accuracy (and, for tests, its clock: a callable or None)."""
+    if clock != "unchanged":
+        _clock[0] = clock
     for key, value in values.items():
         if not hasattr(SETTINGS, key):
             raise AttributeError(key)
@@ -163,7 +167,7 @@ def _jobs(backend: Any) -> dict[str, dict[str, Any]]:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return _clock[0]() if _clock[0] is not None else datetime.now(UTC)
 
 
 def _check_readable(account: str, role_arn: str, uri: str, what: str) -> bytes:

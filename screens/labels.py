@@ -1,0 +1,210 @@
+"""Step 7, Labels: a Ground Truth image-classification job, or labeling right here in the terminal,
+or importing a manifest someone already labeled; then the results, handed to the Train step.
+
+Ground Truth is closed to new customers, so the screen says so first and keeps the terminal path
+one key away.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, DataTable, Static
+
+from screens.base import StepScreen
+from screens.labels_messages import ImagesListed, JobsListed, LabelsFailed
+from services.labeling.jobs import CLOSED_NOTICE
+from services.labeling.setup import default_data_prefix
+
+
+def data_prefix_of(state: object) -> str:
+    prefix = getattr(state, "data_prefix", "") or ""
+    if prefix:
+        return prefix if prefix.endswith("/") else prefix + "/"
+    bucket = getattr(state, "bucket", "") or getattr(state, "default_bucket", "")
+    return default_data_prefix(bucket) if bucket else ""
+
+
+class LabelsStep(StepScreen):
+    STEP_ID = "labels"
+    CSS_PATH = "labels.tcss"
+    BINDINGS = [
+        Binding("j", "job", "Ground Truth job"),
+        Binding("t", "terminal", "Label here"),
+        Binding("i", "import_manifest", "Import manifest"),
+        Binding("r", "results", "Results"),
+        Binding("w", "watch", "Watch job", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.images_error = ""
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Labels", classes="step-title")
+        yield Static(Text(CLOSED_NOTICE), id="labels-closed", classes="warning-text")
+        yield Static(id="labels-sandbox", classes="hint")
+        yield Static(id="labels-summary")
+        with Horizontal(id="labels-actions"):
+            yield Button("Ground Truth job (j)", id="go-job", variant="primary")
+            yield Button("Label here (t)", id="go-terminal")
+            yield Button("Import (i)", id="go-import")
+            yield Button("Results (r)", id="go-results")
+        yield Static("Labeling jobs in this account and region", classes="section")
+        yield DataTable(id="labels-jobs", cursor_type="row", zebra_stripes=True)
+        yield Static(id="labels-jobs-note", classes="hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#labels-jobs", DataTable)
+        table.add_columns("Job", "Status", "Labeled", "Created")
+        self.on_identity_ready(lambda _ident: self.refresh_data())
+        self._render_summary()
+
+    def on_screen_resume(self) -> None:
+        self._render_summary()
+        if self.identity is not None:
+            self._list_jobs()
+
+    def refresh_data(self) -> None:
+        if self.state.sandbox:
+            self.query_one("#labels-sandbox", Static).update(
+                Text(
+                    "Sandbox: labeling jobs run on this machine. A simulated workforce labels the images "
+                    "(it recognises the class from the pixels and is right about 92% of the time)."
+                )  # fmt: skip
+            )
+        self._render_summary()
+        prefix = data_prefix_of(self.state)
+        if prefix:
+            self._list_images(prefix)
+        self._list_jobs()
+
+    @work(thread=True, exclusive=True, group="labels-hub-images", exit_on_error=False)
+    def _list_images(self, prefix: str) -> None:
+        from services.labeling.setup import list_images
+
+        try:
+            self.post_message(ImagesListed(prefix, list_images(self.factory, prefix)))
+        except Exception as exc:
+            from services.errors import ErrorInfo, translate
+
+            self.post_message(LabelsFailed(ErrorInfo.of(translate(exc)), "images"))
+
+    @work(thread=True, exclusive=True, group="labels-hub-jobs", exit_on_error=False)
+    def _list_jobs(self) -> None:
+        from services.labeling.jobs import list_jobs
+
+        try:
+            self.post_message(JobsListed(list_jobs(self.factory)))
+        except Exception as exc:
+            from services.errors import ErrorInfo, translate
+
+            self.post_message(LabelsFailed(ErrorInfo.of(translate(exc)), "jobs"))
+
+    def on_images_listed(self, message: ImagesListed) -> None:
+        self.images = message.images
+        self.images_error = ""
+        self._render_summary()
+
+    def on_jobs_listed(self, message: JobsListed) -> None:
+        table = self.query_one("#labels-jobs", DataTable)
+        table.clear()
+        for job in message.jobs:
+            created = job.created.strftime("%Y-%m-%d %H:%M") if job.created else ""
+            table.add_row(
+                Text(job.name), Text(job.status), f"{job.labeled}/{job.total}", created, key=job.name
+            )
+        note = "Enter on a job opens its live panel." if message.jobs else "No labeling jobs yet."
+        self.query_one("#labels-jobs-note", Static).update(note)
+
+    def on_labels_failed(self, message: LabelsFailed) -> None:
+        err = message.error
+        if message.what == "images":
+            self.images = []
+            self.images_error = f"{err.title}: {err.message}"
+            self._render_summary()
+        else:
+            self.query_one("#labels-jobs-note", Static).update(
+                Text(f"Could not list labeling jobs: {err.title}. {err.message}", style="yellow")
+            )
+
+    def _render_summary(self) -> None:
+        st = self.state
+        prefix = data_prefix_of(st)
+        t = Table(box=None, show_header=False, padding=(0, 1))
+        t.add_column(style="dim", no_wrap=True)
+        t.add_column()
+        if self.images:
+            images = Text(f"{prefix}  ({len(self.images)} images)")
+        elif self.images_error:
+            images = Text.assemble(prefix + "  ", (self.images_error, "yellow"))
+        else:
+            images = Text(prefix or "(connect first)")
+        t.add_row("Images", images)
+        t.add_row("Labels", Text(", ".join(st.labels)))
+        t.add_row("Labeling job", Text(st.labeling_job or "(none yet)"))
+        t.add_row(
+            "Output manifest", Text(st.output_manifest or "(none yet: create a job, label here, or import)")
+        )
+        self.query_one("#labels-summary", Static).update(t)
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_job(self) -> None:
+        from screens.labels_builder import LabelsBuilderScreen
+
+        self.app.push_screen(LabelsBuilderScreen(images=list(self.images)))
+
+    def action_terminal(self) -> None:
+        from screens.labels_terminal import TerminalLabelScreen
+
+        self.app.push_screen(TerminalLabelScreen(data_prefix_of(self.state), tuple(self.state.labels)))
+
+    def action_import_manifest(self) -> None:
+        from screens.labels_import import ImportManifestScreen
+
+        self.app.push_screen(ImportManifestScreen())
+
+    def action_results(self) -> None:
+        if not self.state.output_manifest:
+            self.notify(
+                "No output manifest yet: create a job, label here (t) or import one (i).", markup=False
+            )
+            return
+        from screens.labels_results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen(self.state.output_manifest))
+
+    def action_watch(self, name: str | None = None) -> None:
+        name = name or self.state.labeling_job
+        if not name:
+            self.notify("No labeling job to watch yet.", markup=False)
+            return
+        from screens.labels_live import LiveJobScreen
+
+        self.app.push_screen(LiveJobScreen(name))
+
+    @on(Button.Pressed, "#go-job")
+    def _b_job(self) -> None:
+        self.action_job()
+
+    @on(Button.Pressed, "#go-terminal")
+    def _b_terminal(self) -> None:
+        self.action_terminal()
+
+    @on(Button.Pressed, "#go-import")
+    def _b_import(self) -> None:
+        self.action_import_manifest()
+
+    @on(Button.Pressed, "#go-results")
+    def _b_results(self) -> None:
+        self.action_results()
+
+    @on(DataTable.RowSelected, "#labels-jobs")
+    def _job_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.action_watch(str(event.row_key.value))

@@ -1,0 +1,517 @@
+"""The Ground Truth job builder: task type, labels, texts, workforce, names, Lambdas; preview and create."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Input,
+    Label,
+    OptionList,
+    RadioButton,
+    RadioSet,
+    Select,
+    Static,
+)
+
+from screens.confirm_plan import ConfirmPlanScreen, where_line
+from screens.labels import data_prefix_of
+from screens.labels_messages import ImagesListed, JobCreated, LabelsFailed, SetupPlanned, TeamsListed
+from screens.labels_sub import LabelsSubScreen
+from services.errors import ErrorInfo, SagewizError, ValidationError, translate
+from services.labeling import rules
+from services.labeling.jobs import CLOSED_NOTICE
+from services.labeling.request import (
+    MTURK_ACKNOWLEDGEMENT,
+    PRIVATE,
+    PUBLIC,
+    VENDOR,
+    JobSpec,
+    Workforce,
+    check_spec,
+)
+
+
+class LabelsBuilderScreen(LabelsSubScreen):
+    BINDINGS = [
+        *LabelsSubScreen.BINDINGS,
+        Binding("ctrl+p", "preview", "Preview"),
+        Binding("ctrl+s", "create", "Create job"),
+    ]
+
+    def __init__(self, images: list[str] | None = None) -> None:
+        super().__init__()
+        self.images = list(images or [])
+        self.labels: list[str] = []
+        self.teams: list[Any] = []
+        self._attribute_follows = True
+
+    # -- layout ----------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        st = self.state
+        region = st.region or "?"
+        yield Static("Labels · Ground Truth job", classes="step-title")
+        yield Static(Text(CLOSED_NOTICE), classes="warning-text", id="builder-closed")
+        yield Static("Task type", classes="section")
+        with RadioSet(id="task-type"):
+            yield RadioButton(rules.TASK_TYPES[rules.SINGLE], value=True, id="task-single")
+            yield RadioButton(rules.TASK_TYPES[rules.MULTI], id="task-multi")
+        yield Static("Labels (at least two, unique, up to 256 characters each)", classes="section")
+        with Horizontal(id="labels-editor"):
+            yield OptionList(id="label-list")
+            with Vertical(id="label-buttons"):
+                yield Input(placeholder="new label, Enter to add", id="label-new")
+                with Horizontal(classes="row"):
+                    yield Button("Add", id="label-add")
+                    yield Button("Remove", id="label-remove")
+                with Horizontal(classes="row"):
+                    yield Button("Up", id="label-up")
+                    yield Button("Down", id="label-down")
+        yield Static(id="labels-check")
+        yield Static("Worker task", classes="section")
+        with Horizontal(classes="row"):
+            yield Label("Title", classes="field-label")
+            yield Input(id="title")
+        with Horizontal(classes="row"):
+            yield Label("Description", classes="field-label")
+            yield Input(id="description")
+        yield Static(id="description-count", classes="hint")
+        with Horizontal(classes="row"):
+            yield Label("Instructions", classes="field-label")
+            yield Input(id="instructions", placeholder="extra instructions shown to every worker")
+        yield Static("Names and data", classes="section")
+        with Horizontal(classes="row"):
+            yield Label("Job name", classes="field-label")
+            yield Input(id="job-name")
+        with Horizontal(classes="row"):
+            yield Label("Label attribute", classes="field-label")
+            yield Input(id="attribute")
+        with Horizontal(classes="row"):
+            yield Label("Images", classes="field-label")
+            yield Input(id="data-prefix")
+        yield Static(id="images-note", classes="hint")
+        yield Static("Workforce", classes="section")
+        with RadioSet(id="workforce"):
+            yield RadioButton("Amazon Mechanical Turk", value=True, id="wf-public")
+            yield RadioButton("Private work team", id="wf-private")
+            yield RadioButton("Vendor (AWS Marketplace)", id="wf-vendor")
+        with Vertical(id="mturk"):
+            yield Checkbox("My images contain no adult content", id="no-adult")
+            yield Checkbox("My images contain no personally identifiable information (required)", id="no-pii")
+            yield Static(Text(MTURK_ACKNOWLEDGEMENT), id="ack-text", classes="hint")
+            yield Checkbox("I accept the statement above", id="ack")
+            with Horizontal(classes="row"):
+                yield Label("Price per task", classes="field-label")
+                yield Select([(rules.price_label(m), m) for m in rules.PRICE_MILLS], value=12,
+                             allow_blank=False, id="price")  # fmt: skip
+                yield Label("Workers per image", classes="field-label")
+                yield Select([(str(n), n) for n in range(1, 10)], value=1, allow_blank=False, id="workers")
+            yield Static(id="cost", classes="hint")
+        with Vertical(id="private"):
+            yield Select[str]([], prompt="(reading the account's work teams...)", id="team")
+            yield Static(id="team-note", classes="hint")
+        with Vertical(id="vendor"):
+            yield Input(
+                placeholder="arn:aws:sagemaker:REGION:ACCOUNT:workteam/vendor-crowd/NAME", id="vendor-arn"
+            )
+        yield Static(f"Pre-annotation and consolidation Lambdas ({region})", classes="section")
+        yield Static(id="region-note")
+        with Vertical(id="lambda-inputs"):
+            yield Input(
+                placeholder=f"arn:aws:lambda:{region}:ACCOUNT:function:PRE-ImageMultiClass", id="pre-arn"
+            )
+            yield Input(
+                placeholder=f"arn:aws:lambda:{region}:ACCOUNT:function:ACS-ImageMultiClass", id="acs-arn"
+            )
+        yield Static(id="form-error", classes="field-error")
+        with Horizontal(classes="row buttons-row"):
+            yield Button("Preview the worker task (ctrl+p)", id="preview", variant="primary")
+            yield Button("Create the job (ctrl+s)", id="create", variant="warning")
+
+    def on_mount(self) -> None:
+        st = self.state
+        spec = JobSpec(region=st.region, role_arn=st.role_arn)
+        self.labels = list(st.labels) or list(spec.labels)
+        saved = st.extra.get("labels_builder", {})
+        self.query_one("#title", Input).value = saved.get("title", spec.title)
+        self.query_one("#description", Input).value = saved.get("description", spec.description)
+        self.query_one("#instructions", Input).value = saved.get("instructions", spec.instructions)
+        self.query_one("#job-name", Input).value = saved.get("job_name", spec.job_name)
+        self.query_one("#attribute", Input).value = saved.get("job_name", spec.label_attribute)
+        self.query_one("#data-prefix", Input).value = data_prefix_of(st)
+        self._render_labels()
+        self._render_region()
+        self._render_workforce()
+        self._render_description_count()
+        self._render_cost()
+        self.on_identity_ready(lambda _i: self._load())
+
+    def _load(self) -> None:
+        self._render_region()
+        self._list_teams()
+        prefix = self.query_one("#data-prefix", Input).value.strip()
+        if self.images:
+            self.on_images_listed(ImagesListed(prefix, self.images))
+        elif prefix:
+            self._list_images(prefix)
+
+    # -- workers ---------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="labels-builder-teams", exit_on_error=False)
+    def _list_teams(self) -> None:
+        from services.labeling.jobs import list_private_teams
+
+        try:
+            self.post_message(TeamsListed(list_private_teams(self.factory)))
+        except Exception as exc:
+            self.fail(exc, "teams")
+
+    @work(thread=True, exclusive=True, group="labels-builder-images", exit_on_error=False)
+    def _list_images(self, prefix: str) -> None:
+        from services.labeling.setup import list_images
+
+        try:
+            self.post_message(ImagesListed(prefix, list_images(self.factory, prefix)))
+        except Exception as exc:
+            self.fail(exc, "images")
+
+    @work(thread=True, exclusive=True, group="labels-builder-plan", exit_on_error=False)
+    def _plan(self, spec: JobSpec, prefix: str) -> None:
+        from services.labeling.setup import build_setup_plan
+
+        try:
+            self.post_message(SetupPlanned(build_setup_plan(self.factory, spec, prefix)))
+        except Exception as exc:
+            self.fail(exc, "plan")
+
+    @work(thread=True, exclusive=True, group="labels-builder-create", exit_on_error=False)
+    def _apply(self, setup: Any) -> None:
+        from services.labeling.manifest import output_manifest_uri
+        from services.plan import apply_plan
+
+        try:
+            apply_plan(setup.plan, self.factory, self.journal)
+        except Exception as exc:
+            self.fail(exc, "create")
+            return
+        self.post_message(
+            JobCreated(setup.spec, output_manifest_uri(setup.locations.output_path, setup.spec.job_name))
+        )
+
+    # -- messages --------------------------------------------------------------------------
+    def on_teams_listed(self, message: TeamsListed) -> None:
+        self.teams = message.teams
+        self.call_after_refresh(self._fill_teams)
+
+    def _fill_teams(self) -> None:
+        sel = self.query_one("#team", Select)
+        sel.set_options([(f"{t.name}  {t.description}", t.arn) for t in self.teams])
+        note = f"{len(self.teams)} work team(s) in this account and region." if self.teams else (
+            "No private work teams in this account and region; create one in the SageMaker console "
+            "(Ground Truth > Labeling workforces), or use Mechanical Turk.")  # fmt: skip
+        self.query_one("#team-note", Static).update(Text(note))
+        if self.teams:
+            sel.value = self.teams[0].arn
+
+    def on_images_listed(self, message: ImagesListed) -> None:
+        self.images = message.images
+        self.query_one("#images-note", Static).update(
+            Text(f"{len(self.images)} images found under {message.prefix}")
+        )
+        self._render_cost()
+
+    def on_labels_failed(self, message: LabelsFailed) -> None:
+        err = message.error
+        if message.what == "images":
+            self.images = []
+            self.query_one("#images-note", Static).update(
+                Text(f"{err.title}: {err.message} {err.hint}", style="yellow")
+            )
+            self._render_cost()
+        elif message.what == "teams":
+            self.query_one("#team-note", Static).update(
+                Text(f"Could not list work teams: {err.title}. {err.message}", style="yellow")
+            )
+        elif message.what == "create":
+            from screens.labels_failed import CreateFailedScreen
+
+            self.app.push_screen(CreateFailedScreen(err, self._spec_or_none()), self._after_failure)
+        else:
+            self.wizard.show_error(err)
+
+    def on_setup_planned(self, message: SetupPlanned) -> None:
+        setup = message.setup
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.notify("Creating the labeling job...", markup=False)
+                self._apply(setup)
+
+        self.app.push_screen(ConfirmPlanScreen(setup.plan, where=where_line(self.app)), confirmed)
+
+    def on_job_created(self, message: JobCreated) -> None:
+        spec = message.spec
+        self.state.update(labeling_job=spec.job_name, labels=list(spec.labels))
+        self.state.extra["label_attribute"] = spec.label_attribute
+        self._remember()
+        from screens.labels_live import LiveJobScreen
+
+        self.app.switch_screen(LiveJobScreen(spec.job_name))
+
+    def _after_failure(self, choice: str | None) -> None:
+        if choice == "terminal":
+            from screens.labels_terminal import TerminalLabelScreen
+
+            spec = self._spec_or_none()
+            self.app.switch_screen(
+                TerminalLabelScreen(
+                    self.query_one("#data-prefix", Input).value.strip(),
+                    tuple(self.labels),
+                    multi=bool(spec and spec.task_type == rules.MULTI),
+                )  # fmt: skip
+            )
+
+    # -- the form --------------------------------------------------------------------------
+    def _task_type(self) -> str:
+        return rules.MULTI if self.query_one("#task-multi", RadioButton).value else rules.SINGLE
+
+    def _workforce_kind(self) -> str:
+        if self.query_one("#wf-private", RadioButton).value:
+            return PRIVATE
+        if self.query_one("#wf-vendor", RadioButton).value:
+            return VENDOR
+        return PUBLIC
+
+    def spec_from_form(self) -> JobSpec:
+        """The JobSpec the form describes (not yet checked)."""
+        kind = self._workforce_kind()
+        team = ""
+        if kind == PRIVATE:
+            value = self.query_one("#team", Select).value
+            team = value if isinstance(value, str) else ""
+        elif kind == VENDOR:
+            team = self.query_one("#vendor-arn", Input).value.strip()
+        wf = Workforce(
+            kind=kind,
+            price_mills=int(self.query_one("#price", Select).value),  # type: ignore[arg-type]
+            free_of_pii=self.query_one("#no-pii", Checkbox).value,
+            free_of_adult_content=self.query_one("#no-adult", Checkbox).value,
+            acknowledged=self.query_one("#ack", Checkbox).value,
+            team_arn=team,
+        )
+        region = self.state.region
+        lambdas = None
+        if rules.documented_lambdas(region) is None:
+            lambdas = rules.TaskLambdas(self.query_one("#pre-arn", Input).value.strip(),
+                                        self.query_one("#acs-arn", Input).value.strip(), False)  # fmt: skip
+        return JobSpec(
+            region=region,
+            role_arn=self.state.role_arn or self._sandbox_role(),
+            job_name=self.query_one("#job-name", Input).value.strip(),
+            label_attribute=self.query_one("#attribute", Input).value.strip(),
+            task_type=self._task_type(),
+            labels=tuple(self.labels),
+            title=self.query_one("#title", Input).value,
+            description=self.query_one("#description", Input).value,
+            instructions=self.query_one("#instructions", Input).value,
+            workforce=wf,
+            workers_per_object=int(self.query_one("#workers", Select).value),  # type: ignore[arg-type]
+            lambdas=lambdas,
+        )
+
+    def _sandbox_role(self) -> str:
+        world = getattr(self.app, "world", None)
+        return getattr(world, "role_arn", "") or ""
+
+    def _spec_or_none(self) -> JobSpec | None:
+        try:
+            return self.spec_from_form()
+        except Exception:
+            return None
+
+    def checked_spec(self) -> JobSpec | None:
+        """Check every rule; on failure say which rule, focus nothing, return None."""
+        error = self.query_one("#form-error", Static)
+        error.update("")
+        try:
+            spec = self.spec_from_form()
+            if not spec.role_arn:
+                raise ValidationError("execution role", "No execution role chosen yet.",
+                                      "Pick or create one in the Notebook step.")  # fmt: skip
+            checked = check_spec(spec)
+        except SagewizError as exc:
+            error.update(Text.assemble((exc.title + ": ", "bold"), exc.message, "\n", (exc.hint, "dim")))
+            return None
+        if checked.warnings:
+            self.notify(" ".join(checked.warnings), severity="warning", markup=False)
+        return spec
+
+    def _remember(self) -> None:
+        self.state.extra["labels_builder"] = {
+            "title": self.query_one("#title", Input).value,
+            "description": self.query_one("#description", Input).value,
+            "instructions": self.query_one("#instructions", Input).value,
+            "job_name": self.query_one("#job-name", Input).value,
+        }
+
+    # -- rendering -------------------------------------------------------------------------
+    def _render_labels(self, select: int | None = None) -> None:
+        ol = self.query_one("#label-list", OptionList)
+        ol.clear_options()
+        ol.add_options([Text(f"{n:>2}  {label}") for n, label in enumerate(self.labels, 1)])
+        if select is not None and self.labels:
+            ol.highlighted = max(0, min(select, len(self.labels) - 1))
+        check = self.query_one("#labels-check", Static)
+        try:
+            result = rules.check_labels(self.labels, self._task_type())
+        except ValidationError as exc:
+            check.update(Text(f"{exc.message} {exc.hint}", style="red"))
+            return
+        if result.warnings:
+            check.update(Text(" ".join(result.warnings), style="yellow"))
+        else:
+            check.update(Text(f"{len(self.labels)} labels ✓", style="green"))
+
+    def _render_region(self) -> None:
+        region = self.state.region
+        note = self.query_one("#region-note", Static)
+        lambdas = rules.documented_lambdas(region, self._task_type()) if region else None
+        self.query_one("#lambda-inputs").display = bool(region) and lambdas is None
+        if not region:
+            note.update("Connect first to know the region.")
+        elif lambdas is None:
+            note.update(Text(rules.region_note(region), style="yellow"))
+        else:
+            note.update(Text(f"{lambdas.pre}\n{lambdas.consolidation}"))
+
+    def _render_workforce(self) -> None:
+        kind = self._workforce_kind()
+        self.query_one("#mturk").display = kind == PUBLIC
+        self.query_one("#private").display = kind == PRIVATE
+        self.query_one("#vendor").display = kind == VENDOR
+
+    def _render_description_count(self) -> None:
+        n = len(self.query_one("#description", Input).value.strip())
+        style = "red" if n > rules.DESCRIPTION_MAX else "dim"
+        self.query_one("#description-count", Static).update(
+            Text(f"{n}/{rules.DESCRIPTION_MAX} characters", style=style)
+        )
+
+    def _render_cost(self) -> None:
+        cost = self.query_one("#cost", Static)
+        if not self.images:
+            cost.update("Total cost estimate: appears once the images are counted.")
+            return
+        est = rules.CostEstimate(len(self.images), int(self.query_one("#workers", Select).value),  # type: ignore[arg-type]
+                                 int(self.query_one("#price", Select).value))  # type: ignore[arg-type]  # fmt: skip
+        cost.update(Text("Estimate: " + est.describe()))
+
+    # -- events ----------------------------------------------------------------------------
+    @on(RadioSet.Changed, "#task-type")
+    def _task_changed(self) -> None:
+        self._render_labels()
+        self._render_region()
+
+    @on(RadioSet.Changed, "#workforce")
+    def _workforce_changed(self) -> None:
+        self._render_workforce()
+
+    @on(Select.Changed, "#price")
+    @on(Select.Changed, "#workers")
+    def _price_changed(self) -> None:
+        self._render_cost()
+
+    @on(Input.Changed, "#description")
+    def _description_changed(self) -> None:
+        self._render_description_count()
+
+    @on(Input.Changed, "#job-name")
+    def _job_name_changed(self, event: Input.Changed) -> None:
+        if self._attribute_follows:
+            attr = self.query_one("#attribute", Input)
+            attr.value = event.value
+            self._attribute_follows = True
+
+    @on(Input.Changed, "#attribute")
+    def _attribute_changed(self, event: Input.Changed) -> None:
+        self._attribute_follows = event.value == self.query_one("#job-name", Input).value
+
+    @on(Input.Submitted, "#data-prefix")
+    def _prefix_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self._list_images(event.value.strip())
+
+    @on(Input.Submitted, "#label-new")
+    @on(Button.Pressed, "#label-add")
+    def _add_label(self) -> None:
+        box = self.query_one("#label-new", Input)
+        text = box.value.strip()
+        if not text:
+            return
+        if text in self.labels:
+            self.query_one("#labels-check", Static).update(
+                Text(f"'{text}' is already in the list; labels must be unique.", style="red")
+            )
+            return
+        self.labels.append(text)
+        box.value = ""
+        self._render_labels(select=len(self.labels) - 1)
+
+    def _selected(self) -> int | None:
+        idx = self.query_one("#label-list", OptionList).highlighted
+        return idx if idx is not None and 0 <= idx < len(self.labels) else None
+
+    @on(Button.Pressed, "#label-remove")
+    def _remove_label(self) -> None:
+        i = self._selected()
+        if i is not None:
+            del self.labels[i]
+            self._render_labels(select=i)
+
+    @on(Button.Pressed, "#label-up")
+    def _up(self) -> None:
+        i = self._selected()
+        if i:
+            self.labels[i - 1], self.labels[i] = self.labels[i], self.labels[i - 1]
+            self._render_labels(select=i - 1)
+
+    @on(Button.Pressed, "#label-down")
+    def _down(self) -> None:
+        i = self._selected()
+        if i is not None and i < len(self.labels) - 1:
+            self.labels[i + 1], self.labels[i] = self.labels[i], self.labels[i + 1]
+            self._render_labels(select=i + 1)
+
+    @on(Button.Pressed, "#preview")
+    def action_preview(self) -> None:
+        spec = self.checked_spec()
+        if spec is None:
+            return
+        from screens.labels_preview import PreviewScreen
+
+        def done(choice: str | None) -> None:
+            if choice == "create":
+                self.action_create()
+
+        self.app.push_screen(PreviewScreen(spec, self.images[:1]), done)
+
+    @on(Button.Pressed, "#create")
+    def action_create(self) -> None:
+        spec = self.checked_spec()
+        if spec is None:
+            return
+        prefix = self.query_one("#data-prefix", Input).value.strip()
+        self._remember()
+        self.notify("Reading the images and the bucket's CORS rules to build the plan...", markup=False)
+        self._plan(replace(spec), prefix)
+
+
+def error_info(exc: BaseException) -> ErrorInfo:
+    return ErrorInfo.of(translate(exc))

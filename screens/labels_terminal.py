@@ -1,0 +1,240 @@
+"""Labeling in the terminal: each image drawn here, number keys pick a label, undo/skip/back, and the
+result saved as a Ground Truth output.manifest at the layout a job would use."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ProgressBar, Static
+
+from screens.confirm_plan import ConfirmPlanScreen, where_line
+from screens.labels_image import make_image, renderer_name
+from screens.labels_messages import ImageFetched, ImagesListed, LabelsFailed, ManifestSaved
+from screens.labels_sub import LabelsSubScreen, short_name
+from services.errors import SagewizError
+from services.labeling.setup import locations
+from services.labeling.terminal import TerminalLabeling
+from tui.steps import StepState
+
+DEFAULT_JOB = "vehicle-labels-terminal"
+
+
+class TerminalLabelScreen(LabelsSubScreen):
+    BINDINGS = [
+        *LabelsSubScreen.BINDINGS,
+        *[Binding(str(n % 10), f"pick({n - 1})", f"label {n}", show=False) for n in range(1, 11)],
+        Binding("u", "undo", "Undo"),
+        Binding("s", "skip", "Skip"),
+        Binding("left,p", "back_image", "Previous"),
+        Binding("right,f", "forward_image", "Next"),
+        Binding("enter", "confirm", "Confirm (multi)", show=False),
+        Binding("ctrl+s", "save", "Save manifest"),
+    ]
+
+    def __init__(self, data_prefix: str, labels: tuple[str, ...], *, multi: bool = False,
+                 job_name: str = DEFAULT_JOB, clock: object = None) -> None:  # fmt: skip
+        super().__init__()
+        self.data_prefix = data_prefix
+        self.labels = labels
+        self.multi = multi
+        self.job_name = job_name
+        self.clock = clock
+        self.session: TerminalLabeling | None = None
+        self.cache: dict[str, bytes] = {}
+        self.asked: set[str] = set()
+
+    def compose_body(self) -> ComposeResult:
+        kind = "several labels an image, Enter to confirm" if self.multi else "one label an image"
+        yield Static("Labels · Label here in the terminal", classes="step-title")
+        yield Static(Text(f"You are the workforce ({kind}). The result is an output.manifest in Ground Truth's "
+                          "format, so the Train step cannot tell it from a job's."), classes="hint")  # fmt: skip
+        with Horizontal(id="term-main"):
+            with Vertical(id="term-image-box"):
+                yield make_image(None, id="term-image")
+                yield Static(id="term-image-name", classes="hint")
+            with Vertical(id="term-side"):
+                yield Static(id="term-position")
+                yield ProgressBar(id="term-progress", show_eta=False)
+                yield Static(id="term-counts")
+                yield Static("Labels", classes="section")
+                yield Static(id="term-labels")
+                yield Static(id="term-keys", classes="hint")
+        yield Static(id="term-note", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#term-position", Static).update(
+            Text(f"Reading the images under {self.data_prefix}...")
+        )
+        self.query_one("#term-keys", Static).update(Text(
+            "1-9, 0  pick a label" + (" (toggle)   Enter  confirm" if self.multi else "") +
+            "\nu  undo    s  skip    ← / p  previous    → / f  next\nctrl+s  save output.manifest    esc  back"))  # fmt: skip
+        self.query_one("#term-note", Static).update(Text(f"Images are drawn with {renderer_name()}."))
+        self.on_identity_ready(lambda _i: self._list())
+
+    @work(thread=True, exclusive=True, group="labels-term-list", exit_on_error=False)
+    def _list(self) -> None:
+        from services.labeling.setup import list_images
+
+        try:
+            self.post_message(ImagesListed(self.data_prefix, list_images(self.factory, self.data_prefix)))
+        except Exception as exc:
+            self.fail(exc, "images")
+
+    def on_images_listed(self, message: ImagesListed) -> None:
+        kw = {"clock": self.clock} if self.clock else {}
+        try:
+            self.session = TerminalLabeling(message.images, self.labels, self.multi, **kw)  # type: ignore[arg-type]
+        except SagewizError as exc:
+            self.query_one("#term-position", Static).update(Text(exc.message, style="yellow"))
+            return
+        self._show()
+
+    def on_labels_failed(self, message: LabelsFailed) -> None:
+        err = message.error
+        if message.what == "save":
+            self.wizard.show_error(err)
+            return
+        self.query_one("#term-position", Static).update(
+            Text.assemble((err.title + ": ", "bold yellow"), err.message, "\n", (err.hint, "dim"))
+        )
+
+    def on_image_fetched(self, message: ImageFetched) -> None:
+        if message.data is not None:
+            self.cache[message.uri] = message.data
+        if self.session and message.uri == self.session.current:
+            self._show_image()
+            if message.data is None:
+                self.query_one("#term-image-name", Static).update(Text(message.error, style="yellow"))
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _show(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        p = s.progress()
+        self.query_one("#term-position", Static).update(
+            Text.assemble(("Image ", "dim"), (f"{p.position + 1}", "bold"), (f" of {p.total}", "dim"))
+        )
+        self.query_one("#term-progress", ProgressBar).update(total=p.total, progress=p.labeled)
+        done = "  all images have an answer: ctrl+s saves" if s.done else ""
+        self.query_one("#term-counts", Static).update(
+            Text.assemble(
+                (f"{p.labeled} labeled", "green"),
+                f" · {p.skipped} skipped · {p.remaining} to go",
+                (done, "bold green"),
+            )  # fmt: skip
+        )
+        chosen = set(s.pending) if s.multi else set(s.answers.get(s.position, ()))
+        if s.multi and not s.pending:
+            chosen = set(s.answers.get(s.position, ()))
+        t = Text()
+        for n, label in enumerate(s.labels, 1):
+            key = str(n % 10) if n <= 10 else " "
+            mark = "●" if (n - 1) in chosen else " "
+            style = "bold reverse" if (n - 1) in chosen else ""
+            t.append(f" {key} ", style="bold cyan")
+            t.append(f"{mark} {label} ", style=style)
+            t.append("\n")
+        if s.position in s.skipped and s.position not in s.answers:
+            t.append("(skipped)", style="yellow")
+        self.query_one("#term-labels", Static).update(t)
+        self._show_image()
+        for uri in s.sources[s.position : s.position + 3]:
+            if uri not in self.cache and uri not in self.asked:
+                self.asked.add(uri)
+                self.fetch_image(uri)
+
+    def _show_image(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        self.query_one("#term-image-name", Static).update(Text(short_name(s.current)))
+        self.query_one("#term-image").image = self.cache.get(s.current)  # type: ignore[attr-defined]
+
+    # -- keys ------------------------------------------------------------------------------
+    def action_pick(self, index: int) -> None:
+        if self.session and self.session.pick(index):
+            self._show()
+
+    def action_confirm(self) -> None:
+        if self.session and self.session.confirm():
+            self._show()
+
+    def action_undo(self) -> None:
+        if self.session and self.session.undo():
+            self._show()
+
+    def action_skip(self) -> None:
+        if self.session:
+            self.session.skip()
+            self._show()
+
+    def action_back_image(self) -> None:
+        if self.session:
+            self.session.back()
+            self._show()
+
+    def action_forward_image(self) -> None:
+        if self.session:
+            self.session.forward()
+            self._show()
+
+    def action_save(self) -> None:
+        if self.session is None:
+            return
+        if not self.session.answers:
+            self.notify("No image has a label yet: press a number key first.", markup=False)
+            return
+        self._plan_save()
+
+    @work(thread=True, exclusive=True, group="labels-term-save", exit_on_error=False)
+    def _plan_save(self) -> None:
+        from services.labeling.manifest import output_manifest_uri
+        from services.labeling.terminal import exists, write_plan
+
+        s = self.session
+        assert s is not None
+        try:
+            out = locations(self.data_prefix, self.job_name).output_path
+            replaces = exists(self.factory, output_manifest_uri(out, self.job_name))
+            plan, uri = write_plan(
+                s.objects(self.job_name), out, self.job_name, self.job_name, replaces=replaces
+            )
+        except Exception as exc:
+            self.fail(exc, "save")
+            return
+        self.app.call_from_thread(self._confirm_save, plan, uri)
+
+    def _confirm_save(self, plan: object, uri: str) -> None:
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._apply_save(plan, uri)
+
+        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)  # type: ignore[arg-type]
+
+    @work(thread=True, exclusive=True, group="labels-term-save", exit_on_error=False)
+    def _apply_save(self, plan: object, uri: str) -> None:
+        from services.plan import apply_plan
+
+        try:
+            apply_plan(plan, self.factory, self.journal)  # type: ignore[arg-type]
+        except Exception as exc:
+            self.fail(exc, "save")
+            return
+        self.post_message(ManifestSaved(uri))
+
+    def on_manifest_saved(self, message: ManifestSaved) -> None:
+        s = self.session
+        assert s is not None
+        self.state.update(output_manifest=message.uri, labels=list(self.labels))
+        self.state.extra["label_attribute"] = self.job_name
+        self.journal.append("choice", output_manifest=message.uri, labels=list(self.labels),
+                            label_attribute=self.job_name, source="terminal", labeled=len(s.answers))  # fmt: skip
+        self.mark(StepState.DONE)
+        self.notify(f"Saved {len(s.answers)} labels to {message.uri}", markup=False)
+        from screens.labels_results import ResultsScreen
+
+        self.app.switch_screen(ResultsScreen(message.uri))

@@ -1,0 +1,244 @@
+"""The Labels screens driven with Pilot against the sandbox: builder rules, create (and its failure),
+the live panel, terminal labeling, import and results."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from textual.widgets import Button, Input
+
+from screens.labels import LabelsStep
+from screens.labels_builder import LabelsBuilderScreen
+from screens.labels_failed import CreateFailedScreen
+from screens.labels_import import ImportManifestScreen
+from screens.labels_live import LiveJobScreen
+from screens.labels_results import ResultsScreen
+from screens.labels_terminal import TerminalLabelScreen
+from services.labeling import jobs
+from services.labeling import manifest as mf
+from tests.conftest import wait_connected
+from tests.ui_text import shown
+
+from .helpers import copy_samples, fix_role
+
+PRE = "arn:aws:lambda:eu-north-1:123456789012:function:PRE-ImageMultiClass"
+ACS = "arn:aws:lambda:eu-north-1:123456789012:function:ACS-ImageMultiClass"
+
+
+async def until(pilot: Any, condition: Any, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+
+
+def text(app: Any, selector: str) -> str:
+    return shown(app.screen.query_one(selector))
+
+
+async def open_builder(pilot: Any) -> LabelsBuilderScreen:
+    await wait_connected(pilot)
+    await until(pilot, lambda: isinstance(pilot.app.screen, LabelsStep))
+    await pilot.press("j")
+    await until(pilot, lambda: isinstance(pilot.app.screen, LabelsBuilderScreen))
+    await pilot.pause()
+    return pilot.app.screen  # type: ignore[return-value]
+
+
+async def fill_mturk(pilot: Any, screen: LabelsBuilderScreen, lambdas: bool = True) -> None:
+    if lambdas:
+        screen.query_one("#pre-arn", Input).value = PRE
+        screen.query_one("#acs-arn", Input).value = ACS
+    for box in ("#no-pii", "#no-adult", "#ack"):
+        screen.query_one(box).value = True  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+async def test_builder_refuses_bad_input_before_any_call(make_app, factory, world) -> None:
+    app = make_app(start_step="labels")
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = await open_builder(pilot)
+        # eu-north-1 is not in the documented Lambda table: said plainly, inputs shown
+        assert "lists no pre-annotation or consolidation Lambda for eu-north-1" in text(app, "#region-note")
+        assert screen.query_one("#lambda-inputs").display
+        await pilot.press("ctrl+s")
+        assert "free of personally identifiable information" in text(app, "#form-error")
+        await fill_mturk(pilot, screen, lambdas=False)
+        await pilot.press("ctrl+s")
+        assert "lists no pre-annotation or consolidation Lambda for eu-north-1" in text(app, "#form-error")
+        await fill_mturk(pilot, screen)
+        # one label only
+        screen.labels = ["Car"]
+        screen._render_labels()
+        assert "at least two labels" in text(app, "#labels-check")
+        await pilot.press("ctrl+s")
+        assert "at least two labels" in text(app, "#form-error")
+        # a duplicate typed in the editor is refused
+        screen.query_one("#label-new", Input).value = "Car"
+        await pilot.click("#label-add")
+        assert "already in the list" in text(app, "#labels-check")
+        screen.query_one("#label-new", Input).value = "Ferry"
+        await pilot.click("#label-add")
+        assert screen.labels == ["Car", "Ferry"]
+        # over-long description: counted live, refused on create
+        screen.query_one("#description", Input).value = "x" * 256
+        await pilot.pause()
+        assert "256/255" in text(app, "#description-count")
+        await pilot.press("ctrl+s")
+        assert "the limit is 255" in text(app, "#form-error")
+        screen.query_one("#description", Input).value = "Pick one."
+        screen.query_one("#job-name", Input).value = "bad_name"
+        await pilot.press("ctrl+s")
+        assert "does not match the API's pattern" in text(app, "#form-error")
+        screen.query_one("#job-name", Input).value = "good-name"
+        await pilot.pause()
+        assert screen.query_one("#attribute", Input).value == "good-name"  # follows the job name
+        screen.query_one("#pre-arn", Input).value = PRE.replace("eu-north-1", "us-east-1")
+        await pilot.press("ctrl+s")
+        assert "us-east-1 but the job runs in eu-north-1" in text(app, "#form-error")
+        # no labeling job was created by any of this
+        assert jobs.list_jobs(factory) == []
+
+
+async def test_create_fails_for_the_seeded_role_and_offers_the_terminal(make_app, factory, world) -> None:
+    copy_samples(factory, world, 3)
+    app = make_app(start_step="labels")
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = await open_builder(pilot)
+        await fill_mturk(pilot, screen)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await pilot.click("#apply")
+        await until(pilot, lambda: isinstance(app.screen, CreateFailedScreen))
+        await pilot.pause()
+        failed = app.screen
+        assert "cannot read the input manifest" in text(app, "#create-failed-message")
+        assert failed.denied is not None and failed.denied.action == "s3:GetObject"
+        assert failed.query_one("#doctor", Button)
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, TerminalLabelScreen))
+
+
+async def test_create_watch_and_browse_results(make_app, factory, world, journal) -> None:
+    copy_samples(factory, world, 10)
+    fix_role(factory, world)
+    app = make_app(start_step="labels")
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = await open_builder(pilot)
+        await fill_mturk(pilot, screen)
+        await until(pilot, lambda: "10 images" in text(app, "#images-note"))
+        assert "10 images x 1 workers x $0.012 = $0.12" in text(app, "#cost")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        plan_text = text(app, "#plan-text")
+        assert "CreateLabelingJob" in plan_text and "PutBucketCors" in plan_text and "+" in plan_text
+        await pilot.click("#apply")
+        await until(pilot, lambda: isinstance(app.screen, LiveJobScreen))
+        await until(pilot, lambda: "Completed" in text(app, "#live-status"))
+        assert "Labeled 10" in text(app, "#live-counters")
+        assert app.state.labeling_job == "vehicle-labels"
+        assert app.state.output_manifest.endswith("/vehicle-labels/manifests/output/output.manifest")
+        assert [e.data["name"] for e in journal.entries("job-started")] == ["vehicle-labels"]
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.parsed is not None)
+        results = app.screen
+        assert "10 labeled objects" in text(app, "#results-summary")
+        await until(pilot, lambda: len(results.cache) == 8)
+        assert len(results.query(".thumb")) == 8
+        first = results.parsed.objects[0].label
+        results.query_one("#results-filter").value = first
+        await pilot.pause()
+        assert all(t.border_title == first for t in results.query(".thumb"))
+
+
+async def test_terminal_labeling_with_keys(make_app, factory, world, journal) -> None:
+    copy_samples(factory, world, 4)
+    app = make_app(start_step="labels")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press("t")
+        await until(
+            pilot, lambda: isinstance(app.screen, TerminalLabelScreen) and app.screen.session is not None
+        )
+        screen = app.screen
+        await until(pilot, lambda: screen.session.current in screen.cache)
+        await pilot.press("2")  # image 1: Car
+        await pilot.press("s")  # image 2: skipped
+        await pilot.press("5")  # image 3: Motorbike
+        await pilot.press("u")  # undo: back on image 3
+        assert screen.session.position == 2 and 2 not in screen.session.answers
+        await pilot.press("3")  # image 3: Ferry
+        await pilot.press("1")  # image 4: Airplane -> back to the skipped one
+        assert screen.session.position == 1
+        assert "3 labeled" in text(app, "#term-counts")
+        await pilot.press("left")
+        assert screen.session.position == 0
+        await pilot.press("right", "4")  # image 2: Helicopter
+        assert screen.session.done
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await pilot.click("#apply")
+        await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        uri = app.state.output_manifest
+        assert uri.endswith(
+            "/ground-truth-demo/output/vehicle-labels-terminal/manifests/output/output.manifest"
+        )
+        parsed = jobs.read_output(factory, uri)
+        assert parsed.problems == ()
+        assert [o.label for o in parsed.objects] == ["Car", "Helicopter", "Ferry", "Airplane"]
+        meta = json.loads(jobs.read_text(factory, uri).splitlines()[0])["vehicle-labels-terminal-metadata"]
+        assert meta["type"] == "groundtruth/image-classification" and meta["human-annotated"] == "yes"
+        assert meta["job-name"] == "labeling-job/vehicle-labels-terminal"
+        assert journal.entries("choice")[-1].data["source"] == "terminal"
+
+
+async def test_import_reports_bad_lines_and_uses_a_good_manifest(make_app, factory, world, tmp_path) -> None:
+    s3 = factory.client("s3")
+    good = mf.write_output_manifest([
+        mf.LabeledObject(f"s3://{world.sample_bucket}/{world.sample_prefix}image_000{i}.jpg", (i % 2,),
+                         (("Airplane", "Car")[i % 2],), (0.0,), True, "old-job", "2026-01-01T00:00:00")
+        for i in range(1, 5)], "vehicle")  # fmt: skip
+    bad = good.splitlines()
+    bad[1] = "{broken"
+    bad[2] = bad[2].replace('"vehicle":1', '"vehicle":"one"')
+    s3.put_object(Bucket=world.default_bucket, Key="imports/bad.manifest", Body="\n".join(bad).encode())
+    s3.put_object(Bucket=world.default_bucket, Key="imports/good.manifest", Body=good.encode())
+    app = make_app(start_step="labels")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, ImportManifestScreen))
+        box = app.screen.query_one("#import-source", Input)
+        box.value = f"s3://{world.default_bucket}/imports/bad.manifest"
+        await pilot.click("#import-check")
+        await until(pilot, lambda: "line 2:" in text(app, "#import-problems"))
+        problems = text(app, "#import-problems")
+        assert "line 2: not valid JSON" in problems and "line 3: label 'one'" in problems
+        assert app.screen.query_one("#import-use", Button).disabled
+        local = tmp_path / "good.manifest"
+        local.write_text(good)
+        box.value = str(local)
+        await pilot.click("#import-check")
+        await until(pilot, lambda: "every line is valid" in text(app, "#import-summary"))
+        await pilot.click("#import-use")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await pilot.click("#apply")
+        await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        assert app.state.output_manifest.endswith("/imported-labels/manifests/output/output.manifest")
+        assert app.state.extra["label_attribute"] == "vehicle"
+
+
+async def test_results_of_a_missing_manifest_say_so(make_app, world) -> None:
+    app = make_app(start_step="labels")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_connected(pilot)
+        app.push_screen(ResultsScreen(f"s3://{world.default_bucket}/nothing/output.manifest"))
+        await until(
+            pilot,
+            lambda: (
+                "Not found" in text(app, "#results-summary") or "NoSuchKey" in text(app, "#results-summary")
+            ),
+        )
