@@ -230,7 +230,7 @@ def _diagnose(
     if s3_request and bucket:
         resource = s3_arn(bucket, None if is_bucket_action(action) else key, info.partition)
     else:
-        resource = (parsed.resource if parsed and parsed.resource else None) or "*"
+        resource = req.resource or (parsed.resource if parsed and parsed.resource else None) or "*"
         if resource == "*":
             assumptions.append("the resource is unknown; evaluated for Resource '*'")
 
@@ -243,6 +243,9 @@ def _diagnose(
         resource_account = info.account
 
     extra: dict[str, Any] = {}
+    if action.lower() == "iam:passrole":
+        extra["iam:PassedToService"] = "sagemaker.amazonaws.com"
+        assumptions.append("the role is passed to SageMaker (iam:PassedToService = sagemaker.amazonaws.com)")
     if s3_request and action.lower() == "s3:listbucket" and key and key != "*":
         extra["s3:prefix"] = key
     ctx = RequestContext.build(
@@ -258,7 +261,10 @@ def _diagnose(
     )
     assumptions.extend(ctx.assumptions)
 
-    pset, supplied_problems = _policy_set(ev, req)
+    pset, supplied_problems = _policy_set(ev, req, role_arn or principal)
+    for p in [p for p in supplied_problems if p.startswith("ASSUME: ")]:
+        assumptions.append(p.removeprefix("ASSUME: "))
+        supplied_problems.remove(p)
     problems_after = supplied_problems + [
         f"{d.owner} {d.name}: {d.problem}" for d in ev.identity_policies if d.problem
     ]
@@ -328,8 +334,20 @@ def _unknown(req, parsed, principal, action, bucket, key, understood, missing, a
 
 
 # -- policies and facts -------------------------------------------------------------------------------
-def _policy_set(ev: Evidence, req: DoctorRequest) -> tuple[PolicySet, list[str]]:
+def _policy_set(ev: Evidence, req: DoctorRequest, grantee: str) -> tuple[PolicySet, list[str]]:
     problems: list[str] = []
+    resource = ev.bucket_policy.policy if ev.bucket_policy and ev.bucket_policy.policy else None
+    if resource is None and ev.bucket_owned_by_other:
+        # Another account's bucket policy cannot be read from here: evaluate as if it allowed the
+        # caller (stated as an assumption), so the other layers can still be checked.
+        assumed = {"Statement": [{"Sid": "AssumedByTheDoctor", "Effect": "Allow", "Principal": {"AWS": grantee},
+                                  "Action": "*", "Resource": "*"}]}  # fmt: skip
+        resource = NamedPolicy(
+            "bucket policy (not readable: assumed to allow you)", parse_policy(assumed), RESOURCE
+        )
+        problems.append(
+            "ASSUME: the other account's bucket policy could not be read; it was assumed to allow you"
+        )
 
     def supplied(text: str | None, name: str, kind: str) -> NamedPolicy | None:
         if not text or not text.strip():
@@ -345,7 +363,7 @@ def _policy_set(ev: Evidence, req: DoctorRequest) -> tuple[PolicySet, list[str]]
     return (
         PolicySet(
             identity=tuple(d.policy for d in ev.identity_policies if d.policy is not None),
-            resource=ev.bucket_policy.policy if ev.bucket_policy and ev.bucket_policy.policy else None,
+            resource=resource,
             boundary=ev.boundary.policy if ev.boundary and ev.boundary.policy else None,
             session=supplied(req.session_policy_text, "session policy", SESSION),
             scps=(scp,) if scp else None,
@@ -364,6 +382,9 @@ def _facts(ev: Evidence, req: DoctorRequest, resource_account: str | None) -> S3
         bucket_owner_account=resource_account,
         bpa=bpa,
         object_ownership=ev.object_ownership,
+        object_owner_account=_OTHER_ACCOUNT + " (object owner)" if ev.object_owner_differs else None,
+        object_acl_grants_caller=ev.object_acl_grants_owner
+        and resource_account not in (None, _OTHER_ACCOUNT),
         requester_pays=bool(ev.requester_pays),
         request_payer_sent=req.request_payer_sent,
         kms_key_arn=kms,
@@ -472,16 +493,23 @@ def _findings(
                            fx.create_bucket_fix(bucket, region) if region else None, rank=0))  # fmt: skip
         return out
     if ev.bucket_owned_by_other:
-        default = bool(bucket and re.match(r"^sagemaker-[a-z0-9-]+-\d{12}$", bucket))
-        ev_lines = [f"s3:HeadBucket with ExpectedBucketOwner={info.account} was refused while other reads of the bucket "
-                    "worked: the bucket belongs to another account"]  # fmt: skip
-        if default and bucket and info.account not in bucket:
-            ev_lines.append(f"{bucket} looks like another account's SageMaker default bucket name")
-        out.append(Finding("bucket-owned-by-other-account", True,
-                           f"The bucket {bucket} exists but belongs to another account: both its bucket policy and your identity policy must allow the request.",
-                           tuple(ev_lines),
-                           fx.admin_fix(f"Use a bucket your account owns (for SageMaker: sagemaker-{region}-{info.account}), or ask the bucket's owner to grant {role_arn or ctx.principal_arn} in its bucket policy."),
-                           rank=1))  # fmt: skip
+        squatted = bool(bucket) and info.account in (bucket or "")
+        ev_lines = [f"s3:HeadBucket with ExpectedBucketOwner={info.account} was refused although the bucket exists "
+                    "(GetBucketPolicy: 405, or other reads worked): another account owns it"]  # fmt: skip
+        if squatted:
+            ev_lines.append(
+                f"{bucket} carries your account id ({info.account}) in its name: another account registered the name first (bucket squatting)"
+            )
+            summary = f"The bucket {bucket} is named for your account but another account owns it: never put data there."
+            fix = fx.admin_fix(f"Use a bucket your account owns: pick another name (for the SageMaker SDK pass default_bucket=...), "
+                               f"and stop using {bucket}. Nothing can be fixed in a bucket someone else owns.")  # fmt: skip
+        else:
+            summary = (f"The bucket {bucket} belongs to another account: its bucket policy (which sagewiz cannot read) "
+                       "and your identity policy must both allow the request.")  # fmt: skip
+            fix = fx.admin_fix(
+                f"Ask the bucket's owner to allow {role_arn or ctx.principal_arn} {ctx.action} on {ctx.resource} in the bucket policy."
+            )
+        out.append(Finding("bucket-owned-by-other-account", squatted, summary, tuple(ev_lines), fix, rank=1))
 
     # 1. what the message says that sagewiz cannot read
     if parsed and parsed.policy_type in _MESSAGE_CAUSES:
@@ -721,10 +749,15 @@ def _implicit_findings(
         else:
             names = ", ".join(r.name for r in id_results) or "none readable"
             evidence = [f"identity policies checked: {names}"]
+            evidence += [f"{_stmt_text(r.name, t)}" for r in id_results for t in r.traces
+                         if t.effect == "Allow" and t.action_ok and t.resource_ok and not t.conditions_ok]  # fmt: skip
             if not ev.identity_policies:
                 evidence.append("the principal has no identity policies sagewiz could read")
             out.append(Finding("identity-no-allow", True, f"No identity policy of {role_arn or ctx.principal_arn} allows {ctx.action} on {ctx.resource}.",
                                tuple(evidence), identity_fix("Grant it:"), rank=11))  # fmt: skip
+    # The grant the user meant: an identity statement that nearly matches comes first; with none,
+    # a bucket-policy statement that nearly matches is the intended grant.
+    bucket_rank = 20 if near else 9
     res = d.result(RESOURCE)
     if res and ev.bucket:
         r = res[0]
@@ -745,7 +778,7 @@ def _implicit_findings(
                         )
                 out.append(Finding("bucket-policy-wrong-resource", True,
                                    f"Bucket policy statement {t.label} means to allow {ctx.action} but its Resource does not match {ctx.resource}.",
-                                   (f"{_stmt_text(r.name, t)} — it {_NEAR_MISS_TEXT.get(t.near_miss or '', 'misses')}",), fix, rank=20))  # fmt: skip
+                                   (f"{_stmt_text(r.name, t)} — it {_NEAR_MISS_TEXT.get(t.near_miss or '', 'misses')}",), fix, rank=bucket_rank))  # fmt: skip
             elif not t.principal_ok and t.resource_ok:
                 mismatch = _principal_mismatch(t, ctx, ev)
                 if mismatch:
@@ -766,7 +799,7 @@ def _implicit_findings(
                     out.append(Finding("bucket-policy-principal-mismatch", True,
                                        f"Bucket policy statement {t.label} names a different principal form than the caller ({mismatch}).",
                                        (_stmt_text(r.name, t), f"the caller: {ctx.principal_arn}" + (f", its role: {role_arn}" if role_arn else "")),
-                                       fix, rank=15 if not identity_allows else 5))  # fmt: skip
+                                       fix, rank=bucket_rank))  # fmt: skip
     if (
         not ctx.same_account
         and d.denied_by == RESOURCE
@@ -867,6 +900,12 @@ def _bpa_blocking(d: Decision, ctx: RequestContext, ev: Evidence, pset: PolicySe
         public = [s.label for s in public_statements(pset.resource.policy)]
         if public:
             evidence.append(f"public statements in the bucket policy: {', '.join(public)}")
+    if "BlockPublicAcls" in d.reason:
+        return Finding("block-public-access", True,
+                       "Block Public Access (BlockPublicAcls) refuses this upload because it asks for a public ACL.",
+                       tuple(evidence),
+                       fx.client_fix("Upload without the public ACL (drop ACL='public-read' / x-amz-acl); share data with "
+                                     "named principals in the bucket policy instead. Block Public Access stays on.", request_acl=None), rank=3)  # fmt: skip
     return Finding("block-public-access", True,
                    "Block Public Access refuses this request because the access depends on a public grant (a Principal '*' policy or a public ACL) and the caller is outside the bucket owner's account.",
                    tuple(evidence),

@@ -82,6 +82,7 @@ class Evidence:
     requester_pays: bool | None = None
     object_exists: bool | None = None
     object_owner_differs: bool | None = None
+    object_acl_grants_owner: bool = False  # the object's ACL grants the bucket owner's account
     notebook: dict[str, Any] | None = None
     reads: tuple[Read, ...] = ()
     calls: int = 0
@@ -165,6 +166,7 @@ def gather(
     notebook_name: str | None = None,
 ) -> Evidence:
     g = _Gatherer(factory)
+    _keep_raw_role_policies(factory)
     info = parse_principal(principal_arn or "") if principal_arn else None
     ev: dict[str, Any] = {"principal": info, "bucket": bucket}
     obj_read = bool(key) and (action or "").lower() in {"s3:getobject"}
@@ -254,12 +256,12 @@ def gather(
 
     # bucket facts
     if bucket:
-        st, out = r1["head"]
-        if st == "ok":
+        head_st = r1["head"][0]
+        if head_st == "ok":
             ev["bucket_exists"] = True
-            ev["bucket_owner"] = jobs_owner = (info.account if info else None) or caller_account
-            ev["bucket_owned_by_other"] = False if jobs_owner else None
-        elif st == "absent":
+            ev["bucket_owner"] = expected = (info.account if info else None) or caller_account
+            ev["bucket_owned_by_other"] = False if expected else None
+        elif head_st == "absent":
             ev["bucket_exists"] = False
         st, out = r1["policy"]
         if st == "ok":
@@ -271,16 +273,14 @@ def gather(
             ev["bucket_policy"] = PolicyDoc(
                 "bucket policy", "bucket", text, named, owner=f"bucket {bucket}", problem=problem
             )
-            ev.setdefault("bucket_exists", True)
         elif st == "absent" and out == "NoSuchBucket":
             ev["bucket_exists"] = False
-        if ev.get("bucket_exists") is None and r1["head"][0] == "denied":
-            # HeadBucket with ExpectedBucketOwner refused, other bucket reads refused too: with an
-            # admin caller that means another account owns it; with a limited caller we cannot tell.
+        if head_st == "denied":
+            # HeadBucket with ExpectedBucketOwner=<principal's account> refused. GetBucketPolicy's
+            # 405 means "allowed, but not the owner's account"; any other bucket read that works
+            # means we may read it, so the owner check is what failed: another account owns it.
             others = [r1[k][0] for k in ("policy", "bpa", "ownership", "encryption") if k in r1]
-            if others and all(s == "denied" for s in others):
-                ev["bucket_owned_by_other"] = None
-            elif any(s == "ok" for s in others):
+            if r1["policy"][1] == "MethodNotAllowed" or any(s2 == "ok" for s2 in others):
                 ev["bucket_exists"] = True
                 ev["bucket_owned_by_other"] = True
         st, out = r1["bpa"]
@@ -376,6 +376,8 @@ def gather(
                     incomplete = True
         if boundary_arn:
             jobs2.append(("boundary", pool.submit(_managed, g, boundary_arn)))
+        if obj_read and ev.get("object_exists") and ev.get("object_ownership") != "BucketOwnerEnforced":
+            jobs2.append(("object-owner", pool.submit(_object_owner, g, bucket, key)))
         kms_key = ev.get("kms_key")
         if kms_key and ev.get("encryption", "").startswith("aws:kms"):
             jobs2.append(("key", pool.submit(_key, g, kms_key)))
@@ -387,7 +389,8 @@ def gather(
             name = k.split(":", 1)[1]
             st, out = res
             if st == "ok":
-                text = _doc_text(out["PolicyDocument"])
+                raw = out.get("SagewizRawPolicyDocument")
+                text = raw if isinstance(raw, str) else _doc_text(out["PolicyDocument"])
                 named, problem = _named(name, text, IDENTITY, f"inline policy {name} of {owner_label}")
                 docs.append(PolicyDoc(name, "inline", text, named, owner=owner_label, problem=problem))
             else:
@@ -420,6 +423,9 @@ def gather(
             boundary_doc = PolicyDoc(
                 arn.rsplit("/", 1)[-1], "boundary", text, named, arn, owner_label, problem
             )
+        elif k == "object-owner":
+            if res is not None:
+                ev["object_owner_differs"], ev["object_acl_grants_owner"] = res
         elif k == "key":
             if res is None:
                 continue
@@ -444,6 +450,17 @@ def gather(
         calls=g.calls,
         identity_complete=not incomplete,
     )
+
+
+def _keep_raw_role_policies(factory: Any) -> None:
+    """Keep inline role policies' exact text (the Permissions step's hook): the fix machinery
+    compares it byte for byte to refuse concurrent changes."""
+    try:
+        from services.permissions.apply import _capture_raw
+
+        _capture_raw(factory.client("iam"))
+    except Exception:  # without it the parsed document is used; apply then re-reads and re-plans
+        pass
 
 
 def _managed(g: _Gatherer, arn: str) -> tuple[str, str] | None:
@@ -480,6 +497,21 @@ def _group_docs(g: _Gatherer, group: str) -> list[tuple[str, str, str, str | Non
             if res:
                 out_docs.append((p["PolicyName"], "managed", res[1], res[0]))
     return out_docs
+
+
+def _object_owner(g: _Gatherer, bucket: str, key: str | None) -> tuple[bool, bool] | None:
+    """Does another account own the object (canonical ids of object vs bucket owner)?"""
+    st, obj = g.call("object ACL", "s3", "get_object_acl", Bucket=bucket, Key=key)
+    st2, bkt = g.call("bucket ACL", "s3", "get_bucket_acl", Bucket=bucket)
+    if st != "ok" or st2 != "ok":
+        return None
+    owner = bkt.get("Owner", {}).get("ID")
+    differs = obj.get("Owner", {}).get("ID") != owner
+    grants = any(
+        gr.get("Grantee", {}).get("ID") == owner and gr.get("Permission") in ("READ", "FULL_CONTROL")
+        for gr in obj.get("Grants", [])
+    )
+    return differs, grants
 
 
 def _key(g: _Gatherer, key: str) -> tuple[str | None, bool, str | None] | None:

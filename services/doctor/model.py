@@ -41,6 +41,7 @@ class DoctorRequest:
     key: str | None = None
     action: str | None = None
     operation: str | None = None
+    resource: str | None = None  # for non-S3 actions (e.g. the role ARN for iam:PassRole)
     default_principal: str | None = None  # e.g. the wizard's execution role
     default_bucket: str | None = None
     scp_text: str | None = None  # SCP / RCP / session / VPCE policy text the user supplies
@@ -149,6 +150,16 @@ class Diagnosis:
     key: str | None = None
     decision: Any = field(default=None, compare=False)
     evidence: Any = field(default=None, compare=False)
+
+    def recheck_request(self) -> DoctorRequest:
+        """The request to re-check after a fix: what the error text told us, as fields (the old
+        text describes the past and would keep saying "denied")."""
+        base = self.request or DoctorRequest()
+        principal = base.principal or (self.principal if self.principal else None)
+        key = None if self.key == "*" else self.key
+        resource = None if self.bucket else self.resource
+        return base.with_(error_text="", principal=principal, bucket=self.bucket or base.bucket, key=key,
+                          action=self.action or base.action, resource=resource or base.resource)  # fmt: skip
 
     @property
     def blocking(self) -> tuple[Finding, ...]:
