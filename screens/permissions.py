@@ -79,6 +79,7 @@ class PermissionsStep(StepScreen):
         self.proof_before: Any = None
         self.proof_now: Any = None
         self.busy = False
+        self.checks_done = 0  # completed checks (tests wait on it)
 
     # -- layout ---------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -215,6 +216,7 @@ class PermissionsStep(StepScreen):
 
     def on_checked(self, msg: Checked) -> None:
         self.busy = False
+        self.checks_done += 1
         self.perm_state, self.findings, self.proposals = msg.state, msg.findings, msg.proposals
         if msg.proof is not None:
             if self.proof_before is None:

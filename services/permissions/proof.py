@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,6 +199,21 @@ def simulate_proof(factory: Any, state: Any) -> Proof:
     )
 
 
+_factories: dict[Any, Any] = {}
+_factories_lock = threading.Lock()
+
+
+def _role_factory(target: Any) -> Any:
+    """One factory per role target: building boto3 clients costs far more than the proof itself."""
+    from services.session import SessionFactory
+
+    with _factories_lock:
+        if target not in _factories:
+            _factories.clear()  # only the current world's role is worth keeping
+            _factories[target] = SessionFactory(target)
+        return _factories[target]
+
+
 def prove(factory: Any, state: Any, *, world: Any = None) -> Proof:
     """The marker-object proof when the sandbox can sign as this role, else the simulator."""
     if (
@@ -205,9 +221,7 @@ def prove(factory: Any, state: Any, *, world: Any = None) -> Proof:
         and getattr(world, "role_credentials", None) is not None
         and world.role_arn == state.role_arn
     ):
-        from services.session import SessionFactory
-
-        return marker_proof(SessionFactory(world.role_target()), state.bucket, state.prefix)
+        return marker_proof(_role_factory(world.role_target()), state.bucket, state.prefix)
     if getattr(getattr(factory, "target", None), "sandbox", False):
         # The emulator has no policy simulator; it can sign only as the seeded role.
         return Proof(

@@ -1,0 +1,174 @@
+"""The Permissions step with keys (Pilot) in the seeded sandbox, and snapshots of how it looks."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from screens.permissions import PermissionsStep
+from services.permissions import apply, fixes
+from services.sandbox.seed import bucket_policy, role_policy
+from tests.conftest import wait_connected
+from tests.ui_text import shown
+
+SIZE = (120, 40)
+
+
+async def wait_for(pilot: Any, condition: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await pilot.pause(0.05)
+
+
+async def checked(pilot: Any) -> PermissionsStep:
+    await wait_connected(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, PermissionsStep)
+    await wait_for(pilot, lambda: screen.perm_state is not None and not screen.busy)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    return screen
+
+
+async def settled(pilot: Any, screen: PermissionsStep, before: int) -> None:
+    """Wait for the re-check that follows an apply or undo."""
+    await wait_for(pilot, lambda: screen.checks_done > before and not screen.busy)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def apply_first_fix(pilot: Any, screen: PermissionsStep) -> str:
+    app = pilot.app
+    await pilot.press("f")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "FixReviewScreen")
+    diff = shown(app.screen.query_one("#review-diff"))
+    await pilot.press("a")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+    where = shown(app.screen.query_one("#confirm-where"))
+    assert "account 123456789012" in where and "eu-north-1" in where and "sagewiz-admin" in where
+    before = screen.checks_done
+    await pilot.click("#apply")
+    await settled(pilot, screen, before)
+    return diff + "\n" + where
+
+
+def bpa_on(factory: Any, world: Any) -> bool:
+    conf = factory.client("s3").get_public_access_block(Bucket=world.default_bucket)[
+        "PublicAccessBlockConfiguration"
+    ]
+    acct = factory.client("s3control").get_public_access_block(AccountId=world.account)[
+        "PublicAccessBlockConfiguration"
+    ]
+    return all(conf.values()) and all(acct.values())
+
+
+async def test_new_user_sees_why_fixes_with_diffs_proves_and_undoes(
+    make_app, factory, world, journal
+) -> None:
+    app = make_app(start_step="permissions")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await checked(pilot)
+        # why uploads as the role fail: the findings and a real denied PutObject as the role
+        titles = [f.title for f in screen.findings]
+        assert "Object actions granted on the bucket ARN instead of bucket/*" in titles
+        proof = shown(screen.query_one("#perm-proof"))
+        assert "s3:PutObject" in proof and "AccessDenied" in proof and "the role is denied" in proof
+        assert not screen.proof_now.ok
+        detail = shown(screen.query_one("#perm-finding-text"))
+        assert "never applies" in detail
+        # fix 1: the role's inline policy, reviewed as a diff
+        text = await apply_first_fix(pilot, screen)
+        assert '+      "Resource": "arn:aws:s3:::sagemaker-eu-north-1-123456789012/*"' in text
+        assert "inline policy SageMaker-tt-access of role SageMaker-tt" in text
+        assert screen.proof_now.ok and not screen.proof_before.ok
+        proof = shown(screen.query_one("#perm-proof"))
+        assert "Before" in proof and "✓ allowed" in proof and "the role can use the bucket" in proof
+        # fix 2: the bucket policy
+        text = await apply_first_fix(pilot, screen)
+        assert f"bucket policy of {world.default_bucket}" in text
+        assert not [p for p in screen.proposals if p.change is not None]
+        assert not [f for f in screen.findings if f.severity == "error"]
+        assert bpa_on(factory, world)  # Block Public Access stays on
+        assert app.step_states["permissions"].value == "done"
+        # undo each change, newest first, exactly
+        for expected, target in (
+            (json.dumps(bucket_policy(world.default_bucket, world.role_arn)), fixes.PolicyTarget(fixes.BUCKET_POLICY, bucket=world.default_bucket)),
+            (json.dumps(role_policy(world.default_bucket)), fixes.PolicyTarget(fixes.ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="SageMaker-tt-access")),
+        ):  # fmt: skip
+            before = screen.checks_done
+            await pilot.press("u")
+            await settled(pilot, screen, before)
+            assert apply.read_current(factory, target) == expected
+        assert not screen.proof_now.ok
+        await pilot.press("u")  # nothing left: says so, changes nothing
+        await pilot.pause()
+        assert bpa_on(factory, world)
+
+
+async def test_a_change_made_meanwhile_is_refused_and_replanned(make_app, factory, world) -> None:
+    app = make_app(start_step="permissions")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await checked(pilot)
+        bucket_fix = [
+            n for n, p in enumerate(screen.proposals) if p.change and p.change.target.kind == "bucket-policy"
+        ][0]
+        screen.action_review_fix(bucket_fix)
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "FixReviewScreen")
+        meanwhile = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "Other", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{world.account}:role/x"}, "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{world.default_bucket}/x/*"}]})  # fmt: skip
+        factory.client("s3").put_bucket_policy(Bucket=world.default_bucket, Policy=meanwhile)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        before = screen.checks_done
+        await pilot.click("#apply")
+        await settled(pilot, screen, before)
+        target = fixes.PolicyTarget(fixes.BUCKET_POLICY, bucket=world.default_bucket)
+        assert apply.read_current(factory, target) == meanwhile  # nothing was overwritten
+        assert screen.perm_state.bucket_policy.text == meanwhile  # re-read and re-planned
+        assert app.journal.last_policy_change() is None
+
+
+async def test_bad_role_arn_is_explained_before_any_call(make_app) -> None:
+    app = make_app(start_step="permissions")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await checked(pilot)
+        done = screen.checks_done
+        screen.query_one("#perm-role").value = "SageMaker-tt"
+        await pilot.press("r")
+        await pilot.pause()
+        assert "is not a role ARN" in shown(screen.query_one("#perm-input-error"))
+        assert screen.checks_done == done
+
+
+async def test_public_access_needs_the_typed_word(make_app, factory, world) -> None:
+    app = make_app(start_step="permissions")
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot)
+        await pilot.press("P")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        assert "SECURITY WARNING" in shown(app.screen.query_one("#confirm-warning"))
+        assert app.screen.query_one("#apply").disabled
+        await pilot.press("escape")
+        await pilot.pause()
+        assert bpa_on(factory, world)
+
+
+def test_snapshot_seeded_findings(snap_compare: Any, make_app: Any) -> None:
+    assert snap_compare(make_app(start_step="permissions"), terminal_size=SIZE, run_before=_settle)
+
+
+def test_snapshot_fix_review_diff(snap_compare: Any, make_app: Any) -> None:
+    async def review(pilot: Any) -> None:
+        await checked(pilot)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "FixReviewScreen")
+        await pilot.pause()
+
+    assert snap_compare(make_app(start_step="permissions"), terminal_size=SIZE, run_before=review)
+
+
+async def _settle(pilot: Any) -> None:
+    await checked(pilot)
