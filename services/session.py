@@ -96,24 +96,29 @@ class SessionFactory:
         import botocore.exceptions as bx
 
         try:
+            core = _botocore_session()
             if creds is not None:
                 return boto3.Session(
                     aws_access_key_id=creds.access_key,
                     aws_secret_access_key=creds.secret_key,
                     aws_session_token=creds.token,
                     region_name=self.target.region,
+                    botocore_session=core,
                 )
-            return boto3.Session(profile_name=self.target.profile, region_name=self.target.region)
+            return boto3.Session(profile_name=self.target.profile, region_name=self.target.region, botocore_session=core)
         except bx.ProfileNotFound as exc:
-            from services.profiles import profile_names
+            raise self._unknown_profile() from exc
 
-            names = ", ".join(profile_names()) or "none"
-            raise ConnectError(
-                "unknown-profile",
-                f"Unknown AWS profile '{self.target.profile}'",
-                f"No profile of that name is in the AWS config or credentials files (found: {names}).",
-                "Pick a listed profile, or create it with `aws configure --profile NAME`.",
-            ) from exc
+    def _unknown_profile(self) -> ConnectError:
+        from services.profiles import profile_names
+
+        names = ", ".join(profile_names()) or "none"
+        return ConnectError(
+            "unknown-profile",
+            f"Unknown AWS profile '{self.target.profile}'",
+            f"No profile of that name is in the AWS config or credentials files (found: {names}).",
+            "Pick a listed profile, or create it with `aws configure --profile NAME`.",
+        )
 
     def config(self, **extra: Any) -> Any:
         from botocore.config import Config
@@ -141,8 +146,12 @@ class SessionFactory:
         kwargs: dict[str, Any] = {"region_name": region or self.region, "config": self.config()}
         if self.target.endpoint_url:
             kwargs["endpoint_url"] = self.target.endpoint_url
+        import botocore.exceptions as bx
+
         try:
             client = sess.client(service, **kwargs)
+        except bx.ProfileNotFound as exc:
+            raise self._unknown_profile() from exc
         except Exception as exc:  # botocore raises several unrelated types here
             raise translate(exc, f"create {service} client") from exc
         if service == "s3control" and self.target.endpoint_url:
@@ -158,6 +167,25 @@ class SessionFactory:
         return SessionFactory(replace(self.target, credentials=creds, profile=None))
 
 
+_loader_lock = threading.Lock()
+_shared_loader: Any = None
+
+
+def _botocore_session() -> Any:
+    """A fresh botocore session sharing one model loader: service models (large JSON files) are
+    parsed once per process instead of once per session."""
+    import botocore.loaders
+    import botocore.session
+
+    global _shared_loader
+    with _loader_lock:
+        if _shared_loader is None:
+            _shared_loader = botocore.loaders.create_loader()
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _shared_loader)
+    return core
+
+
 def connect(factory: SessionFactory) -> Identity:
     """Resolve credentials and call sts:GetCallerIdentity; every failure becomes a ConnectError."""
     import botocore.exceptions as bx
@@ -167,8 +195,8 @@ def connect(factory: SessionFactory) -> Identity:
     if not region:
         try:
             region = factory.session.region_name
-        except ConnectError:
-            raise
+        except bx.ProfileNotFound as exc:
+            raise factory._unknown_profile() from exc
     problem = region_problem(region or "")
     if problem:
         raise ConnectError(
