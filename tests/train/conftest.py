@@ -35,7 +35,9 @@ def grant_bucket(factory: Any, world: Any) -> None:
             }
         ],
     }
-    factory.client("iam").put_role_policy(RoleName=world.role_name, PolicyName="fixed", PolicyDocument=json.dumps(doc))
+    factory.client("iam").put_role_policy(
+        RoleName=world.role_name, PolicyName="fixed", PolicyDocument=json.dumps(doc)
+    )
 
 
 def upload_csv(factory: Any, world: Any, prefix: str = "xgb", rows: int = 120, classes: int = 3) -> None:

@@ -26,9 +26,9 @@ def test_xgboost_job_runs_and_reports(world, factory):
     names = {m["MetricName"] for m in d["FinalMetricDataList"]}
     assert {"train:mlogloss", "validation:mlogloss"} <= names
     assert d["BillableTimeInSeconds"] >= 2  # two hosts, at least a second each
-    assert "MetricDefinitions" not in d["AlgorithmSpecification"] or d["AlgorithmSpecification"]["MetricDefinitions"] != [
-        {"Name": "test:dcg", "Regex": "#quality_metric: host=\\S+, test dcg <score>=(\\S+)"}
-    ]
+    assert "MetricDefinitions" not in d["AlgorithmSpecification"] or d["AlgorithmSpecification"][
+        "MetricDefinitions"
+    ] != [{"Name": "test:dcg", "Regex": "#quality_metric: host=\\S+, test dcg <score>=(\\S+)"}]
     art = d["ModelArtifacts"]["S3ModelArtifacts"]
     assert art.endswith("/job-a/output/model.tar.gz")
     bucket, key = art[5:].split("/", 1)
@@ -37,7 +37,9 @@ def test_xgboost_job_runs_and_reports(world, factory):
 
     assert model_tar_members(body) == ["xgboost-model"]
     logs = factory.client("logs")
-    streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix="job-a/")
+    streams = logs.describe_log_streams(
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix="job-a/"
+    )
     hosts = sorted(s["logStreamName"].split("/")[1].rsplit("-", 1)[0] for s in streams["logStreams"])
     assert hosts == ["algo-1", "algo-2"]
     # The last logged round's validation value is what FinalMetricDataList reports.
@@ -45,7 +47,7 @@ def test_xgboost_job_runs_and_reports(world, factory):
         logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=streams["logStreams"][0]["logStreamName"],
         startFromHead=True,
     )["events"]  # fmt: skip
-    rounds = [e["message"] for e in events if e["message"].startswith("[")and "#011" in e["message"]]
+    rounds = [e["message"] for e in events if e["message"].startswith("[") and "#011" in e["message"]]
     assert rounds[0].startswith("[0]#011train-mlogloss:")
     last = float(rounds[-1].rsplit("validation-mlogloss:", 1)[1])
     final = {m["MetricName"]: m["Value"] for m in d["FinalMetricDataList"]}

@@ -1,0 +1,163 @@
+"""The log pane, the job panel and the Train step with Pilot; the logs/status commands."""
+
+from __future__ import annotations
+
+import json
+
+from textual.app import App, ComposeResult
+
+from services.training import build_request
+from tests.conftest import wait_connected
+from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
+from tui.widgets.log_pane import LogPane
+
+
+class PaneApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LogPane(max_lines=100)
+
+    def on_mount(self) -> None:
+        self.query_one(LogPane).focus()
+
+
+def _lines(n: int, start: int = 0) -> list[tuple[str, str]]:
+    return [(f"algo-{1 + i % 2}", f"[{i}]#011train-rmse:{i}.5") for i in range(start, start + n)]
+
+
+async def test_log_pane_follow_scroll_badge_search_bounded():
+    app = PaneApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.query_one(LogPane)
+        pane.write_lines(_lines(60))
+        await pilot.pause()
+        assert pane.following and pane.scroll_y == pane.max_scroll_y
+        await pilot.press("up")
+        await pilot.pause()
+        assert not pane.following
+        pane.write_lines(_lines(30, 60))
+        await pilot.pause()
+        assert pane.border_subtitle == "30 new lines (End to follow)"
+        await pilot.press("end")
+        await pilot.pause()
+        assert pane.following and pane.pending == 0 and pane.border_subtitle == "following"
+        pane.write_lines(_lines(200, 90))  # more than max_lines: memory stays bounded
+        await pilot.pause()
+        assert pane.line_count == 100 and pane.total == 290
+        assert pane.search("[250]")
+        await pilot.pause()
+        assert not pane.following
+        assert any("[250]" in t for t in pane.visible_text())
+        assert "train-rmse:250.5" in pane.text_at(pane.line_count - 40)  # tabs shown as spaces
+        assert not pane.search("no such text")
+
+
+def test_log_pane_snapshot(snap_compare):
+    async def fill(pilot):  # type: ignore[no-untyped-def]
+        pane = pilot.app.query_one(LogPane)
+        pane.write_lines(_lines(40))
+        pane.border_title = "log"
+        await pilot.pause()
+
+    assert snap_compare(PaneApp(), terminal_size=(80, 16), run_before=fill)
+
+
+async def _wait(pilot, cond, limit: int = 600) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(limit):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def test_job_panel_live_then_create_model(world, factory, make_app):
+    from screens.job_panel import JobPanelScreen
+
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="panel-job")))
+    app = make_app(start_step="connect")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await app.push_screen(JobPanelScreen("panel-job", poll_seconds=0.2))
+        panel = app.screen
+        await _wait(pilot, lambda: panel.snapshot is not None and panel.snapshot.terminal)
+        await _wait(pilot, lambda: panel.query_one(LogPane).line_count > 8 and panel.series)
+        assert panel.snapshot.status == "Completed"
+        assert "validation:mlogloss" in panel.series
+        timeline = str(panel.query_one("#jp-timeline").render())
+        assert "Downloading" in timeline and "Completed" in timeline
+        assert "estimate" in str(panel.query_one("#jp-cost").render())
+        await pilot.press("m")
+        await _wait(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await pilot.click("#apply")
+        await _wait(pilot, lambda: bool(panel.model_created))
+        assert sm.describe_model(ModelName="panel-job-model")["PrimaryContainer"]["ModelDataUrl"].endswith(
+            "model.tar.gz"
+        )
+        assert app.state.model_name == "panel-job-model"
+
+
+async def test_job_panel_offers_doctor_on_s3_denial(world, factory, make_app):
+    from screens.job_panel import JobPanelScreen
+
+    upload_csv(factory, world)  # the seeded role cannot read it
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="denied-job")))
+    wait_done(sm, "denied-job")
+    app = make_app(start_step="connect")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await app.push_screen(JobPanelScreen("denied-job", poll_seconds=0.2))
+        panel = app.screen
+        await _wait(pilot, lambda: panel.snapshot is not None)
+        assert "permissions doctor" in str(panel.query_one("#jp-failure").render())
+        await pilot.press("d")
+        await pilot.pause()
+        denied = app.pending_doctor
+        assert denied.bucket == world.default_bucket and denied.action == "s3:GetObject"
+        assert denied.principal_arn.endswith(":assumed-role/SageMaker-tt/SageMaker")
+
+
+async def test_train_step_shows_messages_beside_fields(make_app):
+    app = make_app(start_step="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        step = app.screen
+        await _wait(pilot, lambda: step.query_one("#in-job_name").value != "")
+        assert step.errors == {}
+        step.query_one("#xgboost-hp-eta").value = "2"
+        step.query_one("#xgboost-hp-num_class").value = ""
+        step.query_one("#in-job_name").value = "bad_name"
+        await pilot.pause()
+        assert "[0, 1]" in str(step.query_one("#xgboost-msg-eta").render())
+        assert "required with objective" in str(step.query_one("#xgboost-msg-num_class").render())
+        assert "letters, digits and hyphens" in str(step.query_one("#msg-job_name").render())
+        step.action_create()  # refused before any AWS call
+        await pilot.pause()
+        assert "Fix 3 problem(s)" in str(step.query_one("#tr-result").render())
+
+
+def test_status_and_logs_commands(world, factory, monkeypatch, capsys):
+    from tui.cli import main
+
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="cli-job")))
+    wait_done(sm, "cli-job")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", world.admin.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", world.admin.secret_key)
+    common = ["--endpoint-url", world.endpoint, "--region", world.region]
+    assert main(["status", "cli-job", "--json", *common]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (
+        data["status"] == "Completed"
+        and data["billable_seconds"] >= 1
+        and "validation:mlogloss" in data["final_metrics"]
+    )
+    assert main(["logs", "cli-job", "--follow", *common]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split(" ", 2)[1] == "algo-1" and any("#011validation-mlogloss:" in ln for ln in out)
+    assert main(["status", "no-such-job", *common]) == 2
+    assert main(["logs", "cli-job", "--since", "ten", *common]) == 2
