@@ -1,0 +1,510 @@
+"""The permissions doctor: paste an "access forbidden" error (or fill the fields, or arrive from a
+failed call on another screen) and learn which policy or setting denies it, with the evidence, the
+smallest safe fix (applied after confirmation, with a backup and undo), a live re-check and a
+redacted report to send to an administrator.
+
+Every AWS call runs in a thread worker; results arrive as messages. AWS text is never markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Collapsible, Input, Label, LoadingIndicator, Static, TextArea
+
+from screens.base import StepScreen
+from services.errors import ErrorInfo, SagewizError, translate
+from tui.steps import StepState
+
+VERDICT_STYLE = {"allowed": "bold green", "denied": "bold red", "unknown": "bold yellow"}
+
+
+@dataclass
+class Diagnosed(Message):
+    diagnosis: Any  # services.doctor.model.Diagnosis
+
+
+@dataclass
+class FixDone(Message):
+    before: Any
+    after: Any
+    probe: Any  # services.doctor.probe.ProbeResult | None
+    applied: tuple[str, ...]
+
+
+@dataclass
+class DoctorFailed(Message):
+    error: ErrorInfo
+    what: str
+
+
+@dataclass
+class UndoDone(Message):
+    text: str
+
+
+def render_diagnosis(d: Any) -> Group:
+    """The verdict, the findings with evidence and fixes, and what was assumed. No markup."""
+    parts: list[Any] = [
+        Text.assemble(
+            (f"{d.verdict.upper()}  ", VERDICT_STYLE.get(d.verdict, "bold")), (d.headline or "", "")
+        ),
+        Text.assemble(("principal  ", "dim"), d.principal or "(unknown)"),
+    ]
+    if d.role_arn and d.role_arn != d.principal:
+        parts.append(Text.assemble(("role       ", "dim"), d.role_arn))
+    parts += [
+        Text.assemble(("action     ", "dim"), d.action or "(unknown)"),
+        Text.assemble(("resource   ", "dim"), d.resource or "(unknown)"),
+        Text(""),
+    ]
+    for n, f in enumerate(d.findings, 1):
+        tag = ("BLOCKING", "bold red") if f.blocking else ("not the cause", "green")
+        parts.append(
+            Text.assemble(
+                (f"{n}. ", "bold"), (f"[{tag[0]}] ", tag[1]), (f.cause, "bold cyan"), "  ", f.summary
+            )
+        )
+        for e in f.evidence:
+            parts.append(Text(f"     evidence: {e}", style="dim"))
+        if f.fix:
+            who = "  (needs an administrator: use Send to admin)" if f.fix.admin_only else ""
+            parts.append(Text(f"     fix: {f.fix.description}{who}", style="yellow"))
+            if n == 1 or f.blocking:
+                for c in f.fix.changes:
+                    if c.get("diff"):
+                        parts.append(
+                            Syntax(str(c["diff"]), "diff", theme="ansi_dark", background_color="default")
+                        )
+            for w in f.fix.warnings:
+                parts.append(Text(f"     warning: {w}", style="yellow"))
+    if d.missing:
+        parts.append(Text("What is missing:", style="bold"))
+        parts += [Text(f"  - {m}") for m in d.missing]
+    if d.understood:
+        parts.append(Text("What was understood:", style="bold"))
+        parts += [Text(f"  - {u}", style="dim") for u in d.understood]
+    if d.assumptions:
+        parts.append(Text("Assumptions:", style="bold"))
+        parts += [Text(f"  - {a}", style="dim") for a in d.assumptions]
+    if d.reads:
+        bad = [r for r in d.reads if r.status in ("denied", "error")]
+        line = f"Evidence: {len(d.reads)} read-only calls" + (
+            f", {len(bad)} refused" if bad else ", all answered"
+        )
+        parts.append(Text(line, style="bold"))
+        parts += [Text(f"  - could not read {r.what} ({r.call}): {r.detail}", style="yellow") for r in bad]
+    if d.cross_check:
+        style = "red" if d.cross_check.agrees is False else "dim"
+        parts.append(Text(f"Cross-check: {d.cross_check.message}", style=style))
+    return Group(*parts)
+
+
+class AdminReportScreen(ModalScreen[None]):
+    """The redacted Markdown report: copy it, or save it to a file."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close"),
+        Binding("s", "save", "Save to file"),
+        Binding("c", "copy", "Copy"),
+    ]
+
+    def __init__(self, markdown: str, save_dir: Path) -> None:
+        super().__init__()
+        self.markdown = markdown
+        self.save_dir = save_dir
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="admin-dialog"):
+            yield Static(
+                "Send to admin (redacted: no keys, session names or IP addresses)", classes="step-title"
+            )
+            yield TextArea(self.markdown, read_only=True, id="admin-text", language="markdown")
+            yield Static("", id="admin-saved", classes="hint")
+            with Horizontal(classes="buttons"):
+                yield Button("Copy (c)", id="admin-copy", variant="primary")
+                yield Button("Save (s)", id="admin-save")
+                yield Button("Close (esc)", id="admin-close")
+
+    @on(Button.Pressed, "#admin-copy")
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.markdown)
+        self.query_one("#admin-saved", Static).update(
+            Text("Copied to the clipboard (if your terminal allows it).")
+        )
+
+    @on(Button.Pressed, "#admin-save")
+    def action_save(self) -> None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        path = self.save_dir / f"doctor-report-{stamp}.md"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.markdown, encoding="utf-8")
+        except OSError as exc:
+            self.query_one("#admin-saved", Static).update(Text(f"Could not save: {exc.strerror or exc}"))
+            return
+        self.query_one("#admin-saved", Static).update(Text(f"Saved to {path}"))
+
+    @on(Button.Pressed, "#admin-close")
+    def _close(self) -> None:
+        self.dismiss(None)
+
+
+class DoctorStep(StepScreen):
+    STEP_ID = "doctor"
+    CSS_PATH = "doctor.tcss"
+    AUTO_FOCUS = "#error-text"
+    BINDINGS = [
+        Binding("ctrl+r", "diagnose", "Diagnose"),
+        Binding("f", "fix", "Fix"),
+        Binding("a", "admin", "Send to admin"),
+        Binding("u", "undo", "Undo last fix"),
+        Binding("t", "trace", "Trace", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.diagnosis: Any = None
+        self.busy = False
+        self._pending: Any = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Permissions doctor", classes="step-title")
+        yield Static(
+            'Paste an AccessDenied / "access is forbidden" error, or name the principal, bucket and action. '
+            "The doctor reads the policies and settings involved (read-only), says which one denies the request "
+            "and why, and proposes the smallest safe fix. Block Public Access is never blamed for a same-account "
+            "request, and a Deny is narrowed, never deleted.",
+            classes="hint",
+            id="doctor-intro",
+        )
+        yield Static("", id="doctor-sandbox", classes="hint")
+        yield TextArea("", id="error-text", soft_wrap=True, show_line_numbers=False)
+        with Horizontal(classes="row"):
+            yield Label("Principal", classes="field-label")
+            yield Input(id="principal", placeholder="role, user or assumed-role ARN")
+        with Horizontal(classes="row"):
+            yield Label("Bucket", classes="field-label")
+            yield Input(id="bucket", placeholder="bucket name")
+            yield Label("Key", classes="field-label short")
+            yield Input(id="key", placeholder="object key (optional)")
+            yield Label("Action", classes="field-label short")
+            yield Input(id="action", placeholder="e.g. s3:PutObject")
+        yield Static("", id="doctor-error", classes="field-error")
+        with Horizontal(classes="row buttons-row"):
+            yield Button("Diagnose (ctrl+r)", id="diagnose", variant="primary")
+            yield Button("Fix (f)", id="fix", variant="success")
+            yield Button("Send to admin (a)", id="admin")
+            yield Button("Undo last fix (u)", id="undo")
+        yield LoadingIndicator(id="doctor-loading")
+        with Vertical(id="doctor-results"):
+            yield Static("", id="doctor-before-after")
+            yield Static("", id="doctor-verdict")
+            with Collapsible(title="Statement trace (t)", id="doctor-trace-box", collapsed=True):
+                yield Static("", id="doctor-trace")
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.query_one("#doctor-loading").display = False
+        self.query_one("#doctor-results").display = False
+        pending = getattr(self.wizard, "pending_doctor", None)
+        if pending is not None:
+            self.wizard.pending_doctor = None  # consumed: a later visit starts clean
+            self._pending = pending
+            self.query_one("#error-text", TextArea).text = getattr(pending, "error_text", "") or ""
+            for field, attr in (
+                ("principal", "principal_arn"),
+                ("bucket", "bucket"),
+                ("key", "key"),
+                ("action", "action"),
+            ):
+                value = getattr(pending, attr, None)
+                if value:
+                    self.query_one(f"#{field}", Input).value = value
+        self._buttons()
+        self.on_identity_ready(self._ready)
+
+    def _ready(self, identity: Any) -> None:
+        if identity.sandbox:
+            self.query_one("#doctor-sandbox", Static).update(
+                Text(
+                    "SANDBOX: the embedded AWS emulator. Its seeded role SageMaker-tt cannot write the bucket; "
+                    "paste the error you got, or press ctrl+r to diagnose the role's upload."
+                )  # fmt: skip
+            )
+        principal, bucket = self._defaults()
+        if principal:
+            self.query_one("#principal", Input).placeholder = f"{principal} (default)"
+        if bucket:
+            self.query_one("#bucket", Input).placeholder = f"{bucket} (default)"
+        if self._pending is not None:
+            self._pending = None
+            self.action_diagnose()
+
+    def _defaults(self) -> tuple[str | None, str | None]:
+        world = self.wizard.world
+        principal = self.state.role_arn or (getattr(world, "role_arn", None) if world is not None else None)
+        bucket = self.state.bucket or (getattr(world, "default_bucket", None) if world is not None else None)
+        return principal, bucket
+
+    def _request(self) -> Any:
+        from services.doctor.model import DoctorRequest
+
+        def val(field: str) -> str | None:
+            v = self.query_one(f"#{field}", Input).value.strip()
+            return v or None
+
+        principal, bucket = self._defaults()
+        action = val("action")
+        req = DoctorRequest(
+            error_text=self.query_one("#error-text", TextArea).text,
+            principal=val("principal"),
+            bucket=val("bucket"),
+            key=val("key"),
+            action=action,
+            default_principal=principal,
+            default_bucket=bucket,
+            source_step=getattr(self._pending, "source_step", None),
+        )
+        if (
+            not req.error_text.strip()
+            and not req.action
+            and self.identity is not None
+            and self.identity.sandbox
+        ):
+            # The sandbox's story: the role's upload into the bucket.
+            req = req.with_(action="s3:PutObject", key=req.key or "ground-truth-demo/images/upload-test.jpg")
+        return req
+
+    # -- actions ----------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("fix",):
+            return self._fix_available() is not None and not self.busy
+        if action in ("admin", "trace"):
+            return self.diagnosis is not None
+        if action in ("diagnose", "undo"):
+            return not self.busy
+        return True
+
+    def _fix_available(self) -> Any:
+        d = self.diagnosis
+        if d is None or d.first_blocking is None or d.first_blocking.fix is None:
+            return None
+        fix = d.first_blocking.fix
+        return fix if (fix.applicable or fix.request_changes) else None
+
+    def _buttons(self) -> None:
+        self.query_one("#fix", Button).disabled = self._fix_available() is None or self.busy
+        self.query_one("#admin", Button).disabled = self.diagnosis is None
+        self.query_one("#diagnose", Button).disabled = self.busy
+        self.query_one("#undo", Button).disabled = self.busy
+        self.refresh_bindings()
+
+    def _set_busy(self, busy: bool, what: str = "") -> None:
+        self.busy = busy
+        self.query_one("#doctor-loading").display = busy
+        if what:
+            self.query_one("#doctor-error", Static).update(Text(what, style="dim"))
+        self._buttons()
+
+    @on(Button.Pressed, "#diagnose")
+    def action_diagnose(self) -> None:
+        if self.busy:
+            return
+        if self.factory is None or self.identity is None:
+            self.query_one("#doctor-error", Static).update(
+                Text("Not connected yet: wait for the connection (or press 1 for Connect).")
+            )
+            return
+        from services.doctor.engine import precheck
+
+        req = self._request()
+        early = precheck(req, principal_from_caller=True)
+        if early is not None and early.verdict == "unknown":
+            # Bad input: said before any AWS call.
+            self._show(early)
+            self.query_one("#doctor-error", Static).update(
+                Text(early.missing[0] if early.missing else early.headline)
+            )
+            return
+        self.query_one("#doctor-error", Static).update("")
+        self._set_busy(True, "Reading the policies and settings involved (read-only)…")
+        self._diagnose_worker(req)
+
+    @work(thread=True, exclusive=True, group="doctor", exit_on_error=False, description="diagnose")
+    def _diagnose_worker(self, req: Any) -> None:
+        from services.doctor.engine import diagnose
+
+        ident = self.identity
+        try:
+            if not req.principal and not req.default_principal and ident is not None:
+                req = req.with_(default_principal=ident.arn)
+            d = diagnose(req, self.factory, caller_account=ident.account if ident else None,
+                         region=ident.region if ident else None, sandbox=bool(ident and ident.sandbox))  # fmt: skip
+        except Exception as exc:  # diagnose never raises; this guards the worker anyway
+            err = exc if isinstance(exc, SagewizError) else translate(exc, "diagnose")
+            self.post_message(DoctorFailed(ErrorInfo.of(err), "diagnose"))
+            return
+        self.post_message(Diagnosed(d))
+
+    def on_diagnosed(self, message: Diagnosed) -> None:
+        self._set_busy(False)
+        self.query_one("#doctor-error", Static).update("")
+        self.query_one("#doctor-before-after", Static).update("")
+        self._show(message.diagnosis)
+
+    def _show(self, d: Any) -> None:
+        self.diagnosis = d
+        self.query_one("#doctor-results").display = True
+        self.query_one("#doctor-verdict", Static).update(render_diagnosis(d))
+        self.query_one("#doctor-trace", Static).update(
+            Text("\n".join(d.trace) or "(no policies were evaluated)")
+        )
+        if d.verdict == "allowed":
+            self.mark(StepState.DONE)
+        elif d.verdict == "denied":
+            self.mark(StepState.ATTENTION)
+        self._buttons()
+
+    def on_doctor_failed(self, message: DoctorFailed) -> None:
+        self._set_busy(False)
+        self.query_one("#doctor-error", Static).update("")
+        self.wizard.show_error(message.error)
+
+    # -- fix --------------------------------------------------------------------------------------------
+    @on(Button.Pressed, "#fix")
+    def action_fix(self) -> None:
+        fix = self._fix_available()
+        if fix is None or self.busy:
+            return
+        if fix.request_changes and not fix.applicable:
+            # A change to how the request is made: nothing in AWS changes; re-check with it.
+            self._set_busy(True, "Re-checking with the request changed as the fix says…")
+            self._fix_worker(fix, self.diagnosis, apply=False)
+            return
+        from screens.confirm_plan import ConfirmPlanScreen, where_line
+        from services.doctor.fixes import fix_plan
+
+        plan = fix_plan(fix)
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._set_busy(True, "Applying (old documents are saved to the journal first)…")
+                self._fix_worker(fix, self.diagnosis, apply=True)
+
+        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)
+
+    @work(thread=True, exclusive=True, group="doctor", exit_on_error=False, description="apply the fix")
+    def _fix_worker(self, fix: Any, before: Any, apply: bool) -> None:
+        from services.doctor.engine import diagnose
+        from services.doctor.fixes import apply_fix
+        from services.doctor.probe import principal_factory, probe
+
+        ident = self.identity
+        applied: list[str] = []
+        try:
+            if apply:
+                for r in apply_fix(self.factory, self.journal, fix):
+                    change = getattr(r, "change", None)
+                    action = getattr(r, "action", None)
+                    applied.append(
+                        change.title if change is not None else getattr(action, "description", str(r))
+                    )
+            req = before.recheck_request()
+            if fix.request_changes:
+                req = req.with_(**fix.request_changes)
+            after = diagnose(req, self.factory, caller_account=ident.account if ident else None,
+                             region=ident.region if ident else None, sandbox=bool(ident and ident.sandbox))  # fmt: skip
+            pf = principal_factory(
+                self.factory, after.principal, after.role_arn, ident.arn if ident else None, self.wizard.world
+            )
+            result = probe(pf, after.action, after.bucket, after.key) if pf is not None and apply else None
+        except Exception as exc:
+            err = exc if isinstance(exc, SagewizError) else translate(exc, "apply the fix")
+            self.post_message(DoctorFailed(ErrorInfo.of(err), "fix"))
+            return
+        self.post_message(FixDone(before, after, result, tuple(applied)))
+
+    def on_fix_done(self, message: FixDone) -> None:
+        self._set_busy(False)
+        self.query_one("#doctor-error", Static).update("")
+        b, a = message.before, message.after
+        lines = [Text("Before → after", style="bold")]
+        lines.append(
+            Text.assemble(
+                ("before: ", "dim"), (b.verdict.upper(), VERDICT_STYLE.get(b.verdict, "")), f"  {b.headline}"
+            )
+        )
+        for t in message.applied:
+            lines.append(Text(f"applied: {t} (backup in the journal; u undoes it)", style="green"))
+        lines.append(
+            Text.assemble(
+                ("after:  ", "dim"), (a.verdict.upper(), VERDICT_STYLE.get(a.verdict, "")), f"  {a.headline}"
+            )
+        )
+        if message.probe is not None:
+            style = "green" if message.probe.allowed else "red"
+            lines.append(Text(f"live check as the principal: {message.probe.message}", style=style))
+        else:
+            lines.append(
+                Text(
+                    "live check: not possible here (sagewiz cannot sign as this principal); the verdict is from the policies read back",
+                    style="dim",
+                )
+            )
+        self._show(a)
+        self.query_one("#doctor-before-after", Static).update(Group(*lines))
+
+    # -- admin report, undo, trace ---------------------------------------------------------------------
+    @on(Button.Pressed, "#admin")
+    def action_admin(self) -> None:
+        if self.diagnosis is None:
+            return
+        from services.doctor.report import admin_report
+        from services.journal import default_path
+
+        md = admin_report(self.diagnosis, when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        self.app.push_screen(AdminReportScreen(md, default_path().parent))
+
+    @on(Button.Pressed, "#undo")
+    def action_undo(self) -> None:
+        if self.busy or self.factory is None:
+            return
+        self._set_busy(True, "Restoring the document the last fix replaced…")
+        self._undo_worker()
+
+    @work(thread=True, exclusive=True, group="doctor", exit_on_error=False, description="undo")
+    def _undo_worker(self) -> None:
+        from services.permissions.apply import undo_last
+
+        try:
+            result = undo_last(self.factory, self.journal)
+        except Exception as exc:
+            err = exc if isinstance(exc, SagewizError) else translate(exc, "undo")
+            self.post_message(DoctorFailed(ErrorInfo.of(err), "undo"))
+            return
+        self.post_message(UndoDone(f"Restored the {result.target.describe()} as it was before the fix."))
+
+    def on_undo_done(self, message: UndoDone) -> None:
+        self._set_busy(False)
+        self.query_one("#doctor-error", Static).update("")
+        self.notify(message.text, title="Undo", markup=False)
+
+    def action_trace(self) -> None:
+        box = self.query_one("#doctor-trace-box", Collapsible)
+        box.collapsed = not box.collapsed
+
+
+__all__ = ["AdminReportScreen", "DoctorStep", "render_diagnosis"]
