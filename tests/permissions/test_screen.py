@@ -131,29 +131,27 @@ async def test_a_change_made_meanwhile_is_refused_and_replanned(make_app, factor
         assert app.journal.last_policy_change() is None
 
 
-async def test_bad_role_arn_is_explained_before_any_call(make_app) -> None:
+async def test_bad_input_is_explained_before_any_call_and_public_access_needs_the_typed_word(
+    make_app, factory, world
+) -> None:
     app = make_app(start_step="permissions")
     async with app.run_test(size=SIZE) as pilot:
         screen = await checked(pilot)
+        # public access: only behind a warning and the typed word
+        await pilot.press("P")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        assert "SECURITY WARNING" in shown(app.screen.query_one("#confirm-warning"))
+        assert app.screen.query_one("#apply").disabled
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert bpa_on(factory, world)
+        # a role name instead of an ARN: explained, no check runs
         done = screen.checks_done
         screen.query_one("#perm-role").value = "SageMaker-tt"
         await pilot.press("r")
         await pilot.pause()
         assert "is not a role ARN" in shown(screen.query_one("#perm-input-error"))
         assert screen.checks_done == done
-
-
-async def test_public_access_needs_the_typed_word(make_app, factory, world) -> None:
-    app = make_app(start_step="permissions")
-    async with app.run_test(size=SIZE) as pilot:
-        await checked(pilot)
-        await pilot.press("P")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
-        assert "SECURITY WARNING" in shown(app.screen.query_one("#confirm-warning"))
-        assert app.screen.query_one("#apply").disabled
-        await pilot.press("escape")
-        await pilot.pause()
-        assert bpa_on(factory, world)
 
 
 def test_snapshot_seeded_findings(snap_compare: Any, make_app: Any) -> None:
