@@ -43,7 +43,7 @@ from services.labeling.request import (
 class LabelsBuilderScreen(LabelsSubScreen):
     BINDINGS = [
         *LabelsSubScreen.BINDINGS,
-        Binding("ctrl+p", "preview", "Preview"),
+        Binding("ctrl+r", "preview", "Preview"),
         Binding("ctrl+s", "create", "Create job"),
     ]
 
@@ -61,79 +61,104 @@ class LabelsBuilderScreen(LabelsSubScreen):
         yield Static("Labels · Ground Truth job", classes="step-title")
         yield Static(Text(CLOSED_NOTICE), classes="warning-text", id="builder-closed")
         yield Static("Task type", classes="section")
-        with RadioSet(id="task-type"):
+        with RadioSet(id="task-type", compact=True):
             yield RadioButton(rules.TASK_TYPES[rules.SINGLE], value=True, id="task-single")
             yield RadioButton(rules.TASK_TYPES[rules.MULTI], id="task-multi")
         yield Static("Labels (at least two, unique, up to 256 characters each)", classes="section")
         with Horizontal(id="labels-editor"):
             yield OptionList(id="label-list")
             with Vertical(id="label-buttons"):
-                yield Input(placeholder="new label, Enter to add", id="label-new")
+                yield Input(compact=True, placeholder="new label, Enter to add", id="label-new")
                 with Horizontal(classes="row"):
-                    yield Button("Add", id="label-add")
-                    yield Button("Remove", id="label-remove")
+                    yield Button("Add", id="label-add", compact=True)
+                    yield Button("Remove", id="label-remove", compact=True)
                 with Horizontal(classes="row"):
-                    yield Button("Up", id="label-up")
-                    yield Button("Down", id="label-down")
+                    yield Button("Up", id="label-up", compact=True)
+                    yield Button("Down", id="label-down", compact=True)
         yield Static(id="labels-check")
         yield Static("Worker task", classes="section")
         with Horizontal(classes="row"):
             yield Label("Title", classes="field-label")
-            yield Input(id="title")
+            yield Input(compact=True, id="title")
         with Horizontal(classes="row"):
             yield Label("Description", classes="field-label")
-            yield Input(id="description")
+            yield Input(compact=True, id="description")
         yield Static(id="description-count", classes="hint")
         with Horizontal(classes="row"):
             yield Label("Instructions", classes="field-label")
-            yield Input(id="instructions", placeholder="extra instructions shown to every worker")
+            yield Input(
+                compact=True, id="instructions", placeholder="extra instructions shown to every worker"
+            )
         yield Static("Names and data", classes="section")
         with Horizontal(classes="row"):
             yield Label("Job name", classes="field-label")
-            yield Input(id="job-name")
+            yield Input(compact=True, id="job-name")
         with Horizontal(classes="row"):
             yield Label("Label attribute", classes="field-label")
-            yield Input(id="attribute")
+            yield Input(compact=True, id="attribute")
         with Horizontal(classes="row"):
             yield Label("Images", classes="field-label")
-            yield Input(id="data-prefix")
+            yield Input(compact=True, id="data-prefix")
+        with Horizontal(classes="row"):
+            yield Label("Execution role", classes="field-label")
+            yield Input(
+                compact=True,
+                id="role-arn",
+                placeholder="arn:aws:iam::ACCOUNT:role/... (the role Ground Truth acts as)",
+            )
         yield Static(id="images-note", classes="hint")
         yield Static("Workforce", classes="section")
-        with RadioSet(id="workforce"):
+        with RadioSet(id="workforce", compact=True):
             yield RadioButton("Amazon Mechanical Turk", value=True, id="wf-public")
             yield RadioButton("Private work team", id="wf-private")
             yield RadioButton("Vendor (AWS Marketplace)", id="wf-vendor")
         with Vertical(id="mturk"):
-            yield Checkbox("My images contain no adult content", id="no-adult")
-            yield Checkbox("My images contain no personally identifiable information (required)", id="no-pii")
+            yield Checkbox("My images contain no adult content", id="no-adult", compact=True)
+            yield Checkbox(
+                "My images contain no personally identifiable information (required)",
+                id="no-pii",
+                compact=True,
+            )
             yield Static(Text(MTURK_ACKNOWLEDGEMENT), id="ack-text", classes="hint")
-            yield Checkbox("I accept the statement above", id="ack")
+            yield Checkbox("I accept the statement above", id="ack", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Price per task", classes="field-label")
-                yield Select([(rules.price_label(m), m) for m in rules.PRICE_MILLS], value=12,
+                yield Select(compact=True, options=[(rules.price_label(m), m) for m in rules.PRICE_MILLS], value=12,
                              allow_blank=False, id="price")  # fmt: skip
-                yield Label("Workers per image", classes="field-label")
-                yield Select([(str(n), n) for n in range(1, 10)], value=1, allow_blank=False, id="workers")
+                yield Label("Workers per image ", classes="field-label")
+                yield Select(
+                    compact=True,
+                    options=[(str(n), n) for n in range(1, 10)],
+                    value=1,
+                    allow_blank=False,
+                    id="workers",
+                )
             yield Static(id="cost", classes="hint")
         with Vertical(id="private"):
-            yield Select[str]([], prompt="(reading the account's work teams...)", id="team")
+            yield Select[str]([], compact=True, prompt="(reading the account's work teams...)", id="team")
             yield Static(id="team-note", classes="hint")
         with Vertical(id="vendor"):
             yield Input(
-                placeholder="arn:aws:sagemaker:REGION:ACCOUNT:workteam/vendor-crowd/NAME", id="vendor-arn"
+                compact=True,
+                placeholder="arn:aws:sagemaker:REGION:ACCOUNT:workteam/vendor-crowd/NAME",
+                id="vendor-arn",
             )
         yield Static(f"Pre-annotation and consolidation Lambdas ({region})", classes="section")
         yield Static(id="region-note")
         with Vertical(id="lambda-inputs"):
             yield Input(
-                placeholder=f"arn:aws:lambda:{region}:ACCOUNT:function:PRE-ImageMultiClass", id="pre-arn"
+                compact=True,
+                placeholder=f"arn:aws:lambda:{region}:ACCOUNT:function:PRE-ImageMultiClass",
+                id="pre-arn",
             )
             yield Input(
-                placeholder=f"arn:aws:lambda:{region}:ACCOUNT:function:ACS-ImageMultiClass", id="acs-arn"
+                compact=True,
+                placeholder=f"arn:aws:lambda:{region}:ACCOUNT:function:ACS-ImageMultiClass",
+                id="acs-arn",
             )
         yield Static(id="form-error", classes="field-error")
         with Horizontal(classes="row buttons-row"):
-            yield Button("Preview the worker task (ctrl+p)", id="preview", variant="primary")
+            yield Button("Preview the worker task (ctrl+r)", id="preview", variant="primary")
             yield Button("Create the job (ctrl+s)", id="create", variant="warning")
 
     def on_mount(self) -> None:
@@ -147,6 +172,7 @@ class LabelsBuilderScreen(LabelsSubScreen):
         self.query_one("#job-name", Input).value = saved.get("job_name", spec.job_name)
         self.query_one("#attribute", Input).value = saved.get("job_name", spec.label_attribute)
         self.query_one("#data-prefix", Input).value = data_prefix_of(st)
+        self.query_one("#role-arn", Input).value = st.role_arn or self._sandbox_role()
         self._render_labels()
         self._render_region()
         self._render_workforce()
@@ -155,6 +181,9 @@ class LabelsBuilderScreen(LabelsSubScreen):
         self.on_identity_ready(lambda _i: self._load())
 
     def _load(self) -> None:
+        role = self.query_one("#role-arn", Input)
+        if not role.value:
+            role.value = self.state.role_arn or self._sandbox_role()
         self._render_region()
         self._list_teams()
         prefix = self.query_one("#data-prefix", Input).value.strip()
@@ -313,7 +342,7 @@ class LabelsBuilderScreen(LabelsSubScreen):
                                         self.query_one("#acs-arn", Input).value.strip(), False)  # fmt: skip
         return JobSpec(
             region=region,
-            role_arn=self.state.role_arn or self._sandbox_role(),
+            role_arn=self.query_one("#role-arn", Input).value.strip(),
             job_name=self.query_one("#job-name", Input).value.strip(),
             label_attribute=self.query_one("#attribute", Input).value.strip(),
             task_type=self._task_type(),
@@ -342,9 +371,6 @@ class LabelsBuilderScreen(LabelsSubScreen):
         error.update("")
         try:
             spec = self.spec_from_form()
-            if not spec.role_arn:
-                raise ValidationError("execution role", "No execution role chosen yet.",
-                                      "Pick or create one in the Notebook step.")  # fmt: skip
             checked = check_spec(spec)
         except SagewizError as exc:
             error.update(Text.assemble((exc.title + ": ", "bold"), exc.message, "\n", (exc.hint, "dim")))

@@ -25,7 +25,7 @@ IMPORT_JOB = "imported-labels"
 
 
 class ImportManifestScreen(LabelsSubScreen):
-    BINDINGS = [*LabelsSubScreen.BINDINGS, Binding("ctrl+u", "use", "Use this manifest")]
+    BINDINGS = [*LabelsSubScreen.BINDINGS, Binding("ctrl+o", "use", "Use this manifest")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -44,7 +44,7 @@ class ImportManifestScreen(LabelsSubScreen):
         yield Static(id="import-summary")
         yield Static(id="import-problems")
         with Horizontal(classes="row buttons-row"):
-            yield Button("Use this manifest (ctrl+u)", id="import-use", variant="warning", disabled=True)
+            yield Button("Use this manifest (ctrl+o)", id="import-use", variant="warning", disabled=True)
 
     @on(Input.Submitted, "#import-source")
     @on(Button.Pressed, "#import-check")

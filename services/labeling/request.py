@@ -78,6 +78,7 @@ def check_spec(spec: JobSpec) -> CheckedSpec:
     """Every input rule, in the order a person fills the form; raises the first failure."""
     rules.check_job_name(spec.job_name)
     rules.check_attribute_name(spec.label_attribute)
+    rules.check_role_arn(spec.role_arn)
     if spec.task_type not in rules.TASK_TYPES:
         raise ValidationError(
             "task type", f"Unknown task type {spec.task_type!r}.", "Choose single or multi-label."

@@ -19,6 +19,7 @@ LAMBDA_PATTERN = re.compile(r"arn:aws[a-z\-]*:lambda:[a-z0-9\-]*:[0-9]{12}:funct
 WORKTEAM_PATTERN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:workteam/.*")
 S3_URI_PATTERN = re.compile(r"(https|s3)://([^/]+)/?(.*)")
 KEYWORD_PATTERN = re.compile(r"[A-Za-z0-9]+( [A-Za-z0-9]+)*")
+ROLE_PATTERN = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 
 LABEL_MAX_CHARS = 256  # Input Data Quotas: "Label category names cannot exceed 256 characters."
 CONSOLE_LABEL_LIMIT = 30  # image classification (single label): API unlimited, console 30
@@ -164,6 +165,20 @@ def check_attribute_name(name: str) -> str:
             "Drop the -ref suffix.",
         )
     return name
+
+
+def check_role_arn(arn: str) -> str:
+    arn = arn.strip()
+    if not arn:
+        raise ValidationError("execution role", "No execution role chosen yet.",
+                              "Enter its ARN, or pick or create one in the Notebook step.")  # fmt: skip
+    if not (20 <= len(arn) <= 2048) or not ROLE_PATTERN.fullmatch(arn):
+        raise ValidationError(
+            "execution role",
+            f"'{arn}' is not an IAM role ARN.",
+            "It looks like arn:aws:iam::123456789012:role/service-role/NAME.",
+        )
+    return arn
 
 
 def check_keyword(word: str) -> str:

@@ -235,7 +235,7 @@ async def test_results_of_a_missing_manifest_say_so(make_app, world) -> None:
     app = make_app(start_step="labels")
     async with app.run_test(size=(120, 50)) as pilot:
         await wait_connected(pilot)
-        app.push_screen(ResultsScreen(f"s3://{world.default_bucket}/nothing/output.manifest"))
+        await app.push_screen(ResultsScreen(f"s3://{world.default_bucket}/nothing/output.manifest"))
         await until(
             pilot,
             lambda: (

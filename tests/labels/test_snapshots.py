@@ -1,0 +1,118 @@
+"""How the Labels screens look: builder, preview, live panel, results (half-block images, frozen
+sandbox clock, so every SVG is deterministic)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from screens.labels_builder import LabelsBuilderScreen
+from screens.labels_live import LiveJobScreen
+from screens.labels_preview import PreviewScreen
+from screens.labels_results import ResultsScreen
+from services.labeling import jobs, rules
+from services.labeling.request import PUBLIC, JobSpec, Workforce
+from services.labeling.setup import build_setup_plan
+from services.plan import apply_plan
+from services.sandbox.extensions import labeling as ext
+from tests.conftest import wait_connected
+
+from .helpers import copy_samples, fix_role
+from .test_screens import fill_mturk, text, until
+
+SIZE = (120, 40)
+FROZEN = datetime(2026, 11, 27, 9, 30, 0, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen_sandbox_clock() -> None:
+    ext.configure(clock=lambda: FROZEN)
+
+
+def run_job(factory: Any, world: Any, journal: Any) -> jobs.JobStatus:
+    prefix = copy_samples(factory, world, 12)
+    fix_role(factory, world)
+    lam = rules.TaskLambdas("arn:aws:lambda:eu-north-1:123456789012:function:PRE-ImageMultiClass",
+                            "arn:aws:lambda:eu-north-1:123456789012:function:ACS-ImageMultiClass", False)  # fmt: skip
+    spec = JobSpec(region=world.region, role_arn=world.role_arn, lambdas=lam, workers_per_object=3,
+                   workforce=Workforce(PUBLIC, 36, True, True, True))  # fmt: skip
+    apply_plan(build_setup_plan(factory, spec, prefix).plan, factory, journal)
+    deadline = time.monotonic() + 20
+    while True:
+        st = jobs.describe_job(factory, spec.job_name)
+        if st.finished or time.monotonic() > deadline:
+            return st
+        time.sleep(0.02)
+
+
+async def builder_ready(pilot: Any) -> LabelsBuilderScreen:
+    await wait_connected(pilot)
+    await pilot.press("j")
+    await until(pilot, lambda: isinstance(pilot.app.screen, LabelsBuilderScreen))
+    screen = pilot.app.screen
+    await until(pilot, lambda: "images found" in text(pilot.app, "#images-note"))
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    return screen  # type: ignore[return-value]
+
+
+def test_snapshot_builder(snap_compare: Any, make_app: Any, factory: Any, world: Any) -> None:
+    copy_samples(factory, world, 12)
+
+    async def ready(pilot: Any) -> None:
+        screen = await builder_ready(pilot)
+        await fill_mturk(pilot, screen)
+        screen.set_focus(None)
+        await pilot.pause()
+
+    assert snap_compare(make_app(start_step="labels"), terminal_size=SIZE, run_before=ready)
+
+
+def test_snapshot_preview(snap_compare: Any, make_app: Any, factory: Any, world: Any) -> None:
+    copy_samples(factory, world, 12)
+
+    async def ready(pilot: Any) -> None:
+        screen = await builder_ready(pilot)
+        await fill_mturk(pilot, screen)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PreviewScreen))
+        preview = pilot.app.screen
+        await until(pilot, lambda: preview.query_one("#preview-image").image is not None)
+        await pilot.pause()
+
+    assert snap_compare(make_app(start_step="labels"), terminal_size=SIZE, run_before=ready)
+
+
+def test_snapshot_live_panel(snap_compare: Any, make_app: Any, factory: Any, world: Any, journal: Any,
+                             frozen_sandbox_clock: None) -> None:  # fmt: skip
+    st = run_job(factory, world, journal)
+    assert st.status == "Completed"
+
+    async def ready(pilot: Any) -> None:
+        await wait_connected(pilot)
+        await pilot.app.push_screen(LiveJobScreen(st.name, clock=lambda: FROZEN))
+        await until(pilot, lambda: "Completed" in text(pilot.app, "#live-status"))
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(make_app(start_step="labels"), terminal_size=SIZE, run_before=ready)
+
+
+def test_snapshot_results(snap_compare: Any, make_app: Any, factory: Any, world: Any, journal: Any,
+                          frozen_sandbox_clock: None) -> None:  # fmt: skip
+    st = run_job(factory, world, journal)
+
+    async def ready(pilot: Any) -> None:
+        await wait_connected(pilot)
+        await pilot.app.push_screen(ResultsScreen(st.output_manifest, categories_uri=st.categories_uri))
+        await until(
+            pilot, lambda: isinstance(pilot.app.screen, ResultsScreen) and len(pilot.app.screen.cache) == 8
+        )
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(make_app(start_step="labels"), terminal_size=SIZE, run_before=ready)
