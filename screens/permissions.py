@@ -80,6 +80,7 @@ class PermissionsStep(StepScreen):
         self.proof_now: Any = None
         self.busy = False
         self.checks_done = 0  # completed checks (tests wait on it)
+        self.changing = False  # an apply or undo is running: other actions wait
 
     # -- layout ---------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -171,7 +172,7 @@ class PermissionsStep(StepScreen):
         return bucket, role
 
     def action_recheck(self, after_change: bool = False) -> None:
-        if self.identity is None or self.factory is None:
+        if self.identity is None or self.factory is None or (self.changing and not after_change):
             return
         values = self._inputs()
         if values is None:
@@ -441,6 +442,7 @@ class PermissionsStep(StepScreen):
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self._show_busy(f"Saving the old document to the journal, then applying: {change.title}…")
+                self.changing = True
                 self._apply_worker(change)
 
         plan = to_plan(change)
@@ -452,7 +454,7 @@ class PermissionsStep(StepScreen):
     @work(
         thread=True,
         exclusive=True,
-        group="permissions",
+        group="permissions-change",
         exit_on_error=False,
         description="apply a policy change",
     )
@@ -476,9 +478,11 @@ class PermissionsStep(StepScreen):
             else "Applied, but the re-read shows a different document"
         )
         self.notify(f"{note}: {msg.title}. The old document is in the journal (u undoes).", markup=False)
+        self.changing = False
         self.action_recheck(after_change=True)
 
     def on_change_refused(self, msg: ChangeRefused) -> None:
+        self.changing = False
         self._show_busy(None)
         if msg.concurrent:
             self.notify(f"{msg.error.message} Re-planning.", severity="warning", markup=False, timeout=8)
@@ -497,12 +501,13 @@ class PermissionsStep(StepScreen):
             )
             return
         self._show_busy("Restoring the previous document from the journal…")
+        self.changing = True
         self._undo_worker()
 
     @work(
         thread=True,
         exclusive=True,
-        group="permissions",
+        group="permissions-change",
         exit_on_error=False,
         description="undo a policy change",
     )
@@ -527,10 +532,11 @@ class PermissionsStep(StepScreen):
             f"Restored the {msg.what}" + (" exactly." if msg.exact else ", but it reads back differently."),
             markup=False,
         )
+        self.changing = False
         self.action_recheck(after_change=True)
 
     def action_prove(self) -> None:
-        self.action_recheck(after_change=True)
+        self.action_recheck()
 
     def action_public(self) -> None:
         """Only when the user says the bucket must be public: typed confirmation and a warning."""

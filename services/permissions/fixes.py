@@ -248,7 +248,6 @@ def bucket_policy_change(
             "Its exact text is saved in the journal first, so undo restores it."
         )
     new = merge_bucket_policy(existing, bucket, role_arn, prefix, role_id)
-    checks = _validated(new, validate.BUCKET_POLICY, existing)
     if existing is not None and validate.is_public(existing):
         raise ValidationError(
             "bucket policy",
@@ -256,6 +255,7 @@ def bucket_policy_change(
             "public policy, which Block Public Access rejects",
             "Remove the public statement first (or say you want public access), then re-check.",
         )
+    checks = _validated(new, validate.BUCKET_POLICY, existing)
     return PolicyChange(
         target=PolicyTarget(BUCKET_POLICY, bucket=bucket),
         title=f"Grant {role_name_of(role_arn)} the bucket {bucket} in its bucket policy",
