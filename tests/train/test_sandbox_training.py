@@ -54,7 +54,7 @@ def test_xgboost_job_runs_and_reports(world, factory):
     assert final["validation:mlogloss"] == pytest.approx(last)
 
 
-def test_duplicate_name_is_resource_in_use(world, factory):
+def test_duplicate_name_bad_hyperparameter_and_missing_data(world, factory):
     grant_bucket(factory, world)
     upload_csv(factory, world)
     sm = factory.client("sagemaker")
@@ -63,19 +63,22 @@ def test_duplicate_name_is_resource_in_use(world, factory):
     with pytest.raises(ClientError) as exc:
         sm.create_training_job(**req)
     assert exc.value.response["Error"]["Code"] == "ResourceInUse"
-
-
-def test_invalid_hyperparameter_fails_the_job(world, factory):
-    grant_bucket(factory, world)
-    upload_csv(factory, world)
-    sm = factory.client("sagemaker")
-    req = build_request(xgb_config(world, name="bad-hp"))
-    req["HyperParameters"]["eta"] = "2"
-    sm.create_training_job(**req)
+    bad = build_request(xgb_config(world, name="bad-hp"))
+    bad["HyperParameters"]["eta"] = "2"
+    sm.create_training_job(**bad)
+    sm.create_training_job(**build_request(xgb_config(world, name="empty", prefix="nothing-here")))
     d = wait_done(sm, "bad-hp")
     assert d["TrainingJobStatus"] == "Failed"
     assert d["FailureReason"].startswith("ClientError: Hyperparameter validation failed for 'eta'")
     assert d["SecondaryStatusTransitions"][-1]["Status"] == "Failed"
+    d = wait_done(sm, "empty")
+    assert d["TrainingJobStatus"] == "Failed"
+    assert d["FailureReason"].startswith('ClientError: No S3 objects found under S3 URL "s3://')
+    norole = build_request(xgb_config(world, name="no-role"))
+    norole["RoleArn"] = f"arn:aws:iam::{world.account}:role/DoesNotExist"
+    with pytest.raises(ClientError) as exc:
+        sm.create_training_job(**norole)
+    assert "Could not assume role" in exc.value.response["Error"]["Message"]
 
 
 def test_role_without_bucket_access_fails_on_download(world, factory):
@@ -88,15 +91,6 @@ def test_role_without_bucket_access_fails_on_download(world, factory):
     assert "Data download failed" in d["FailureReason"] and "AccessDenied" in d["FailureReason"]
     denial = s3_denial(d["FailureReason"])
     assert denial is not None and denial.bucket == world.default_bucket and denial.action == "s3:GetObject"
-
-
-def test_missing_channel_data_fails_with_service_wording(world, factory):
-    grant_bucket(factory, world)
-    sm = factory.client("sagemaker")
-    sm.create_training_job(**build_request(xgb_config(world, name="empty", prefix="nothing-here")))
-    d = wait_done(sm, "empty")
-    assert d["TrainingJobStatus"] == "Failed"
-    assert d["FailureReason"].startswith('ClientError: No S3 objects found under S3 URL "s3://')
 
 
 def test_stop_training_job(world, factory):
@@ -130,12 +124,3 @@ def test_submit_training_job_for_tuning_children(world, factory):
     assert d["TuningJobArn"] == tuning_arn and d["TrainingJobStatus"] == "Completed"
     snap = describe(sm, "tune-1-001-abc", world.region)
     assert snap.final_metrics and snap.billable_seconds
-
-
-def test_unknown_role_is_rejected_at_create(world, factory):
-    sm = factory.client("sagemaker")
-    req = build_request(xgb_config(world, name="no-role"))
-    req["RoleArn"] = f"arn:aws:iam::{world.account}:role/DoesNotExist"
-    with pytest.raises(ClientError) as exc:
-        sm.create_training_job(**req)
-    assert "Could not assume role" in exc.value.response["Error"]["Message"]

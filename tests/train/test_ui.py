@@ -112,9 +112,12 @@ async def test_job_panel_offers_doctor_on_s3_denial(world, factory, make_app):
         panel = app.screen
         await _wait(pilot, lambda: panel.snapshot is not None)
         assert "permissions doctor" in str(panel.query_one("#jp-failure").render())
+        seen = []
+        original = app.open_doctor
+        app.open_doctor = lambda d: (seen.append(d), original(d))  # type: ignore[method-assign]
         await pilot.press("d")
         await pilot.pause()
-        denied = app.pending_doctor
+        denied = seen[0]
         assert denied.bucket == world.default_bucket and denied.action == "s3:GetObject"
         assert denied.principal_arn.endswith(":assumed-role/SageMaker-tt/SageMaker")
 
