@@ -1,0 +1,136 @@
+"""`sagewiz data sync`: exit codes, plain output when piped, the progress line on a terminal,
+--dry-run, the quick no-op path, and AccessDenied said with principal, action and resource."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.data.conftest import make_tree
+from tui.cli import build_parser
+from tui.commands.data_sync import run
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def admin_env(world, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", world.admin.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", world.admin.secret_key)
+    monkeypatch.setenv("AWS_REGION", world.region)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", world.endpoint)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    return world
+
+
+def sync(*argv: str, out: io.StringIO | None = None) -> tuple[int, str, str]:
+    args = build_parser().parse_args(["data", "sync", *argv])
+    out = out if out is not None else io.StringIO()
+    err = io.StringIO()
+    code = run(args, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_piped_copy_then_quick_rerun(admin_env, tmp_path: Path) -> None:
+    files = make_tree(tmp_path / "src")
+    dst = f"s3://{admin_env.default_bucket}/cli/"
+    code, out, err = sync(str(tmp_path / "src"), dst)
+    assert code == 0, err
+    assert f"copied {len(files)} file(s)" in out and "\r" not in out
+    assert "skipped 0 unchanged" in out
+    code, out, _ = sync(str(tmp_path / "src"), dst)
+    assert code == 0 and f"nothing to copy: {len(files)} file(s)" in out
+
+
+def test_terminal_gets_one_progress_line(admin_env, tmp_path: Path) -> None:
+    make_tree(tmp_path / "src")
+    code, out, _ = sync(str(tmp_path / "src"), f"s3://{admin_env.default_bucket}/tty/", out=Tty())
+    assert code == 0
+    line, _, summary = out.partition("\n")
+    assert line.startswith("\r[") and "7/7 files" in line and "left" in line and "\x1b[K" in line
+    assert summary.startswith("copied 7 file(s)")  # the line is finished before the summary
+
+
+def test_dry_run_copies_nothing(admin_env, factory, tmp_path: Path) -> None:
+    make_tree(tmp_path / "src")
+    code, out, _ = sync(str(tmp_path / "src"), f"s3://{admin_env.default_bucket}/dry/", "--dry-run")
+    assert code == 0 and "to copy: 7 file(s)" in out and "copy  top.txt" in out
+    assert "Contents" not in factory.client("s3").list_objects_v2(
+        Bucket=admin_env.default_bucket, Prefix="dry/"
+    )
+
+
+def test_s3_to_s3_from_the_samples(admin_env) -> None:
+    src = f"s3://{admin_env.sample_bucket}/{admin_env.sample_prefix}"
+    code, out, _ = sync(src, f"s3://{admin_env.default_bucket}/ground-truth-demo/images/")
+    assert code == 0 and "copied 50 file(s)" in out
+    code, out, _ = sync(src, f"s3://{admin_env.default_bucket}/ground-truth-demo/images/")
+    assert code == 0 and "nothing to copy: 50" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["/no/such/dir", "s3://sagemaker-x/y/"], "does not exist"),
+        (["s3:/broken", "s3://sagemaker-x/y/"], "does not start with s3://"),
+        (["SRC_PLACEHOLDER", "/tmp/local"], "not an s3:// prefix"),
+        (["SRC_PLACEHOLDER", "s3://Bad_Bucket/y/"], "not valid"),
+        (["SRC_PLACEHOLDER", "s3://sagemaker-missing-bucket/y/"], "does not exist"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_clear_line(
+    admin_env, tmp_path: Path, argv: list[str], fragment: str
+) -> None:
+    (tmp_path / "src").mkdir()
+    argv = [str(tmp_path / "src") if a == "SRC_PLACEHOLDER" else a for a in argv]
+    code, out, err = sync(*argv)
+    assert code == 2
+    assert fragment in err and "Traceback" not in err
+
+
+def test_access_denied_exits_1_and_names_who_what_where(world, monkeypatch, tmp_path: Path) -> None:
+    creds = world.role_credentials
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds.secret_key)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds.token)
+    monkeypatch.setenv("AWS_REGION", world.region)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", world.endpoint)
+    make_tree(tmp_path / "src")
+    code, out, err = sync(str(tmp_path / "src"), f"s3://{world.default_bucket}/denied/")
+    assert code == 1
+    assert (
+        "access denied: arn:aws:sts::123456789012:assumed-role/SageMaker-tt/SageMaker may not s3:PutObject"
+        in err
+    )
+    assert f"arn:aws:s3:::{world.default_bucket}/denied/" in err
+    assert "sagewiz doctor --principal" in err and "--action s3:PutObject" in err
+    assert "failed " in out
+
+
+def test_noop_rerun_does_not_load_botocore(admin_env, tmp_path: Path) -> None:
+    make_tree(tmp_path / "src")
+    dst = f"s3://{admin_env.default_bucket}/quick/"
+    assert sync(str(tmp_path / "src"), dst)[0] == 0
+    code = (
+        "import sys; from tui.cli import main; rc = main(['data', 'sync', sys.argv[1], sys.argv[2]]); "
+        "print('BOTOCORE', 'botocore' in sys.modules); sys.exit(rc)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "src"), dst],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to copy: 7 file(s)" in proc.stdout
+    assert "BOTOCORE False" in proc.stdout
