@@ -88,11 +88,11 @@ class PermissionsStep(StepScreen):
         yield Static(id="perm-intro", classes="hint")
         with Horizontal(classes="perm-row"):
             yield Label("Bucket", classes="field-label")
-            yield Input(id="perm-bucket", placeholder="sagemaker-<region>-<account>")
-            yield Button("Check (r)", id="perm-check", variant="primary")
+            yield Input(id="perm-bucket", placeholder="sagemaker-<region>-<account>", compact=True)
+            yield Button("Check (r)", id="perm-check", variant="primary", compact=True)
         with Horizontal(classes="perm-row"):
             yield Label("Role", classes="field-label")
-            yield Input(id="perm-role", placeholder="arn:aws:iam::<account>:role/<path>/<name>")
+            yield Input(id="perm-role", placeholder="arn:aws:iam::<account>:role/<path>/<name>", compact=True)
         yield Static("", id="perm-input-error", classes="field-error")
         yield LoadingIndicator(id="perm-loading")
         yield Static(id="perm-status")
@@ -130,14 +130,13 @@ class PermissionsStep(StepScreen):
         if not role.value:
             role.value = self.state.role_arn or (world.role_arn if world is not None and app.sandbox else "")
         intro = Text(
-            "Checks what decides whether the execution role may use the bucket: Block Public Access, the bucket "
-            "policy, the role's policies and boundary, encryption and Object Ownership. Each fix is shown as a diff, "
-            "confirmed, backed up in the journal, applied and re-checked; u undoes the last one."
+            "What decides whether the execution role may use the bucket, what is wrong, and fixes shown as diffs, "
+            "confirmed, backed up in the journal, applied and re-checked (u undoes)."
         )
         if app.sandbox:
             intro.append(
-                "\nSandbox: the proof really signs requests as the role; the emulator enforces the role's own "
-                "policies (it does not evaluate bucket policies for IAM principals, nor Block Public Access).",
+                "\nSandbox: the proof signs real requests as the role; the emulator enforces the role's own policies "
+                "but neither bucket policies for IAM principals nor Block Public Access.",
                 style="yellow",
             )
         self.query_one("#perm-intro", Static).update(intro)
@@ -290,8 +289,8 @@ class PermissionsStep(StepScreen):
                 cells.append(_verdict(prev) if prev is not None else Text("—", style="dim"))
             cells.append(_verdict(step))
             table.add_row(*cells)
-        how = "Real requests signed as the role" if now.method == "marker-object" else "IAM policy simulator"
-        caption = Text(f"{how} ({now.note}). Result: ", style="dim")
+        how = "Real requests as the role" if now.method == "marker-object" else "IAM policy simulator"
+        caption = Text(f"{how}, {now.note.removeprefix('as the role, ')}: ", style="dim")
         caption.append(
             "the role can use the bucket" if now.ok else "the role is denied",
             style="bold green" if now.ok else "bold red",
