@@ -122,6 +122,12 @@ def read_role_policy_text(factory: Any, role_name: str, policy_name: str) -> str
     return raw if isinstance(raw, str) else json.dumps(out["PolicyDocument"])
 
 
+def keep_raw_policy_text(iam: Any) -> None:
+    """Make `iam.get_role_policy` also return the document's exact text (under the key
+    "SagewizRawPolicyDocument"). Idempotent; other callers of the client are unaffected."""
+    _capture_raw(iam)
+
+
 def _capture_raw(iam: Any) -> None:
     # botocore URL-decodes and json-parses IAM policy documents after each call; keep the text
     # too, first, so a restore can send back exactly what was there.
