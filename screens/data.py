@@ -285,17 +285,17 @@ class DataStep(StepScreen):
         if result.cancelled:
             lines.append("Cancelled. ", style="bold yellow")
             lines.append(
-                f"{result.copied} file(s) were copied whole; nothing partial is left. Press c to copy the rest.\n"
+                f"{result.copied} file(s) were copied whole; nothing partial is left. Press c to copy the rest."
             )
         else:
             lines.append(
-                f"Copied {result.copied} file(s) ({human_bytes(result.bytes_copied)}), skipped {result.skipped} unchanged.\n",
+                f"Copied {result.copied} file(s) ({human_bytes(result.bytes_copied)}), skipped {result.skipped} unchanged.",
                 style="bold green" if result.ok else "bold",
             )
         for failure in list(result.plan.problems) + list(result.failed[:10]):
-            lines.append(f"failed {failure.rel}: {failure.reason}\n", style="red")
+            lines.append(f"\nfailed {failure.rel}: {failure.reason}", style="red")
         if len(result.failed) > 10:
-            lines.append(f"… and {len(result.failed) - 10} more failed\n", style="red")
+            lines.append(f"\n… and {len(result.failed) - 10} more failed", style="red")
         self.query_one("#data-plan", Static).update(lines)
         self.denied = result.denied
         self._buttons()
@@ -345,8 +345,8 @@ class DataStep(StepScreen):
             title=Text("The locations the next steps use", style="bold"),
             title_justify="left",
         )
-        table.add_column(style="dim")
-        table.add_column()
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(overflow="fold")
         table.add_row("Input images", Text(dest.uri))
         table.add_row("Labeled data output", Text(output.uri))
         table.add_row("Console", Text(console_url(dest, region)))
