@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from services.errors import ValidationError
 from services.permissions import fixes
-from services.permissions.matcher import Caller, as_list, matching, role_context, statements
+from services.permissions.matcher import Caller, Context, as_list, matching, role_context, statements
 from services.permissions.state import PermissionsState, PolicyDoc
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -367,26 +367,46 @@ def _kms(state: PermissionsState) -> list[Finding]:
                         "Same-account roles may use the aws/s3 key; nothing to grant.", "default encryption", enc.algorithm)]  # fmt: skip
     caller, ctx = _caller(state), role_context(_caller(state))
     sources = _identity_sources(state)
-    missing = []
-    for action in ("kms:Decrypt", "kms:GenerateDataKey"):
-        ok_identity = any(m.certain for m in matching(sources, "Allow", action, key, caller, ctx))
-        if not ok_identity:
-            missing.append(action)
-    if not missing:
-        return []
     kp = state.key_policy.document if state.key_policy else None
-    key_note = ""
-    if kp is not None and any(
-        m.certain for m in matching([("key policy", kp, True)], "Allow", "kms:Decrypt", key, caller, ctx)
-    ):
-        key_note = " The key policy allows the role, but the role's own policies must allow it too."
-    return [Finding(
-        "kms-key-access", "kms-key-access", ERROR, "Bucket uses SSE-KMS and the role lacks key permissions",
-        f"Objects are encrypted with the KMS key {key}. Uploads need kms:GenerateDataKey and downloads kms:Decrypt on "
-        f"that key; the role's policies do not allow {', '.join(missing)}.{key_note} Add them to the role's policy "
-        "(and to the key policy if it does not delegate to IAM).", "default encryption",
-        json.dumps({"SSEAlgorithm": enc.algorithm, "KMSMasterKeyID": key, "BucketKeyEnabled": enc.bucket_key}, indent=2),
-    )]  # fmt: skip
+    # KMS is the exception to "either policy suffices": the key policy must allow the role, either
+    # by naming it (then no identity grant is needed) or by delegating to the account's IAM policies.
+    direct = Caller(state.role_arn, "", state.session_arn, state.role_id)  # no account: root does not count
+    account_only = Caller(f"arn:aws:iam::{state.account}:root", state.account)
+    missing, unreached = [], []
+    for action in ("kms:Decrypt", "kms:GenerateDataKey"):
+        if kp is not None and _names_directly(kp, action, key, direct, ctx):
+            continue
+        delegates = kp is None or any(
+            m.certain for m in matching([("key policy", kp, True)], "Allow", action, key, account_only, ctx)
+        )
+        if not any(m.certain for m in matching(sources, "Allow", action, key, caller, ctx)):
+            missing.append(action)
+        elif not delegates:
+            unreached.append(action)
+    if not missing and not unreached:
+        return []
+    evidence = json.dumps(
+        {"SSEAlgorithm": enc.algorithm, "KMSMasterKeyID": key, "BucketKeyEnabled": enc.bucket_key}, indent=2
+    )
+    if missing:
+        unknown = " (the key policy could not be read)" if kp is None else ""
+        expl = (f"Objects are encrypted with the KMS key {key}. Uploads need kms:GenerateDataKey and downloads kms:Decrypt on "
+                f"that key; neither the key policy (by naming the role) nor the role's policies allow {', '.join(missing)}"
+                f"{unknown}. Add them to the role's policy (the key policy delegates to IAM) or name the role in the key policy.")  # fmt: skip
+    else:
+        expl = (f"The role's policies allow {', '.join(unreached)} on {key}, but the key policy neither names the role nor "
+                "delegates to the account's IAM policies, so KMS refuses. Add the role to the key policy.")  # fmt: skip
+    return [Finding("kms-key-access", "kms-key-access", ERROR, "Bucket uses SSE-KMS and the role lacks key permissions",
+                    expl, "default encryption", evidence)]  # fmt: skip
+
+
+def _names_directly(doc: dict, action: str, key: str, caller: Caller, ctx: Context) -> bool:
+    for m in matching([("key policy", doc, True)], "Allow", action, key, caller, ctx):
+        principal = m.statement.get("Principal")
+        values = [str(v) for v in as_list(principal.get("AWS"))] if isinstance(principal, dict) else []
+        if m.certain and any(v in (caller.role_arn, caller.session_arn) for v in values):
+            return True
+    return False
 
 
 def _bpa(state: PermissionsState) -> list[Finding]:

@@ -227,3 +227,32 @@ def read_state_for(factory, world, bucket):
     return read_state(
         factory, account=world.account, region=world.region, bucket=bucket, role_arn=world.role_arn
     )
+
+
+def test_kms_key_policy_naming_the_role_suffices_and_one_that_does_not_delegate_blocks(factory, world):
+    kms = factory.client("kms")
+    direct = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": world.admin_arn}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Role", "Effect": "Allow", "Principal": {"AWS": world.role_arn},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"}]}  # fmt: skip
+    key = kms.create_key(Policy=json.dumps(direct))["KeyMetadata"]["Arn"]
+    factory.client("s3").put_bucket_encryption(
+        Bucket=world.default_bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}
+            ]
+        },
+    )
+    assert not by_id(findings.check(read(factory, world)), "kms-key-access")
+    # identity grants but a key policy that neither names the role nor delegates to IAM
+    only_admin = {"Version": "2012-10-17", "Statement": [direct["Statement"][0]]}
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(only_admin))
+    put_inline(
+        factory,
+        world,
+        [{"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key}],
+        name="kms",
+    )
+    hit = by_id(findings.check(read(factory, world)), "kms-key-access")
+    assert hit and "neither names the role nor delegates" in hit[0].explanation
