@@ -74,6 +74,8 @@ class TrainStep(StepScreen):
         Binding("j", "open_panel", "Job panel"),
     ]
 
+    WARM_IMAGE = True  # resolve the image URIs (imports the SDK) as soon as the step opens
+
     def __init__(self) -> None:
         super().__init__()
         self.algorithm_id = "xgboost"
@@ -148,7 +150,8 @@ class TrainStep(StepScreen):
         self.on_identity_ready(self._fill_defaults)
         self._show_algorithm()
         self.images: dict[tuple[str, str], str] = {}
-        self.on_identity_ready(lambda ident: self._warm_image(ident.region))
+        if self.WARM_IMAGE:
+            self.on_identity_ready(lambda ident: self._warm_image(ident.region))
 
     @work(thread=True, exclusive=True, group="train-image", exit_on_error=False)
     def _warm_image(self, region: str) -> None:

@@ -122,7 +122,10 @@ async def test_job_panel_offers_doctor_on_s3_denial(world, factory, make_app):
         assert denied.principal_arn.endswith(":assumed-role/SageMaker-tt/SageMaker")
 
 
-async def test_train_step_shows_messages_beside_fields(make_app):
+async def test_train_step_shows_messages_beside_fields(make_app, monkeypatch):
+    from screens.train import TrainStep
+
+    monkeypatch.setattr(TrainStep, "WARM_IMAGE", False)  # the SDK import is tested on its own
     app = make_app(start_step="train")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_connected(pilot)
