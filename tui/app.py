@@ -140,6 +140,7 @@ class SagewizApp(App[int]):
             self.notify(warning, title="Journal", severity="warning", markup=False)
         self.identity = ident
         self.set_step_state("connect", StepState.DONE)
+        self._start_running_extras()
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
         self.connecting = False
@@ -149,6 +150,73 @@ class SagewizApp(App[int]):
         from screens.connect_problem import ConnectProblemScreen
 
         self.push_screen(ConnectProblemScreen(message.reason, message.error))
+
+    # -- running cost and resume -----------------------------------------------------------------
+    COST_POLL_SECONDS = 60.0
+
+    def _start_running_extras(self) -> None:
+        # Headless test apps skip both unless a test asks (they would make every snapshot depend
+        # on timing and on earlier sessions); `extras_in_tests = True` turns them on.
+        if self.is_headless and not getattr(self, "extras_in_tests", False):
+            return
+        self._cost_worker()
+        if not getattr(self, "_resume_offered", False) and self.current_step == "connect":
+            self._resume_offered = True
+            self._resume_worker()
+
+    @work(thread=True, exclusive=True, group="cost", exit_on_error=False, description="running cost")
+    def _cost_worker(self) -> None:
+        from textual.worker import get_current_worker
+
+        from services.costs import running_costs
+        from services.resume import journal_choices
+
+        worker = get_current_worker()
+        factory, choices = self.factory, None
+        while not worker.is_cancelled and factory is self.factory:
+            try:
+                line = running_costs(factory).line()
+            except Exception:
+                line = "running cost unknown"
+            try:  # the wizard's choices, so a later session can resume them
+                choices = journal_choices(self.journal, self.state, choices)
+            except (OSError, ValueError):
+                choices = choices  # a journal that cannot be written must not stop the cost line
+            try:
+                self.call_from_thread(setattr, self, "cost_line", line)
+            except RuntimeError:
+                return  # the app has closed
+            if worker.cancelled_event.wait(self.COST_POLL_SECONDS):
+                return
+
+    @work(thread=True, exclusive=True, group="resume", exit_on_error=False, description="resume offer")
+    def _resume_worker(self) -> None:
+        from services.resume import offer_for
+
+        ident = self.identity
+        if ident is None or self.factory is None:
+            return
+        try:
+            offer = offer_for(self.journal, self.factory, ident.account, ident.region, ident.sandbox)
+        except Exception:
+            return  # an offer is a convenience; never an error on start
+        if offer is not None:
+            self.call_from_thread(self._offer_resume, offer)
+
+    def _offer_resume(self, offer: Any) -> None:
+        from screens.resume_offer import ResumeOfferScreen
+        from services.resume import restore
+
+        def answered(resume: bool | None) -> None:
+            if not resume:
+                return
+            changed = restore(self.state, offer)
+            attach = offer.attach_to
+            self.notify(f"Resumed: {len(changed)} choices restored.", markup=False)
+            if attach is not None:
+                self.action_goto(attach.step)
+
+        self.push_screen(ResumeOfferScreen(offer), answered)
 
     # -- steps ----------------------------------------------------------------------------------
     def set_step_state(self, step_id: str, state: StepState) -> None:

@@ -1,0 +1,48 @@
+"""The App on start (extras_in_tests: headless apps skip the cost worker and the offer): offers to resume the last session and re-attaches to what still runs; the
+header shows the running cost."""
+
+from __future__ import annotations
+
+from services.journal import Journal
+from tests.cleanup.helpers import fast_notebooks, make_notebook, wait_status
+from tests.cleanup.test_cleanup_screen import wait_for
+
+
+async def test_resume_reattaches_to_a_running_notebook_and_shows_its_cost(make_app, factory, world, journal):
+    fast_notebooks()
+    old = Journal(journal.path)
+    old.bind(world.account, world.region, True)
+    old.append("session", caller=world.admin_arn, sandbox=True)
+    old.append("choice", bucket=world.default_bucket, data_prefix=f"s3://{world.default_bucket}/gt/images/")
+    make_notebook(factory, world, old, name="resume-me")
+    wait_status(factory, "resume-me", "InService")
+
+    app = make_app()
+    app.extras_in_tests = True
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.identity is not None)  # the cost worker never completes
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ResumeOfferScreen")
+        text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "resume-me" in text and world.default_bucket in text
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.current_step == "notebook")
+        assert app.state.notebook_name == "resume-me"
+        assert app.state.bucket == world.default_bucket
+        await wait_for(pilot, lambda: app.cost_line.startswith("running ~$0.05/h"))
+        assert "(estimate)" in app.cost_line
+
+
+async def test_start_fresh_keeps_the_state_empty(make_app, world, journal):
+    old = Journal(journal.path)
+    old.bind(world.account, world.region, True)
+    old.append("session", caller=world.admin_arn, sandbox=True)
+    old.append("choice", bucket="some-earlier-bucket")
+    app = make_app()
+    app.extras_in_tests = True
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.identity is not None)  # the cost worker never completes
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ResumeOfferScreen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ != "ResumeOfferScreen")
+        assert app.state.bucket == "" and app.current_step == "connect"
+        await wait_for(pilot, lambda: app.cost_line == "nothing running")
