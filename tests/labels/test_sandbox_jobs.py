@@ -159,3 +159,18 @@ def test_role_denied_on_images_counts_failed_objects(world, factory, journal) ->
 def test_access_denied_reading_output_is_translated(world, role_factory) -> None:
     with pytest.raises(AccessDeniedError):
         jobs.read_text(role_factory, f"s3://{world.default_bucket}/ground-truth-demo/x.manifest")
+
+
+def test_multi_label_job_writes_the_multilabel_format(world, factory, journal) -> None:
+    prefix = copy_samples(factory, world, 6)
+    fix_role(factory, world)
+    lam = rules.TaskLambdas(LAMBDAS.pre + "MultiLabel", LAMBDAS.consolidation + "MultiLabel", False)
+    spec = make_spec(world, task_type=rules.MULTI, lambdas=lam, workers_per_object=3)
+    apply_plan(build_setup_plan(factory, spec, prefix).plan, factory, journal)
+    st = wait_done(factory, spec.job_name)
+    assert st.status == "Completed"
+    parsed = jobs.read_output(factory, st.output_manifest)
+    assert parsed.problems == () and len(parsed.objects) == 6
+    assert all(o.multi for o in parsed.objects)
+    line = jobs.read_text(factory, st.output_manifest).splitlines()[0]
+    assert '"type":"groundtruth/image-classification-multilabel"' in line and '"class-map"' in line

@@ -18,6 +18,7 @@ from screens.labels_results import ResultsScreen
 from screens.labels_terminal import TerminalLabelScreen
 from services.labeling import jobs
 from services.labeling import manifest as mf
+from services.sandbox.extensions import labeling as ext
 from tests.conftest import wait_connected
 from tests.ui_text import shown
 
@@ -135,10 +136,19 @@ async def test_create_watch_and_browse_results(make_app, factory, world, journal
         await until(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         plan_text = text(app, "#plan-text")
         assert "CreateLabelingJob" in plan_text and "PutBucketCors" in plan_text and "+" in plan_text
+        ext.configure(seconds_per_object=0.2)  # slow enough to see the counters rise
         await pilot.click("#apply")
         await until(pilot, lambda: isinstance(app.screen, LiveJobScreen))
-        await until(pilot, lambda: "Completed" in text(app, "#live-status"))
+        seen: set[str] = set()
+
+        def finished() -> bool:
+            seen.add(text(app, "#live-counters").split("   ")[0])
+            return "Completed" in text(app, "#live-status")
+
+        await until(pilot, finished)
         assert "Labeled 10" in text(app, "#live-counters")
+        rising = sorted(int(s.split()[-1]) for s in seen if s.startswith("Labeled"))
+        assert len(rising) >= 2 and rising[0] < 10 and rising[-1] == 10, rising
         assert app.state.labeling_job == "vehicle-labels"
         assert app.state.output_manifest.endswith("/vehicle-labels/manifests/output/output.manifest")
         assert [e.data["name"] for e in journal.entries("job-started")] == ["vehicle-labels"]
