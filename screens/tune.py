@@ -22,7 +22,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
     Checkbox,
@@ -30,7 +29,6 @@ from textual.widgets import (
     DataTable,
     Input,
     Label,
-    RichLog,
     Select,
     Static,
     Switch,
@@ -199,61 +197,6 @@ class ObjectiveChart(Static):
     def render(self) -> Text:
         lines = chart_lines(self.points, self.direction, self.size.width, max(3, self.size.height))
         return Text("\n").join(lines)
-
-
-# -- the log of one child (used only when the Train step's job panel is not available) ----------------
-class ChildLogScreen(ModalScreen[None]):
-    """A child job's CloudWatch log, followed live."""
-
-    BINDINGS = [Binding("escape", "dismiss_log", "Close")]
-    DEFAULT_CSS = """
-    ChildLogScreen #child-log-dialog { width: 110; height: 30; }
-    ChildLogScreen RichLog { height: 1fr; }
-    """
-
-    class Lines(Message):
-        def __init__(self, lines: list[str]) -> None:
-            super().__init__()
-            self.lines = lines
-
-    def __init__(self, job_name: str) -> None:
-        super().__init__()
-        self.job_name = job_name
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="child-log-dialog"):
-            yield Static(Text(f"Log of {self.job_name} (Esc closes)", style="bold"))
-            yield RichLog(id="child-log", markup=False, wrap=False, max_lines=5000)
-
-    def on_mount(self) -> None:
-        self._follow()
-
-    @work(thread=True, exclusive=True, group="child-log", exit_on_error=False)
-    def _follow(self) -> None:
-        from services.logs import LogFollower, format_line
-
-        factory = self.app.factory  # type: ignore[attr-defined]
-        worker = get_current_worker()
-        logs, sm = factory.client("logs"), factory.client("sagemaker")
-
-        def status() -> str:
-            return str(sm.describe_training_job(TrainingJobName=self.job_name)["TrainingJobStatus"])
-
-        try:
-            follower = LogFollower(logs, self.job_name)
-            for batch in follower.follow(status, worker.cancelled_event):
-                self.post_message(self.Lines([format_line(ln) for ln in batch]))
-        except Exception as exc:
-            err = exc if isinstance(exc, SagewizError) else translate(exc, "logs:GetLogEvents")
-            self.post_message(self.Lines([f"[log unavailable] {err.title}: {err.message}"]))
-
-    def on_child_log_screen_lines(self, message: Lines) -> None:
-        log = self.query_one(RichLog)
-        for line in message.lines:
-            log.write(Text(line))
-
-    def action_dismiss_log(self) -> None:
-        self.dismiss(None)
 
 
 # -- the step ---------------------------------------------------------------------------------------
@@ -1046,11 +989,9 @@ class TuneStep(StepScreen):
             self.open_child_log(str(event.row_key.value))
 
     def open_child_log(self, name: str) -> None:
-        try:
-            from screens.job_panel import JobPanelScreen  # the Train step's live status + log pane
-        except ImportError:
-            self.app.push_screen(ChildLogScreen(name))
-            return
+        """The Train step's live panel (status, metrics, log pane) for one child."""
+        from screens.job_panel import JobPanelScreen
+
         self.app.push_screen(JobPanelScreen(name))
 
     def action_stop_tuning(self) -> None:

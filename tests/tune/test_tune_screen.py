@@ -1,0 +1,287 @@
+"""The Tune step with Pilot: prefill from the Train step's job, bad input, plan/confirm/create, the
+live dashboard (sort, a child's log, stop, model from the best), 500 children, snapshots."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from textual.widgets import DataTable, Input, Select, Static
+
+from screens.confirm_plan import ConfirmPlanScreen
+from screens.tune import TuneStep
+from services.sandbox import trainer
+from services.tuning.config import TrainingBase
+from services.tuning.dashboard import ChildJob, JobCounters, ObjectiveCounters, TuningSnapshot
+from services.tuning.request import build_request
+from tests.conftest import wait_connected
+from tests.tune.test_sandbox_tuning import tuning_config
+
+SIZE = (130, 45)
+FIXED = datetime(2026, 11, 27, 9, 30, 0, tzinfo=UTC)
+
+
+async def until(pilot: Any, cond: Callable[[], bool], timeout: float = 40.0, what: str = "") -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what or cond}")
+
+
+def text_of(screen: Any, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def start_training_job(factory: Any, base: TrainingBase, name: str = "xgb-train-1") -> str:
+    sm = factory.client("sagemaker")
+    sm.create_training_job(
+        TrainingJobName=name,
+        HyperParameters=dict(base.static_hyperparameters),
+        AlgorithmSpecification={"TrainingImage": base.image, "TrainingInputMode": "File"},
+        RoleArn=base.role_arn,
+        InputDataConfig=list(base.input_channels),
+        OutputDataConfig={"S3OutputPath": base.output_path},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        StoppingCondition={"MaxRuntimeInSeconds": 1800},
+    )
+    return name
+
+
+def fixed_clock(monkeypatch: Any) -> None:
+    monkeypatch.setattr(TuneStep, "clock", staticmethod(lambda: FIXED))
+
+
+async def test_form_prefills_from_the_train_step_and_refuses_bad_input(
+    make_app: Any, factory: Any, base: TrainingBase, monkeypatch: Any
+) -> None:
+    fixed_clock(monkeypatch)
+    job = start_training_job(factory, base)
+    app = make_app(start_step="tune")
+    app.state.training_job = job
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await until(pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), what="base loaded")
+        assert screen.query_one("#base-image", Input).value == base.image
+        assert screen.query_one("#base-role", Input).value == base.role_arn
+        assert screen.query_one("#base-train", Input).value.endswith("/tune-data/train/")
+        assert "objective=multi:softmax" in screen.query_one("#base-static", Input).value
+        assert screen.query_one("#base-runtime", Input).value == "1800"
+        # documented recommended ranges, objectives that fit a multiclass objective
+        assert (screen.query_one("#min-eta", Input).value, screen.query_one("#max-eta", Input).value) == (
+            "0.1",
+            "0.5",
+        )
+        assert screen.query_one("#objective", Select).value == "validation:mlogloss"
+        assert "Upper bound" in text_of(screen, "#cost")
+        assert "Ready" in text_of(screen, "#problems")
+        # bad input: said at once, and nothing is sent
+        screen.query_one("#min-eta", Input).value = "0.9"
+        screen.query_one("#strategy", Select).value = "Grid"
+        await pilot.pause()
+        problems = text_of(screen, "#problems")
+        assert "eta: minimum 0.9 is not below maximum 0.5" in problems
+        assert "grid search works only with categorical ranges" in problems
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmPlanScreen)
+        listed = factory.client("sagemaker").list_hyper_parameter_tuning_jobs()[
+            "HyperParameterTuningJobSummaries"
+        ]
+        assert listed == []
+        # Hyperband shows its settings
+        screen.query_one("#strategy", Select).value = "Hyperband"
+        await pilot.pause()
+        assert screen.query_one("#hyperband-row").display
+        assert "Hyperband needs a maximum resource" in text_of(screen, "#problems")
+
+
+async def test_tune_watch_sort_log_and_model_from_best(
+    make_app: Any, factory: Any, base: TrainingBase, journal: Any
+) -> None:
+    job = start_training_job(factory, base)
+    app = make_app(start_step="tune")
+    app.state.training_job = job
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await until(pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), what="base loaded")
+        screen.query_one("#strategy", Select).value = "Random"
+        screen.query_one("#max-jobs", Input).value = "4"
+        screen.query_one("#max-parallel", Input).value = "2"
+        screen.query_one("#tuning-name", Input).value = "ui-tune"
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="plan shown")
+        plan_text = app.screen.plan.render_text()
+        assert "sagemaker:CreateHyperParameterTuningJob" in plan_text and "Upper bound" in plan_text
+        assert "account 123456789012 in eu-north-1 (SANDBOX)" in app.screen.where
+        await pilot.click("#apply")
+        await until(pilot, lambda: screen.snapshot is not None and screen.snapshot.done, what="tuning done")
+        snap = screen.snapshot
+        assert snap.name == "ui-tune" and app.state.tuning_job == "ui-tune"
+        table = screen.query_one("#children", DataTable)
+        assert table.row_count == 4
+        assert "Completed" in text_of(screen, "#dash-counters")
+        assert any(e.data.get("id") == "ui-tune" for e in journal.jobs())
+        # sort by objective: the best (highlighted) comes first
+        await pilot.press("o")
+        await pilot.pause()
+        first = str(table.get_row_at(0)[0])
+        assert first.startswith("★"), first
+        best = snap.best_name
+        assert best is not None and first.endswith(best.rsplit("-", 2)[-2] + "-" + best.rsplit("-", 1)[-1])
+        # Enter opens that child's live panel (the Train step's log pane)
+        table.move_cursor(row=0)
+        await pilot.press("enter")
+        from screens.job_panel import JobPanelScreen
+
+        await until(pilot, lambda: isinstance(app.screen, JobPanelScreen), what="child panel")
+        assert app.screen.job_name == best
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, what="back to dashboard")
+        # a model from the best job, planned and confirmed
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="model plan")
+        await pilot.click("#apply")
+        await until(pilot, lambda: app.state.model_name == "ui-tune-best", what="model created")
+        model = factory.client("sagemaker").describe_model(ModelName="ui-tune-best")
+        assert best in model["PrimaryContainer"]["ModelDataUrl"]
+
+
+async def test_stop_tuning_job_with_confirmation(make_app: Any, factory: Any, base: TrainingBase) -> None:
+    trainer.set_pace(1.0)  # children take a few seconds: there is something to stop
+    sm = factory.client("sagemaker")
+    sm.create_hyper_parameter_tuning_job(
+        **build_request(tuning_config(base, name="to-stop", max_jobs=6, max_parallel=2))
+    )
+    app = make_app(start_step="tune")
+    app.state.tuning_job = "to-stop"
+    async with app.run_test(size=SIZE) as pilot:
+        # (not wait_connected: the dashboard's poll worker runs until the job ends)
+        await until(pilot, lambda: app.identity is not None, what="connected")
+        screen = app.screen
+        await until(pilot, lambda: screen.snapshot is not None and screen.snapshot.children, what="children")
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="stop plan")
+        assert "sagemaker:StopHyperParameterTuningJob" in app.screen.plan.render_text()
+        await pilot.click("#cancel")  # cancelling changes nothing
+        await pilot.pause()
+        assert (
+            sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="to-stop")[
+                "HyperParameterTuningJobStatus"
+            ]
+            == "InProgress"
+        )
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="stop plan")
+        await pilot.click("#apply")
+        trainer.set_pace(0.0)
+        await until(
+            pilot, lambda: screen.snapshot is not None and screen.snapshot.status == "Stopped", what="stopped"
+        )
+        assert screen.snapshot.counters.total < 6
+
+
+def synthetic(n: int, *, now: datetime = FIXED, name: str = "big-tune", running: int = 10) -> TuningSnapshot:
+    children = []
+    for i in range(1, n + 1):
+        created = now - timedelta(seconds=40 * (n - i) + 60)
+        done = i <= n - running
+        value = 0.2 + ((i * 53) % 97) / 100 if done else None
+        children.append(
+            ChildJob(
+                name=f"{name}-{i:03d}-{(i * 2654435761) % 2**32:08x}",
+                status="Completed" if done else "InProgress",
+                tuned=(("eta", f"{0.1 + (i % 40) / 100:.2f}"), ("max_depth", str(i % 10))),
+                objective=value,
+                objective_status="Succeeded" if done else "Pending",
+                created=created,
+                started=created + timedelta(seconds=5),
+                ended=created + timedelta(seconds=35) if done else None,
+                secondary_status="" if done else "Training",
+            )
+        )
+    scored = [c for c in children if c.objective is not None]
+    best = min(scored, key=lambda c: c.objective)  # type: ignore[arg-type, return-value]
+    return TuningSnapshot(
+        name=name, arn=f"arn:aws:sagemaker:eu-north-1:123456789012:hyper-parameter-tuning-job/{name}",
+        status="InProgress", strategy="Random", objective_metric="validation:mlogloss", objective_type="Minimize",
+        counters=JobCounters(completed=len(scored), in_progress=n - len(scored)),
+        objective_counters=ObjectiveCounters(succeeded=len(scored), pending=n - len(scored)),
+        best_name=best.name, best_value=best.objective, children=tuple(children), max_jobs=max(n, 10),
+        max_parallel=10, created=now - timedelta(seconds=40 * n + 60), ended=None, failure_reason="",
+        polled_at=now, tuned_names=("eta", "max_depth"),
+    )  # fmt: skip
+
+
+async def test_500_children_dashboard_stays_responsive(make_app: Any) -> None:
+    app = make_app(start_step="tune")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        snap = synthetic(500)
+        screen.show_snapshot(snap)
+        await pilot.pause()
+        table = screen.query_one("#children", DataTable)
+        assert table.row_count == 500
+        # presses are answered: the cursor moves row by row, sorting reorders 500 rows
+        table.focus()
+        await pilot.press(*["down"] * 10)
+        assert table.cursor_row == 10
+        await pilot.press("o")
+        await pilot.pause()
+        assert str(table.get_row_at(0)[0]).startswith("★")
+        values = [screen._children[str(r.key.value)].objective for r in table.ordered_rows]
+        scored = [v for v in values if v is not None]
+        assert scored == sorted(scored) and values[-1] is None  # no value: last
+        await pilot.press("o")  # again: worst first
+        await pilot.pause()
+        values = [screen._children[str(r.key.value)].objective for r in table.ordered_rows]
+        scored = [v for v in values if v is not None]
+        assert scored == sorted(scored, reverse=True)
+        # a poll where 10 children finish touches only their cells
+        later = FIXED + timedelta(seconds=30)
+        finished = tuple(
+            c if c.objective is not None else ChildJob(**{**c.__dict__, "status": "Completed", "objective": 0.05 + j / 100,
+                                                          "objective_status": "Succeeded", "ended": later})
+            for j, c in enumerate(snap.children)
+        )  # fmt: skip
+        from dataclasses import replace
+
+        screen.show_snapshot(replace(snap, children=finished, polled_at=later, best_name=finished[-10].name))
+        await pilot.pause()
+        assert table.row_count == 500
+        assert str(table.get_row_at(0)[0]).startswith("  ")  # sorted worst-first: the new best is last
+        await pilot.press("end")
+        await pilot.press("s")
+        await pilot.pause()
+        assert "Sorted by status" in text_of(screen, "#dash-note")
+
+
+def test_snapshot_form(snap_compare: Any, make_app: Any, monkeypatch: Any) -> None:
+    fixed_clock(monkeypatch)
+
+    async def settle(pilot: Any) -> None:
+        await wait_connected(pilot)
+        await until(pilot, lambda: bool(text_of(pilot.app.screen, "#base-note")), what="base")
+        await pilot.pause()
+
+    assert snap_compare(make_app(start_step="tune"), terminal_size=SIZE, run_before=settle)
+
+
+def test_snapshot_dashboard(snap_compare: Any, make_app: Any, monkeypatch: Any) -> None:
+    fixed_clock(monkeypatch)
+
+    async def show(pilot: Any) -> None:
+        await wait_connected(pilot)
+        pilot.app.screen.show_snapshot(synthetic(14, running=3))
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+
+    assert snap_compare(make_app(start_step="tune"), terminal_size=SIZE, run_before=show)
