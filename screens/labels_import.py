@@ -166,7 +166,7 @@ class ImportManifestScreen(LabelsSubScreen):
         labels = [c for c in parsed.categories]
         self.state.update(output_manifest=uri, labels=labels)
         self.state.extra["label_attribute"] = parsed.label_attribute
-        self.journal.append("choice", output_manifest=uri, labels=labels, label_attribute=parsed.label_attribute,
+        self.journal.append("choice", output_manifest=uri, labels=labels, extra={"label_attribute": parsed.label_attribute},
                             source="import")  # fmt: skip
         self.mark(StepState.DONE)
         from screens.labels_results import ResultsScreen

@@ -112,7 +112,7 @@ class LiveJobScreen(LabelsSubScreen):
             if has_output:
                 self.state.update(output_manifest=st.output_manifest, labeling_job=st.name)
                 self.state.extra["label_attribute"] = st.label_attribute
-                self.journal.append("choice", output_manifest=st.output_manifest, label_attribute=st.label_attribute,
+                self.journal.append("choice", output_manifest=st.output_manifest, extra={"label_attribute": st.label_attribute},
                                     labeling_job=st.name, source="labeling-job")  # fmt: skip
                 self.mark(StepState.DONE if st.status == "Completed" else StepState.ATTENTION)
             else:

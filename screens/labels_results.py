@@ -150,7 +150,7 @@ class ResultsScreen(LabelsSubScreen):
         labels = list(parsed.categories)
         self.state.update(output_manifest=self.uri, labels=labels)
         self.state.extra["label_attribute"] = parsed.label_attribute
-        self.journal.append("choice", output_manifest=self.uri, labels=labels, label_attribute=parsed.label_attribute,
+        self.journal.append("choice", output_manifest=self.uri, labels=labels, extra={"label_attribute": parsed.label_attribute},
                             source="results")  # fmt: skip
         self.mark(StepState.DONE)
         self.notify(f"The Train step will use {self.uri}", markup=False)

@@ -232,7 +232,7 @@ class TerminalLabelScreen(LabelsSubScreen):
         self.state.update(output_manifest=message.uri, labels=list(self.labels))
         self.state.extra["label_attribute"] = self.job_name
         self.journal.append("choice", output_manifest=message.uri, labels=list(self.labels),
-                            label_attribute=self.job_name, source="terminal", labeled=len(s.answers))  # fmt: skip
+                            extra={"label_attribute": self.job_name}, source="terminal", labeled=len(s.answers))  # fmt: skip
         self.mark(StepState.DONE)
         self.notify(f"Saved {len(s.answers)} labels to {message.uri}", markup=False)
         from screens.labels_results import ResultsScreen
