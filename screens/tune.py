@@ -860,7 +860,6 @@ class TuneStep(StepScreen):
             if snap.status == "Completed":
                 self.mark(StepState.DONE)
         self.query_one("#dash-note", Static).update(Text(note))
-        self.refresh_bindings()
         self.last_render_ms = (time.perf_counter() - started) * 1000
 
     def _reset_table(self) -> None:

@@ -13,7 +13,7 @@ from services.sandbox.extensions import tuning as ext
 from services.tuning.config import TrainingBase
 from services.tuning.dashboard import RateLimiter, TuningPoller, best_child
 from services.tuning.request import build_request
-from tests.tune.test_sandbox_tuning import tuning_config
+from tests.tune.test_sandbox_tuning import tuning_config, wait_first_child
 
 
 class FakeClock:
@@ -57,16 +57,16 @@ def test_500_children_paged_within_the_list_quota(factory: Any, world: Any, base
     sm.create_hyper_parameter_tuning_job(
         **build_request(tuning_config(base, name="wide", max_jobs=1, max_parallel=1))
     )
+    wait_first_child(sm, "wide")
     ext.inject_children(world.account, world.region, "wide", summaries(world, "wide", 500))
     clock = FakeClock()
     limiter = RateLimiter(clock=clock, wait=clock.wait)
     poller = TuningPoller(factory, "wide", limiter=limiter)
 
     snap = poller.poll()
-    # 500 (or 501, once the one real child is launched) in pages of 100
-    assert len(snap.children) in (500, 501)
-    assert snap.list_calls == -(-len(snap.children) // 100)
-    # oldest first; the one real child (created now) comes after the injected ones of January
+    assert len(snap.children) == 501 == snap.counters.total
+    assert snap.list_calls == 6  # pages of 100
+    # oldest first: the injected children of January, then the one real child, created now
     assert [c.name for c in snap.children[:2]] == ["wide-001-00000001", "wide-002-00000002"]
     gaps = [b - a for a, b in zip(limiter.calls, limiter.calls[1:], strict=False)]
     assert min(gaps) >= 0.5 - 1e-9  # never more than 2 list calls a second
