@@ -35,8 +35,9 @@ class ConfirmPlanScreen(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
-    ConfirmPlanScreen #plan-body { height: auto; max-height: 30; }
-    ConfirmPlanScreen #confirm-where { margin-top: 1; color: $warning; }
+    ConfirmPlanScreen #confirm-dialog { width: 110; max-height: 95vh; }
+    ConfirmPlanScreen #plan-body { height: auto; max-height: 60vh; }
+    ConfirmPlanScreen #confirm-where { margin-top: 1; color: $warning; height: auto; }
     """
 
     def __init__(self, plan: Plan, *, where: str = "", typed: str | None = None, warning: str = "") -> None:

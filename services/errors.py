@@ -237,7 +237,9 @@ def translate(exc: BaseException, operation: str | None = None) -> SagewizError:
         )
     if isinstance(exc, bx.ParamValidationError):
         return SagewizError("Invalid request", str(exc), code="ParamValidation", operation=operation)
-    if isinstance(exc, bx.ResponseParserError):
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, ResponseParserError):
         return SandboxUnsupportedError(
             "Unexpected answer from the endpoint",
             "The endpoint answered something that is not an AWS response (the emulator may lack this call).",
