@@ -81,6 +81,10 @@ class TrainStep(StepScreen):
         self.algorithm_id = "xgboost"
         self.show_advanced = False
         self.errors: dict[str, str] = {}
+        self.hp_values: dict[str, dict[str, str]] = {a: {} for a in algorithms()}
+        self._shown_msgs: dict[str, str] = {}
+        self._msg_widgets: dict[str, Static] = {}  # mounted hyperparameter message widgets, by id
+        self._widgets: dict[str, Any] = {}  # id -> widget: DOM queries per key press are slow
 
     # -- layout ---------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -101,10 +105,10 @@ class TrainStep(StepScreen):
             yield Static("", id="tr-data-note")
         with Vertical(id="tr-hp"):
             yield Static(Text("Hyperparameters", style="bold"), classes="tr-section")
-            for algo in algorithms().values():
-                with Vertical(id=f"hp-group-{algo.id}", classes="hp-group"):
-                    for hp in algo.hyperparameters:
-                        yield from self._hp_row(algo.id, hp)
+            yield Static("", id="tr-hp-note")
+            # Rows are mounted for the chosen algorithm only (and the advanced ones on request):
+            # ~80 inputs at once would make the step slow to open.
+            yield Vertical(id="hp-rows", classes="hp-group")
         with Vertical(id="tr-res"):
             yield Static(Text("Resources", style="bold"), classes="tr-section")
             for key, label, default in _RESOURCE_FIELDS:
@@ -121,18 +125,37 @@ class TrainStep(StepScreen):
             yield Input(default, id=f"in-{key.replace(':', '_')}", classes="tr-input")
             yield Static("", id=f"msg-{key.replace(':', '_')}", classes="tr-msg")
 
-    def _hp_row(self, algo_id: str, hp: HyperParameter) -> ComposeResult:
+    def _hp_row(self, algo_id: str, hp: HyperParameter) -> Horizontal:
         classes = "tr-row hp-row" + (" advanced" if hp.advanced else "")
-        with Horizontal(classes=classes):
-            label = hp.name + (" *" if hp.required else "")
-            yield Label(label, classes="tr-label")
-            yield Input(
-                "",
-                placeholder=hp.default or "",
-                id=f"{algo_id}-{_safe_id(hp.name)}",
-                classes="tr-input hp-input",
-            )
-            yield Static(self._hint(hp), id=f"{algo_id}-msg-{hp.name}", classes="tr-msg")
+        label = hp.name + (" *" if hp.required else "")
+        value = self.hp_values.setdefault(algo_id, {}).get(hp.name, "")
+        err = self.errors.get(hp.name) if algo_id == self.algorithm_id else None
+        self._shown_msgs[f"{algo_id}-msg-{hp.name}"] = err or ""
+        msg = Static(Text(err, style="bold red") if err else self._hint(hp), id=f"{algo_id}-msg-{hp.name}",
+                     classes="tr-msg")  # fmt: skip
+        self._msg_widgets[f"{algo_id}-msg-{hp.name}"] = msg
+        return Horizontal(
+            Label(label, classes="tr-label"),
+            Input(value, placeholder=hp.default or "", id=f"{algo_id}-{_safe_id(hp.name)}",
+                  classes="tr-input hp-input"),
+            msg,
+            classes=classes,
+        )  # fmt: skip
+
+    async def _mount_rows(self) -> None:
+        rows = self.query_one("#hp-rows", Vertical)
+        await rows.remove_children()
+        self._msg_widgets.clear()
+        algo = algorithms()[self.algorithm_id]
+        shown = [hp for hp in algo.hyperparameters if self.show_advanced or not hp.advanced]
+        await rows.mount_all([self._hp_row(algo.id, hp) for hp in shown])
+        hidden = len(algo.hyperparameters) - len(shown)
+        note = (
+            f"{len(shown)} shown; a: show all {len(algo.hyperparameters)}"
+            if hidden
+            else "a: show the main ones only"
+        )
+        self.query_one("#tr-hp-note", Static).update(Text(note + " (* required)", style="dim"))
 
     @staticmethod
     def _hint(hp: HyperParameter) -> Text:
@@ -177,17 +200,25 @@ class TrainStep(StepScreen):
         self._set("channel_train", f"s3://{bucket}/sagewiz/xgboost/train/" if bucket else "")
         self._set("channel_validation", f"s3://{bucket}/sagewiz/xgboost/validation/" if bucket else "")
         self._set("label_attribute", state.labeling_job or "")
-        for k, v in seed_hyperparameters(len(state.labels) or 5).items():
-            self.query_one(f"#xgboost-{_safe_id(k)}", Input).value = v
-        self.query_one("#image-classification-hp-num_classes", Input).value = str(len(state.labels) or 5)
-        self.query_one("#image-classification-hp-epochs", Input).value = "10"
+        self.hp_values["xgboost"].update(seed_hyperparameters(len(state.labels) or 5))
+        self.hp_values["image-classification"].update({"num_classes": str(len(state.labels) or 5), "epochs": "10",
+                                                       "num_training_samples": "40", "mini_batch_size": "8"})  # fmt: skip
+        for name, value in self.hp_values[self.algorithm_id].items():
+            for inp in self.query(f"#{self.algorithm_id}-{_safe_id(name)}").results(Input):
+                inp.value = value
         self._validate()
 
+    def _w(self, ident: str) -> Any:
+        w = self._widgets.get(ident)
+        if w is None:
+            w = self._widgets[ident] = self.query_one(f"#{ident}")
+        return w
+
     def _set(self, key: str, value: str) -> None:
-        self.query_one(f"#in-{key}", Input).value = value
+        self._w(f"in-{key}").value = value
 
     def _get(self, key: str) -> str:
-        return self.query_one(f"#in-{key}", Input).value.strip()
+        return str(self._w(f"in-{key}").value).strip()
 
     # -- algorithm --------------------------------------------------------------------------------
     @on(Select.Changed, "#tr-algo")
@@ -208,29 +239,18 @@ class TrainStep(StepScreen):
         self._validate()
 
     def _show_algorithm(self) -> None:
-        for algo_id in algorithms():
-            self.query_one(f"#hp-group-{algo_id}").display = algo_id == self.algorithm_id
         self.query_one("#row-label_attribute").display = self.algorithm_id == "image-classification"
         self.query_one("#tr-derive").display = self.algorithm_id == "xgboost"
-        self._apply_advanced()
+        self.run_worker(self._mount_rows(), group="train-rows", exclusive=True)
 
     def action_toggle_advanced(self) -> None:
         self.show_advanced = not self.show_advanced
-        self._apply_advanced()
-
-    def _apply_advanced(self) -> None:
-        for row in self.query(".advanced"):
-            row.display = self.show_advanced
+        self.run_worker(self._mount_rows(), group="train-rows", exclusive=True)
 
     # -- the configuration ---------------------------------------------------------------------
     def hyperparameters(self) -> dict[str, str]:
-        algo = algorithms()[self.algorithm_id]
-        out = {}
-        for hp in algo.hyperparameters:
-            v = self.query_one(f"#{self.algorithm_id}-{_safe_id(hp.name)}", Input).value.strip()
-            if v:
-                out[hp.name] = v
-        return out
+        """The values typed for the chosen algorithm (kept across algorithm switches)."""
+        return {k: v.strip() for k, v in self.hp_values[self.algorithm_id].items() if v.strip()}
 
     def config(self) -> Any:
         from services.training import ChannelInput, TrainingConfig
@@ -252,7 +272,7 @@ class TrainStep(StepScreen):
                                              ("source-ref", attr), "Pipe", "RecordIO"))  # fmt: skip
             else:
                 channels.append(ChannelInput(name, uri, "text/csv"))
-        spot = self.query_one("#tr-spot", Checkbox).value
+        spot = self._w("tr-spot").value
         return TrainingConfig(
             job_name=self._get("job_name"),
             algorithm_id=self.algorithm_id,
@@ -276,9 +296,13 @@ class TrainStep(StepScreen):
         self.errors = validate_config(self.config())
         algo = algorithms()[self.algorithm_id]
         for hp in algo.hyperparameters:
-            msg = self.query_one(f"#{self.algorithm_id}-msg-{hp.name}", Static)
-            err = self.errors.get(hp.name)
+            err = self.errors.get(hp.name, "")
+            wid = f"{self.algorithm_id}-msg-{hp.name}"
+            msg = self._msg_widgets.get(wid)
+            if msg is None or self._shown_msgs.get(wid) == err:
+                continue  # repainting ~50 statics on every key press is what makes forms lag
             msg.update(Text(err, style="bold red") if err else self._hint(hp))
+            self._shown_msgs[wid] = err
         for key, *_ in _RESOURCE_FIELDS:
             self._show_msg(key, self.errors.get(key, ""))
         for name in ("train", "validation"):
@@ -286,10 +310,23 @@ class TrainStep(StepScreen):
         return self.errors
 
     def _show_msg(self, key: str, err: str) -> None:
-        self.query_one(f"#msg-{key}", Static).update(Text(err, style="bold red") if err else "")
+        wid = f"msg-{key}"
+        if self._shown_msgs.get(wid) != err:
+            self._shown_msgs[wid] = err
+            self._w(wid).update(Text(err, style="bold red") if err else "")
 
     @on(Input.Changed, ".tr-input")
-    def _changed(self, _: Input.Changed) -> None:
+    def _changed(self, event: Input.Changed) -> None:
+        ident = event.input.id or ""
+        prefix = f"{self.algorithm_id}-hp-"
+        if ident.startswith(prefix):
+            algo = algorithms()[self.algorithm_id]
+            hp = next(
+                (h for h in algo.hyperparameters if _safe_id(h.name) == ident[len(self.algorithm_id) + 1 :]),
+                None,
+            )
+            if hp is not None:
+                self.hp_values[self.algorithm_id][hp.name] = event.value
         self._validate()
 
     @on(Checkbox.Changed, "#tr-spot")
