@@ -221,3 +221,26 @@ def journal_choices(
     if changed:
         journal.append("choice", **changed)
     return now
+
+
+def latest_state(journal: Journal, sandbox: bool | None = None) -> tuple[WizardState, str] | None:
+    """The newest earlier session with choices, as a WizardState (for `sagewiz export`), and when
+    it started. `sandbox` limits it to sandbox (True) or real (False) sessions."""
+    places: list[tuple[str, str, bool]] = []
+    for e in reversed(journal.read().entries):
+        if e.kind in {"choice", "resource-created", "job-started"} and e.account and e.region:
+            place = (e.account, e.region, e.sandbox)
+            if (sandbox is None or e.sandbox == sandbox) and place not in places:
+                places.append(place)
+    for account, region, is_sandbox in places:
+        offer = find_offer(journal, account, region, is_sandbox)
+        if offer is None:
+            continue
+        state = WizardState(region=region, account=account, sandbox=is_sandbox)
+        values = {k: v for k, v in offer.choices.items() if k in RESTORABLE}
+        extra = values.pop("extra", None)
+        state.update(**values)
+        if isinstance(extra, dict):
+            state.extra = dict(extra)
+        return state, offer.at
+    return None

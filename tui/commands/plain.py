@@ -1,0 +1,462 @@
+"""`sagewiz --plain`: the wizard's steps as plain questionary prompts, for screen readers, minimal
+terminals and slow SSH. Same services, same plans (printed with their diffs), same confirmations
+naming account, region and caller, same journal.
+
+Ctrl-C at any prompt stops at once: every change already made is journaled as it happened, so
+nothing is left unrecorded. Without a terminal it refuses, unless `--yes` and `--config FILE` are
+given; then it runs like `sagewiz apply FILE --yes`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from services.errors import SagewizError, ValidationError, translate
+from services.journal import Journal
+from services.state import WizardState
+from tui.commands.export_apply import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    STEP_ORDER,
+    Flow,
+    StepOutcome,
+    summary_line,
+)
+
+EXIT_INTERRUPTED = 130
+STEP_TITLES = {
+    "bucket": "Bucket",
+    "role": "Execution role",
+    "notebook": "Notebook instance",
+    "data": "Data",
+    "permissions": "Permissions",
+    "labels": "Labels",
+    "train": "Train",
+    "tune": "Tune",
+    "cleanup": "Clean up",
+}
+
+
+def run(
+    args: argparse.Namespace,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    *,
+    interactive: bool | None = None,
+    journal: Journal | None = None,
+) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    if interactive is None:
+        interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if not interactive:
+        if args.yes and args.config:
+            from tui.commands.export_apply import run_apply
+
+            ns = argparse.Namespace(**{**vars(args), "file": args.config, "dry_run": False, "yes": True})
+            return run_apply(ns, out, err, journal=journal)
+        print(
+            "sagewiz: --plain asks questions and needs a terminal; to run without one, give the answers in "
+            "a file: sagewiz --plain --yes --config FILE (write one with `sagewiz export FILE`).",
+            file=err,
+        )
+        return EXIT_USAGE
+    try:
+        return Plain(args, out, err, journal).main()
+    except KeyboardInterrupt:
+        print(
+            "\nStopped. Everything done so far is in the journal; nothing half-done was left unrecorded.",
+            file=out,
+        )
+        return EXIT_INTERRUPTED
+
+
+class Plain:
+    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO, journal: Journal | None) -> None:
+        self.args, self.out, self.err = args, out, err
+        self.journal = journal or Journal()
+        self.flow: Flow | None = None
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    # -- questions (unsafe_ask: Ctrl-C raises KeyboardInterrupt, handled in run) -----------------
+    def ask_text(self, message: str, default: str = "", validate: Any = None) -> str:
+        import questionary
+
+        return str(questionary.text(message, default=default, validate=validate).unsafe_ask()).strip()
+
+    def ask_yes(self, message: str, default: bool = True) -> bool:
+        import questionary
+
+        return bool(questionary.confirm(message, default=default).unsafe_ask())
+
+    def ask_choice(self, message: str, choices: list[tuple[str, str]], default: str | None = None) -> str:
+        import questionary
+
+        options = [questionary.Choice(title, value) for title, value in choices]
+        picked = next((o for o in options if o.value == default), None)
+        return str(questionary.select(message, choices=options, default=picked).unsafe_ask())
+
+    def confirm_plan(self, title: str, _text: str) -> bool:
+        assert self.flow is not None
+        self.say(f"This changes {self.flow.where()}.")
+        return self.ask_yes(f"{title}: apply it?", default=False)
+
+    # -- the walk --------------------------------------------------------------------------------
+    def main(self) -> int:
+        from tui.commands.common import connect_from_args
+
+        state = WizardState()
+        if self.args.config:
+            from services.config_file import load
+
+            load(self.args.config).to_state(state)  # a bad file stops here, before any AWS call
+        step = getattr(self.args, "step", None)
+        if step and step not in (*STEP_ORDER, "cleanup", "connect"):
+            raise ValidationError(
+                "step",
+                f"'{step}' is not a step of --plain",
+                f"Use one of: {', '.join((*STEP_ORDER, 'cleanup'))}.",
+            )
+        self.say("sagewiz (plain mode) - connecting ...")
+        ctx = connect_from_args(self.args)
+        ident = ctx.identity
+        sandbox = " (SANDBOX: the embedded AWS on this machine, not your account)" if ident.sandbox else ""
+        self.say(f"Connected: account {ident.account}, region {ident.region}, as {ident.arn}{sandbox}")
+        self.journal.bind(ident.account, ident.region, ident.sandbox)
+        self.journal.append(
+            "session", caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="plain"
+        )
+        state.update(region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox)
+        self.flow = Flow(
+            ctx.factory, ident, self.journal, state, self.confirm_plan, self.out, False, ctx.world
+        )
+        if not self.args.config and step in (None, "connect"):
+            self.offer_resume()
+        if step == "cleanup":
+            return self.cleanup()
+        steps = STEP_ORDER if step in (None, "connect") else STEP_ORDER[STEP_ORDER.index(step) :]
+        outcomes: list[StepOutcome] = []
+        for name in steps:
+            choice = self.ask_choice(
+                f"Next: {STEP_TITLES[name]}",
+                [("Go through this step", "run"), ("Skip it", "skip"), ("Finish here", "quit")],
+                "run",
+            )
+            if choice == "quit":
+                break
+            if choice == "skip":
+                continue
+            ask = getattr(self, f"ask_{name}", None)
+            if ask is not None and ask() is False:
+                continue
+            outcome = self.flow.run_step(name)
+            outcomes.append(outcome)
+            if outcome.status == "failed" and not self.ask_yes(
+                "That step failed. Go on with the next one?", False
+            ):
+                break
+        self.say("\n" + summary_line(outcomes))
+        self.offer_export()
+        if self.ask_yes("Review what sagewiz created (and clean up)?", default=False):
+            self.cleanup()
+        return EXIT_FAIL if any(o.status == "failed" for o in outcomes) else EXIT_OK
+
+    def offer_resume(self) -> None:
+        from services.resume import offer_for, restore
+
+        assert self.flow is not None
+        ident = self.flow.identity
+        try:
+            offer = offer_for(self.journal, self.flow.factory, ident.account, ident.region, ident.sandbox)
+        except SagewizError:
+            return
+        if offer is None:
+            return
+        self.say("\n".join(["A previous session was found:", *offer.summary()]))
+        if self.ask_yes("Resume it (reuse its choices)?", default=True):
+            changed = restore(self.flow.state, offer)
+            self.say(f"Resumed: {len(changed)} choices restored.")
+            if offer.attach_to is not None:
+                a = offer.attach_to
+                self.say(
+                    f"Still running: {a.type} {a.name} ({a.status}). Follow it with: sagewiz status {a.name}"
+                )
+
+    def offer_export(self) -> None:
+        from services.config_file import export
+
+        assert self.flow is not None
+        if not self.ask_yes(
+            "Export these choices to a TOML file (replay with `sagewiz apply`)?", default=False
+        ):
+            return
+        path = self.ask_text(
+            "File name", "sagewiz.toml", validate=lambda t: bool(t.strip()) or "Type a file name."
+        )
+        written = export(self.flow.state, path)
+        self.say(f"Wrote {written}. Replay it with: sagewiz apply {written} --dry-run")
+
+    # -- per-step questions (they fill the state; the Flow plans and applies) ---------------------
+    def ask_bucket(self) -> bool:
+        from services.buckets import expected_bucket_name, naming_problem
+
+        st = self.flow.state  # type: ignore[union-attr]
+        default = st.bucket or expected_bucket_name(st.region, st.account)
+
+        def valid(text: str) -> bool | str:
+            p = naming_problem(text.strip())
+            return True if p is None else f"{p.message} {p.hint}"
+
+        st.update(
+            bucket=self.ask_text(
+                "Bucket name (SageMaker expects sagemaker-<region>-<account>)", default, valid
+            )
+        )
+        return True
+
+    def ask_role(self) -> bool:
+        from services.roles import list_execution_roles, role_name_problem
+
+        flow = self.flow
+        assert flow is not None
+        listing = list_execution_roles(flow.factory)
+        choices = [(f"{r.name}  ({r.arn})", r.arn) for r in listing.usable]
+        choices.append(("Create a new role with a least-privilege policy for the bucket", "new"))
+        picked = self.ask_choice("Execution role for SageMaker", choices, flow.state.role_arn or None)
+        if picked == "new":
+            name = self.ask_text(
+                "Role name",
+                "AmazonSageMaker-ExecutionRole-sagewiz",
+                validate=lambda t: role_name_problem(t.strip()) or True,
+            )
+            picked = f"arn:aws:iam::{flow.account}:role/service-role/{name}"
+        flow.state.update(role_arn=picked)
+        return True
+
+    def ask_notebook(self) -> bool:
+        from services.notebooks import name_problem, type_options
+
+        flow = self.flow
+        assert flow is not None
+        if not self.ask_yes("Use a notebook instance (billed by the hour while InService)?", default=False):
+            return False
+        name = self.ask_text(
+            "Notebook instance name",
+            flow.state.notebook_name or "sagewiz-notebook",
+            lambda t: name_problem(t.strip()) or True,
+        )
+        options = type_options(flow.region)[:8]
+        itype = self.ask_choice(
+            "Instance type", [(f"{o.type}  {o.price.label()}", o.type) for o in options], "ml.t3.medium"
+        )
+        flow.state.update(notebook_name=name)
+        flow.settings("notebook")["instance_type"] = itype
+        return True
+
+    def ask_data(self) -> bool:
+        from services.s3uri import is_s3_uri
+
+        flow = self.flow
+        assert flow is not None
+        s = flow.settings("data")
+        world = flow.world
+        default_src = s.get("source") or (
+            f"s3://{world.sample_bucket}/{world.sample_prefix}" if world is not None else
+            "s3://sagemaker-sample-files/datasets/image/caltech-101/inference/"
+        )  # fmt: skip
+        s["source"] = self.ask_text("Copy images from (an s3:// prefix or a local folder)", default_src)
+        dest = flow.state.data_prefix or f"s3://{flow.state.bucket}/ground-truth-demo/images/"
+        flow.state.update(
+            data_prefix=self.ask_text("Into", dest, lambda t: is_s3_uri(t.strip()) or "Give an s3:// prefix.")
+        )
+        return True
+
+    def ask_labels(self) -> bool:
+        from services.labeling.rules import check_job_name, check_labels
+
+        flow = self.flow
+        assert flow is not None
+        how = self.ask_choice(
+            "Labels",
+            [
+                ("Start a Ground Truth labeling job", "job"),
+                ("Skip: train on classes derived from the images", "skip"),
+            ],
+            "job" if flow.state.labeling_job else "skip",
+        )
+        if how == "skip":
+            return False
+
+        def labels_ok(text: str) -> bool | str:
+            try:
+                check_labels([t.strip() for t in text.split(",")])
+            except ValidationError as exc:
+                return f"{exc.message} {exc.hint}"
+            return True
+
+        def job_ok(text: str) -> bool | str:
+            try:
+                check_job_name(text)
+            except ValidationError as exc:
+                return f"{exc.message} {exc.hint}"
+            return True
+
+        text = self.ask_text("Labels, separated by commas", ", ".join(flow.state.labels), labels_ok)
+        job = self.ask_text("Labeling job name", flow.state.labeling_job or "vehicle-labels", job_ok)
+        flow.state.update(labels=[t.strip() for t in text.split(",")], labeling_job=job)
+        return True
+
+    def ask_train(self) -> bool:
+        from services.algorithms import get
+        from services.training import NAME_RE, TRAINING_INSTANCE_TYPES, default_job_name, seed_hyperparameters
+
+        flow = self.flow
+        assert flow is not None
+        s = flow.settings("training")
+        algo = self.ask_choice(
+            "Algorithm",
+            [("XGBoost on features derived from the images (CSV)", "xgboost"),
+             ("Image classification on the labeled manifest", "image-classification")],
+            s.get("algorithm", "xgboost"),
+        )  # fmt: skip
+        if algo == "image-classification" and not flow.state.output_manifest:
+            self.say(
+                "Image classification needs the labeling job's output manifest; finish the Labels step first."
+            )
+            return False
+        itype = self.ask_choice(
+            "Instance type", [(t, t) for t in TRAINING_INSTANCE_TYPES], s.get("instance_type", "ml.m5.xlarge")
+        )
+        name = self.ask_text(
+            "Training job name",
+            flow.state.training_job or default_job_name(algo),
+            lambda t: bool(NAME_RE.fullmatch(t.strip())) or "Letters, digits and hyphens; at most 63.",
+        )
+        spec = get(algo)
+        hp = dict(seed_hyperparameters(len(flow.state.labels) or 5)) if algo == "xgboost" else {}
+        hp.update({k: str(v) for k, v in (s.get("hyperparameters") or {}).items()})
+        if self.ask_yes("Review the hyperparameters?", default=False):
+            for p in spec.hyperparameters:
+                if p.name not in hp and not p.required:
+                    continue
+                hp[p.name] = self.ask_text(
+                    f"{p.name} ({p.range_text()}): {p.description}",
+                    hp.get(p.name, p.default or ""),
+                    lambda t, p=p: (p.check(t.strip()) or True) if t.strip() else True,
+                )
+        s.update(algorithm=algo, instance_type=itype, hyperparameters={k: v for k, v in hp.items() if v})
+        flow.state.update(training_job=name)
+        return True
+
+    def ask_tune(self) -> bool:
+        flow = self.flow
+        assert flow is not None
+        if not flow.state.training_job:
+            self.say("Tuning starts from a training job; run the Train step first.")
+            return False
+        s = flow.settings("tuning")
+        s["strategy"] = self.ask_choice(
+            "Search strategy",
+            [("Bayesian", "Bayesian"), ("Random", "Random"), ("Hyperband", "Hyperband"), ("Grid", "Grid")],
+            s.get("strategy", "Bayesian"),
+        )
+
+        def whole(t: str) -> bool | str:
+            return (t.strip().isdigit() and int(t) >= 1) or "A whole number, at least 1."
+
+        s["max_jobs"] = int(self.ask_text("Training jobs in total", str(s.get("max_jobs", 4)), whole))
+        s["max_parallel_jobs"] = int(
+            self.ask_text("At the same time", str(s.get("max_parallel_jobs", 2)), whole)
+        )
+        name = flow.state.tuning_job or f"tune-{flow.state.training_job}"[:32].rstrip("-")
+        flow.state.update(tuning_job=self.ask_text("Tuning job name (at most 32 characters)", name))
+        return True
+
+    # -- clean up --------------------------------------------------------------------------------
+    def cleanup(self) -> int:
+        from services import cleanup
+
+        flow = self.flow
+        assert flow is not None
+        inv = cleanup.inventory(flow.factory, self.journal)
+        for w in inv.warnings:
+            self.say(f"note: {w}")
+        if not inv.resources:
+            self.say("Nothing sagewiz created is left here.")
+            return EXIT_OK
+        self.say(
+            f"What sagewiz created here ({len(inv.resources)}), estimated cost now ~${inv.hourly:.3f}/h:"
+        )
+        for n, r in enumerate(inv.resources, 1):
+            self.say(
+                f"  {n}. {cleanup.TYPE_TITLES[r.type]} {r.id}: {r.state or '?'}, {r.hourly_label()} [{r.source}]"
+            )
+        what = self.ask_choice(
+            "What now?",
+            [("Keep everything", "keep"), ("Stop what runs", "stop"), ("Delete everything", "all"),
+             ("Choose what to delete", "some")],
+            "keep",
+        )  # fmt: skip
+        if what == "keep":
+            return EXIT_OK
+        chosen = list(inv.resources)
+        if what == "some":
+            import questionary
+
+            chosen = list(
+                questionary.checkbox(
+                    "Select (space) and press Enter",
+                    choices=[
+                        questionary.Choice(f"{cleanup.TYPE_TITLES[r.type]} {r.id}", r) for r in inv.resources
+                    ],
+                ).unsafe_ask()
+                or []
+            )
+        cplan = cleanup.plan_stop(chosen) if what == "stop" else cleanup.plan_delete(flow.factory, chosen)
+        self.say(cplan.render_text())
+        if cplan.empty:
+            self.say("Nothing to do.")
+            return EXIT_OK
+        verb = "stop" if what == "stop" else "delete"
+        self.say(f"This changes {flow.where()}.")
+        typed = self.ask_text(f"Type {verb} to confirm (anything else cancels)")
+        if typed != verb:
+            self.say("Cancelled; nothing was changed.")
+            return EXIT_OK
+        confirmed = []
+        for bucket in cplan.buckets:
+            self.say(
+                f"Bucket {bucket}: every object and every version in it will be deleted. This cannot be undone."
+            )
+            if self.ask_text(f"Type the bucket name ({bucket}) to empty and delete it") == bucket:
+                confirmed.append(bucket)
+            else:
+                self.say("Not confirmed; nothing was changed.")
+                return EXIT_OK
+
+        def progress(n: int, action: Any) -> None:
+            self.say(f"  {n + 1}/{len(cplan.plan.actions)} {action.description}")
+
+        try:
+            cleanup.apply_cleanup(
+                cplan, flow.factory, self.journal, confirmed_buckets=confirmed, on_progress=progress,
+                poll=0.2 if flow.identity.sandbox else 5.0,
+            )  # fmt: skip
+        except SagewizError as err:
+            self.say(f"Stopped: {err.title}: {err.message}. What was done is in the journal.")
+            return EXIT_FAIL
+        except Exception as exc:
+            err = translate(exc)
+            self.say(f"Stopped: {err.title}: {err.message}. What was done is in the journal.")
+            return EXIT_FAIL
+        left = cleanup.inventory(flow.factory, self.journal)
+        running = left.running
+        self.say(
+            "Done. "
+            + ("Nothing sagewiz started is running." if not running else f"{len(running)} still running.")
+        )
+        return EXIT_OK
