@@ -569,7 +569,7 @@ def _download_channels(run: _Run, creds: Any, algo: str) -> dict[str, list[tuple
         for key in keys:
             objects.append((f"s3://{bucket}/{key}", _get(s3, bucket, key)))
         if kind == "AugmentedManifestFile":
-            objects = _resolve_manifest(s3, objects[0][1], ch.get("AttributeNames") or [])
+            objects = _resolve_manifest(s3, objects[0][1], src.get("AttributeNames") or [])
         out[name] = objects
         _log_all(run, f"[{_stamp()}:INFO] Channel {name}: {len(objects)} object(s) from {uri}")
     if "train" not in out:
