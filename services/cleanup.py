@@ -870,6 +870,7 @@ def _run_action(
 def _wait_notebook_settled(sm: Any, name: str, cancel: threading.Event, timeout: float, poll: float) -> str:
     """SageMaker refuses to stop a notebook that is still Pending or Updating: wait until it is not."""
     deadline = time.monotonic() + timeout
+    tries = 0
     while True:
         status = sm.describe_notebook_instance(NotebookInstanceName=name).get("NotebookInstanceStatus", "")
         if status not in {"Pending", "Updating"}:
@@ -880,12 +881,15 @@ def _wait_notebook_settled(sm: Any, name: str, cancel: threading.Event, timeout:
                 f"It cannot be stopped before it is InService; waited {int(timeout)} s.",
                 "Run clean-up again in a few minutes; the journal says what is done.",
             )
-        if cancel.wait(poll):
+        step = min(poll, 0.2 * 2 ** min(tries, 8))  # quick first looks, then every `poll` seconds
+        tries += 1
+        if cancel.wait(step):
             raise SagewizError("Clean-up cancelled", f"Notebook {name} was left {status}.")
 
 
 def _wait_notebook_stopped(sm: Any, name: str, cancel: threading.Event, timeout: float, poll: float) -> None:
     deadline = time.monotonic() + timeout
+    tries = 0
     while True:
         status = sm.describe_notebook_instance(NotebookInstanceName=name).get("NotebookInstanceStatus")
         if status in {"Stopped", "Failed"}:
@@ -898,7 +902,9 @@ def _wait_notebook_stopped(sm: Any, name: str, cancel: threading.Event, timeout:
                 f"It is still {status} after {int(timeout)} s.",
                 "Run clean-up again in a few minutes; the journal says what is done.",
             )
-        if cancel.wait(poll):
+        step = min(poll, 0.2 * 2 ** min(tries, 8))  # quick first looks, then every `poll` seconds
+        tries += 1
+        if cancel.wait(step):
             raise SagewizError("Clean-up cancelled", f"Notebook {name} was left {status}.")
 
 
