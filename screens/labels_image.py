@@ -15,6 +15,7 @@ import os
 import sys
 from typing import Any
 
+from rich.color import Color
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
@@ -68,8 +69,7 @@ class _HalfBlocks:
             for x in range(cols):
                 top = px[x, y]
                 bottom = px[x, y + 1]
-                yield Segment("▀", Style(color=f"rgb({top[0]},{top[1]},{top[2]})",
-                                         bgcolor=f"rgb({bottom[0]},{bottom[1]},{bottom[2]})"))  # fmt: skip
+                yield Segment("▀", Style(color=Color.from_rgb(*top[:3]), bgcolor=Color.from_rgb(*bottom[:3])))
             yield Segment.line()
 
 

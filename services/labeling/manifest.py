@@ -125,9 +125,9 @@ def bare_job_name(value: str) -> str:
 def output_line(obj: LabeledObject, attribute: str) -> str:
     """One output.manifest line, keys in Ground Truth's order."""
     out: dict[str, Any] = {"source-ref": obj.source_ref}
-    out.update(
-        {k: v for k, v in obj.extra.items() if k not in ("source-ref", attribute, f"{attribute}-metadata")}
-    )
+    if obj.extra:
+        skip = ("source-ref", attribute, f"{attribute}-metadata")
+        out.update({k: v for k, v in obj.extra.items() if k not in skip})
     meta: dict[str, Any]
     if obj.multi:
         out[attribute] = list(obj.label_indices)
