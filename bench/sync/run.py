@@ -89,6 +89,7 @@ def main() -> int:
     ap.add_argument("--small", type=int, default=2000)
     ap.add_argument("--large", type=int, default=4)
     ap.add_argument("--large-mb", type=int, default=64)
+    ap.add_argument("--only", choices=["small", "large"], help="run one data set only")
     opts = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="sagewiz-bench-sync-"))
@@ -104,7 +105,10 @@ def main() -> int:
         bucket = f"bench-sync-{os.getpid()}"
         timed([str(BIN / "aws"), "s3", "mb", f"s3://{bucket}"], base)
         results: dict[tuple[str, str, str], list[float]] = {}
-        for name, folder in (("2,000 small files", small), ("4 x 64 MB files", large)):
+        sets = [("2,000 small files", small), ("4 x 64 MB files", large)]
+        if opts.only:
+            sets = [sets[0] if opts.only == "small" else sets[1]]
+        for name, folder in sets:
             if name.startswith("2,000"):
                 name = f"{opts.small:,} small files"
             else:
@@ -123,7 +127,10 @@ def main() -> int:
                     rerun = timed(cmd, env)
                     results.setdefault((name, "first copy", tool), []).append(first)
                     results.setdefault((name, "unchanged rerun", tool), []).append(rerun)
-                    print(f"  {name:<22} round {rnd + 1}  {tool:<8} first {first:6.2f} s  rerun {rerun:5.2f} s", flush=True)
+                    print(
+                        f"  {name:<22} round {rnd + 1}  {tool:<8} first {first:6.2f} s  rerun {rerun:5.2f} s",
+                        flush=True,
+                    )
                     timed([str(BIN / "aws"), "s3", "rm", prefix, "--recursive", "--only-show-errors"], base)
         print()
         print(f"{'data set':<22} {'phase':<16} {'aws s3 sync':>12} {'sagewiz':>9} {'ratio':>7} {'target':>7}")
@@ -138,7 +145,9 @@ def main() -> int:
             mark = "ok" if ratio <= target else "MISSED"
             ok = ok and ratio <= target
             print(f"{name:<22} {phase:<16} {cli:10.2f} s {ours:7.2f} s {ratio:6.2f}x {target:5.1f}x  {mark}")
-        print(f"\nmedians of {opts.rounds} rounds; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"\nmedians of {opts.rounds} rounds; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}"
+        )
         return 0 if ok else 1
     finally:
         proc.terminate()

@@ -83,17 +83,21 @@ def test_s3_to_s3_from_the_samples(admin_env) -> None:
         (["s3:/broken", "s3://sagemaker-x/y/"], "does not start with s3://"),
         (["SRC_PLACEHOLDER", "/tmp/local"], "not an s3:// prefix"),
         (["SRC_PLACEHOLDER", "s3://Bad_Bucket/y/"], "not valid"),
-        (["SRC_PLACEHOLDER", "s3://sagemaker-missing-bucket/y/"], "does not exist"),
     ],
 )
-def test_bad_usage_exits_2_with_one_clear_line(
-    admin_env, tmp_path: Path, argv: list[str], fragment: str
-) -> None:
+def test_bad_usage_exits_2_before_any_call(tmp_path: Path, argv: list[str], fragment: str) -> None:
     (tmp_path / "src").mkdir()
     argv = [str(tmp_path / "src") if a == "SRC_PLACEHOLDER" else a for a in argv]
+    # no endpoint and no credentials: any AWS call would fail differently
     code, out, err = sync(*argv)
     assert code == 2
     assert fragment in err and "Traceback" not in err
+
+
+def test_missing_destination_bucket_exits_2(admin_env, tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    code, _, err = sync(str(tmp_path / "src"), "s3://sagemaker-missing-bucket/y/")
+    assert code == 2 and "does not exist" in err and "Traceback" not in err
 
 
 def test_access_denied_exits_1_and_names_who_what_where(world, monkeypatch, tmp_path: Path) -> None:
@@ -134,3 +138,13 @@ def test_noop_rerun_does_not_load_botocore(admin_env, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "nothing to copy: 7 file(s)" in proc.stdout
     assert "BOTOCORE False" in proc.stdout
+
+
+def test_destination_in_another_region_exits_2(admin_env, tmp_path: Path) -> None:
+    from services.session import SessionFactory
+
+    us = SessionFactory(admin_env.target().with_(region="us-east-1"))
+    us.client("s3").create_bucket(Bucket="sagemaker-far-away")
+    make_tree(tmp_path / "src")
+    code, _, err = sync(str(tmp_path / "src"), "s3://sagemaker-far-away/x/")
+    assert code == 2 and "is in us-east-1" in err and "eu-north-1" in err

@@ -257,3 +257,22 @@ def test_overlapping_s3_prefixes_are_refused(world, factory) -> None:
             parse_source(f"s3://{world.sample_bucket}/datasets/"),
             parse_destination(f"s3://{world.sample_bucket}/datasets/image/copy/"),
         )
+
+
+@pytest.mark.parametrize("light", [True, False])
+def test_medium_files_in_memory_budget_or_streamed(world, factory, tmp_path: Path, cache, monkeypatch, light) -> None:
+    import services.sync as sync_mod
+
+    monkeypatch.setattr(sync_mod, "IN_MEMORY_MAX", 1024)  # every file here counts as "medium"
+    src = tmp_path / "src"
+    src.mkdir()
+    files = {f"m{i}.bin": os.urandom(50_000 + i) for i in range(4)}
+    for name, data in files.items():
+        (src / name).write_bytes(data)
+    dst = f"s3://{world.default_bucket}/medium/"
+    source, dest = parse_source(str(src)), parse_destination(dst)
+    result = run_sync(factory, plan_sync(factory, source, dest, cache=cache), cache=cache, light=light)
+    assert result.ok and result.copied == 4
+    assert objects(factory, dest) == files
+    assert sync_mod._MEMORY.used == 0  # the budget is given back
+    assert len(plan_sync(factory, source, dest, cache=cache).skipped) == 4

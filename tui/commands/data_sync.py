@@ -21,6 +21,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         QuickUnavailable,
         parse_destination,
         parse_source,
+        quick_bucket_region,
         quick_plan,
         quick_target,
     )
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 
     # The quick path: when nothing changed, one LIST answers it and botocore is never loaded.
     existing = None
+    plan = None
     quick = (
         None
         if getattr(args, "sandbox", False)
@@ -45,8 +47,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     if quick is not None:
         try:
             plan, existing = quick_plan(quick, source, dest, cache)
+            if not plan.nothing_to_do and not args.dry_run:
+                region = quick_bucket_region(quick, dest.bucket)
+                if region and region != quick.region:
+                    raise QuickUnavailable("bucket in another region")  # the full path says so properly
         except QuickUnavailable:
             plan, existing = None, None
+        except ValidationError as exc:
+            _usage(err, exc)
+            return EXIT_USAGE
         if plan is not None and plan.nothing_to_do:
             cache.save()
             if args.dry_run:
@@ -58,22 +67,35 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     from services.sync import check_destination, plan_sync, run_sync
     from tui.commands.common import connect_from_args
 
-    try:
-        ctx = connect_from_args(args)
-        check_destination(ctx.factory, dest)
-        plan = plan_sync(ctx.factory, source, dest, cache=cache, existing=existing)
-    except (ValidationError, ConnectError, NotFoundError) as exc:
-        _usage(err, exc)
-        return EXIT_USAGE
-    except AccessDeniedError as exc:
-        _denied(err, exc.details.get("denied"), exc)
-        return EXIT_FAIL
-    except SagewizError as exc:
-        print(f"sagewiz: {exc.title}: {exc.message}", file=err)
-        return EXIT_FAIL
-    if args.dry_run:
-        print(plan.render_text(), file=out)
-        return EXIT_OK
+    if plan is not None and quick is not None:
+        # The quick listing worked: the bucket exists and answers in this region. Upload without
+        # loading botocore; who we are is only looked up if AWS refuses something.
+        from services.session import AwsTarget, SessionFactory
+
+        factory = SessionFactory(AwsTarget.from_env(args.profile, args.region, args.endpoint_url))
+        ctx = None
+        if args.dry_run:
+            print(plan.render_text(), file=out)
+            return EXIT_OK
+    else:
+        quick = None
+        try:
+            ctx = connect_from_args(args)
+            factory = ctx.factory
+            check_destination(factory, dest)
+            plan = plan_sync(factory, source, dest, cache=cache, existing=existing)
+        except (ValidationError, ConnectError, NotFoundError) as exc:
+            _usage(err, exc)
+            return EXIT_USAGE
+        except AccessDeniedError as exc:
+            _denied(err, exc.details.get("denied"), exc)
+            return EXIT_FAIL
+        except SagewizError as exc:
+            print(f"sagewiz: {exc.title}: {exc.message}", file=err)
+            return EXIT_FAIL
+        if args.dry_run:
+            print(plan.render_text(), file=out)
+            return EXIT_OK
 
     tty = out.isatty()
     printer = _ProgressLine(out) if tty else None
@@ -83,12 +105,13 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     def work() -> None:
         try:
             box["result"] = run_sync(
-                ctx.factory,
+                factory,
                 plan,
                 on_progress=printer.update if printer else None,
                 cancel=cancel,
-                principal_arn=ctx.identity.arn,
+                principal_arn=ctx.identity.arn if ctx else None,
                 cache=cache,
+                quick=quick,
             )
         except BaseException as exc:  # reported below, never as a traceback
             box["error"] = exc
@@ -111,6 +134,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         print(f"sagewiz: {e.title}: {e.message}", file=err)
         return EXIT_FAIL
     result = box["result"]
+    if result.denied is not None and not result.denied.principal_arn:
+        result = _with_caller(result, factory)
     _summary(out, result)
     if result.denied is not None:
         _denied(err, result.denied, None)
@@ -124,6 +149,18 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         print("sagewiz: cancelled; run the same command again to copy the rest.", file=err)
         return 130
     return EXIT_OK
+
+
+def _with_caller(result: Any, factory: Any) -> Any:
+    """Name the denied principal: one sts:GetCallerIdentity, only when something was refused."""
+    from services.sync import with_principal
+
+    try:
+        from services.session import connect
+
+        return with_principal(result, connect(factory).arn)
+    except Exception:
+        return result
 
 
 def _usage(err: TextIO, exc: Any) -> None:
