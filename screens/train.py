@@ -69,9 +69,10 @@ class TrainStep(StepScreen):
     STEP_ID = "train"
     CSS_PATH = "train.tcss"
     BINDINGS = [
-        Binding("a", "toggle_advanced", "All parameters"),
-        Binding("c", "create", "Plan & create"),
-        Binding("j", "open_panel", "Job panel"),
+        # Letters do nothing while an input has focus, so each action also has a function key.
+        Binding("a,f2", "toggle_advanced", "All parameters", key_display="a/F2"),
+        Binding("c,f5", "create", "Plan & create", key_display="c/F5"),
+        Binding("j,f6", "open_panel", "Job panel", key_display="j/F6"),
     ]
 
     WARM_IMAGE = True  # resolve the image URIs (imports the SDK) as soon as the step opens

@@ -167,3 +167,69 @@ def test_status_and_logs_commands(world, factory, monkeypatch, capsys):
     assert out[0].split(" ", 2)[1] == "algo-1" and any("#011validation-mlogloss:" in ln for ln in out)
     assert main(["status", "no-such-job", *common]) == 2
     assert main(["logs", "cli-job", "--since", "ten", *common]) == 2
+
+
+async def test_stop_from_the_panel_after_confirmation(world, factory, make_app):
+    from screens.job_panel import JobPanelScreen
+    from services.sandbox import trainer
+
+    trainer.set_pace(1.0)
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="stop-me")))
+    app = make_app(start_step="connect")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await app.push_screen(JobPanelScreen("stop-me", poll_seconds=0.2))
+        panel = app.screen
+        await _wait(pilot, lambda: panel.snapshot is not None)
+        await pilot.press("s")
+        await _wait(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await pilot.click("#apply")
+        await _wait(pilot, lambda: panel.snapshot.status == "Stopped")
+        assert panel.snapshot.secondary == "Stopped"
+        timeline = str(panel.query_one("#jp-timeline").render())
+        assert "Stopping" in timeline and "Stopped" in timeline
+
+
+async def test_train_step_end_to_end(world, factory, make_app):
+    """The issue's 'done when': seed hyperparameters, derived data, plan, confirm, live panel, model."""
+    grant_bucket(factory, world)
+    app = make_app(start_step="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        step = app.screen
+        await _wait(pilot, lambda: step.query_one("#in-job_name").value != "")
+        assert (
+            step.hyperparameters()["num_round"] == "100"
+            and step.hyperparameters()["objective"] == "multi:softmax"
+        )
+        step._set("job_name", "e2e-job")
+        await pilot.click("#tr-derive")
+        await _wait(pilot, lambda: "rows" in str(step.query_one("#tr-data-note").render()))
+        await pilot.press("f5")
+        await _wait(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen", limit=1200)
+        await pilot.click("#apply")
+        await _wait(pilot, lambda: type(app.screen).__name__ == "JobPanelScreen")
+        panel = app.screen
+        await _wait(pilot, lambda: panel.snapshot is not None and panel.snapshot.terminal, limit=1200)
+        assert panel.snapshot.status == "Completed", panel.snapshot.failure_reason
+        assert app.state.training_job == "e2e-job"
+        assert app.journal.jobs()[-1].data["name"] == "e2e-job"
+
+
+def test_train_step_snapshot(make_app, snap_compare, monkeypatch):
+    from screens.train import TrainStep
+
+    monkeypatch.setattr(TrainStep, "WARM_IMAGE", False)
+
+    async def ready(pilot):  # type: ignore[no-untyped-def]
+        await wait_connected(pilot)
+        step = pilot.app.screen
+        await _wait(pilot, lambda: step.query_one("#in-job_name").value != "")
+        step._set("job_name", "sagewiz-xgboost-demo")
+        step.query_one("#xgboost-hp-eta").value = "1.5"
+        await pilot.pause()
+
+    assert snap_compare(make_app(start_step="train"), terminal_size=(120, 40), run_before=ready)
