@@ -39,8 +39,14 @@ def test_doctor_json_contract_on_the_seed(sandbox: Sandbox, capsys: pytest.Captu
     assert bpa and not bpa[0]["blocking"] and bpa[0]["fix"] is None
 
 
-def test_doctor_text_and_allowed_exit_zero(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["doctor", "--sandbox", "--principal", "arn:aws:iam::123456789012:role/service-role/SageMaker-tt",
+def test_doctor_text_and_allowed_exit_zero(sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Through the standard AWS variables to the running emulator (as `sagewiz sandbox serve` users do).
+    w = fresh_world(sandbox)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", w.admin.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", w.admin.secret_key)
+    monkeypatch.setenv("AWS_REGION", w.region)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", w.endpoint)
+    code = main(["doctor", "--principal", "arn:aws:iam::123456789012:role/service-role/SageMaker-tt",
                  "--bucket", "sagemaker-sample-files", "--key", "datasets/image/caltech-101/inference/x.jpg", "--action", "s3:GetObject"])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0, out

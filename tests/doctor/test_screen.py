@@ -154,6 +154,8 @@ async def test_send_to_admin_report(make_app: Any, tmp_path: Any) -> None:
 
 def test_snapshot_seed_diagnosis(snap_compare: Any, make_app: Any) -> None:
     async def run_before(pilot: Any) -> None:
-        await paste_and_diagnose(pilot)
+        screen = await paste_and_diagnose(pilot)
+        screen.set_focus(None)  # no blinking cursor in the picture
+        await pilot.pause()
 
     assert snap_compare(make_app(start_step="doctor"), terminal_size=SIZE, run_before=run_before)
