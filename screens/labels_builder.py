@@ -216,7 +216,8 @@ class LabelsBuilderScreen(LabelsSubScreen):
         from services.labeling.setup import build_setup_plan
 
         try:
-            self.post_message(SetupPlanned(build_setup_plan(self.factory, spec, prefix)))
+            output = self.state.extra.get("labels_output") or None
+            self.post_message(SetupPlanned(build_setup_plan(self.factory, spec, prefix, output_path=output)))
         except Exception as exc:
             self.fail(exc, "plan")
 

@@ -135,7 +135,7 @@ class ImportManifestScreen(LabelsSubScreen):
         if not prefix:
             self.notify("Connect first: the bucket is not known yet.", markup=False)
             return
-        out = locations(prefix, IMPORT_JOB).output_path
+        out = locations(prefix, IMPORT_JOB, self.state.extra.get("labels_output") or None).output_path
         plan, uri = write_plan(
             list(parsed.objects), out, IMPORT_JOB, parsed.label_attribute, source="imported"
         )

@@ -198,7 +198,9 @@ class TerminalLabelScreen(LabelsSubScreen):
         s = self.session
         assert s is not None
         try:
-            out = locations(self.data_prefix, self.job_name).output_path
+            out = locations(
+                self.data_prefix, self.job_name, self.state.extra.get("labels_output") or None
+            ).output_path
             replaces = exists(self.factory, output_manifest_uri(out, self.job_name))
             plan, uri = write_plan(
                 s.objects(self.job_name), out, self.job_name, self.job_name, replaces=replaces

@@ -45,16 +45,20 @@ def default_data_prefix(bucket: str) -> str:
     return f"s3://{bucket}/{DEMO_PREFIX}"
 
 
-def locations(data_prefix: str, job_name: str) -> Locations:
-    """Where the job's files go: beside the images' folder, e.g. s3://b/ground-truth-demo/labeling/<job>/."""
+def locations(data_prefix: str, job_name: str, output_path: str | None = None) -> Locations:
+    """Where the job's files go: beside the images' folder, e.g. s3://b/ground-truth-demo/labeling/<job>/;
+    the output under `output_path` (the Data step's choice) or s3://b/ground-truth-demo/output."""
     check_s3_uri(data_prefix, "data prefix")
+    if output_path:
+        check_s3_uri(output_path, "output path")
     bucket, key = split_s3(data_prefix)
     parts = [p for p in key.split("/") if p]
     base_key = "/".join(parts[:-1]) + "/" if len(parts) > 1 else ""
     base = f"s3://{bucket}/{base_key}"
     setup = f"{base}labeling/{job_name}/"
+    out = output_path.rstrip("/") if output_path else f"{base}output"
     return Locations(base, setup + "input.manifest", setup + "label-categories.json",
-                     setup + "worker-template.liquid.html", f"{base}output")  # fmt: skip
+                     setup + "worker-template.liquid.html", out)  # fmt: skip
 
 
 def list_images(factory: Any, data_prefix: str, limit: int = 100_000) -> list[str]:
@@ -159,9 +163,10 @@ def _put(uri: str, body: str, what: str, content_type: str) -> Action:
 
 
 def build_setup_plan(factory: Any, spec: JobSpec, data_prefix: str, images: list[str] | None = None,
-                     cors: list[dict[str, Any]] | None = None, create_job: bool = True) -> SetupPlan:  # fmt: skip
+                     cors: list[dict[str, Any]] | None = None, create_job: bool = True,
+                     output_path: str | None = None) -> SetupPlan:  # fmt: skip
     """The whole plan; reads the image list and the bucket's CORS unless given."""
-    loc = locations(data_prefix, spec.job_name)
+    loc = locations(data_prefix, spec.job_name, output_path)
     spec = replace(spec, manifest_uri=loc.manifest_uri, categories_uri=loc.categories_uri,
                    template_uri=loc.template_uri, output_path=loc.output_path)  # fmt: skip
     request = build_request(spec)  # validates everything before any call

@@ -111,3 +111,13 @@ def test_input_manifest_and_categories() -> None:
     assert doc == {"document-version": "2018-11-28", "labels": [{"label": "Car"}, {"label": "Ferry"}]}
     assert mf.parse_label_categories(json.dumps(doc)) == ("Car", "Ferry")
     assert mf.output_manifest_uri("s3://b/out/", "job") == "s3://b/out/job/manifests/output/output.manifest"
+
+
+def test_locations_beside_the_images_or_the_data_steps_output() -> None:
+    from services.labeling.setup import locations
+
+    loc = locations("s3://b/ground-truth-demo/images/", "job")
+    assert loc.manifest_uri == "s3://b/ground-truth-demo/labeling/job/input.manifest"
+    assert loc.output_path == "s3://b/ground-truth-demo/output"
+    assert locations("s3://b/ground-truth-demo/images/", "job", "s3://b/elsewhere/out/").output_path == "s3://b/elsewhere/out"
+    assert locations("s3://b/images/", "job").base == "s3://b/"
