@@ -147,7 +147,9 @@ class LabelsStep(StepScreen):
             images = Text(prefix or "(connect first)")
         t.add_row("Images", images)
         t.add_row("Labels", Text(", ".join(st.labels)))
-        t.add_row("Labeling job", Text(st.labeling_job or "(none yet)"))
+        t.add_row(
+            "Labeling job", Text(f"{st.labeling_job}  (w: live panel)" if st.labeling_job else "(none yet)")
+        )
         t.add_row(
             "Output manifest", Text(st.output_manifest or "(none yet: create a job, label here, or import)")
         )
