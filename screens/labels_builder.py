@@ -26,7 +26,7 @@ from screens.confirm_plan import ConfirmPlanScreen, where_line
 from screens.labels import data_prefix_of
 from screens.labels_messages import ImagesListed, JobCreated, LabelsFailed, SetupPlanned, TeamsListed
 from screens.labels_sub import LabelsSubScreen
-from services.errors import ErrorInfo, SagewizError, ValidationError, translate
+from services.errors import SagewizError, ValidationError
 from services.labeling import rules
 from services.labeling.jobs import CLOSED_NOTICE
 from services.labeling.request import (
@@ -538,7 +538,3 @@ class LabelsBuilderScreen(LabelsSubScreen):
         self._remember()
         self.notify("Reading the images and the bucket's CORS rules to build the plan...", markup=False)
         self._plan(replace(spec), prefix)
-
-
-def error_info(exc: BaseException) -> ErrorInfo:
-    return ErrorInfo.of(translate(exc))

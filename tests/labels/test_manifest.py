@@ -119,5 +119,8 @@ def test_locations_beside_the_images_or_the_data_steps_output() -> None:
     loc = locations("s3://b/ground-truth-demo/images/", "job")
     assert loc.manifest_uri == "s3://b/ground-truth-demo/labeling/job/input.manifest"
     assert loc.output_path == "s3://b/ground-truth-demo/output"
-    assert locations("s3://b/ground-truth-demo/images/", "job", "s3://b/elsewhere/out/").output_path == "s3://b/elsewhere/out"
+    assert (
+        locations("s3://b/ground-truth-demo/images/", "job", "s3://b/elsewhere/out/").output_path
+        == "s3://b/elsewhere/out"
+    )
     assert locations("s3://b/images/", "job").base == "s3://b/"

@@ -174,3 +174,36 @@ def test_multi_label_job_writes_the_multilabel_format(world, factory, journal) -
     assert all(o.multi for o in parsed.objects)
     line = jobs.read_text(factory, st.output_manifest).splitlines()[0]
     assert '"type":"groundtruth/image-classification-multilabel"' in line and '"class-map"' in line
+
+
+def test_role_access_is_judged_from_identity_and_bucket_policies(world, factory) -> None:
+    import json
+
+    b, role = world.default_bucket, world.role_arn
+    s3 = factory.client("s3")
+
+    def allowed() -> bool:
+        return ext.role_allowed(world.account, role, "s3:GetObject", b, "ground-truth-demo/x.manifest")
+
+    assert not allowed()  # the seed: identity policy on the bucket ARN, bucket policy without /*
+
+    def bucket_policy(*statements) -> None:
+        s3.put_bucket_policy(
+            Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+        )
+
+    grant = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{b}/*"}
+    bucket_policy({**grant, "Principal": {"AWS": f"arn:aws:iam::{world.account}:root"}})
+    assert not allowed()  # naming the account delegates to IAM policies
+    bucket_policy({**grant, "Principal": {"AWS": role}})
+    assert allowed()  # the bucket policy names the role
+    fix_role(factory, world)
+    bucket_policy(
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{b}/ground-truth-demo/*",
+        }
+    )
+    assert not allowed()  # an explicit Deny wins over the role's Allow

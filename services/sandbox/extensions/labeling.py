@@ -95,7 +95,7 @@ def _bucket_statements(account: str, bucket: str, role_arn: str) -> list[dict[st
     if isinstance(statements, dict):
         statements = [statements]
     out = []
-    root = f"arn:aws:iam::{account}:root"
+    # Naming the account (root) delegates to IAM policies; only "*" or the role itself grants here.
     for st in statements:
         principal = st.get("Principal")
         names: list[str] = []
@@ -104,7 +104,7 @@ def _bucket_statements(account: str, bucket: str, role_arn: str) -> list[dict[st
         elif isinstance(principal, dict):
             aws = principal.get("AWS", [])
             names = [aws] if isinstance(aws, str) else list(aws)
-        if not any(n in ("*", role_arn, root, account) for n in names):
+        if not any(n in ("*", role_arn) for n in names):
             continue
         out.append({k: v for k, v in st.items() if k not in ("Principal", "Condition")})
     return out
