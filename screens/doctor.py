@@ -277,6 +277,7 @@ class DoctorStep(StepScreen):
             default_principal=principal,
             default_bucket=bucket,
             source_step=getattr(self._pending, "source_step", None),
+            notebook_name=self.state.notebook_name or None,
         )
         if (
             not req.error_text.strip()

@@ -612,6 +612,27 @@ def _findings(
                 None,
             )
         )
+    if ev.notebook and ev.notebook.get("SubnetId") and not any(f.cause == "vpc-endpoint-policy" for f in out):
+        direct = ev.notebook.get("DirectInternetAccess")
+        out.append(Finding("vpc-endpoint-policy", False,
+                           f"The notebook {ev.notebook.get('NotebookInstanceName')} runs in subnet {ev.notebook.get('SubnetId')} "
+                           f"(direct internet access {direct}): its S3 requests may pass an S3 VPC endpoint whose policy "
+                           "sagewiz does not read here.", (f"sagemaker:DescribeNotebookInstance: SubnetId, DirectInternetAccess={direct}",), None))  # fmt: skip
+    if d.allowed and parsed is not None and parsed.is_access_denied and not any(f.blocking for f in out):
+        # Everything readable allows it: name what could not be read, so nobody guesses.
+        out.append(Finding("organizations-policy", False, "Not checked: SCPs and RCPs are not readable from a member account.",
+                           ("the error text does not name a policy type",), fx.admin_fix("Ask the organization's administrator whether an SCP or RCP denies this action.")))  # fmt: skip
+        out.append(Finding("vpc-endpoint-policy", False, "Not checked: an S3 VPC endpoint policy on the network path (same-organization denials by it come back as a plain Access Denied).",
+                           (), fx.admin_fix("Ask the network owner for the S3 endpoint policy of the caller's VPC.")))  # fmt: skip
+        out.append(
+            Finding(
+                "session-policy",
+                False,
+                "Not checked: a session policy passed when the credentials were made.",
+                (),
+                None,
+            )
+        )
     if facts.kms_key_arn and d.allowed:
         out.append(
             Finding(
