@@ -36,28 +36,33 @@ def read_decision(response: dict[str, Any], action: str, resource: str) -> str |
     return None
 
 
+def _decision_name(d: Decision) -> str:
+    return "allowed" if d.allowed else ("explicitDeny" if d.kind == "explicit-deny" else "implicitDeny")
+
+
 def simulate(
     factory: Any, ev: Evidence, ctx: RequestContext, d: Decision, *, sandbox: bool = False
 ) -> CrossCheck:
+    """First with the bucket policy as ResourcePolicy and the role as CallerArn (accepted since the
+    July 2026 API change); when IAM refuses that (the older rule: "Simulation of resource-based
+    policies isn't supported for IAM roles"), again with the identity side only."""
     docs = [p.text for p in ev.identity_policies if p.policy is not None]
-    ours_d = evaluate_request(
-        RequestContext(**{**ctx.__dict__, "resource_account": None}),
-        PolicySet(identity=tuple(p.policy for p in ev.identity_policies if p.policy is not None),
-                  boundary=ev.boundary.policy if ev.boundary and ev.boundary.policy else None),
-    )  # fmt: skip
-    ours = (
-        "allowed"
-        if ours_d.allowed
-        else ("explicitDeny" if ours_d.kind == "explicit-deny" else "implicitDeny")
+    identity = tuple(p.policy for p in ev.identity_policies if p.policy is not None)
+    boundary = ev.boundary.policy if ev.boundary and ev.boundary.policy else None
+    same = RequestContext(**{**ctx.__dict__, "resource_account": None})
+    ours_identity = _decision_name(evaluate_request(same, PolicySet(identity=identity, boundary=boundary)))
+    bucket_policy = ev.bucket_policy.policy if ev.bucket_policy and ev.bucket_policy.policy else None
+    ours_full = _decision_name(
+        evaluate_request(same, PolicySet(identity=identity, boundary=boundary, resource=bucket_policy))
     )
     if not docs:
-        return CrossCheck(False, "skipped: no identity policy text to simulate", None, ours, None)
+        return CrossCheck(False, "skipped: no identity policy text to simulate", None, ours_identity, None)
     if sandbox:
         return CrossCheck(
             False,
             "the IAM policy simulator check could not run: the sandbox emulator does not implement iam:SimulateCustomPolicy",
             None,
-            ours,
+            ours_identity,
             None,
         )
     params: dict[str, Any] = {
@@ -79,50 +84,85 @@ def simulate(
         )
     if ev.boundary and ev.boundary.policy is not None:
         params["PermissionsBoundaryPolicyInputList"] = [_compact(ev.boundary.text)]
-    calls = 1
-    try:
-        iam = factory.client("iam")
-        response = iam.simulate_custom_policy(**params)
-        for _ in range(5):  # "IAM might return fewer results": follow Marker while truncated
-            if not response.get("IsTruncated"):
-                break
+    attempts: list[tuple[dict[str, Any], str, str]] = []
+    caller = ctx.role_arn or (ctx.principal_arn if ":user/" in ctx.principal_arn else None)
+    if ev.bucket_policy is not None and bucket_policy is not None and caller:
+        with_resource = {**params, "ResourcePolicy": _compact(ev.bucket_policy.text), "CallerArn": caller}
+        if ev.bucket_owner:
+            with_resource["ResourceOwner"] = ev.bucket_owner
+        attempts.append((with_resource, ours_full, "identity policies and the bucket policy"))
+    attempts.append((params, ours_identity, "identity side only"))
+    calls = 0
+    notes: list[str] = []
+    iam = None
+    for attempt, ours, scope in attempts:
+        try:
+            iam = iam or factory.client("iam")
             calls += 1
-            more = iam.simulate_custom_policy(**params, Marker=response["Marker"])
-            response["EvaluationResults"] = response.get("EvaluationResults", []) + more.get(
-                "EvaluationResults", []
+            response = iam.simulate_custom_policy(**attempt)
+            for _ in range(5):  # "IAM might return fewer results": follow Marker while truncated
+                if not response.get("IsTruncated"):
+                    break
+                calls += 1
+                more = iam.simulate_custom_policy(**attempt, Marker=response["Marker"])
+                response["EvaluationResults"] = response.get("EvaluationResults", []) + more.get(
+                    "EvaluationResults", []
+                )
+                response["IsTruncated"] = more.get("IsTruncated")
+                response["Marker"] = more.get("Marker")
+        except Exception as exc:
+            code = _code(exc)
+            if (
+                code
+                in ("InvalidInput", "PolicyEvaluation", "InvalidInputException", "PolicyEvaluationException")
+                and scope != "identity side only"
+            ):
+                notes.append(
+                    f"the simulator refused the bucket policy for this caller ({code}); identity side only"
+                )
+                continue
+            return CrossCheck(
+                False,
+                f"the IAM policy simulator check could not run: {_why(exc, code)}",
+                None,
+                ours,
+                None,
+                calls,
             )
-            response["IsTruncated"] = more.get("IsTruncated")
-            response["Marker"] = more.get("Marker")
-    except Exception as exc:
-        code = ""
-        resp = getattr(exc, "response", None)
-        if isinstance(resp, dict):
-            code = str(resp.get("Error", {}).get("Code") or "")
-        if code in ("AccessDenied", "AccessDeniedException"):
-            why = "the caller may not call iam:SimulateCustomPolicy"
-        elif type(exc).__name__ in ("ResponseParserError",) or code in (
-            "500",
-            "InternalFailure",
-            "NotImplemented",
-        ):
-            why = "the endpoint does not implement iam:SimulateCustomPolicy (the sandbox emulator lacks it)"
-        else:
-            why = f"{code or type(exc).__name__}"
-        return CrossCheck(
-            False, f"the IAM policy simulator check could not run: {why}", None, ours, None, calls
+        theirs = read_decision(response, ctx.action, ctx.resource)
+        prefix = ("; ".join(notes) + ". ") if notes else ""
+        if theirs is None:
+            return CrossCheck(
+                True,
+                prefix + "the simulator's answer did not include this action and resource",
+                None,
+                ours,
+                None,
+                calls,
+            )
+        agrees = theirs == ours
+        msg = (
+            f"{prefix}IAM policy simulator agrees ({theirs}; {scope})"
+            if agrees
+            else f"{prefix}DISAGREEMENT: the IAM policy simulator says {theirs}, sagewiz's evaluator says {ours} ({scope})"
         )
-    theirs = read_decision(response, ctx.action, ctx.resource)
-    if theirs is None:
-        return CrossCheck(
-            True, "the simulator's answer did not include this action and resource", None, ours, None, calls
-        )
-    agrees = theirs == ours
-    msg = (
-        f"IAM policy simulator agrees on the identity side ({theirs})"
-        if agrees
-        else f"DISAGREEMENT: the IAM policy simulator says {theirs}, sagewiz's evaluator says {ours} (identity side)"
-    )
-    return CrossCheck(True, msg, theirs, ours, agrees, calls)
+        return CrossCheck(True, msg, theirs, ours, agrees, calls)
+    return CrossCheck(False, "the IAM policy simulator check could not run", None, ours_identity, None, calls)
+
+
+def _code(exc: BaseException) -> str:
+    resp = getattr(exc, "response", None)
+    if isinstance(resp, dict):
+        return str(resp.get("Error", {}).get("Code") or "")
+    return ""
+
+
+def _why(exc: BaseException, code: str) -> str:
+    if code in ("AccessDenied", "AccessDeniedException"):
+        return "the caller may not call iam:SimulateCustomPolicy"
+    if type(exc).__name__ == "ResponseParserError" or code in ("500", "InternalFailure", "NotImplemented"):
+        return "the endpoint does not implement iam:SimulateCustomPolicy (an emulator?)"
+    return code or type(exc).__name__
 
 
 def _compact(text: str) -> str:

@@ -39,7 +39,9 @@ def test_doctor_json_contract_on_the_seed(sandbox: Sandbox, capsys: pytest.Captu
     assert bpa and not bpa[0]["blocking"] and bpa[0]["fix"] is None
 
 
-def test_doctor_text_and_allowed_exit_zero(sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_text_and_allowed_exit_zero(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Through the standard AWS variables to the running emulator (as `sagewiz sandbox serve` users do).
     w = fresh_world(sandbox)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", w.admin.access_key)
@@ -155,12 +157,27 @@ def test_simulator_agreement_disagreement_and_refusal(sandbox: Sandbox) -> None:
     ctx = d.decision.context
     iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
     resource = ctx.resource
+    old_shape = {
+        "EvaluationResults": [
+            {"EvalActionName": "s3:PutObject", "EvalResourceName": resource, "EvalDecision": "implicitDeny"}
+        ],
+        "IsTruncated": False,
+    }
+    new_shape_allowed = {"EvaluationResults": [{"EvalActionName": "s3:PutObject", "EvalResourceName": "*", "EvalDecision": "allowed",
+                                                "ResourceSpecificResults": [{"EvalResourceName": resource, "EvalResourceDecision": "allowed"}]}], "IsTruncated": False}  # fmt: skip
     with Stubber(iam) as stub:
-        stub.add_response("simulate_custom_policy", {"EvaluationResults": [
-            {"EvalActionName": "s3:PutObject", "EvalResourceName": resource, "EvalDecision": "implicitDeny"}], "IsTruncated": False})  # fmt: skip
-        stub.add_response("simulate_custom_policy", {"EvaluationResults": [
-            {"EvalActionName": "s3:PutObject", "EvalResourceName": "*", "EvalDecision": "allowed",
-             "ResourceSpecificResults": [{"EvalResourceName": resource, "EvalResourceDecision": "allowed"}]}], "IsTruncated": False})  # fmt: skip
+        # 1. the current API takes the bucket policy with the role as caller: the old shape, agreeing
+        stub.add_response("simulate_custom_policy", old_shape)
+        # 2. the new shape, disagreeing
+        stub.add_response("simulate_custom_policy", new_shape_allowed)
+        # 3. the older API refuses a resource policy for a role: retried on the identity side only
+        stub.add_client_error(
+            "simulate_custom_policy",
+            "InvalidInput",
+            "Simulation of resource-based policies isn't supported for IAM roles",
+        )
+        stub.add_response("simulate_custom_policy", old_shape)
+        # 4. the caller may not simulate
         stub.add_client_error(
             "simulate_custom_policy",
             "AccessDenied",
@@ -168,9 +185,16 @@ def test_simulator_agreement_disagreement_and_refusal(sandbox: Sandbox) -> None:
         )
         agree = simulate(_Factory(iam), d.evidence, ctx, d.decision)
         differ = simulate(_Factory(iam), d.evidence, ctx, d.decision)
+        fallback = simulate(_Factory(iam), d.evidence, ctx, d.decision)
         refused = simulate(_Factory(iam), d.evidence, ctx, d.decision)
-    assert agree.ran and agree.agrees is True
+    assert agree.ran and agree.agrees is True and "bucket policy" in agree.message
     assert differ.ran and differ.agrees is False and "DISAGREEMENT" in differ.message
+    assert (
+        fallback.ran
+        and fallback.agrees is True
+        and "identity side only" in fallback.message
+        and fallback.calls == 2
+    )
     assert not refused.ran and "could not run" in refused.message and "may not call" in refused.message
 
 
