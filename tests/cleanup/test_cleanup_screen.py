@@ -10,7 +10,7 @@ from tests.cleanup.helpers import fast_notebooks, make_bucket, make_notebook, ma
 from tests.conftest import wait_connected
 
 
-async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
+async def wait_for(pilot, condition, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
@@ -44,7 +44,7 @@ async def test_delete_all_with_typed_and_bucket_confirmations(make_app, factory,
         await wait_for(pilot, lambda: getattr(app.screen, "typed", None) == "screen-bucket")
         await pilot.press(*"screen-bucket")
         app.screen.query_one("#apply").press()
-        await wait_for(pilot, lambda: app.screen is screen and not screen.busy and screen.resources == [], 60)
+        await wait_for(pilot, lambda: app.screen is screen and not screen.busy and screen.resources == [], 120)
         assert "Nothing sagewiz created is left" in str(screen.query_one("#cleanup-summary").render())
     kinds = {e.data["type"] for e in journal.entries("resource-deleted")}
     assert {"notebook", "bucket", "role"} <= kinds
