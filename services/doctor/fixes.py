@@ -231,4 +231,10 @@ def fix_plan(fix: Fix) -> Plan:
     if fix.plan is not None:
         actions.extend(fix.plan.actions)
         warnings.extend(w for w in fix.plan.warnings if w not in warnings)
-    return Plan(title=fix.description, actions=tuple(actions), warnings=tuple(dict.fromkeys(warnings)))
+    # A short title (the change's own); the full description is on the doctor screen already.
+    title = (
+        fix.policy_changes[0].title
+        if fix.policy_changes
+        else (fix.plan.title if fix.plan is not None else fix.description)
+    )
+    return Plan(title=title, actions=tuple(actions), warnings=tuple(dict.fromkeys(warnings)))

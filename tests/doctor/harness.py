@@ -78,6 +78,22 @@ def restore_seed(w: SandboxWorld) -> None:
         iam.detach_role_policy(RoleName=ROLE_NAME, PolicyArn=p["PolicyArn"])
     if iam.get_role(RoleName=ROLE_NAME)["Role"].get("PermissionsBoundary"):
         iam.delete_role_permissions_boundary(RoleName=ROLE_NAME)
+    for u in iam.list_users()["Users"]:
+        name = u["UserName"]
+        if not name.startswith(SCRATCH_PREFIX):
+            continue
+        for grp in iam.list_groups_for_user(UserName=name)["Groups"]:
+            iam.remove_user_from_group(GroupName=grp["GroupName"], UserName=name)
+        for pn in iam.list_user_policies(UserName=name)["PolicyNames"]:
+            iam.delete_user_policy(UserName=name, PolicyName=pn)
+        for ap in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
+            iam.detach_user_policy(UserName=name, PolicyArn=ap["PolicyArn"])
+        iam.delete_user(UserName=name)
+    for grp in iam.list_groups()["Groups"]:
+        if grp["GroupName"].startswith(SCRATCH_PREFIX):
+            for pn in iam.list_group_policies(GroupName=grp["GroupName"])["PolicyNames"]:
+                iam.delete_group_policy(GroupName=grp["GroupName"], PolicyName=pn)
+            iam.delete_group(GroupName=grp["GroupName"])
     for p in iam.list_policies(Scope="Local")["Policies"]:
         for v in iam.list_policy_versions(PolicyArn=p["Arn"])["Versions"]:
             if not v["IsDefaultVersion"]:

@@ -248,6 +248,29 @@ def setup_expired_grant(w: SandboxWorld, f: SessionFactory) -> None:
     )
 
 
+USER = f"arn:aws:iam::{ACCT}:user/{SCRATCH_PREFIX}analyst"
+
+
+def setup_user_group(w: SandboxWorld, f: SessionFactory) -> None:
+    iam = f.client("iam")
+    iam.create_user(UserName=SCRATCH_PREFIX + "analyst")
+    iam.create_group(GroupName=SCRATCH_PREFIX + "analysts")
+    iam.add_user_to_group(GroupName=SCRATCH_PREFIX + "analysts", UserName=SCRATCH_PREFIX + "analyst")
+    iam.put_group_policy(GroupName=SCRATCH_PREFIX + "analysts", PolicyName="read-data",
+                         PolicyDocument=json.dumps(doc(allow(["s3:GetObject", "s3:ListBucket"], b_arn(w)))))  # fmt: skip
+    put_obj(f, w)
+
+
+def admin_user_policy(w, f, d, r):  # type: ignore[no-untyped-def]
+    change = d.first_blocking.fix.changes[0]
+    f.client("iam").put_user_policy(
+        UserName=SCRATCH_PREFIX + "analyst",
+        PolicyName="from-admin",
+        PolicyDocument=json.dumps(change["document"]),
+    )
+    return None
+
+
 SCENARIOS = [
     # --- the seed ---------------------------------------------------------------------------------
     Scenario(
@@ -432,6 +455,14 @@ SCENARIOS = [
             error_text=f"An error occurred (AccessDeniedException) when calling the CreateNotebookInstance operation: User: {SESSION} is not authorized to perform: iam:PassRole on resource: {w.role_arn} because no identity-based policy allows the iam:PassRole action"
         ),
         "identity-no-allow",
+    ),
+    Scenario(
+        "user-group-policy-bucket-arn",
+        lambda w: req(w, "s3:GetObject", principal=USER),
+        "identity-wrong-resource",
+        setup=setup_user_group,
+        admin=admin_user_policy,
+        notes="group policies are read; users are fixed by an administrator",
     ),
     # --- bucket policies ------------------------------------------------------------------------------
     Scenario(
