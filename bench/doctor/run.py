@@ -68,7 +68,9 @@ def main() -> None:
     d = diagnose(req, factory, **kw)
     cold = time.perf_counter() - t0
     cold_calls = list(counter.calls)
-    assert d.verdict == "denied" and d.first_blocking and d.first_blocking.cause == "identity-wrong-resource", d.headline
+    assert (
+        d.verdict == "denied" and d.first_blocking and d.first_blocking.cause == "identity-wrong-resource"
+    ), d.headline
 
     # 2. warm: the same factory (as the screen and the command keep it)
     def timed(n: int) -> tuple[list[float], list[int]]:
@@ -106,7 +108,9 @@ def main() -> None:
 
     med_warm, med_serial = statistics.median(warm), statistics.median(serial)
     print("sagewiz doctor: full diagnosis of the seed scenario (sandbox)")
-    print(f"  verdict: {d.verdict}; first blocking cause: {d.first_blocking.cause}; findings: {len(d.findings)}")
+    print(
+        f"  verdict: {d.verdict}; first blocking cause: {d.first_blocking.cause}; findings: {len(d.findings)}"
+    )
     print(f"  AWS calls (botocore before-call hook): {len(cold_calls)} cold, {statistics.median(warm_counts):.0f} warm "
           f"(target <= 15) [{', '.join(sorted(cold_calls))}]")  # fmt: skip
     print(f"  cold (fresh process: imports, clients, linter load): {cold * 1000:.0f} ms")

@@ -88,3 +88,23 @@ def test_evaluator_never_crashes(ident, bucket, action, key, cross, ip) -> None:
     facts = S3Facts(bucket_owner_account="111122223333", bpa=BlockPublicAccess(True, True, True, True),
                     kms_key_arn="arn:aws:kms:eu-north-1:111122223333:key/k", kms_key_policy=bp)  # fmt: skip
     assert evaluate_s3(ctx, pset, facts).kind in {"allow", "explicit-deny", "implicit-deny"}
+
+
+@SETTINGS
+@given(
+    st.one_of(st.none(), st.text(max_size=60), st.sampled_from(["arn:aws:iam::123456789012:role/r", "arn:aws:sts::123456789012:assumed-role/r/s", "arn:aws-cn:iam::123456789012:user/u"])),
+    st.one_of(st.none(), st.text(max_size=70), st.just("my-bucket")),
+    st.one_of(st.none(), st.text(max_size=30), st.sampled_from(["s3:GetObject", "S3:putobject", "iam:PassRole"])),
+    st.one_of(st.none(), st.text(max_size=40)),
+    st.text(max_size=120),
+)  # fmt: skip
+def test_engine_never_crashes_on_any_fields(principal, bucket, action, key, text) -> None:  # type: ignore[no-untyped-def]
+    from services.doctor.engine import diagnose, precheck
+    from services.doctor.model import DoctorRequest
+
+    req = DoctorRequest(
+        error_text=text, principal=principal or None, bucket=bucket or None, action=action or None, key=key
+    )
+    early = precheck(req)
+    assert early is None or early.verdict in {"unknown", "denied"}
+    assert diagnose(req, None).verdict in {"allowed", "denied", "unknown"}
