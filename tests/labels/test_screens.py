@@ -87,6 +87,24 @@ async def test_builder_refuses_bad_input_then_create_fails_for_the_seeded_role(
         screen.query_one("#label-new", Input).value = "Ferry"
         await pilot.click("#label-add")
         assert screen.labels == ["Car", "Ferry"]
+        # reorder and remove
+        screen.query_one("#label-list").highlighted = 1
+        await pilot.click("#label-up")
+        assert screen.labels == ["Ferry", "Car"]
+        await pilot.click("#label-down")
+        assert screen.labels == ["Car", "Ferry"]
+        screen.query_one("#label-new", Input).value = "Boat"
+        await pilot.click("#label-add")
+        await pilot.click("#label-remove")  # the new one is highlighted
+        assert screen.labels == ["Car", "Ferry"]
+        # a private team is listed from the account (the sandbox has one)
+        await pilot.click("#wf-private")
+        await until(pilot, lambda: screen.query_one("#private").display and bool(screen.teams))
+        await until(
+            pilot, lambda: str(screen.query_one("#team").value).endswith("private-crowd/sandbox-labelers")
+        )
+        assert not screen.query_one("#mturk").display
+        await pilot.click("#wf-public")
         # over-long description: counted live, refused on create
         screen.query_one("#description", Input).value = "x" * 256
         await pilot.pause()
