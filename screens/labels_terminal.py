@@ -71,7 +71,10 @@ class TerminalLabelScreen(LabelsSubScreen):
         self.query_one("#term-keys", Static).update(Text(
             "1-9, 0  pick a label" + (" (toggle)   Enter  confirm" if self.multi else "") +
             "\nu  undo    s  skip    ← / p  previous    → / f  next\nctrl+s  save output.manifest    esc  back"))  # fmt: skip
-        self.query_one("#term-note", Static).update(Text(f"Images are drawn with {renderer_name()}."))
+        note = f"Images are drawn with {renderer_name()}."
+        if len(self.labels) > 10:
+            note += f" Only the first 10 of the {len(self.labels)} labels have a key here."
+        self.query_one("#term-note", Static).update(Text(note))
         self.on_identity_ready(lambda _i: self._list())
 
     @work(thread=True, exclusive=True, group="labels-term-list", exit_on_error=False)
