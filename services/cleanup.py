@@ -535,13 +535,15 @@ def plan_stop(resources: Iterable[Resource]) -> CleanupPlan:
     """Stop what runs (notebooks, training, tuning, labeling jobs); nothing is deleted."""
     actions: list[Action] = []
     skipped: list[str] = []
-    for r in _guard(resources):
+    chosen = _guard(resources)
+    for r in chosen:
         action = _stop_action(r)
         if action is None:
             skipped.append(f"{r.title}: nothing to stop ({r.state or 'state unknown'})")
         else:
             actions.append(action)
-    return CleanupPlan(Plan("Stop what sagewiz started", tuple(actions)), (), tuple(skipped))
+    title = "Stop what sagewiz started" if all(r.ours for r in chosen) else "Stop the selected resources"
+    return CleanupPlan(Plan(title, tuple(actions), tuple(_unowned_warnings(chosen))), (), tuple(skipped))
 
 
 def _stop_action(r: Resource) -> Action | None:
@@ -573,7 +575,8 @@ def plan_delete(factory: Any, resources: Iterable[Resource], journal_only_gone: 
     actions: list[Action] = []
     skipped: list[str] = []
     buckets: list[str] = []
-    for r in _guard(resources):
+    chosen = _guard(resources)
+    for r in chosen:
         if r.gone:
             if journal_only_gone:
                 actions.append(_forget_action(r))
@@ -597,12 +600,19 @@ def plan_delete(factory: Any, resources: Iterable[Resource], journal_only_gone: 
             raise translate(exc, f"plan deletion of {r.title}") from exc
         if r.type == "bucket":
             buckets.append(r.id)
-    warnings = []
+    warnings = _unowned_warnings(chosen)
     if buckets:
         warnings.append("Deleting a bucket deletes every object and version in it; this cannot be undone.")
-    return CleanupPlan(
-        Plan("Delete what sagewiz created", tuple(actions), tuple(warnings)), tuple(buckets), tuple(skipped)
-    )
+    title = "Delete what sagewiz created" if all(r.ours for r in chosen) else "Delete the selected resources"
+    return CleanupPlan(Plan(title, tuple(actions), tuple(warnings)), tuple(buckets), tuple(skipped))
+
+
+def _unowned_warnings(chosen: list[Resource]) -> list[str]:
+    return [
+        f"{r.title} was not created by sagewiz; it is included only because you selected it by name."
+        for r in chosen
+        if not r.ours
+    ]
 
 
 def _forget_action(r: Resource) -> Action:

@@ -44,7 +44,9 @@ def test_unowned_resources_are_refused_unless_selected_explicitly(factory, world
     sneaky = cleanup.Resource("notebook", "not-ours", state="InService", ours=False)
     with pytest.raises(ValidationError, match="not created by sagewiz"):
         cleanup.plan_stop([sneaky])
-    assert not cleanup.plan_stop([other]).empty or other.state == "Pending"
+    plan = cleanup.plan_delete(factory, [other])
+    assert plan.plan.title == "Delete the selected resources"
+    assert any("not created by sagewiz" in w for w in plan.plan.warnings)
 
 
 def test_lookup_bad_inputs(factory, bound):
