@@ -779,6 +779,13 @@ def _implicit_findings(
     # The grant the user meant: an identity statement that nearly matches comes first; with none,
     # a bucket-policy statement that nearly matches is the intended grant.
     bucket_rank = 20 if near else 9
+    if not ev.identity_complete:
+        refused = [r for r in ev.reads if r.status in ("denied", "error") and r.call.startswith("iam:")]
+        for i, f in enumerate(out):
+            if f.cause in ("identity-no-allow", "identity-wrong-resource", "default-bucket-name"):
+                note = (f"{len(refused)} read(s) of the principal's policies were refused "
+                        f"({', '.join(r.call for r in refused)}): this assumes the unread policies do not allow it either")  # fmt: skip
+                out[i] = Finding(f.cause, f.blocking, f.summary, (*f.evidence, note), f.fix, f.rank)
     res = d.result(RESOURCE)
     if res and ev.bucket:
         r = res[0]

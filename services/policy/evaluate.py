@@ -316,6 +316,11 @@ def evaluate_request(ctx: RequestContext, pset: PolicySet) -> Decision:
         )
 
     if ctx.same_account:
+        if ctx.principal_type == "Account":
+            # The account root user has full access in its own account (only explicit denies stop it).
+            return Decision(
+                True, "allow", "the account root user has full access in its own account", None, (), done, ctx
+            )
         if res_via & {"session", "user", "wildcard"}:
             return Decision(
                 True, "allow", "the bucket policy grants it to the caller directly", None, res_dec, done, ctx
