@@ -75,12 +75,14 @@ def _finding_text(n: int, f: Finding) -> list[str]:
     if f.fix:
         who = " (needs an administrator)" if f.fix.admin_only else ""
         out.append(f"       fix{who}: {f.fix.description}")
-        for c in f.fix.changes:
+        for c in f.fix.changes if n == 1 else ():
             if c.get("diff"):
                 out += ["         " + line for line in str(c["diff"]).splitlines()]
             elif c.get("document") is not None and c.get("call") != "none":
                 out.append(f"         {c.get('call')} on {c.get('target')}:")
                 out += ["           " + line for line in json.dumps(c["document"], indent=2).splitlines()]
+        if n > 1 and f.fix.changes and any(c.get("call") != "none" for c in f.fix.changes):
+            out.append("       (the full change is in --json)")
         out += [f"       warning: {w}" for w in f.fix.warnings]
     return out
 
