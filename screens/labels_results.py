@@ -17,11 +17,17 @@ from screens.labels_sub import LabelsSubScreen, short_name
 from tui.steps import StepState
 
 THUMBS = 8
+MAX_ROWS = 2000  # a DataTable of 100,000 rows would stall the screen; counts still cover everything
 ALL = "__all__"
 
 
 class ResultsScreen(LabelsSubScreen):
-    BINDINGS = [*LabelsSubScreen.BINDINGS, Binding("ctrl+t", "use", "Use for training")]
+    BINDINGS = [
+        *LabelsSubScreen.BINDINGS,
+        Binding("ctrl+t", "use", "Use for training"),
+        Binding("right_square_bracket", "page(1)", "More thumbnails"),
+        Binding("left_square_bracket", "page(-1)", "Previous thumbnails", show=False),
+    ]
 
     def __init__(self, uri: str, *, categories_uri: str = "") -> None:
         super().__init__()
@@ -30,6 +36,7 @@ class ResultsScreen(LabelsSubScreen):
         self.parsed = None
         self.cache: dict[str, bytes] = {}
         self.shown: list[str] = []
+        self.page = 0
 
     def compose_body(self) -> ComposeResult:
         yield Static("Labels · Results", classes="step-title")
@@ -41,6 +48,7 @@ class ResultsScreen(LabelsSubScreen):
                 yield Static("Show", classes="section")
                 yield Select[str]([("All labels", ALL)], value=ALL, allow_blank=False, id="results-filter")
                 yield Button("Use for training (ctrl+t)", id="results-use", variant="primary", disabled=True)
+        yield Static(id="results-page", classes="hint")
         yield Grid(id="results-thumbs")
         yield DataTable(id="results-table", zebra_stripes=True, cursor_type="row")
 
@@ -61,7 +69,7 @@ class ResultsScreen(LabelsSubScreen):
         except Exception as exc:
             self.fail(exc, "load")
 
-    def on_manifest_loaded(self, message: ManifestLoaded) -> None:
+    async def on_manifest_loaded(self, message: ManifestLoaded) -> None:
         parsed = message.parsed
         self.parsed = parsed
         summary = Text.assemble(
@@ -83,7 +91,7 @@ class ResultsScreen(LabelsSubScreen):
             t.add_row(Text(label), str(n), Text("█" * max(1, round(20 * n / top)), style="cyan"))
         self.query_one("#results-counts", Static).update(t)
         self.query_one("#results-use", Button).disabled = not parsed.objects or bool(parsed.problems)
-        self._render_objects()
+        await self._render_objects()
         # after a refresh: a Select replaced just after its screen mounted may not have composed yet
         self.call_after_refresh(self._fill_filter, counts)
 
@@ -106,26 +114,41 @@ class ResultsScreen(LabelsSubScreen):
             return list(self.parsed.objects)
         return [o for o in self.parsed.objects if value in o.class_names]
 
-    def _render_objects(self) -> None:
+    async def _render_objects(self) -> None:
         objs = self._filtered()
         table = self.query_one("#results-table", DataTable)
         table.clear()
-        for n, o in enumerate(objs, 1):
+        for n, o in enumerate(objs[:MAX_ROWS], 1):
             table.add_row(str(n), Text(short_name(o.source_ref)), Text(o.label), f"{o.confidence:.2f}",
                           "yes" if o.human_annotated else "no", Text(o.job_name))  # fmt: skip
+        more = f" · table shows the first {MAX_ROWS}" if len(objs) > MAX_ROWS else ""
+        self.page = min(self.page, max(0, (len(objs) - 1) // THUMBS))
+        start = self.page * THUMBS
+        page = objs[start : start + THUMBS]
+        self.query_one("#results-page", Static).update(Text(
+            f"Thumbnails {start + 1}-{start + len(page)} of {len(objs)} ([ and ] page){more}" if page else "Nothing to show"))  # fmt: skip
         grid = self.query_one("#results-thumbs", Grid)
-        grid.remove_children()
-        self.shown = [o.source_ref for o in objs[:THUMBS]]
+        await grid.remove_children()
+        self.shown = [o.source_ref for o in page]
         cards = []
-        for o in objs[:THUMBS]:
+        for o in page:
             card = Vertical(make_image(self.cache.get(o.source_ref), classes="thumb-image"),
                             Static(Text(short_name(o.source_ref)), classes="thumb-name"), classes="thumb")  # fmt: skip
             card.border_title = o.label
             cards.append(card)
-        grid.mount_all(cards)
+        await grid.mount_all(cards)
         for uri in self.shown:
             if uri not in self.cache:
                 self.fetch_image(uri)
+
+    async def action_page(self, delta: int) -> None:
+        if self.parsed is None:
+            return
+        last = max(0, (len(self._filtered()) - 1) // THUMBS)
+        page = max(0, min(last, self.page + delta))
+        if page != self.page:
+            self.page = page
+            await self._render_objects()
 
     def on_image_fetched(self, message: ImageFetched) -> None:
         if message.data is None:
@@ -138,9 +161,10 @@ class ResultsScreen(LabelsSubScreen):
                 cards[i].image = message.data  # type: ignore[attr-defined]
 
     @on(Select.Changed, "#results-filter")
-    def _filter_changed(self) -> None:
+    async def _filter_changed(self) -> None:
         if self.parsed is not None:
-            self._render_objects()
+            self.page = 0
+            await self._render_objects()
 
     @on(Button.Pressed, "#results-use")
     def action_use(self) -> None:

@@ -173,6 +173,11 @@ async def test_create_watch_and_browse_results(make_app, factory, world, journal
         assert "10 labeled objects" in text(app, "#results-summary")
         await until(pilot, lambda: len(results.cache) == 8)
         assert len(results.query(".thumb")) == 8
+        await pilot.press("right_square_bracket")  # the second page holds the last 2 of 10
+        await until(pilot, lambda: len(results.query(".thumb")) == 2)
+        assert "Thumbnails 9-10 of 10" in text(app, "#results-page")
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: len(results.query(".thumb")) == 8)
         first = results.parsed.objects[0].label
         results.query_one("#results-filter").value = first
         await pilot.pause()
