@@ -211,6 +211,13 @@ class BucketStep(StepScreen):
                 "\n",
                 ("How we know: " + check.ownership_evidence, "dim"),
             )
+            here = self.identity.region if self.identity else ""
+            if check.region and here and check.region != here:
+                body.append(
+                    f"\nIt is in {check.region}, not {here}: SageMaker jobs in {here} read data from their own "
+                    f"region, so pick or create a bucket in {here}.",
+                    style="yellow",
+                )
             if self.state.bucket == check.name:
                 body.append("\nIt is the bucket the next steps use.", style="green")
             else:

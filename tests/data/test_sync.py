@@ -260,7 +260,9 @@ def test_overlapping_s3_prefixes_are_refused(world, factory) -> None:
 
 
 @pytest.mark.parametrize("light", [True, False])
-def test_medium_files_in_memory_budget_or_streamed(world, factory, tmp_path: Path, cache, monkeypatch, light) -> None:
+def test_medium_files_in_memory_budget_or_streamed(
+    world, factory, tmp_path: Path, cache, monkeypatch, light
+) -> None:
     import services.sync as sync_mod
 
     monkeypatch.setattr(sync_mod, "IN_MEMORY_MAX", 1024)  # every file here counts as "medium"
