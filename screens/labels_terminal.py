@@ -21,6 +21,9 @@ from tui.steps import StepState
 
 DEFAULT_JOB = "vehicle-labels-terminal"
 
+# Work in progress survives leaving the screen (same images, labels and mode) for this run.
+_SESSIONS: dict[tuple[str, tuple[str, ...], bool], TerminalLabeling] = {}
+
 
 class TerminalLabelScreen(LabelsSubScreen):
     BINDINGS = [
@@ -88,11 +91,19 @@ class TerminalLabelScreen(LabelsSubScreen):
 
     def on_images_listed(self, message: ImagesListed) -> None:
         kw = {"clock": self.clock} if self.clock else {}
-        try:
-            self.session = TerminalLabeling(message.images, self.labels, self.multi, **kw)  # type: ignore[arg-type]
-        except SagewizError as exc:
-            self.query_one("#term-position", Static).update(Text(exc.message, style="yellow"))
-            return
+        key = (self.data_prefix, tuple(self.labels), self.multi)
+        earlier = _SESSIONS.get(key)
+        if earlier is not None and earlier.sources == message.images and earlier.answers:
+            self.session = earlier
+            self.notify(f"Continuing where you left off: {len(earlier.answers)} image(s) already labeled.",
+                        markup=False)  # fmt: skip
+        else:
+            try:
+                self.session = TerminalLabeling(message.images, self.labels, self.multi, **kw)  # type: ignore[arg-type]
+            except SagewizError as exc:
+                self.query_one("#term-position", Static).update(Text(exc.message, style="yellow"))
+                return
+        _SESSIONS[key] = self.session
         self._show()
 
     def on_labels_failed(self, message: LabelsFailed) -> None:
@@ -239,6 +250,7 @@ class TerminalLabelScreen(LabelsSubScreen):
         self.journal.append("choice", output_manifest=message.uri, labels=list(self.labels),
                             extra={"label_attribute": self.job_name}, source="terminal", labeled=len(s.answers))  # fmt: skip
         self.mark(StepState.DONE)
+        _SESSIONS.pop((self.data_prefix, tuple(self.labels), self.multi), None)
         self.notify(f"Saved {len(s.answers)} labels to {message.uri}", markup=False)
         from screens.labels_results import ResultsScreen
 

@@ -196,6 +196,15 @@ async def test_terminal_labeling_with_keys(make_app, factory, world, journal) ->
         screen = app.screen
         await until(pilot, lambda: screen.session.current in screen.cache)
         await pilot.press("2")  # image 1: Car
+        # leaving and coming back keeps the work
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, LabelsStep))
+        await pilot.press("t")
+        await until(
+            pilot, lambda: isinstance(app.screen, TerminalLabelScreen) and app.screen.session is not None
+        )
+        assert app.screen.session is screen.session and screen.session.position == 1
+        screen = app.screen
         await pilot.press("s")  # image 2: skipped
         await pilot.press("5")  # image 3: Motorbike
         await pilot.press("u")  # undo: back on image 3
