@@ -30,6 +30,7 @@ class LiveJobScreen(LabelsSubScreen):
         *LabelsSubScreen.BINDINGS,
         Binding("s", "stop", "Stop job"),
         Binding("r", "results", "Results"),
+        Binding("t", "terminal", "Label here instead"),
     ]
 
     def __init__(
@@ -156,6 +157,12 @@ class LiveJobScreen(LabelsSubScreen):
             self.fail(exc, "stop")
             return
         self.app.call_from_thread(self._poll)
+
+    def action_terminal(self) -> None:
+        from screens.labels import data_prefix_of
+        from screens.labels_terminal import TerminalLabelScreen
+
+        self.app.switch_screen(TerminalLabelScreen(data_prefix_of(self.state), tuple(self.state.labels)))
 
     @on(Button.Pressed, "#live-results")
     def action_results(self) -> None:
