@@ -295,6 +295,11 @@ class TuneStep(StepScreen):
             "Ranges (ticked ones are tuned; prefilled with the documented recommended ranges)",
             classes="section",
         )
+        yield Static(
+            "The docs name alpha, min_child_weight, subsample, eta and num_round as the most influential; "
+            "on a few dozen rows, wide alpha or min_child_weight ranges stop every split, so they start unticked.",
+            classes="hint",
+        )
         for spec in self.catalog.tunable:
             with Horizontal(classes="range-row", id=f"row-{spec.name}"):
                 yield Checkbox(
@@ -907,7 +912,7 @@ class TuneStep(StepScreen):
             elif old != cells:
                 for col, before, after in zip(columns, old, cells, strict=True):
                     if before != after:
-                        table.update_cell(c.name, col, after)
+                        table.update_cell(c.name, col, after, update_width=True)
                 changed = True
             self._rows[c.name] = cells
         self._best = best

@@ -196,6 +196,7 @@ class TuningPoller:
         self.total_list_calls = 0
         self.total_describe_calls = 0
         self._metric = ""
+        self._running_cursor = 0
         self._calls_list = 0
         self._calls_describe = 0
 
@@ -317,7 +318,10 @@ class TuningPoller:
         for s in self._pages(StatusEquals="InProgress"):
             running.add(s["TrainingJobName"])
             self._merge(s)
-        # 3. children we last saw running that are no longer: describe them (batched).
+        # 3. the running ones' secondary status (Starting, Downloading, Training...): a batch of
+        #    describes per poll, in turn, so a wide job never floods DescribeTrainingJob.
+        self._describe_running(sorted(running))
+        # 4. children we last saw running that are no longer: describe them (batched).
         for name, c in self._children.items():
             if not c.terminal and name not in running and name not in self._to_describe:
                 self._to_describe.append(name)
@@ -327,6 +331,23 @@ class TuningPoller:
         )
         for name in batch:
             self._describe_child(name)
+
+    def _describe_running(self, running: list[str]) -> None:
+        if not running:
+            return
+        start = self._running_cursor % len(running)
+        batch = (running[start:] + running[:start])[: self.describe_batch]
+        self._running_cursor = start + len(batch)
+        for name in batch:
+            try:
+                d = self._sm.describe_training_job(TrainingJobName=name)
+            except Exception as exc:
+                raise translate(exc, "sagemaker:DescribeTrainingJob") from exc
+            self.total_describe_calls += 1
+            self._calls_describe += 1
+            old = self._children.get(name)
+            if old is not None and not old.terminal:
+                self._children[name] = replace(old, secondary_status=d.get("SecondaryStatus", ""))
 
     def _describe_child(self, name: str) -> None:
         try:

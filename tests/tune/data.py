@@ -59,12 +59,5 @@ def prepare(world: Any, factory: Any, num_round: int = 12) -> TrainingBase:
         input_channels=(channel(bucket, "train"), channel(bucket, "validation")),
         output_path=f"s3://{bucket}/tune-output/",
         instance_type="ml.m5.large",
-        # nthread=1: several children train at once on a small shared machine; OpenMP threads
-        # fighting over two cores make each round 100x slower.
-        static_hyperparameters={
-            "objective": "multi:softmax",
-            "num_class": "5",
-            "num_round": str(num_round),
-            "nthread": "1",
-        },
+        static_hyperparameters={"objective": "multi:softmax", "num_class": "5", "num_round": str(num_round)},
     )

@@ -180,7 +180,8 @@ def test_catalog_prefills_documented_recommended_ranges() -> None:
     assert eta is not None and (eta.recommended_min, eta.recommended_max) == ("0.1", "0.5")
     assert cat_.spec("num_round").kind == INTEGER
     assert (cat_.spec("num_round").recommended_min, cat_.spec("num_round").recommended_max) == ("1", "4000")
-    assert cat_.spec("alpha").suggested and cat_.spec("subsample").suggested
+    assert cat_.spec("eta").suggested and cat_.spec("subsample").suggested
+    assert not cat_.spec("alpha").suggested  # its 0-1000 range stops every split on tiny data
     assert cat_.spec("booster").kind == CATEGORICAL
     assert "gpu_hist" not in cat_.spec("tree_method").values
     # multiclass objective: the metrics it prints, the default eval metric first
