@@ -104,13 +104,13 @@ class JobPanelScreen(Screen[None]):
                 with Vertical(id="jp-left"):
                     yield Static(Text("reading the job ...", style="dim"), id="jp-status")
                     yield Static("", id="jp-cost")
-                    yield Static("", id="jp-failure")
                 with Vertical(id="jp-middle"):
                     yield Static(Text("Timeline", style="bold"), classes="jp-head")
                     yield Static("", id="jp-timeline")
                 with Vertical(id="jp-right"):
                     yield Static(Text("Metrics", style="bold"), classes="jp-head")
                     yield Static(Text("none yet", style="dim"), id="jp-metrics")
+            yield Static("", id="jp-failure")
             yield Input(placeholder="search the log (Enter: next, Esc: close)", id="jp-search")
             yield LogPane(max_lines=self.max_log_lines, id="jp-log")
         yield Footer()

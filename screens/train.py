@@ -73,6 +73,7 @@ class TrainStep(StepScreen):
         Binding("a,f2", "toggle_advanced", "All parameters", key_display="a/F2"),
         Binding("c,f5", "create", "Plan & create", key_display="c/F5"),
         Binding("j,f6", "open_panel", "Job panel", key_display="j/F6"),
+        Binding("x,f4", "derive", "Derive CSV from images", key_display="x/F4"),
     ]
 
     WARM_IMAGE = True  # resolve the image URIs (imports the SDK) as soon as the step opens
@@ -336,8 +337,11 @@ class TrainStep(StepScreen):
 
     # -- derive the tabular dataset ------------------------------------------------------------------
     @on(Button.Pressed, "#tr-derive")
-    def _derive(self) -> None:
-        if self.factory is None:
+    def _derive_pressed(self) -> None:
+        self.action_derive()
+
+    def action_derive(self) -> None:
+        if self.factory is None or self.algorithm_id != "xgboost":
             return
         state = self.state
         bucket = state.bucket or state.default_bucket
@@ -370,6 +374,7 @@ class TrainStep(StepScreen):
         self._set("channel_train", message.train)
         self._set("channel_validation", message.validation)
         self.query_one("#tr-data-note", Static).update(Text(message.note, style="green"))
+        self.notify(message.note, title="Dataset ready", markup=False)
 
     # -- plan and create ------------------------------------------------------------------------------
     @on(Button.Pressed, "#tr-create")
@@ -383,11 +388,12 @@ class TrainStep(StepScreen):
         errors = self._validate()
         if errors:
             field, message = next(iter(errors.items()))
-            self.query_one("#tr-result", Static).update(
-                Text(f"Fix {len(errors)} problem(s) first; {field}: {message}", style="bold red")
-            )
+            text = f"Fix {len(errors)} problem(s) first; {field}: {message}"
+            self.query_one("#tr-result", Static).update(Text(text, style="bold red"))
+            self.notify(text, title="Not sent", severity="error", markup=False)
             return
         self.query_one("#tr-result", Static).update(Text("resolving the image, checking data and permissions ...", style="dim"))  # fmt: skip
+        self.notify("Resolving the image, checking the data and the role's permissions ...", markup=False)
         self._prepare(self.config())
 
     @work(thread=True, exclusive=True, group="train-prepare", exit_on_error=False)
@@ -424,6 +430,8 @@ class TrainStep(StepScreen):
         self.query_one("#tr-result", Static).update(Text(f"{info.title}: {info.message}", style="bold red"))
         if info.kind not in ("validation",):
             self.wizard.show_error(info)
+        else:
+            self.notify(f"{info.message}\n{info.hint}", title=info.title, severity="error", markup=False)
 
     def on_plan_ready(self, message: PlanReady) -> None:
         from screens.confirm_plan import ConfirmPlanScreen, where_line
