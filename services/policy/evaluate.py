@@ -30,6 +30,26 @@ VPCE = "VPC endpoint policy"
 KEY_POLICY = "KMS key policy"
 
 
+_KIND_ALIASES = {
+    "identity": "identity-based policy",
+    "identity-based": "identity-based policy",
+    "resource": "resource-based policy",
+    "resource-based": "resource-based policy",
+    "bucket": "resource-based policy",
+    "bucket policy": "resource-based policy",
+    "boundary": "permissions boundary",
+    "permissions-boundary": "permissions boundary",
+    "session": "session policy",
+    "scp": "service control policy",
+    "rcp": "resource control policy",
+    "vpce": "VPC endpoint policy",
+    "vpc endpoint": "VPC endpoint policy",
+    "kms": "KMS key policy",
+    "key": "KMS key policy",
+    "key policy": "KMS key policy",
+}
+
+
 @dataclass(frozen=True)
 class NamedPolicy:
     """A policy plus where it came from, for the trace ("inline policy X of role Y")."""
@@ -39,6 +59,10 @@ class NamedPolicy:
     kind: str = IDENTITY
     source: str = ""  # e.g. "inline policy of role SageMaker-tt", "bucket policy of b"
     arn: str | None = None  # managed policy ARN, when it has one
+
+    def __post_init__(self) -> None:
+        # Accept short names for the kind ("resource", "identity", "scp", ...) as callers write them.
+        object.__setattr__(self, "kind", _KIND_ALIASES.get(str(self.kind).strip().lower(), self.kind))
 
 
 @dataclass(frozen=True)
@@ -248,20 +272,22 @@ _DENY_ORDER = (RCP, SCP, RESOURCE, IDENTITY, BOUNDARY, SESSION, VPCE)
 def evaluate_request(ctx: RequestContext, pset: PolicySet) -> Decision:
     results: list[PolicyResult] = []
 
-    def run(np: NamedPolicy | None) -> PolicyResult | None:
+    def run(np: NamedPolicy | None, kind: str) -> PolicyResult | None:
         if np is None:
             return None
+        if np.kind != kind:  # the slot decides how a policy is read (Principal matters for resources)
+            np = NamedPolicy(np.name, np.policy, kind, np.source, np.arn)
         r = evaluate_policy(np, ctx)
         results.append(r)
         return r
 
-    identity = [run(p) for p in pset.identity]
-    resource = run(pset.resource)
-    boundary = run(pset.boundary)
-    session = run(pset.session)
-    scps = [run(p) for p in pset.scps] if pset.scps is not None else None
-    rcps = [run(p) for p in pset.rcps] if pset.rcps is not None else None
-    vpce = run(pset.vpce)
+    identity = [run(p, IDENTITY) for p in pset.identity]
+    resource = run(pset.resource, RESOURCE)
+    boundary = run(pset.boundary, BOUNDARY)
+    session = run(pset.session, SESSION)
+    scps = [run(p, SCP) for p in pset.scps] if pset.scps is not None else None
+    rcps = [run(p, RCP) for p in pset.rcps] if pset.rcps is not None else None
+    vpce = run(pset.vpce, VPCE)
     done = tuple(results)
 
     def deciding(rs: list[PolicyResult]) -> tuple[tuple[str, StatementTrace], ...]:

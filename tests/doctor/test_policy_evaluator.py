@@ -328,3 +328,46 @@ def test_single_statement_object_and_string_values_are_accepted() -> None:
         '{"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": true}}}}'
     )
     assert p.statements[0].conditions[0].values == ("true",)
+
+
+def test_policy_slots_decide_the_kind_and_short_kind_names_are_accepted() -> None:
+    # A bucket policy passed with kind="resource" (or in the resource slot with the default kind)
+    # still has its Principal checked.
+    for kind in ("resource", "identity-based policy"):
+        bp = pol(
+            allow("s3:GetObject", BUCKET + "/*", Principal={"AWS": "arn:aws:iam::999999999999:role/other"}),
+            kind=kind,
+        )
+        assert not decide(ctx(), resource=bp).allowed
+        ok = pol(allow("s3:GetObject", BUCKET + "/*", Principal={"AWS": ROLE}), kind=kind)
+        assert decide(ctx(), resource=ok).allowed
+
+
+def test_principal_star_with_principal_arn_condition_and_notprincipal() -> None:
+    by_condition = pol(
+        allow(
+            "s3:GetObject", BUCKET + "/*", Principal="*", Condition={"ArnEquals": {"aws:PrincipalArn": ROLE}}
+        ),
+        kind="resource-based policy",
+    )
+    assert decide(ctx(), resource=by_condition).allowed
+    assert not decide(ctx(principal=USER), resource=by_condition).allowed
+    not_principal = pol(
+        {
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": [ROLE, SESSION]},
+            "Action": "s3:*",
+            "Resource": BUCKET + "/*",
+        },
+        kind="resource-based policy",
+    )
+    ident = (pol(allow("s3:*")),)
+    assert decide(ctx(), identity=ident, resource=not_principal).allowed
+    assert decide(ctx(principal=USER), identity=ident, resource=not_principal).kind == "explicit-deny"
+
+
+def test_root_user_of_the_account() -> None:
+    root = f"arn:aws:iam::{ACCT}:root"
+    assert decide(ctx(principal=root)).allowed
+    bp = pol(deny("s3:*", BUCKET + "/*", Principal="*"), kind="resource-based policy")
+    assert not decide(ctx(principal=root), resource=bp).allowed
