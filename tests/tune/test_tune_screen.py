@@ -184,9 +184,12 @@ async def test_stop_tuning_job_with_confirmation(make_app: Any, factory: Any, ba
         await until(
             pilot, lambda: screen.snapshot is not None and screen.snapshot.status == "Stopped", what="stopped"
         )
-        assert sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="to-stop")[
-            "HyperParameterTuningJobStatus"
-        ] == "Stopped"
+        assert (
+            sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="to-stop")[
+                "HyperParameterTuningJobStatus"
+            ]
+            == "Stopped"
+        )
         assert all(c.terminal for c in screen.snapshot.children)
 
 
@@ -288,3 +291,37 @@ def test_snapshot_dashboard(snap_compare: Any, make_app: Any, monkeypatch: Any) 
         await pilot.pause()
 
     assert snap_compare(make_app(start_step="tune"), terminal_size=SIZE, run_before=show)
+
+
+async def test_service_refusals_end_in_clear_messages(
+    make_app: Any, factory: Any, base: TrainingBase, world: Any, journal: Any
+) -> None:
+    """A taken name (ResourceInUse) after confirming; AccessDenied reading the job, doctor offered."""
+    from screens.error import ErrorScreen
+    from tui.app import SagewizApp
+
+    job = start_training_job(factory, base)
+    sm = factory.client("sagemaker")
+    sm.create_hyper_parameter_tuning_job(
+        **build_request(tuning_config(base, name="taken", max_jobs=1, max_parallel=1))
+    )
+    app = make_app(start_step="tune")
+    app.state.training_job = job
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await until(pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), what="base loaded")
+        screen.query_one("#tuning-name", Input).value = "taken"
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="plan")
+        await pilot.click("#apply")
+        await until(pilot, lambda: isinstance(app.screen, ErrorScreen), what="error shown")
+        assert app.screen.error.kind == "conflict" and not app.screen.offer_doctor
+        assert app.state.tuning_job == ""
+    # signed as the seeded execution role, which may not describe training jobs
+    as_role = SagewizApp(world.role_target(), sandbox=True, world=world, journal=journal, start_step="tune")
+    as_role.state.training_job = job
+    async with as_role.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(as_role.screen, ErrorScreen), what="access denied shown")
+        assert as_role.screen.error.kind == "access-denied" and as_role.screen.offer_doctor
