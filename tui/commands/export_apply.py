@@ -30,7 +30,7 @@ Confirm = Callable[[str, str], bool]  # (title, plan text) -> go ahead?
 @dataclass
 class StepOutcome:
     step: str
-    status: str  # unchanged | changed | planned | skipped | unavailable | declined | failed
+    status: str  # unchanged | changed | planned | waiting | skipped | unavailable | declined | failed
     message: str
 
     @property
@@ -168,8 +168,8 @@ class Flow:
                 raise
         if not self.state.bucket:
             raise ValidationError("bucket", "the role's policy is scoped to the bucket, and none is chosen")
-        prefix = _prefix_of(self.state.data_prefix, self.state.bucket)
-        spec = RoleSpec(arn.rsplit("/", 1)[-1], self.account, self.region, self.state.bucket, prefix or None)
+        # Scoped to the bucket (not the image prefix): labeling and training write beside the images.
+        spec = RoleSpec(arn.rsplit("/", 1)[-1], self.account, self.region, self.state.bucket, None)
         plan = plan_create_role(spec)
         stop = self._go("role", f"Create role {spec.name}", plan.render_text())
         if stop:
@@ -249,7 +249,8 @@ class Flow:
             return StepOutcome("permissions", "skipped", "needs a bucket and an execution role")
         if self.dry_run and not _bucket_exists(self.factory, self.state.bucket):
             return StepOutcome("permissions", "planned", "checked after the bucket exists (dry run)")
-        prefix = _prefix_of(self.state.data_prefix, self.state.bucket) or None
+        # Like the Permissions step: the whole bucket, since labeling and training write beside the images.
+        prefix = None
         applied = 0
         for _round in range(4):  # each fix re-reads the state: a later fix sees the earlier one
             pstate = read_state(
@@ -278,7 +279,7 @@ class Flow:
         return StepOutcome("permissions", "unchanged", "the role can use the bucket; no change needed")
 
     def step_labels(self) -> StepOutcome:
-        from services.labeling.request import JobSpec
+        from services.labeling.request import PUBLIC, JobSpec, Workforce, check_spec
         from services.labeling.setup import build_setup_plan
 
         manifest = self.state.output_manifest
@@ -304,13 +305,33 @@ class Flow:
             if not _is_gone(exc):
                 raise translate(exc, "sagemaker:DescribeLabelingJob") from exc
         s = self.settings("labels")
+        workforce = Workforce(
+            kind=str(s.get("workforce", PUBLIC)),
+            price_mills=int(s.get("price_mills", 12)),
+            free_of_pii=bool(s.get("free_of_pii", False)),
+            free_of_adult_content=bool(s.get("free_of_adult_content", False)),
+            acknowledged=bool(s.get("acknowledged", False)),
+            team_arn=str(s.get("team_arn", "")),
+        )
         spec = JobSpec(
             region=self.region,
             role_arn=self.state.role_arn,
             job_name=job,
             label_attribute=s.get("label_attribute") or job,
             labels=tuple(self.state.labels),
+            workforce=workforce,
+            lambdas=_lambdas(s, self.region),
         )
+        try:
+            check_spec(spec)
+        except ValidationError as err:
+            raise ValidationError(
+                err.field,
+                err.message,
+                f'{err.hint} In a configuration file, under [labels]: workforce = "public" with free_of_pii, '
+                'free_of_adult_content and acknowledged = true, or workforce = "private" with team_arn; '
+                "pre_annotation_lambda and consolidation_lambda where AWS documents none for the region.",
+            ) from err
         if self.dry_run and not _bucket_exists(self.factory, self.state.bucket):
             return StepOutcome(
                 "labels", "planned", f"labeling job {job} planned after the data is copied (dry run)"
@@ -341,6 +362,15 @@ class Flow:
         algo = s.get("algorithm", "xgboost")
         name = name or training.default_job_name(algo)
         bucket = self.state.bucket
+        manifest = self.state.output_manifest
+        if manifest and not _object_exists(self.factory, manifest):
+            if self.state.labeling_job and not self.dry_run:
+                return StepOutcome(
+                    "train", "waiting",
+                    f"waits for labeling job {self.state.labeling_job} to finish (no output manifest yet); "
+                    "run apply again once it has",
+                )  # fmt: skip
+            manifest = ""
         hp = training.seed_hyperparameters(len(self.state.labels) or 5) if algo == "xgboost" else {}
         hp.update({k: str(v) for k, v in (s.get("hyperparameters") or {}).items()})
         channels = s.get("channels") or {}
@@ -356,7 +386,7 @@ class Flow:
                     self.factory,
                     self.state.data_prefix,
                     dest,
-                    self.state.output_manifest,
+                    manifest,
                     tuple(self.state.labels),
                 )
                 channels = {"train": ds.train_uri, "validation": ds.validation_uri}
@@ -408,9 +438,15 @@ class Flow:
                 return StepOutcome("tune", "unchanged", f"tuning job {name} exists ({status})")
         if not self.state.training_job:
             return StepOutcome("tune", "skipped", "tuning starts from a training job; none is chosen")
-        if self.dry_run and not _job_status(self.factory, "training", self.state.training_job):
+        if not _job_status(self.factory, "training", self.state.training_job):
+            if self.dry_run:
+                return StepOutcome(
+                    "tune", "planned", f"tuning job {name} planned after training starts (dry run)"
+                )
             return StepOutcome(
-                "tune", "planned", f"tuning job {name} planned after training starts (dry run)"
+                "tune",
+                "waiting",
+                f"waits for training job {self.state.training_job}; run apply again once it exists",
             )
         base = tuning.load_base(self.factory, self.state.training_job)
         algo = self.settings("training").get("algorithm", "xgboost")
@@ -496,6 +532,16 @@ def _job_status(factory: Any, kind: str, name: str) -> str:
         raise translate(exc) from exc
 
 
+def _lambdas(settings: dict[str, Any], region: str) -> Any:
+    """The Lambda ARNs a configuration gives (needed where AWS documents none for the region)."""
+    pre, cons = settings.get("pre_annotation_lambda"), settings.get("consolidation_lambda")
+    if not (pre and cons):
+        return None
+    from services.labeling.rules import user_lambdas
+
+    return user_lambdas(str(pre), str(cons), region)
+
+
 def _range_dict(r: Any) -> dict[str, Any]:
     if r.values:
         return {"kind": r.kind, "values": list(r.values)}
@@ -506,12 +552,20 @@ def summary_line(outcomes: list[StepOutcome]) -> str:
     changed = [o for o in outcomes if o.changed]
     if any(o.status == "failed" for o in outcomes):
         return "Stopped at a failure; the journal lists everything done before it."
+    waiting = [o.step for o in outcomes if o.status == "waiting"]
+    later = (
+        f" {', '.join(waiting)}: waiting for earlier work to finish; run apply again later."
+        if waiting
+        else ""
+    )
     if not changed:
         planned = [o for o in outcomes if o.status == "planned"]
         if planned:
             return f"Dry run: {len(planned)} steps would change something; nothing was changed."
+        if waiting:
+            return "Nothing changed this time." + later
         return "Nothing to change: AWS already matches the configuration."
-    return f"{len(changed)} steps changed something: " + ", ".join(o.step for o in changed) + "."
+    return f"{len(changed)} steps changed something: " + ", ".join(o.step for o in changed) + "." + later
 
 
 def exit_code(outcomes: list[StepOutcome]) -> int:

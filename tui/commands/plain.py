@@ -308,6 +308,34 @@ class Plain:
         text = self.ask_text("Labels, separated by commas", ", ".join(flow.state.labels), labels_ok)
         job = self.ask_text("Labeling job name", flow.state.labeling_job or "vehicle-labels", job_ok)
         flow.state.update(labels=[t.strip() for t in text.split(",")], labeling_job=job)
+        s = flow.settings("labels")
+        s["workforce"] = self.ask_choice(
+            "Who labels the images?",
+            [
+                ("Amazon Mechanical Turk (public, paid per task)", "public"),
+                ("A private work team", "private"),
+            ],
+            s.get("workforce", "public"),
+        )
+        from services.labeling.rules import documented_lambdas
+
+        if documented_lambdas(flow.region) is None:
+            self.say(f"AWS documents no Ground Truth pre-annotation/consolidation Lambdas for {flow.region}.")
+            s["pre_annotation_lambda"] = self.ask_text(
+                "Pre-annotation Lambda ARN", s.get("pre_annotation_lambda", "")
+            )
+            s["consolidation_lambda"] = self.ask_text(
+                "Consolidation Lambda ARN", s.get("consolidation_lambda", "")
+            )
+        if s["workforce"] == "private":
+            s["team_arn"] = self.ask_text("Work team ARN", s.get("team_arn", ""))
+            return True
+        s["free_of_pii"] = self.ask_yes("Are the images free of personally identifiable information?", False)
+        s["free_of_adult_content"] = self.ask_yes("Are the images free of adult content?", False)
+        s["acknowledged"] = self.ask_yes(
+            "Mechanical Turk workers are contractors worldwide; do not share confidential data. Accept?",
+            False,
+        )
         return True
 
     def ask_train(self) -> bool:
