@@ -233,3 +233,43 @@ def test_train_step_snapshot(make_app, snap_compare, monkeypatch):
         await pilot.pause()
 
     assert snap_compare(make_app(start_step="train"), terminal_size=(120, 40), run_before=ready)
+
+
+def test_job_panel_snapshot(snap_compare, world, journal, monkeypatch):
+    """The panel's look, fed a fixed job description and log (no workers: not connected)."""
+    from datetime import UTC, datetime
+
+    from screens.job_panel import JobPanelScreen, LogBatch, StatusRead
+    from services.job_status import from_describe
+    from tui.app import SagewizApp
+
+    t = lambda s: datetime(2026, 11, 27, 12, 0, s, tzinfo=UTC)  # noqa: E731
+    resp = {
+        "TrainingJobName": "demo-job", "TrainingJobArn": "arn:aws:sagemaker:eu-north-1:123456789012:training-job/demo-job",
+        "TrainingJobStatus": "InProgress", "SecondaryStatus": "Training", "CreationTime": t(0), "TrainingStartTime": t(4),
+        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 2, "VolumeSizeInGB": 10},
+        "AlgorithmSpecification": {"TrainingImage": "662702820516.dkr.ecr.eu-north-1.amazonaws.com/sagemaker-xgboost:1.7-1"},
+        "SecondaryStatusTransitions": [
+            {"Status": "Starting", "StartTime": t(0), "EndTime": t(4), "StatusMessage": "Preparing the instances for training"},
+            {"Status": "Downloading", "StartTime": t(4), "EndTime": t(6), "StatusMessage": "Downloading input data"},
+            {"Status": "Training", "StartTime": t(6), "StatusMessage": "Training image download completed. Training in progress."},
+        ],
+    }  # fmt: skip
+    lines = [(f"algo-{1 + i % 2}", f"[{i // 2}]#011train-mlogloss:{1.5 - i * 0.05:.5f}#011validation-mlogloss:{1.6 - i * 0.04:.5f}")
+             for i in range(16)]  # fmt: skip
+
+    async def feed(pilot):  # type: ignore[no-untyped-def]
+        app = pilot.app
+        panel = JobPanelScreen("demo-job", now=lambda: t(40))
+        await app.push_screen(panel)
+        await pilot.pause()
+        panel.post_message(StatusRead(from_describe(resp, "eu-north-1")))
+        panel.post_message(
+            LogBatch(lines, [("validation:mlogloss", 1.6 - i * 0.04) for i in range(0, 16, 2)])
+        )
+        await pilot.pause()
+
+    # Not connected, and no log worker: the panel shows exactly what it is fed.
+    monkeypatch.setattr(JobPanelScreen, "_follow_logs", lambda self, snap: None)
+    app = SagewizApp(world.target(), sandbox=True, world=world, journal=journal, auto_connect=False)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=feed)
