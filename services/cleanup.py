@@ -95,6 +95,7 @@ _ARN_TYPES = {
 _CASE_INSENSITIVE = {"notebook", "training-job", "tuning-job", "labeling-job", "model", "lifecycle-config"}
 MAX_IAM_SCANNED = 500  # roles/policies whose tags are read; a bigger account is scanned partly and says so
 EMPTY_MARK = "AllVersions"  # the parameter that marks the "empty this bucket" action
+WORKERS = 8  # concurrent reads (describe, tag lookups); bench/cleanup compares with 1
 
 
 def canonical_type(name: str) -> str | None:
@@ -365,7 +366,7 @@ def _tagged_iam(factory: Any, warnings: list[str]) -> list[Resource]:
             return Resource("policy", pol["Arn"], arn=pol["Arn"], source="tag")
         return None
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         found = list(pool.map(role_tagged, roles)) + list(pool.map(policy_tagged, policies))
     return [r for r in found if r is not None]
 
@@ -390,7 +391,7 @@ def _tags_of(factory: Any, res: Resource) -> dict[str, str]:
 def _describe_all(factory: Any, resources: list[Resource], region: str) -> list[Resource]:
     if not resources:
         return []
-    with ThreadPoolExecutor(max_workers=min(8, len(resources))) as pool:
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(resources))) as pool:
         return list(pool.map(lambda r: _describe(factory, r, region), resources))
 
 
