@@ -232,7 +232,10 @@ class NotebookStep(StepScreen):
         name = self.followed
         info = self.items.get(name) if name else None
         elapsed = None
-        if name in self.since:
+        if info is not None and info.last_modified is not None:
+            # AWS's LastModifiedTime is when the status last changed: true even across restarts.
+            elapsed = (self.wall_clock() - info.last_modified).total_seconds()
+        elif name in self.since:
             elapsed = self.monotonic() - self.since[name]
         sandbox = bool(self.identity and self.identity.sandbox)
         self.query_one("#nb-live", LivePanel).update(

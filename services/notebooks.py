@@ -479,8 +479,15 @@ def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bo
             f"A notebook instance named {spec.name} already exists in {factory.region}.",
             "Names are unique per account and region: choose another name, or select the existing one.",
         )
+    notes: list[str] = []
     if not role_is_new:
-        check_role_assumable(factory, spec.role_arn)
+        try:
+            check_role_assumable(factory, spec.role_arn)
+        except AccessDeniedError:
+            notes.append(
+                "Could not read the role to check that SageMaker can assume it (no iam:GetRole); "
+                "SageMaker will refuse the request if it cannot."
+            )
     passing = check_pass_role(factory, caller_arn, spec.role_arn)
     if passing.allowed is False:
         raise AccessDeniedError(
@@ -491,7 +498,6 @@ def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bo
             operation="iam:PassRole",
             details={"action": "iam:PassRole", "resource": spec.role_arn, "evidence": list(passing.evidence)},
         )
-    notes: list[str] = []
     if passing.allowed is None:
         notes.append(passing.explanation)
     if spec.subnet_id:
