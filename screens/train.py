@@ -406,12 +406,15 @@ class TrainStep(StepScreen):
                 image_uri=self.images.get((cfg.algorithm_id, region)) or image_uri(cfg.algorithm_id, region)
             )
             notes, warnings = [], []
+            samples: dict[str, str] = {}
             for chk in check_inputs(self.factory, cfg):
                 (notes if chk.ok else warnings).append(f"{chk.field}: {chk.message}")
+                if chk.sample_key:
+                    samples[chk.field.removeprefix("channel:")] = chk.sample_key
             if any(w.startswith("channel:") for w in warnings):
                 self.post_message(TrainFailed(ErrorInfo("A channel has no data", "; ".join(warnings), "Fix the S3 URI or upload the data.", "validation")))  # fmt: skip
                 return
-            denied = [f for f in preflight(self.factory, cfg) if f.allowed is False]
+            denied = [f for f in preflight(self.factory, cfg, samples) if f.allowed is False]
             warning = ""
             if denied:
                 warning = "The role will probably be denied: " + "; ".join(f.message for f in denied)

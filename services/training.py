@@ -300,6 +300,7 @@ class InputCheck:
     ok: bool
     message: str
     objects: int = 0
+    sample_key: str = ""  # one real key under the prefix (what the preflight checks reading)
 
 
 def check_inputs(factory: Any, cfg: TrainingConfig) -> list[InputCheck]:
@@ -314,12 +315,13 @@ def check_inputs(factory: Any, cfg: TrainingConfig) -> list[InputCheck]:
         try:
             if ch.data_type == "S3Prefix":
                 resp = s3.list_objects_v2(Bucket=uri.bucket, Prefix=uri.key, MaxKeys=1000)
-                n = len([o for o in resp.get("Contents", []) if not o["Key"].endswith("/")])
+                keys = [o["Key"] for o in resp.get("Contents", []) if not o["Key"].endswith("/")]
+                n = len(keys)
                 if n == 0:
                     out.append(InputCheck(fld, False, f"No objects under {ch.s3_uri}: the {ch.name} channel would be empty."))  # fmt: skip
                 else:
                     more = "+" if resp.get("IsTruncated") else ""
-                    out.append(InputCheck(fld, True, f"{n}{more} object(s) under {ch.s3_uri}", n))
+                    out.append(InputCheck(fld, True, f"{n}{more} object(s) under {ch.s3_uri}", n, keys[0]))
             else:
                 s3.head_object(Bucket=uri.bucket, Key=uri.key)
                 out.append(InputCheck(fld, True, f"{ch.s3_uri} exists", 1))
