@@ -215,6 +215,10 @@ class SagewizApp(App[int]):
             self.notify(f"Resumed: {len(changed)} choices restored.", markup=False)
             if attach is not None:
                 self.action_goto(attach.step)
+                # Open the step's live view of that job (train: the job panel, labels: watch).
+                live = {"training-job": "action_open_panel", "labeling-job": "action_watch"}.get(attach.type)
+                if live:
+                    self.call_after_refresh(lambda: getattr(self.screen, live, lambda: None)())
 
         self.push_screen(ResumeOfferScreen(offer), answered)
 
