@@ -160,3 +160,41 @@ def test_parse_duration_and_format():
     from services.logs import LogLine
 
     assert format_line(LogLine(1_800_000_000_123, "algo-1", "hi")) == "2027-01-15T08:00:00.123Z algo-1 hi"
+
+
+def test_host_labels_for_one_job_and_for_tuning_children():
+    from services.logs import host_of
+
+    assert host_of("job/algo-2-1767225600", "job/") == "algo-2"
+    assert host_of("tune-001-abc/algo-1-1767225600", "tune-") == "tune-001-abc/algo-1"
+
+
+def test_adaptive_interval_and_quota_floor():
+    f = LogFollower(object(), "j", min_interval=0.5, max_interval=1.5, sleep=no_sleep)
+    f._adapt(False)
+    f._adapt(False)
+    f._adapt(False)
+    assert f.interval == 1.5  # quiet: backs off to the ceiling
+    f._adapt(True)
+    assert f.interval == 0.5  # lines flowing: fast again
+    from services.logs import StreamCursor
+
+    f.cursors = {f"j/algo-{n}-1": StreamCursor(f"j/algo-{n}-1", f"algo-{n}") for n in range(20)}
+    f._adapt(True)
+    assert f.interval == 4.0  # 20 streams: one GetLogEvents each per round stays under half of 10/s
+
+
+def test_rate_limiter_waits_instead_of_exceeding_the_quota():
+    from services.logs import RateLimiter
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    lim = RateLimiter(10.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(30):
+        lim.acquire()
+    assert now[0] == pytest.approx(2.0, abs=0.01)  # 10 at once, then 10 a second
