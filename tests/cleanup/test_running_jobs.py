@@ -1,0 +1,56 @@
+"""A training job really running in the sandbox: its cost in the header, clean-up stops it, and
+resume re-attaches to it (the Train step's live panel opens)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services import cleanup, costs
+from services.journal import Journal
+from services.training import build_request
+from tests.cleanup.test_cleanup_screen import wait_for
+from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
+
+
+@pytest.fixture
+def running_job(world, factory, journal):
+    from services.sandbox import trainer
+
+    old = trainer.set_pace(1.0)  # slow enough to be seen running
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    earlier = Journal(journal.path)
+    earlier.bind(world.account, world.region, True)
+    earlier.append("session", caller=world.admin_arn, sandbox=True)
+    factory.client("sagemaker").create_training_job(**build_request(xgb_config(world, name="hk-running")))
+    earlier.append("job-started", type="training", name="hk-running", algorithm="xgboost")
+    yield "hk-running"
+    trainer.set_pace(old)
+
+
+def test_cost_and_stop_of_a_running_training_job(running_job, factory, journal, world):
+    snap = costs.running_costs(factory)
+    item = next(i for i in snap.items if i.id == running_job)
+    assert item.type == "training-job" and item.hourly and item.hourly > 0
+    journal.bind(world.account, world.region, True)
+    inv = cleanup.inventory(factory, journal)
+    res = inv.find("training-job", running_job)
+    assert res is not None and res.state == "InProgress" and res.running
+    plan = cleanup.plan_stop([res])
+    assert [a.operation for a in plan.plan.actions] == ["stop_training_job"]
+    cleanup.apply_cleanup(plan, factory, journal)
+    d = wait_done(factory.client("sagemaker"), running_job, timeout=30)
+    assert d["TrainingJobStatus"] == "Stopped"
+    assert not cleanup.inventory(factory, journal).running
+
+
+async def test_resume_reattaches_to_the_running_training_job(running_job, make_app):
+    app = make_app()
+    app.extras_in_tests = True
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ResumeOfferScreen")
+        assert app.screen.offer.attach_to.name == running_job
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.current_step == "train")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "JobPanelScreen")
+        assert app.state.training_job == running_job
