@@ -359,6 +359,14 @@ def _check_settings(table: str, rest: dict[str, Any], fail: Any) -> None:
                 name, message = next(iter(problems.items()))
                 key = f"{table}.hyperparameters.{name}" if name in hp else f"{table}.hyperparameters"
                 raise fail(key, message, "Fix the value or remove it to use the algorithm's default.")
+    for key in ("free_of_pii", "free_of_adult_content", "acknowledged", "early_stopping", "spot"):
+        v = rest.get(key)
+        if v is not None and not isinstance(v, bool):
+            raise fail(
+                f"{table}.{key}",
+                f"{key} must be true or false, not {v!r}",
+                f"Write {key} = true (no quotes).",
+            )
     for key in ("instance_count", "volume_gb", "max_runtime_seconds", "max_jobs", "max_parallel_jobs"):
         v = rest.get(key)
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):

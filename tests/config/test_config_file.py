@@ -81,6 +81,7 @@ def test_an_empty_state_exports_a_loadable_file():
             "eta",
         ),
         ("[tuning]\nmax_jobs = 0\n", "tuning.max_jobs", 2, "at least 1"),
+        ('[labels]\nfree_of_pii = "yes"\n', "labels.free_of_pii", 2, "true or false"),
         ('regoin = "eu-north-1"\n', "regoin", 1, "unknown key"),
         ("version = 2\n", "version", 1, "not supported"),
         ('account = "12345"\n', "account", 1, "12-digit"),
