@@ -50,7 +50,7 @@ def run_plain(args, journal, *presses: str) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
-def test_walk_the_steps_then_export(endpoint_env, journal, tmp_path, factory):
+def test_walk_the_whole_flow_then_export(endpoint_env, journal, tmp_path, factory):
     world = endpoint_env
     exported = tmp_path / "walked.toml"
     code, out = run_plain(
@@ -62,8 +62,10 @@ def test_walk_the_steps_then_export(endpoint_env, journal, tmp_path, factory):
         ENTER, ENTER, ENTER, "y",  # Data: go; sample source; default prefix; apply the copy
         ENTER, "y", "y",  # Permissions: go; apply the role policy fix and the bucket policy fix
         ENTER, ENTER,  # Labels: go; skip (train on derived classes)
-        DOWN, ENTER,  # Train: skip it
-        DOWN, DOWN, ENTER,  # Tune: finish here
+        ENTER, ENTER, ENTER,  # Train: go; XGBoost on derived features; ml.m5.xlarge
+        CLEAR + "plain-xgb-1" + ENTER, "n", "y",  # job name; keep the hyperparameters; start it
+        ENTER, ENTER, CLEAR + "2" + ENTER, ENTER,  # Tune: go; Bayesian; 2 jobs; 2 at a time
+        CLEAR + "plain-tune-1" + ENTER, "y",  # tuning job name; start it
         "y", CLEAR + str(exported) + ENTER,  # export to a file
         "n",  # no clean-up review
     )  # fmt: skip
@@ -77,7 +79,12 @@ def test_walk_the_steps_then_export(endpoint_env, journal, tmp_path, factory):
         Bucket=world.default_bucket, Prefix="ground-truth-demo/images/"
     )
     assert objects["KeyCount"] == 50
+    assert "training job plain-xgb-1 started" in out and "tuning job plain-tune-1 started" in out
+    sm = factory.client("sagemaker")
+    assert sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="plain-tune-1")
     cfg = load(exported)
+    assert cfg.state["training_job"] == "plain-xgb-1" and cfg.state["tuning_job"] == "plain-tune-1"
+    assert cfg.tables["training"]["algorithm"] == "xgboost" and cfg.tables["tuning"]["max_jobs"] == 2
     assert cfg.state["bucket"] == world.default_bucket
     assert cfg.state["data_prefix"].endswith("/ground-truth-demo/images/")
     assert cfg.state["role_arn"] == world.role_arn
