@@ -51,7 +51,7 @@ def run(
     out, err = out or sys.stdout, err or sys.stderr
     if interactive is None:
         interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    if not interactive:
+    if not interactive or (args.yes and args.config):
         if args.yes and args.config:
             from tui.commands.export_apply import run_apply
 
