@@ -128,23 +128,36 @@ class ImportManifestScreen(LabelsSubScreen):
             self._use(self.source)
             return
         # a local file goes to the bucket, where a job's output would be, so Train can read it
-        from services.labeling.setup import locations
-        from services.labeling.terminal import write_plan
-
         prefix = data_prefix_of(self.state)
         if not prefix:
             self.notify("Connect first: the bucket is not known yet.", markup=False)
             return
-        out = locations(prefix, IMPORT_JOB, self.state.extra.get("labels_output") or None).output_path
-        plan, uri = write_plan(
-            list(parsed.objects), out, IMPORT_JOB, parsed.label_attribute, source="imported"
-        )
+        self._plan_upload(prefix, self.state.extra.get("labels_output") or None)
 
+    @work(thread=True, exclusive=True, group="labels-import-save", exit_on_error=False)
+    def _plan_upload(self, prefix: str, output: str | None) -> None:
+        from services.labeling.manifest import output_manifest_uri
+        from services.labeling.setup import locations
+        from services.labeling.terminal import exists, write_plan
+
+        parsed = self.parsed
+        assert parsed is not None
+        try:
+            out = locations(prefix, IMPORT_JOB, output).output_path
+            replaces = exists(self.factory, output_manifest_uri(out, IMPORT_JOB))
+            plan, uri = write_plan(list(parsed.objects), out, IMPORT_JOB, parsed.label_attribute,
+                                   source="imported", replaces=replaces)  # fmt: skip
+        except Exception as exc:
+            self.fail(exc, "save")
+            return
+        self.app.call_from_thread(self._confirm_upload, plan, uri)
+
+    def _confirm_upload(self, plan: object, uri: str) -> None:
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self._upload(plan, uri)
 
-        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)
+        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)  # type: ignore[arg-type]
 
     @work(thread=True, exclusive=True, group="labels-import-save", exit_on_error=False)
     def _upload(self, plan: object, uri: str) -> None:

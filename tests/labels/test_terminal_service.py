@@ -70,3 +70,13 @@ def test_write_plan_targets_the_job_layout() -> None:
         write_plan([], "s3://b/gt/output", "j", "j")
     with pytest.raises(ValidationError):
         TerminalLabeling([], LABELS)
+
+
+def test_an_existing_manifest_is_backed_up_before_it_is_replaced() -> None:
+    s = TerminalLabeling(SRC, LABELS, clock=clock)
+    s.pick(1)
+    plan, uri = write_plan(s.objects("j"), "s3://b/out", "j", "j", replaces=True, stamp="20261127T100000")
+    copy, put = plan.actions
+    assert copy.operation == "copy_object" and put.operation == "put_object"
+    assert copy.params["Key"] == "out/j/manifests/output/output.manifest.bak-20261127T100000"
+    assert copy.params["CopySource"] == {"Bucket": "b", "Key": "out/j/manifests/output/output.manifest"}
