@@ -114,6 +114,18 @@ def test_tuning_jobs_run_real_children_list_and_count(factory: Any, world: Any, 
     combos = [tuple(sorted(k["TunedHyperParameters"].items())) for k in children(sm, "grid")]
     assert len(combos) == len(set(combos)) == 4
     check_listing(sm)
+    # warm start: the parent's finished children seed the new job's search
+    warm = tuning_config(
+        base, name="warm", max_jobs=1, max_parallel=1, strategy="Bayesian", warm_start_parents=("tt",)
+    )
+    sm.create_hyper_parameter_tuning_job(**build_request(warm))
+    run = ext.run_of(world.account, world.region, "warm")
+    assert run is not None
+    seeded = ext.warm_trials(run)
+    assert len(seeded) == len(scored) and {t.objective for t in seeded} == {
+        k["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for k in scored
+    }
+    wait_done(sm, "warm")
 
 
 def wait_first_child(sm: Any, name: str) -> None:

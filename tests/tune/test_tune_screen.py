@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Input, Select, Static
 
+import screens.tune as tune_screen
 from screens.confirm_plan import ConfirmPlanScreen
 from screens.tune import TuneStep
 from services.sandbox import trainer
@@ -20,6 +22,14 @@ from tests.conftest import wait_connected
 from tests.tune.test_sandbox_tuning import tuning_config
 
 SIZE = (130, 45)
+
+
+@pytest.fixture(autouse=True)
+def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard polls every 2 s; the sandbox answers at once, so tests poll faster."""
+    monkeypatch.setattr(tune_screen, "POLL_SECONDS", 0.3)
+
+
 FIXED = datetime(2026, 11, 27, 9, 30, 0, tzinfo=UTC)
 
 

@@ -60,6 +60,7 @@ class TuningRun:
     config: dict[str, Any]
     definition: dict[str, Any]
     created: datetime
+    warm_start: dict[str, Any] | None = None
     children: list[Child] = field(default_factory=list)
     stop_requested: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -259,6 +260,7 @@ def _run(run: TuningRun, stop: threading.Event) -> None:
     early = cfg.get("TrainingJobEarlyStoppingType") == "Auto" or strategy_name == "Hyperband"
     hb = ((cfg.get("StrategyConfig") or {}).get("HyperbandStrategyConfig")) or {}
     min_resource = int(hb.get("MinResource") or 1)
+    warm = warm_trials(run)  # parents' results seed the search (they are not children here)
     started = time.monotonic()
     exhausted = False
     stopping_sent = False
@@ -282,7 +284,7 @@ def _run(run: TuningRun, stop: threading.Event) -> None:
             if early and running:
                 _early_stop(run, summaries, running, metric, direction, min_resource, should_stop_median)
             while not exhausted and len(run.children) < max_jobs and len(running) < parallel:
-                trials = [
+                trials = warm + [
                     Trial(
                         dict(s["TunedHyperParameters"]),
                         (s.get("FinalHyperParameterTuningJobObjectiveMetric") or {}).get("Value"),
@@ -302,6 +304,23 @@ def _run(run: TuningRun, stop: threading.Event) -> None:
                 return
         _publish(run)
         stop.wait(TICK_SECONDS)
+
+
+def warm_trials(run: TuningRun) -> list[Any]:
+    """The finished children of the warm-start parents, as trials for the search strategy."""
+    from services.tuning.search import Trial
+
+    out: list[Any] = []
+    for parent in (run.warm_start or {}).get("ParentHyperParameterTuningJobs") or []:
+        prun = run_of(run.account, run.region, parent.get("HyperParameterTuningJobName", ""))
+        if prun is None:
+            continue
+        for c in list(prun.children):
+            s = _summary(prun, c)
+            metric = s.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
+            if metric.get("MetricName") == run.objective.get("MetricName"):
+                out.append(Trial(dict(s["TunedHyperParameters"]), metric.get("Value")))
+    return out
 
 
 def _launch(run: TuningRun, values: dict[str, str]) -> Child:
@@ -446,6 +465,7 @@ def _wrap_create(original: Callable[..., str]) -> Callable[..., str]:
             config=config,
             definition=definition or {},
             created=record.creation_time,
+            warm_start=kwargs.get("warm_start_config"),
         )
         with _runs_lock:
             _runs[(run.account, run.region, name)] = run
