@@ -47,6 +47,7 @@ class LiveJobScreen(LabelsSubScreen):
         yield Static(Text(f"Labels · labeling job {self.job_name}"), classes="step-title")
         yield Static(id="live-status")
         yield ProgressBar(id="live-progress", show_eta=False)
+        yield Static(id="live-stack")
         yield Static(id="live-counters")
         yield Static(id="live-failure", classes="error-text")
         with Horizontal(classes="row buttons-row"):
@@ -104,6 +105,7 @@ class LiveJobScreen(LabelsSubScreen):
             ("   Total ", "dim"), str(st.total),
         )  # fmt: skip
         self.query_one("#live-counters", Static).update(counters)
+        self.query_one("#live-stack", Static).update(stacked_bar(st.labeled, st.failed, st.unlabeled))
         self.query_one("#live-failure", Static).update(Text(st.failure_reason))
         self.query_one("#live-stop", Button).disabled = st.finished or st.status == "Stopping"
         has_output = st.finished and st.status != "Failed" or (st.status == "Failed" and st.labeled > 0)
@@ -172,3 +174,16 @@ class LiveJobScreen(LabelsSubScreen):
         from screens.labels_results import ResultsScreen
 
         self.app.push_screen(ResultsScreen(st.output_manifest, categories_uri=st.categories_uri))
+
+
+def stacked_bar(labeled: int, failed: int, unlabeled: int, width: int = 60) -> Text:
+    """One bar, three colours: labeled (green), failed (red), still unlabeled (dim)."""
+    total = labeled + failed + unlabeled
+    if total <= 0:
+        return Text("")
+    cells = [round(width * labeled / total), round(width * failed / total)]
+    if failed and not cells[1]:
+        cells[1] = 1  # a failure is never invisible
+    cells.append(max(0, width - cells[0] - cells[1]))
+    return Text.assemble(("█" * cells[0], "green"), ("█" * cells[1], "red"), ("░" * cells[2], "dim"),
+                         ("  labeled / failed / unlabeled", "dim"))  # fmt: skip

@@ -44,3 +44,11 @@ def test_forced_half_blocks(monkeypatch) -> None:
     monkeypatch.setenv("SAGEWIZ_IMAGES", "halfblock")
     assert isinstance(make_image(None), HalfBlockImage)
     assert renderer_name() == "colour half-blocks"
+
+
+def test_stacked_counter_bar() -> None:
+    from screens.labels_live import stacked_bar
+
+    bar = stacked_bar(30, 1, 29, width=60).plain
+    assert bar.startswith("█" * 30) and bar.count("█") == 31 and bar.count("░") == 29
+    assert stacked_bar(0, 0, 0).plain == ""
