@@ -233,6 +233,8 @@ class TuneStep(StepScreen):
         self._label_to_name: dict[str, str] = {}
         self._pending_config: TuningConfig | None = None
         self.last_render_ms = 0.0  # how long applying the newest snapshot took (bench, tests)
+        self._limiter: Any = None
+        self._pollers: dict[str, Any] = {}
 
     # -- layout ------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -771,8 +773,12 @@ class TuneStep(StepScreen):
         from services.tuning.dashboard import PollCancelled, RateLimiter, TuningPoller
 
         worker = get_current_worker()
-        limiter = RateLimiter(wait=worker.cancelled_event.wait)
-        poller = TuningPoller(self.factory, name, limiter=limiter)
+        if self._limiter is None:
+            # One limiter for the screen: a restarted poll (after a stop) still keeps to 2 lists a second.
+            self._limiter = RateLimiter(wait=lambda s: get_current_worker().cancelled_event.wait(s))
+        poller = self._pollers.get(name)
+        if poller is None:  # kept per job, so a restarted poll stays incremental
+            poller = self._pollers[name] = TuningPoller(self.factory, name, limiter=self._limiter)
         delay = POLL_SECONDS
         while not worker.is_cancelled:
             try:
