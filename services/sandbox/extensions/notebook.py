@@ -326,5 +326,7 @@ def install() -> None:
         SageMakerResponse, "create_presigned_notebook_instance_url", create_presigned_notebook_instance_url
     )
     add_operation(
-        SageMakerResponse, "list_notebook_instance_lifecycle_configs", list_notebook_instance_lifecycle_configs
+        SageMakerResponse,
+        "list_notebook_instance_lifecycle_configs",
+        list_notebook_instance_lifecycle_configs,
     )
