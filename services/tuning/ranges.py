@@ -61,6 +61,10 @@ class ParameterRange:
     values: tuple[str, ...] = ()  # categorical only
     bounds: Bounds | None = None  # what the algorithm accepts, when known
 
+    def __post_init__(self) -> None:
+        # "Continuous" (the API's spelling) and "continuous" mean the same range type.
+        object.__setattr__(self, "kind", self.kind.strip().lower())
+
     def with_(self, **changes: object) -> ParameterRange:
         return replace(self, **changes)  # type: ignore[arg-type]
 

@@ -160,6 +160,11 @@ def test_config_rules(changes: dict, expected: str | None) -> None:
         assert any(expected in p.message for p in problems), [p.text() for p in problems]
 
 
+def test_kind_spelling_is_normalised() -> None:
+    assert ParameterRange("eta", "Continuous", "0.1", "0.5").kind == CONTINUOUS
+    assert validate_range(ParameterRange("b", "Categorical", values=("a", "b"))) == []
+
+
 def test_grid_size_and_planned_jobs() -> None:
     cfg = config(
         strategy="Grid",
