@@ -170,9 +170,29 @@ def run_tui(args: argparse.Namespace) -> int:
     target = AwsTarget.from_env(args.profile, args.region, args.endpoint_url)
     if args.sandbox:
         target = AwsTarget(sandbox=True)
+    _maybe_probe_terminal_graphics()
     app = SagewizApp(target, sandbox=args.sandbox, start_step=args.step or "connect")
     code = app.run()
     return int(code or 0)
+
+
+_GRAPHICS_TERMINALS = ("kitty", "wezterm", "iterm.app", "ghostty", "konsole", "mlterm", "foot")
+
+
+def _maybe_probe_terminal_graphics() -> None:
+    """Terminal graphics (for image labeling) need a probe before Textual owns stdin. The probe
+    waits for an answer that many terminals (tmux, plain xterm) never send, which would delay the
+    first screen by a second, so it runs only where graphics are likely or asked for."""
+    import os
+
+    wanted = os.environ.get("SAGEWIZ_IMAGES", "auto").lower()
+    if wanted == "halfblock":
+        return
+    term = " ".join(os.environ.get(v, "") for v in ("TERM_PROGRAM", "TERM", "LC_TERMINAL")).lower()
+    if wanted == "graphics" or any(name in term for name in _GRAPHICS_TERMINALS):
+        from screens.labels_image import preload_terminal_graphics
+
+        preload_terminal_graphics()
 
 
 if __name__ == "__main__":  # pragma: no cover
