@@ -47,6 +47,7 @@ MiB = 1024 * 1024
 # memory and sent as bytes; above, it is streamed from disk.
 MULTIPART_THRESHOLD = 100 * MiB
 IN_MEMORY_MAX = 8 * MiB
+STREAM_CHUNK = 1 * MiB
 MIN_PART = 16 * MiB
 MAX_PART = 32 * MiB
 MAX_PARTS = 10_000
@@ -845,6 +846,20 @@ def _small_file(run: _Run, f: SourceFile) -> None:
         run.tracker.add_bytes(f.size)
         run.tracker.file_done(f.rel, ok=True)
         return
+    if f.size > IN_MEMORY_MAX and run.light is not None and run.light.streams:
+        try:
+            got = run.light.put_file(
+                run.plan.dest.bucket, key, f.path, f.size, _content_type(f.rel), run.account
+            )
+        except _FileChanged:
+            run.note_failure(f, "the file changed while it was being copied; run again")
+            return
+        except OSError as exc:
+            run.note_failure(f, f"cannot read the file: {exc.strerror}")
+            return
+        if got is not None:
+            _finish_put(run, f, *got)
+            return
     held = 0
     try:
         if f.size <= IN_MEMORY_MAX or (run.light is not None and _MEMORY.try_take(f.size)):
@@ -891,13 +906,22 @@ def _put_file(run: _Run, f: SourceFile, key: str, data: bytes | None, md5: str) 
             run.fail(f, exc, "s3:PutObject", "PutObject")
             return
         etag = str(resp.get("ETag", "")).strip('"')
+    _finish_put(run, f, etag, md5)
+
+
+def _finish_put(run: _Run, f: SourceFile, etag: str, md5: str) -> None:
+    """Check what S3 stored against the local MD5, remember the hash, count the file."""
     if _is_md5_etag(etag) and etag != md5:
         run.note_failure(f, f"S3 stored different bytes (ETag {etag}, local MD5 {md5}); run again")
         return
-    if run.cache is not None and f.sig is not None:
+    if run.cache is not None and f.sig is not None and f.path is not None:
         run.cache.put(f.path, f.sig, "md5", md5)
     run.tracker.add_bytes(f.size)
     run.tracker.file_done(f.rel, ok=True)
+
+
+class _FileChanged(Exception):
+    pass
 
 
 class _MemoryBudget:
@@ -1408,30 +1432,28 @@ class LightPut:
         if conn is not None:
             conn.close()
 
-    def put(
-        self, bucket: str, key: str, data: bytes, content_type: str | None, owner: str | None
-    ) -> str | None:
+    @property
+    def streams(self) -> bool:
+        """Whether a body can go out unsigned (TLS, or this machine), so it can be streamed as read."""
+        return self.scheme == "https" or self.loopback
+
+    def _target(self, bucket: str, key: str) -> tuple[str, str]:
+        if self.endpoint:
+            return self.netloc, f"{self.base}/{bucket}/{key}"
+        if "." in bucket:
+            return f"s3.{self.region}.amazonaws.com", f"/{bucket}/{key}"
+        return f"{bucket}.s3.{self.region}.amazonaws.com", f"/{key}"
+
+    def _signed(
+        self, host: str, path: str, payload: str, size: int, content_type: str | None, owner: str | None
+    ) -> tuple[str, dict[str, str]]:
         import hmac
-        import http.client
         from datetime import UTC, datetime
         from urllib.parse import quote
 
-        if self.failures > 5:
-            return None
-        if self.endpoint:
-            host, path = self.netloc, f"{self.base}/{bucket}/{key}"
-        elif "." in bucket:
-            host, path = f"s3.{self.region}.amazonaws.com", f"/{bucket}/{key}"
-        else:
-            host, path = f"{bucket}.s3.{self.region}.amazonaws.com", f"/{key}"
         creds = self.credentials()
         now = datetime.now(UTC)
         amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-        # Over a network without TLS the payload is signed. Over TLS, or to an endpoint on this machine
-        # (the sandbox: no network to tamper with), S3's UNSIGNED-PAYLOAD saves hashing every byte
-        # twice; the MD5 checked against the returned ETag still proves the bytes arrived intact.
-        unsigned = self.scheme == "https" or self.loopback
-        payload = "UNSIGNED-PAYLOAD" if unsigned else hashlib.sha256(data).hexdigest()
         headers = {"host": host, "x-amz-content-sha256": payload, "x-amz-date": amz_date}
         if content_type:
             headers["content-type"] = content_type
@@ -1454,14 +1476,23 @@ class LightPut:
         headers["authorization"] = (
             f"AWS4-HMAC-SHA256 Credential={creds.access_key}/{scope}, SignedHeaders={signed}, Signature={sig}"
         )
-        headers["content-length"] = str(len(data))
+        headers["content-length"] = str(size)
         del headers["host"]  # http.client sends it
+        return uri, headers
+
+    def _send(self, host: str, uri: str, headers: dict[str, str], body: Callable[[], Any]) -> str | None:
+        """PUT with one retry on a dropped connection: the ETag on 200, else None."""
+        import http.client
+
         for attempt in (1, 2):
             conn = self._conn(host)
             try:
-                conn.request("PUT", uri, body=data, headers=headers)
+                conn.request("PUT", uri, body=body(), headers=headers)
                 resp = conn.getresponse()
                 resp.read()
+            except _FileChanged:
+                self._drop(host)
+                raise
             except (OSError, http.client.HTTPException):
                 self._drop(host)
                 if attempt == 2:
@@ -1475,3 +1506,45 @@ class LightPut:
             self.failures += 1 if resp.status not in (403, 404) else 0
             return None
         return None
+
+    def put(
+        self, bucket: str, key: str, data: bytes, content_type: str | None, owner: str | None
+    ) -> str | None:
+        if self.failures > 5:
+            return None
+        host, path = self._target(bucket, key)
+        # Over a network without TLS the payload is signed. Over TLS, or to an endpoint on this machine
+        # (the sandbox: no network to tamper with), S3's UNSIGNED-PAYLOAD saves hashing every byte
+        # twice; the MD5 checked against the returned ETag still proves the bytes arrived intact.
+        payload = "UNSIGNED-PAYLOAD" if self.streams else hashlib.sha256(data).hexdigest()
+        uri, headers = self._signed(host, path, payload, len(data), content_type, owner)
+        return self._send(host, uri, headers, lambda: data)
+
+    def put_file(
+        self, bucket: str, key: str, path: str, size: int, content_type: str | None, owner: str | None
+    ) -> tuple[str, str] | None:
+        """Stream a file (unsigned payload only), hashing it while it is sent, so reading, hashing
+        and the server's receiving overlap. Returns (ETag, local MD5), or None to use botocore."""
+        if self.failures > 5 or not self.streams:
+            return None
+        host, target = self._target(bucket, key)
+        uri, headers = self._signed(host, target, "UNSIGNED-PAYLOAD", size, content_type, owner)
+        md5: list[Any] = []
+
+        def body() -> Iterator[bytes]:
+            h = hashlib.md5()
+            md5[:] = [h]
+            left = size
+            with open(path, "rb") as fh:
+                while left > 0:
+                    chunk = fh.read(min(STREAM_CHUNK, left))
+                    if not chunk:
+                        raise _FileChanged(path)  # shorter than it was: never send a short body
+                    h.update(chunk)
+                    left -= len(chunk)
+                    yield chunk
+
+        etag = self._send(host, uri, headers, body)
+        if etag is None:
+            return None
+        return etag, md5[0].hexdigest()
