@@ -120,7 +120,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     worker.start()
     try:
         while worker.is_alive():
-            worker.join(0.2)
+            worker.join(0.05)
     except KeyboardInterrupt:
         cancel.set()
         print("\nsagewiz: cancelling; letting the files in flight finish…", file=err)
