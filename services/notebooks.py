@@ -35,6 +35,9 @@ VOLUME_MIN_GB, VOLUME_MAX_GB = 5, 16384
 DEFAULT_TYPE = "ml.t3.medium"
 DEFAULT_VOLUME_GB = 5
 IDLE_MIN_MINUTES, IDLE_MAX_MINUTES = 5, 24 * 60
+# Describes run in parallel when listing (the list call does not return the role); 4 keeps well
+# under DescribeNotebookInstance's rate limit. bench/notebook measures it.
+LIST_WORKERS = 4
 
 TRANSIENT = ("Pending", "Stopping", "Deleting", "Updating")
 SETTLED = ("InService", "Stopped", "Failed")
@@ -218,7 +221,7 @@ def list_notebooks(factory: Any) -> list[NotebookInfo]:
         except NotFoundError:
             return None  # deleted between the list and the describe
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=LIST_WORKERS) as pool:
         found = [i for i in pool.map(one, names) if i is not None]
     return found
 
@@ -416,6 +419,7 @@ def plan_create_notebook(spec: NotebookSpec, region: str, role_plan: Plan | None
                 params={
                     "NotebookInstanceLifecycleConfigName": lc_name,
                     "OnStart": [{"Content": base64.b64encode(script.encode()).decode()}],
+                    "Tags": tags_list(spec.extra_tags),
                 },
                 description=f"Create lifecycle configuration {lc_name}: stop the notebook after "
                 f"{spec.idle_minutes} idle minutes",

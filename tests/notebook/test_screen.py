@@ -213,6 +213,11 @@ async def test_quota_and_type_errors_are_said_plainly(make_app, world, journal, 
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen and not screen.busy)
 
+        # throttling while watching: a line says so, the poller backs off and carries on
+        nb_ext.inject_fault("list_notebook_instances", "ThrottlingException", "Rate exceeded", times=2)
+        await wait_for(pilot, lambda: "throttling" in shown(screen.query_one("#nb-problem")))
+        await wait_for(pilot, lambda: shown(screen.query_one("#nb-problem")).strip() == "")
+
         # the form comes back filled in; pick a type this region does not offer
         await pilot.press("c")
         await wait_for(pilot, on(app, "NotebookForm"))
