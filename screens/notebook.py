@@ -469,6 +469,15 @@ class NotebookStep(StepScreen):
             changed = self.state.update(notebook_name=spec.name, role_arn=spec.role_arn)
             if changed:
                 self.journal.append("choice", **changed)
+            # What `sagewiz export` writes to [notebook] so the setup can be applied again.
+            settings = {
+                "instance_type": spec.instance_type,
+                "volume_gb": spec.volume_gb,
+                "platform": spec.platform,
+            }
+            if spec.idle_minutes is not None:
+                settings["idle_minutes"] = spec.idle_minutes
+            self.state.extra["notebook"] = settings
             self._last_form = None
             self.mark(StepState.ATTENTION)  # DONE once it is InService
         if message.follow:

@@ -121,6 +121,8 @@ async def test_create_watch_open_stop_delete_with_keys(make_app, world, journal)
         assert screen.history["nb-ui"] == ["Pending", "InService"]
         assert "Pending ✓ → InService ✓" in shown(screen.query_one("#nb-live"))
         assert app.state.notebook_name == "nb-ui"
+        assert app.state.extra["notebook"] == {"instance_type": "ml.t3.medium", "volume_gb": 5,
+                                               "platform": nb.DEFAULT_PLATFORM}  # fmt: skip
         assert app.step_states["notebook"].name == "DONE"
 
         # open: the presigned URL is shown whole
