@@ -14,6 +14,9 @@ from services.sandbox.extensions import notebook as nb_ext
 from tests.notebook.conftest import make_user
 from tests.ui_text import shown
 
+# An injected ThrottlingException has no error shape in SageMaker's model; moto warns, AWS sends it.
+pytestmark = pytest.mark.filterwarnings("ignore:.*ThrottlingException does not match an error shape")
+
 FIXED_NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 

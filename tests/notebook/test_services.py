@@ -20,6 +20,9 @@ from services.plan import TAG_KEY, apply_plan
 from services.sandbox.extensions import notebook as nb_ext
 from tests.notebook.conftest import make_user
 
+# An injected ThrottlingException has no error shape in SageMaker's model; moto warns, AWS sends it.
+pytestmark = pytest.mark.filterwarnings("ignore:.*ThrottlingException does not match an error shape")
+
 
 def wait_status(factory, name, wanted, timeout=5.0):
     seen = []
@@ -253,6 +256,14 @@ def test_name_taken_and_type_not_offered(world, factory, journal):
         nb.apply(nb.plan_create_notebook(nb.NotebookSpec(name="dup", role_arn=world.role_arn), world.region),
                  factory, journal, name="dup")  # fmt: skip
     _type_not_offered_in_region(world, factory, journal)
+    vpc = nb.NotebookSpec(
+        name="nb-vpc",
+        role_arn=world.role_arn,
+        subnet_id="subnet-0123456789abcdef0",
+        security_group_ids=("sg-12345678",),
+    )
+    with pytest.raises(ValidationError, match="subnet-0123456789abcdef0 was not found"):
+        nb.preflight(factory, world.admin_arn, vpc)
 
 
 def _type_not_offered_in_region(world, factory, journal):
@@ -358,3 +369,19 @@ def test_quota_throttling_and_rollback(world, factory, journal):
     _quota_exceeded(world, factory, journal)
     _throttling(world, factory)
     _failed_create_rolls_back_the_new_role(world, factory, journal)
+
+
+def test_vpc_rules_before_any_call():
+    def fields(**kw):
+        spec = nb.NotebookSpec(name="n", role_arn="arn:aws:iam::123456789012:role/r", **kw)
+        return {e.field for e in nb.validate_spec(spec)}
+
+    assert fields(subnet_id="subnet-12345678") == {"security groups"}
+    assert fields(subnet_id="sub-1", security_group_ids=("sg-12345678",)) == {"subnet"}
+    assert fields(security_group_ids=("sg-12345678",)) == {"security groups"}
+    ok = fields(
+        subnet_id="subnet-12345678", security_group_ids=("sg-12345678",), direct_internet_access=False
+    )
+    assert ok == set()
+    assert fields(idle_minutes=2) == {"idle minutes"}
+    assert fields(idle_minutes=30, lifecycle_config="mine") == {"lifecycle configuration"}
