@@ -35,7 +35,7 @@ class LogPane(ScrollView, can_focus=True):
     """
     BINDINGS = [
         Binding("end,G", "follow", "Follow", show=True),
-        Binding("home,g", "scroll_home", "Top", show=False),
+        Binding("home", "scroll_home", "Top", show=False),  # g stays the app's "Go to"
     ]
 
     following: reactive[bool] = reactive(True)
