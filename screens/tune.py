@@ -902,12 +902,29 @@ class TuneStep(StepScreen):
         if columns != self._columns:
             table.clear(columns=True)
             self._rows.clear()
+            # Fixed widths: a finishing child then never forces every row to be measured again.
+            widths = {
+                "job": 15,
+                "status": 24,
+                "objective": max(12, len(snap.objective_metric)),
+                "duration": 9,
+            }
             for col in columns:
                 label = snap.objective_metric if col == "objective" else col
-                table.add_column(Text(label, style="bold"), key=col)
+                width = widths.get(col, max(10, len(col)))
+                table.add_column(Text(label, style="bold"), key=col, width=width)
             self._columns = columns
         changed = False
         for c in snap.children:
+            # A finished child that did not change (and did not gain or lose "best") keeps its
+            # cells: with hundreds of children a poll then costs only the few that moved.
+            if (
+                c.terminal
+                and c.name in self._rows
+                and self._children.get(c.name) == c
+                and (c.name == best) == (c.name == self._best)
+            ):
+                continue
             cells = self._cells(c, snap, best)
             old = self._rows.get(c.name)
             self._children[c.name] = c
@@ -918,7 +935,7 @@ class TuneStep(StepScreen):
             elif old != cells:
                 for col, before, after in zip(columns, old, cells, strict=True):
                     if before != after:
-                        table.update_cell(c.name, col, after, update_width=True)
+                        table.update_cell(c.name, col, after)
                 changed = True
             self._rows[c.name] = cells
         self._best = best
