@@ -54,6 +54,9 @@ class ResourceFound(Message):
     resource: Any  # services.cleanup.Resource
 
 
+TRANSITIONS = {"Pending", "Stopping", "Deleting", "Updating"}
+
+
 class CleanupStep(StepScreen):
     STEP_ID = "cleanup"
     CSS_PATH = "cleanup.tcss"
@@ -133,6 +136,9 @@ class CleanupStep(StepScreen):
         self.query_one("#cleanup-warnings", Static).update(Text("\n".join(inv.warnings)))
         self._render_table()
         self.mark(StepState.ATTENTION if any(r.running for r in self.resources) else StepState.DONE)
+        if any(r.state in TRANSITIONS for r in self.resources):
+            # Something is on its way (starting, stopping, being deleted): look again soon.
+            self.set_timer(1.0 if self.wizard.sandbox else 10.0, self.action_refresh)
 
     def _render_table(self) -> None:
         table = self.query_one("#cleanup-table", DataTable)

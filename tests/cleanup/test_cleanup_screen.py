@@ -17,6 +17,14 @@ async def wait_for(pilot, condition, timeout: float = 90.0) -> None:
         await pilot.pause(0.05)
 
 
+def typing_into(app) -> str | None:
+    """The word a typed confirmation asks for, once its input has the focus (keys go there)."""
+    focused = app.focused
+    if focused is None or focused.id != "confirm-typed":
+        return None
+    return getattr(app.screen, "typed", None)
+
+
 def table_rows(app) -> list[list[str]]:
     table = app.screen.query_one("#cleanup-table", DataTable)
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
@@ -37,14 +45,16 @@ async def test_delete_all_with_typed_and_bucket_confirmations(make_app, factory,
         assert {r[2] for r in rows} == {"screen-nb", "screen-bucket", "screen-role"}
         assert world.role_name not in {r[2] for r in rows}
         await pilot.press("a", "d")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmPlanScreen")
+        await wait_for(pilot, lambda: typing_into(app) == "delete")
         assert app.screen.query_one("#apply").disabled
         await pilot.press(*"delete")
         app.screen.query_one("#apply").press()
-        await wait_for(pilot, lambda: getattr(app.screen, "typed", None) == "screen-bucket")
+        await wait_for(pilot, lambda: typing_into(app) == "screen-bucket")
         await pilot.press(*"screen-bucket")
         app.screen.query_one("#apply").press()
-        await wait_for(pilot, lambda: app.screen is screen and not screen.busy and screen.resources == [], 120)
+        await wait_for(
+            pilot, lambda: app.screen is screen and not screen.busy and screen.resources == [], 120
+        )
         assert "Nothing sagewiz created is left" in str(screen.query_one("#cleanup-summary").render())
     kinds = {e.data["type"] for e in journal.entries("resource-deleted")}
     assert {"notebook", "bucket", "role"} <= kinds
@@ -59,10 +69,10 @@ async def test_refusing_the_bucket_confirmation_changes_nothing(make_app, factor
         screen = app.screen
         await wait_for(pilot, lambda: len(screen.resources) == 1)
         await pilot.press("space", "d")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmPlanScreen")
+        await wait_for(pilot, lambda: typing_into(app) == "delete")
         await pilot.press(*"delete")
         app.screen.query_one("#apply").press()
-        await wait_for(pilot, lambda: getattr(app.screen, "typed", None) == "keep-bucket")
+        await wait_for(pilot, lambda: typing_into(app) == "keep-bucket")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
     assert factory.client("s3").head_bucket(Bucket="keep-bucket")
