@@ -107,6 +107,19 @@ def validate_config(cfg: TuningConfig) -> list[Problem]:
     # objective
     if not cfg.objective_metric.strip():
         out.append(Problem("objective", "no objective metric chosen", "pick the metric to optimize"))
+    channels = {c.get("ChannelName") for c in cfg.base.input_channels}
+    if (
+        cfg.objective_metric.startswith("validation:")
+        and cfg.base.input_channels
+        and "validation" not in channels
+    ):
+        out.append(
+            Problem(
+                "objective",
+                f"{cfg.objective_metric} is computed on the validation channel, and there is none",
+                "add the validation data, or pick a train:* metric",
+            )
+        )
     if cfg.objective_type not in ("Maximize", "Minimize"):
         out.append(Problem("objective", f"direction {cfg.objective_type!r} must be Maximize or Minimize"))
     # strategy

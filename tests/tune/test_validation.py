@@ -11,7 +11,10 @@ from services.tuning.ranges import CATEGORICAL, CONTINUOUS, INTEGER, Bounds, Par
 BASE = TrainingBase(
     image="662702820516.dkr.ecr.eu-north-1.amazonaws.com/sagemaker-xgboost:1.7-1",
     role_arn="arn:aws:iam::123456789012:role/service-role/SageMaker-tt",
-    input_channels=({"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/t/"}}},),
+    input_channels=(
+        {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/t/"}}},
+        {"ChannelName": "validation", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/v/"}}},
+    ),
     output_path="s3://b/out/",
     static_hyperparameters={"objective": "multi:softmax", "num_class": "5", "num_round": "50"},
 )  # fmt: skip
@@ -101,6 +104,10 @@ CONFIG_TABLE = [
     ),
     ({"objective_metric": ""}, "no objective metric chosen"),
     ({"objective_type": "Biggest"}, "must be Maximize or Minimize"),
+    (
+        {"base": BASE.with_(input_channels=BASE.input_channels[:1])},
+        "is computed on the validation channel, and there is none",
+    ),
     ({"strategy": "Genetic"}, "unknown strategy"),
     ({"strategy": "Grid"}, "grid search works only with categorical ranges; numeric: eta, max_depth"),
     ({"strategy": "Grid", "ranges": (cat("gbtree", "dart"),), "max_jobs": None}, None),
