@@ -866,11 +866,23 @@ class TuneStep(StepScreen):
         note = (
             "Enter: child's log · o/s/c: sort · x: stop tuning job · m: model from best · f: new tuning job"
         )
+        text = Text(note)
         if snap.done:
-            note = f"The tuning job is {snap.status}. " + note
+            text = Text(f"The tuning job is {snap.status}. ") + text
             if snap.status == "Completed":
                 self.mark(StepState.DONE)
-        self.query_one("#dash-note", Static).update(Text(note))
+            elif snap.status == "Failed":
+                self.mark(StepState.ATTENTION)
+        failed = next((c for c in snap.children if c.status == "Failed" and c.failure_reason), None)
+        if snap.failure_reason or failed is not None:
+            reason = snap.failure_reason or f"{failed.name}: {failed.failure_reason}"  # type: ignore[union-attr]
+            text = Text(reason + "\n", style="red") + text
+            if "AccessDenied" in reason or "Access Denied" in reason:
+                text.append(
+                    "\nThe execution role may not read the data: the Permissions step or the doctor fixes that.",
+                    style="yellow",
+                )
+        self.query_one("#dash-note", Static).update(text)
         self.last_render_ms = (time.perf_counter() - started) * 1000
 
     def _reset_table(self) -> None:

@@ -255,3 +255,30 @@ def test_early_stopping_reads_logged_objectives_and_stops_the_laggard(
     )
     assert stopped == ["j-004"]
     assert [c.name for c in run.children if c.early_stopped] == ["j-004"]
+
+
+def test_children_the_role_cannot_feed_fail_the_tuning_job_with_the_reason(
+    factory: Any, world: Any, fast_trainer: None
+) -> None:
+    """The seeded role may not read the bucket: every child fails with the service's
+    AccessDenied text, and the tuning job fails naming it."""
+    from services.tuning.dashboard import TuningPoller
+    from tests.tune.data import IMAGE, channel
+
+    base = TrainingBase(
+        image=IMAGE,
+        role_arn=world.role_arn,
+        input_channels=(channel(world.default_bucket, "train"), channel(world.default_bucket, "validation")),
+        output_path=f"s3://{world.default_bucket}/out/",
+        static_hyperparameters={"objective": "multi:softmax", "num_class": "5", "num_round": "3"},
+    )
+    factory.client("s3").put_object(Bucket=world.default_bucket, Key="tune-data/train/t.csv", Body=b"0,1\n")
+    sm = factory.client("sagemaker")
+    sm.create_hyper_parameter_tuning_job(**build_request(tuning_config(base, name="denied", max_jobs=2)))
+    done = wait_done(sm, "denied")
+    assert done["HyperParameterTuningJobStatus"] == "Failed"
+    assert "All 2 training jobs failed" in done["FailureReason"] and "AccessDenied" in done["FailureReason"]
+    assert done["TrainingJobStatusCounters"]["NonRetryableError"] == 2
+    snap = TuningPoller(factory, "denied").poll()
+    assert snap.failure_reason == done["FailureReason"]
+    assert all(c.status == "Failed" and "Data download failed" in c.failure_reason for c in snap.children)

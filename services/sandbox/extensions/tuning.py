@@ -401,6 +401,12 @@ def _finish(run: TuningRun, status: str) -> None:
     record = _backend(run.account, run.region).hyper_parameter_tuning_jobs.get(run.name)
     if record is None:
         return
+    summaries = [_summary(run, c) for c in run.children]
+    if status == "Completed" and summaries and all(s["TrainingJobStatus"] == "Failed" for s in summaries):
+        # Nothing trained: the tuning job fails, with the first child's reason (what SageMaker shows).
+        status = "Failed"
+        first = next((s.get("FailureReason") for s in summaries if s.get("FailureReason")), "")
+        record.failure_reason = f"All {len(summaries)} training jobs failed. First failure: {first}"[:1024]
     record.hyper_parameter_tuning_job_status = status
     record.hyper_parameter_tuning_end_time = _now()
     record.tuning_job_completion_details = None
