@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -178,15 +179,15 @@ class SagewizApp(App[int]):
                 line = running_costs(factory).line()
             except Exception:
                 line = "running cost unknown"
-            try:  # the wizard's choices, so a later session can resume them
+            with contextlib.suppress(OSError, ValueError):  # the choices, for a later session to resume
                 choices = journal_choices(self.journal, self.state, choices)
-            except (OSError, ValueError):
-                choices = choices  # a journal that cannot be written must not stop the cost line
             try:
                 self.call_from_thread(setattr, self, "cost_line", line)
             except RuntimeError:
                 return  # the app has closed
             if worker.cancelled_event.wait(self.COST_POLL_SECONDS):
+                with contextlib.suppress(OSError, ValueError):  # leaving: the last choices too
+                    journal_choices(self.journal, self.state, choices)
                 return
 
     @work(thread=True, exclusive=True, group="resume", exit_on_error=False, description="resume offer")

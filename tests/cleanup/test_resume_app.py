@@ -30,6 +30,9 @@ async def test_resume_reattaches_to_a_running_notebook_and_shows_its_cost(make_a
         assert app.state.bucket == world.default_bucket
         await wait_for(pilot, lambda: app.cost_line.startswith("running ~$0.05/h"))
         assert "(estimate)" in app.cost_line
+    # Leaving journals this session's choices, for the next session and `sagewiz export`.
+    mine = [e for e in journal.entries("choice", scope=False) if e.session == journal.session_id]
+    assert any(e.data.get("notebook_name") == "resume-me" for e in mine)
 
 
 async def test_start_fresh_keeps_the_state_empty(make_app, world, journal):
