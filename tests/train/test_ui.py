@@ -90,7 +90,7 @@ async def test_job_panel_live_then_create_model(world, factory, make_app):
         assert "estimate" in str(panel.query_one("#jp-cost").render())
         await pilot.press("m")
         await _wait(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
-        await pilot.click("#apply")
+        app.screen.query_one("#apply").press()
         await _wait(pilot, lambda: bool(panel.model_created))
         assert sm.describe_model(ModelName="panel-job-model")["PrimaryContainer"]["ModelDataUrl"].endswith(
             "model.tar.gz"
@@ -186,7 +186,7 @@ async def test_stop_from_the_panel_after_confirmation(world, factory, make_app):
         await _wait(pilot, lambda: panel.snapshot is not None)
         await pilot.press("s")
         await _wait(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
-        await pilot.click("#apply")
+        app.screen.query_one("#apply").press()
         await _wait(pilot, lambda: panel.snapshot.status == "Stopped")
         assert panel.snapshot.secondary == "Stopped"
         timeline = str(panel.query_one("#jp-timeline").render())
@@ -210,8 +210,8 @@ async def test_train_step_end_to_end(world, factory, make_app):
         await _wait(pilot, lambda: "rows" in str(step.query_one("#tr-data-note").render()))
         await pilot.press("f5")
         await _wait(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen", limit=1200)
-        await pilot.click("#apply")
-        await _wait(pilot, lambda: type(app.screen).__name__ == "JobPanelScreen")
+        app.screen.query_one("#apply").press()
+        await _wait(pilot, lambda: type(app.screen).__name__ == "JobPanelScreen", limit=1200)
         panel = app.screen
         await _wait(pilot, lambda: panel.snapshot is not None and panel.snapshot.terminal, limit=1200)
         assert panel.snapshot.status == "Completed", panel.snapshot.failure_reason
