@@ -115,7 +115,9 @@ def find_offer(journal: Journal, account: str, region: str, sandbox: bool) -> Re
     for e in entries:
         if e.kind == "choice":
             for key, value in e.data.items():
-                if key in RESTORABLE:
+                if key == "extra" and isinstance(value, dict):
+                    choices["extra"] = _merge_extra(choices.get("extra"), value)
+                elif key in RESTORABLE:
                     choices[key] = value
             last = e
         elif e.kind in {"resource-created", "job-started", "resource-deleted"}:
@@ -141,6 +143,18 @@ def find_offer(journal: Journal, account: str, region: str, sandbox: bool) -> Re
         return None
     start = next((e for e in by_session.get(last.session, []) if e.kind == "session"), last)
     return ResumeOffer(last.session, start.at, account, region, sandbox, choices, tuple(activities.values()))
+
+
+def _merge_extra(old: Any, new: dict[str, Any]) -> dict[str, Any]:
+    """Later settings win key by key, one level into each step's table: a later session that only
+    confirmed a training job does not erase the hyperparameters an earlier one chose."""
+    merged = dict(old) if isinstance(old, dict) else {}
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def read_status(offer: ResumeOffer, factory: Any) -> ResumeOffer:

@@ -64,3 +64,24 @@ def test_journal_choices_appends_only_changes(journal):
     state.update(bucket="b2")
     resume.journal_choices(journal, state, snap)
     assert journal.entries("choice", scope=False)[-1].data == {"bucket": "b2"}
+
+
+def test_later_settings_merge_into_earlier_ones(journal, world):
+    one = Journal(journal.path)
+    one.bind(world.account, world.region, True)
+    one.append("choice", extra={"training": {"algorithm": "xgboost", "hyperparameters": {"eta": "0.2"}}})
+    two = Journal(journal.path)
+    two.bind(world.account, world.region, True)
+    two.append("choice", extra={"training": {"instance_type": "ml.m5.large"}, "tuning": {"max_jobs": 2}})
+    offer = resume.find_offer(journal, world.account, world.region, True)
+    assert offer is not None and offer.session == two.session_id
+    assert offer.choices["extra"] == {
+        "training": {
+            "algorithm": "xgboost",
+            "hyperparameters": {"eta": "0.2"},
+            "instance_type": "ml.m5.large",
+        },
+        "tuning": {"max_jobs": 2},
+    }
+    state, _at = resume.latest_state(journal)
+    assert state.extra["training"]["algorithm"] == "xgboost"
