@@ -504,6 +504,8 @@ def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bo
         )
     if passing.allowed is None:
         notes.append(passing.explanation)
+    if spec.idle_minutes is not None and not role_is_new:
+        notes.extend(_autostop_note(factory, spec))
     if spec.subnet_id:
         try:
             factory.client("ec2").describe_subnets(SubnetIds=[spec.subnet_id])
@@ -518,6 +520,25 @@ def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bo
                     "Check the subnet ID.",
                 ) from exc
     return Preflight(passing, tuple(notes))
+
+
+def _autostop_note(factory: Any, spec: NotebookSpec) -> list[str]:
+    """Idle auto-stop runs as the execution role: say so when that role may not stop the notebook
+    (users report auto-stop scripts that never fire; this is the usual reason)."""
+    from services.roles import role_allows
+
+    account = spec.role_arn.split(":")[4]
+    arn = f"arn:aws:sagemaker:{factory.region}:{account}:notebook-instance/{spec.name.lower()}"
+    allowed = role_allows(factory, spec.role_arn, "sagemaker:StopNotebookInstance", arn)
+    role = spec.role_arn.rsplit("/", 1)[-1]
+    if allowed is False:
+        return [
+            f"Idle auto-stop will NOT fire: the role {role} may not call sagemaker:StopNotebookInstance on "
+            f"{spec.name}. Add that permission to the role, or create a new role here (it gets it)."
+        ]
+    if allowed is None:
+        return [f"Could not check that the role {role} may stop the notebook (needed by idle auto-stop)."]
+    return []
 
 
 # -- changes ----------------------------------------------------------------------------------------------

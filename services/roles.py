@@ -420,6 +420,22 @@ class _CannotRead(Exception):
     pass
 
 
+def role_allows(factory: Any, role_arn: str, action: str, resource: str) -> bool | None:
+    """Whether the role's own identity policies allow `action` on `resource` (the doctor's
+    evaluator); None when that cannot be determined (policies unreadable, evaluator missing)."""
+    try:
+        docs = _caller_policies(factory, role_arn)
+        from services.policy import NamedPolicy, PolicySet, RequestContext, evaluate_request, parse_policy
+    except (_CannotRead, ImportError):
+        return None
+    try:
+        ctx = RequestContext.build(action, resource, role_arn)
+        named = tuple(NamedPolicy(source, parse_policy(doc), source=source) for source, doc in docs)
+        return evaluate_request(ctx, PolicySet(identity=named)).allowed
+    except Exception:  # a policy the evaluator cannot read: say unknown, never guess
+        return None
+
+
 def _caller_policies(factory: Any, caller_arn: str) -> list[tuple[str, dict]]:
     """(source, document) for every identity policy of the caller (user or assumed role)."""
     kind, name = _principal_of(caller_arn)

@@ -143,6 +143,14 @@ def test_create_role_least_privilege_and_full_access(world, factory, journal):
     assert any(s["Sid"] == "IdleAutoStop" for s in doc["Statement"])
     assert [e.data["id"] for e in journal.created_resources()] == ["sw-exec"]
     assert spec.arn in [r.arn for r in roles.list_execution_roles(factory).usable]
+    # idle auto-stop: the new role may stop its notebook; the seeded role may not, and we say so
+    assert (
+        nb.preflight(factory, world.admin_arn, nb.NotebookSpec("nb1", spec.arn, idle_minutes=30)).notes == ()
+    )
+    notes = nb.preflight(
+        factory, world.admin_arn, nb.NotebookSpec("nb1", world.role_arn, idle_minutes=30)
+    ).notes
+    assert "will NOT fire" in notes[0]
     _create_role_full_access(world, factory, journal)
 
 
