@@ -124,3 +124,26 @@ def test_submit_training_job_for_tuning_children(world, factory):
     assert d["TuningJobArn"] == tuning_arn and d["TrainingJobStatus"] == "Completed"
     snap = describe(sm, "tune-1-001-abc", world.region)
     assert snap.final_metrics and snap.billable_seconds
+
+
+def test_tuning_children_logs_read_together(world, factory):
+    """`sagewiz logs --tuning` reads every child's streams by the tuning job's name prefix."""
+    from services.logs import LogFollower
+    from services.sandbox.trainer import submit_training_job
+
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    arn = f"arn:aws:sagemaker:{world.region}:{world.account}:hyper-parameter-tuning-job/tn"
+    for child in ("tn-001-aaa", "tn-002-bbb"):
+        submit_training_job(
+            world.account, world.region, build_request(xgb_config(world, name=child)), tuning_job_arn=arn
+        )
+    sm = factory.client("sagemaker")
+    for child in ("tn-001-aaa", "tn-002-bbb"):
+        assert wait_done(sm, child)["TrainingJobStatus"] == "Completed"
+    lines = [
+        ln for batch in LogFollower(factory.client("logs"), "tn", prefix="tn-").read_all() for ln in batch
+    ]
+    hosts = {ln.host for ln in lines}
+    assert hosts == {"tn-001-aaa/algo-1", "tn-002-bbb/algo-1"}
+    assert [ln.timestamp for ln in lines] == sorted(ln.timestamp for ln in lines)
