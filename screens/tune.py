@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -1096,8 +1095,3 @@ def _channel(name: str, uri: str, previous: dict[str, Any] | None) -> dict[str, 
     channel = {k: v for k, v in old.items() if k != "DataSource"} or {"ContentType": "text/csv"}
     channel.update(ChannelName=name, DataSource={"S3DataSource": source})
     return channel
-
-
-def replace_child(c: ChildJob, **changes: Any) -> ChildJob:
-    """For tests and benches that evolve synthetic snapshots."""
-    return replace(c, **changes)
