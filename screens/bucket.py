@@ -66,6 +66,7 @@ class BucketStep(StepScreen):
         super().__init__()
         self.check: BucketCheck | None = None
         self.facts: BucketFacts | None = None
+        self.checking: str | None = None  # the name whose check is running or shown
 
     def compose_body(self) -> ComposeResult:
         yield Static("Bucket", classes="step-title")
@@ -130,6 +131,9 @@ class BucketStep(StepScreen):
     @on(Input.Changed, "#bucket-name")
     def _typed(self, event: Input.Changed) -> None:
         name = event.value.strip()
+        if name == self.checking:
+            return  # our own fill-in (or the name being checked): keep its result
+        self.checking = None
         self.check = None
         self.facts = None
         self._buttons()
@@ -145,6 +149,7 @@ class BucketStep(StepScreen):
         name = self.query_one("#bucket-name", Input).value.strip()
         if not name or not self._name_ok(name) or self.factory is None or self.identity is None:
             return
+        self.checking = name
         self.query_one("#bucket-loading").display = True
         self.query_one("#bucket-status", Static).update(Text(f"Checking {name}…"))
         self.query_one("#bucket-facts", Static).update("")
