@@ -33,7 +33,7 @@ def render_plan(plan: Plan) -> Group:
 class ConfirmPlanScreen(ModalScreen[bool]):
     """Returns True when the user confirms. With `typed` set, the user must type that word."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("a", "apply", "Apply")]
     DEFAULT_CSS = """
     ConfirmPlanScreen #confirm-dialog { width: 110; max-height: 95vh; }
     ConfirmPlanScreen #plan-body { height: auto; max-height: 60vh; }
@@ -59,7 +59,7 @@ class ConfirmPlanScreen(ModalScreen[bool]):
                 yield Static(Text(f"Type {self.typed} to confirm:"))
                 yield Input(id="confirm-typed", placeholder=self.typed)
             with Horizontal(classes="buttons"):
-                yield Button("Apply", id="apply", variant="warning", disabled=self.plan.empty or bool(self.typed))
+                yield Button("Apply (a)", id="apply", variant="warning", disabled=self.plan.empty or bool(self.typed))
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
@@ -76,6 +76,10 @@ class ConfirmPlanScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+    def action_apply(self) -> None:
+        if not self.query_one("#apply", Button).disabled:
+            self.dismiss(True)
 
 
 def where_line(app: object) -> str:

@@ -121,7 +121,6 @@ async def wait_connected(pilot: Any, timeout: float = 20.0) -> None:
         lambda: (app.identity is not None or app.connect_problem is not None) and not app.connecting,
         timeout,
     )
-    await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 
