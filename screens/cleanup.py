@@ -238,7 +238,8 @@ class CleanupStep(StepScreen):
         from services.cleanup import lookup
 
         try:
-            self.post_message(ResourceFound(lookup(self.factory, kind, name)))
+            account = self.identity.account if self.identity else ""
+            self.post_message(ResourceFound(lookup(self.factory, kind, name, account=account)))
         except Exception as exc:
             self.post_message(CleanupFailed(ErrorInfo.of(translate(exc)), "lookup"))
 

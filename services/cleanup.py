@@ -95,6 +95,7 @@ _ARN_TYPES = {
 _CASE_INSENSITIVE = {"notebook", "training-job", "tuning-job", "labeling-job", "model", "lifecycle-config"}
 MAX_IAM_SCANNED = 500  # roles/policies whose tags are read; a bigger account is scanned partly and says so
 EMPTY_MARK = "AllVersions"  # the parameter that marks the "empty this bucket" action
+MAX_DESCRIBED = 300  # resources whose state one inventory reads
 WORKERS = 8  # concurrent reads (describe, tag lookups); bench/cleanup compares with 1
 
 
@@ -209,15 +210,22 @@ def inventory(factory: Any, journal: Any, region: str | None = None) -> Inventor
 
     # A tag search can still list something just deleted; only the journal's memory of a vanished
     # resource is worth showing (so it can be forgotten).
-    described = [
-        r for r in _describe_all(factory, list(found.values()), region) if not (r.gone and r.source == "tag")
-    ]
+    items = list(found.values())
+    if len(items) > MAX_DESCRIBED:
+        # Jobs only known from the tag (old, finished ones, usually) are read last.
+        items.sort(key=lambda r: r.type.endswith("-job") and r.source == "tag")
+        warnings.append(
+            f"{len(items)} resources were found; the state of the first {MAX_DESCRIBED} was read "
+            "(notebooks, buckets, roles and this machine's jobs first)"
+        )
+        items = items[:MAX_DESCRIBED]
+    described = [r for r in _describe_all(factory, items, region) if not (r.gone and r.source == "tag")]
     order = {t: n for n, t in enumerate(TYPES)}
     described.sort(key=lambda r: (order.get(r.type, 99), r.id.lower()))
     return Inventory(tuple(described), tuple(warnings), datetime.now(UTC))
 
 
-def lookup(factory: Any, type_: str, id_: str, region: str | None = None) -> Resource:
+def lookup(factory: Any, type_: str, id_: str, region: str | None = None, account: str = "") -> Resource:
     """A resource the person names explicitly (maybe not created by sagewiz), with its state.
     Raises ValidationError for an unknown type or empty name, NotFoundError when it does not exist."""
     kind = canonical_type(type_)
@@ -230,7 +238,11 @@ def lookup(factory: Any, type_: str, id_: str, region: str | None = None) -> Res
             "resource name", "the name is empty", "Give the resource's name (or ARN for a policy)."
         )
     res = Resource(
-        kind, _normalise_id(kind, id_.strip(), ""), ours=False, source="selected", selected_explicitly=True
+        kind,
+        _normalise_id(kind, id_.strip(), account),
+        ours=False,
+        source="selected",
+        selected_explicitly=True,
     )
     out = _describe(factory, res, region or factory.region)
     if out.gone:
