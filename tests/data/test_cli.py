@@ -148,3 +148,45 @@ def test_destination_in_another_region_exits_2(admin_env, tmp_path: Path) -> Non
     make_tree(tmp_path / "src")
     code, _, err = sync(str(tmp_path / "src"), "s3://sagemaker-far-away/x/")
     assert code == 2 and "is in us-east-1" in err and "eu-north-1" in err
+
+
+def test_ctrl_c_cancels_cleanly_and_a_rerun_finishes(admin_env, factory, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    src = tmp_path / "many"
+    for i in range(1500):
+        (src / f"d{i % 10}").mkdir(parents=True, exist_ok=True)
+        (src / f"d{i % 10}" / f"f{i:04d}.txt").write_bytes(b"x" * (100 + i))
+    dst = f"s3://{admin_env.default_bucket}/ctrlc/"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "data", "sync", str(src), dst],
+        env=dict(os.environ),
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    s3 = factory.client("s3")
+    deadline = time.monotonic() + 60
+    while (
+        s3.list_objects_v2(Bucket=admin_env.default_bucket, Prefix="ctrlc/", MaxKeys=50).get("KeyCount", 0)
+        < 50
+    ):
+        assert time.monotonic() < deadline and proc.poll() is None, "the copy did not start"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "cancelled" in err and "Traceback" not in err
+    stored = {
+        o["Key"]: o["Size"]
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=admin_env.default_bucket, Prefix="ctrlc/"
+        )
+        for o in page.get("Contents", [])
+    }
+    assert 50 <= len(stored) < 1500
+    for key, size in stored.items():  # every object there is whole
+        assert size == (src / key.removeprefix("ctrlc/")).stat().st_size
+    code, out, _ = sync(str(src), dst)
+    assert code == 0 and f"skipped {len(stored)} unchanged" in out

@@ -115,16 +115,20 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             )
         except BaseException as exc:  # reported below, never as a traceback
             box["error"] = exc
+        finally:
+            done.set()
 
+    # An Event, not Thread.join: a Ctrl-C that interrupts join() can leave the thread looking finished.
+    done = threading.Event()
     worker = threading.Thread(target=work, name="sagewiz-data-sync", daemon=True)
     worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.05)
-    except KeyboardInterrupt:
-        cancel.set()
-        print("\nsagewiz: cancelling; letting the files in flight finish…", file=err)
-        worker.join()
+    while not done.is_set():
+        try:
+            done.wait(0.05)
+        except KeyboardInterrupt:
+            if not cancel.is_set():
+                cancel.set()
+                print("\nsagewiz: cancelling; letting the files in flight finish…", file=err)
     if printer:
         printer.finish()
     if "error" in box:
