@@ -34,11 +34,6 @@ class ConfirmPlanScreen(ModalScreen[bool]):
     """Returns True when the user confirms. With `typed` set, the user must type that word."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("a", "apply", "Apply")]
-    DEFAULT_CSS = """
-    ConfirmPlanScreen #confirm-dialog { width: 110; max-height: 95vh; }
-    ConfirmPlanScreen #plan-body { height: auto; max-height: 60vh; }
-    ConfirmPlanScreen #confirm-where { margin-top: 1; color: $warning; height: auto; }
-    """
 
     def __init__(self, plan: Plan, *, where: str = "", typed: str | None = None, warning: str = "") -> None:
         super().__init__()
