@@ -151,7 +151,16 @@ class Plain:
             if choice == "skip":
                 continue
             ask = getattr(self, f"ask_{name}", None)
-            if ask is not None and ask() is False:
+            try:
+                if ask is not None and ask() is False:
+                    continue
+            except ImportError as exc:
+                self.say(f"The {STEP_TITLES[name]} step is not available in this version ({exc.name}).")
+                continue
+            except SagewizError as err:  # e.g. the role list could not be read
+                self.say(f"{err.title}: {err.message}" + (f" (what to do: {err.hint})" if err.hint else ""))
+                if not self.ask_yes("Go on with the next step?", True):
+                    break
                 continue
             outcome = self.flow.run_step(name)
             outcomes.append(outcome)
