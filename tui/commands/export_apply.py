@@ -51,6 +51,7 @@ class Flow:
     dry_run: bool = False
     world: Any = None
     _snapshot: dict[str, Any] | None = field(default=None, repr=False)
+    _planned: bool = field(default=False, repr=False)
 
     # -- plumbing ------------------------------------------------------------------------------
     def say(self, text: str = "") -> None:
@@ -117,10 +118,17 @@ class Flow:
                 name, "unavailable", f"the {name} step is not available in this version ({exc.name})"
             )
         except SagewizError as err:
-            outcome = StepOutcome(name, "failed", _error_line(err))
+            if self.dry_run and self._planned:
+                # It reads what an earlier planned step would have made (the bucket, the images).
+                outcome = StepOutcome(
+                    name, "planned", f"planned once the earlier steps have run (now: {err.title.lower()})"
+                )
+            else:
+                outcome = StepOutcome(name, "failed", _error_line(err))
         except Exception as exc:  # a person gets a sentence, not a traceback
             outcome = StepOutcome(name, "failed", _error_line(translate(exc)))
         self.say(f"-> {outcome.message}")
+        self._planned = self._planned or outcome.status == "planned"
         self.journal_choices()
         return outcome
 
@@ -261,9 +269,12 @@ class Flow:
                 role_arn=self.state.role_arn,
                 prefix=prefix,
             )
-            proposals = [
-                p for p in proposed_changes(pstate, check(pstate), sandbox=self.identity.sandbox) if p.change
-            ]
+            offered = proposed_changes(pstate, check(pstate), sandbox=self.identity.sandbox)
+            if _round == 0:
+                for p in offered:
+                    if p.refused:
+                        self.say(f"not proposed: {p.title}: {p.refused}")
+            proposals = [p for p in offered if p.change]
             if not proposals:
                 break
             change = proposals[0].change
