@@ -49,3 +49,28 @@ async def test_start_fresh_keeps_the_state_empty(make_app, world, journal):
         await wait_for(pilot, lambda: app.screen.__class__.__name__ != "ResumeOfferScreen")
         assert app.state.bucket == "" and app.current_step == "connect"
         await wait_for(pilot, lambda: app.cost_line == "nothing running")
+
+
+def test_resume_offer_snapshot(snap_compare, make_app, world, journal):
+    import json
+
+    # Fixed times and ids, written as the journal writes them, keep the picture stable.
+    lines = [
+        {"id": "e1", "at": "2026-11-20T09:15:00+00:00", "kind": "session", "session": "earlier",
+         "account": world.account, "region": world.region, "sandbox": True, "data": {"caller": world.admin_arn}},
+        {"id": "e2", "at": "2026-11-20T09:20:00+00:00", "kind": "choice", "session": "earlier",
+         "account": world.account, "region": world.region, "sandbox": True,
+         "data": {"bucket": world.default_bucket, "data_prefix": f"s3://{world.default_bucket}/gt/images/",
+                  "labels": ["Car", "Ferry"]}},
+    ]  # fmt: skip
+    journal.path.parent.mkdir(parents=True, exist_ok=True)
+    journal.path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    app = make_app()
+    app.extras_in_tests = True
+
+    async def offered(pilot) -> None:
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ResumeOfferScreen")
+        await wait_for(pilot, lambda: app.cost_line == "nothing running")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=offered)
