@@ -80,6 +80,7 @@ _ALIASES = {
     "labeling": "labeling-job",
     "labeling_job": "labeling-job",
     "notebook-lifecycle-config": "lifecycle-config",
+    "sagemaker-model": "model",
     "notebook-instance-lifecycle-config": "lifecycle-config",
     "lifecycle_config": "lifecycle-config",
 }

@@ -119,3 +119,13 @@ def test_costs_count_running_notebooks(factory, world, bound):
     assert [i.id for i in snap.items] == ["hk-nb"]
     assert snap.hourly == pytest.approx(0.053)
     assert snap.line().startswith("running ~$0.05/h") and "(estimate)" in snap.line()
+
+
+def test_the_other_steps_journal_spellings_are_understood():
+    for spelling, kind in {
+        "s3-bucket": "bucket", "iam-role": "role", "notebook-instance": "notebook", "sagemaker-model": "model",
+        "notebook-lifecycle-config": "lifecycle-config", "training": "training-job",
+        "hyper-parameter-tuning-job": "tuning-job", "labeling-job": "labeling-job",
+    }.items():  # fmt: skip
+        assert cleanup.canonical_type(spelling) == kind
+    assert cleanup.canonical_type("s3-object") is None  # objects go with their bucket
