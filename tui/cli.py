@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -21,19 +22,22 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, sub: bool = True) -> None:
+    # On subcommands the defaults are suppressed, so `sagewiz --sandbox apply F` and
+    # `sagewiz apply F --sandbox` mean the same (a subparser's default would win otherwise).
+    kw: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
     g = p.add_argument_group("AWS connection (default: the standard AWS_* variables and files)")
-    g.add_argument("--profile", help="AWS profile name (AWS_PROFILE)")
-    g.add_argument("--region", help="AWS region, e.g. eu-north-1 (AWS_REGION)")
-    g.add_argument("--endpoint-url", help="custom endpoint, e.g. an emulator (AWS_ENDPOINT_URL)")
-    g.add_argument("--sandbox", action="store_true", help="use the embedded AWS emulator; no account needed")
+    g.add_argument("--profile", help="AWS profile name (AWS_PROFILE)", **kw)
+    g.add_argument("--region", help="AWS region, e.g. eu-north-1 (AWS_REGION)", **kw)
+    g.add_argument("--endpoint-url", help="custom endpoint, e.g. an emulator (AWS_ENDPOINT_URL)", **kw)
+    g.add_argument("--sandbox", action="store_true", help="use the embedded AWS emulator; no account needed", **kw)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="sagewiz", description="From an empty AWS account to a trained and tuned SageMaker model."
     )
-    _common(parser)
+    _common(parser, sub=False)
     parser.add_argument(
         "--plain", action="store_true", help="walk the steps with plain prompts instead of the TUI"
     )
@@ -90,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true")
-    p.add_argument("--yes", action="store_true")
+    p.add_argument("--yes", action="store_true", default=argparse.SUPPRESS)
     return parser
 
 

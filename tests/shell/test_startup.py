@@ -60,3 +60,14 @@ def test_bad_flags_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> N
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("sagewiz ")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--sandbox", "--region", "eu-north-1", "status"], ["status", "--sandbox", "--region", "eu-north-1"]],
+)
+def test_connection_flags_work_before_or_after_the_subcommand(argv: list[str]) -> None:
+    from tui.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert args.sandbox is True and args.region == "eu-north-1" and args.profile is None
