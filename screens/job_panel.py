@@ -53,6 +53,21 @@ class LogProblem(Message):
     text: str
 
 
+@dataclass
+class ActionFailed(Message):
+    error: ErrorInfo
+
+
+@dataclass
+class StopRequested(Message):
+    pass
+
+
+@dataclass
+class ModelCreated(Message):
+    name: str
+
+
 def sparkline(values: list[float], width: int = 24) -> str:
     vals = values[-width:]
     if not vals:
@@ -334,12 +349,19 @@ class JobPanelScreen(Screen[None]):
     def _stop_job(self) -> None:
         from services.training import stop
 
+        # Results go back as messages: call_from_thread would block if the app closed meanwhile.
         try:
             stop(self.app.factory, self.job_name)  # type: ignore[attr-defined]
         except SagewizError as err:
-            self.app.call_from_thread(self.app.show_error, ErrorInfo.of(err))  # type: ignore[attr-defined]
+            self.post_message(ActionFailed(ErrorInfo.of(err)))
             return
-        self.app.call_from_thread(self.notify, f"Stopping {self.job_name} ...", markup=False)
+        self.post_message(StopRequested())
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.app.show_error(message.error)  # type: ignore[attr-defined]
+
+    def on_stop_requested(self, _: StopRequested) -> None:
+        self.notify(f"Stopping {self.job_name} ...", markup=False)
 
     def action_doctor(self) -> None:
         snap = self.snapshot
@@ -393,12 +415,12 @@ class JobPanelScreen(Screen[None]):
         try:
             apply_plan(plan, self.app.factory, self.app.journal)  # type: ignore[attr-defined]
         except SagewizError as err:
-            self.app.call_from_thread(self.app.show_error, ErrorInfo.of(err))  # type: ignore[attr-defined]
+            self.post_message(ActionFailed(ErrorInfo.of(err)))
             return
-        name = plan.actions[0].params["ModelName"]
-        self.app.call_from_thread(self._model_created, name)
+        self.post_message(ModelCreated(plan.actions[0].params["ModelName"]))
 
-    def _model_created(self, name: str) -> None:
+    def on_model_created(self, message: ModelCreated) -> None:
+        name = message.name
         self.model_created = name
         state = getattr(self.app, "state", None)
         if state is not None:

@@ -156,6 +156,7 @@ class LogFollower:
         self._last_discovery = -1e18
         self.rediscover_every = 10.0
         self.persistent = False  # set by follow(): never give up on throttling / network
+        self._stop: threading.Event | None = None  # follow()'s stop: also ends back-off waits
 
     # -- one round ------------------------------------------------------------------------------
     def poll(self) -> list[LogLine]:
@@ -191,12 +192,16 @@ class LogFollower:
         """Yield new lines as they are written until the job ends (plus a last read after that,
         for lines that reach CloudWatch after the status changed) or `stop` is set."""
         self.persistent = True
+        self._stop = stop
         status_at = -1e18
         ended = False
         while True:
             if stop is not None and stop.is_set():
                 return
-            lines = self.poll()
+            try:
+                lines = self.poll()
+            except _Cancelled:
+                return
             if lines:
                 yield lines
             if ended:
@@ -334,12 +339,20 @@ class LogFollower:
                             "CloudWatch Logs is throttling", str(exc), "Try again in a minute."
                         )
                     raise err from exc
-                self.sleep(delay)
+                if self._stop is not None:
+                    if self._stop.wait(delay):
+                        raise _Cancelled() from exc
+                else:
+                    self.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
 
 class _NotFound(Exception):
     pass
+
+
+class _Cancelled(Exception):
+    """follow() was stopped while backing off."""
 
 
 class _BadToken(Exception):
