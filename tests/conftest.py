@@ -53,6 +53,32 @@ def stable_endpoint_display(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def clicks_wait_for_the_button_effect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Button ignores clicks for 0.2 s after a press (its "-active" effect). A person never
+    clicks that fast; a test can, when the work it triggered finished in under 0.2 s. So a
+    click on a button still showing the effect waits (bounded) until it is clickable again."""
+    import time
+
+    from textual.pilot import Pilot
+
+    original = Pilot.click
+
+    async def click(self: Any, widget: Any = None, *args: Any, **kwargs: Any) -> bool:
+        target = widget
+        if isinstance(widget, str):
+            try:
+                target = self.app.screen.query_one(widget)
+            except Exception:
+                target = None
+        deadline = time.monotonic() + 2.0
+        while target is not None and target.has_class("-active") and time.monotonic() < deadline:
+            await self.pause(0.05)
+        return await original(self, widget, *args, **kwargs)
+
+    monkeypatch.setattr(Pilot, "click", click)
+
+
 def _port() -> int:
     # A fixed port per xdist worker keeps the endpoint (shown in the header) stable in snapshots.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
