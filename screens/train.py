@@ -201,7 +201,8 @@ class TrainStep(StepScreen):
         self._set("output_path", f"s3://{bucket}/sagewiz/output" if bucket else "")
         self._set("channel_train", f"s3://{bucket}/sagewiz/xgboost/train/" if bucket else "")
         self._set("channel_validation", f"s3://{bucket}/sagewiz/xgboost/validation/" if bucket else "")
-        self._set("label_attribute", state.labeling_job or "")
+        # A terminal-labeled or imported manifest names its attribute; a real job uses its name.
+        self._set("label_attribute", state.extra.get("label_attribute") or state.labeling_job or "")
         self.hp_values["xgboost"].update(seed_hyperparameters(len(state.labels) or 5))
         self.hp_values["image-classification"].update({"num_classes": str(len(state.labels) or 5), "epochs": "10",
                                                        "num_training_samples": "40", "mini_batch_size": "8"})  # fmt: skip

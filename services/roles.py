@@ -53,19 +53,39 @@ def least_privilege_policy(account: str, region: str, bucket: str, prefix: str |
     `bucket/*`: mixing the two up is the classic cause of "access is forbidden".
     """
     prefix = (prefix or "").lstrip("/")
-    list_stmt: dict[str, Any] = {
-        "Sid": "BucketLevel",
-        "Effect": "Allow",
-        "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-        "Resource": f"arn:aws:s3:::{bucket}",
-    }
+    bucket_stmts: list[dict[str, Any]]
     if prefix:
-        list_stmt["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}*", prefix.rstrip("/")]}}
+        # s3:prefix exists only on list requests: a GetBucketLocation under that condition would
+        # never be allowed, so it gets a statement of its own.
+        bucket_stmts = [
+            {
+                "Sid": "BucketLevel",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{bucket}",
+                "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*", prefix.rstrip("/")]}},
+            },
+            {
+                "Sid": "BucketLocation",
+                "Effect": "Allow",
+                "Action": "s3:GetBucketLocation",
+                "Resource": f"arn:aws:s3:::{bucket}",
+            },
+        ]
+    else:
+        bucket_stmts = [
+            {
+                "Sid": "BucketLevel",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Resource": f"arn:aws:s3:::{bucket}",
+            }
+        ]
     log_groups = f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/*"
     return {
         "Version": "2012-10-17",
         "Statement": [
-            list_stmt,
+            *bucket_stmts,
             {
                 "Sid": "ObjectLevel",
                 "Effect": "Allow",

@@ -94,6 +94,10 @@ def test_trust_policy_and_least_privilege_shapes():
     assert by_sid["BucketLevel"]["Condition"]["StringLike"]["s3:prefix"][0] == "data/*"
     assert by_sid["ObjectLevel"]["Resource"] == "arn:aws:s3:::bkt/data/*"
     assert "s3:ListBucket" not in by_sid["ObjectLevel"]["Action"]
+    # s3:prefix is only present on list requests: GetBucketLocation must not sit under it
+    assert by_sid["BucketLocation"]["Action"] == "s3:GetBucketLocation"
+    assert "Condition" not in by_sid["BucketLocation"]
+    assert "s3:GetBucketLocation" not in by_sid["BucketLevel"]["Action"]
     assert "/aws/sagemaker/*" in by_sid["JobLogs"]["Resource"][0]
     no_prefix = roles.least_privilege_policy("123456789012", "eu-north-1", "bkt")
     assert no_prefix["Statement"][1]["Resource"] == "arn:aws:s3:::bkt/*"
