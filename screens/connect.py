@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, LoadingIndicator, Select, Static
+from textual.widgets import Static
 
 import tui.widgets.header as header_module
 from screens.base import StepScreen
-from services.profiles import list_profiles
-from services.regions import KNOWN_REGIONS, region_problem
 from services.session import AwsTarget
-
-DEFAULT_CHAIN = "__default_chain__"
 
 
 class ConnectStep(StepScreen):
@@ -26,64 +22,23 @@ class ConnectStep(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Connect", classes="step-title")
-        yield LoadingIndicator(id="connect-loading")
         yield Static(id="connect-status")
         if self.wizard.sandbox:
             # The form is for real accounts; the sandbox starts without it (and paints faster).
             yield Static("Press c to reconnect to the sandbox.", classes="hint", id="sandbox-hint")
             return
-        with Vertical(id="connect-form"):
-            yield Static("Choose how to reach AWS", classes="section")
-            with Horizontal(classes="row"):
-                yield Label("Profile", classes="field-label")
-                yield Select[str](
-                    [("(default credential chain)", DEFAULT_CHAIN)], id="profile", allow_blank=False
-                )
-            yield Static("", id="profile-hint", classes="hint")
-            with Horizontal(classes="row"):
-                yield Label("Region", classes="field-label")
-                yield Select[str]([(r, r) for r in KNOWN_REGIONS], id="region", prompt="(from the profile)")
-            with Horizontal(classes="row"):
-                yield Label("Endpoint", classes="field-label")
-                yield Input(
-                    placeholder="optional, e.g. http://127.0.0.1:5000 (AWS_ENDPOINT_URL)", id="endpoint"
-                )
-            yield Static("", id="endpoint-error", classes="field-error")
-            with Horizontal(classes="row buttons-row"):
-                yield Button("Connect (c)", id="connect", variant="primary")
-                yield Button("Use the sandbox", id="use-sandbox")
+        # Imported here: the form's widgets are not needed (nor loaded) on the sandbox's first screen.
+        from screens.connect_form import ConnectForm
+
+        yield ConnectForm(id="connect-form")
 
     def on_mount(self) -> None:
-        if not self.wizard.sandbox:
-            self._fill_form()
         self.watch(self.app, "identity", self._refresh_status, init=True)
         self.watch(self.app, "connecting", lambda _c: self._refresh_status(self.wizard.identity), init=False)
 
-    def _fill_form(self) -> None:
-        app = self.wizard
-        profiles = list_profiles()
-        options = [("(default credential chain: environment, default profile, instance role)", DEFAULT_CHAIN)]
-        options += [(f"{p.name}  ({p.describe})", p.name) for p in profiles]
-        sel = self.query_one("#profile", Select)
-        sel.set_options(options)
-        names = {p.name for p in profiles}
-        if app.target.profile and app.target.profile in names:
-            sel.value = app.target.profile
-        else:
-            sel.value = DEFAULT_CHAIN
-        hint = f"{len(profiles)} profile(s) found in the AWS config and credentials files."
-        if not profiles:
-            hint = "No profiles found in ~/.aws/config or ~/.aws/credentials."
-        self.query_one("#profile-hint", Static).update(hint)
-        region = self.query_one("#region", Select)
-        if app.target.region in KNOWN_REGIONS:
-            region.value = app.target.region
-        if app.target.endpoint_url:
-            self.query_one("#endpoint", Input).value = app.target.endpoint_url
-
     def _refresh_status(self, identity: object) -> None:
         app = self.wizard
-        self.query_one("#connect-loading").display = app.connecting
+        self._show_spinner(app.connecting)
         status = self.query_one("#connect-status", Static)
         if app.connecting:
             status.update(Text("Starting the embedded AWS and connecting…" if app.sandbox else "Connecting…"))
@@ -121,40 +76,29 @@ class ConnectStep(StepScreen):
         status.update(table)
         self.set_focus(None)
 
-    def _target_from_form(self) -> AwsTarget | None:
-        profile = self.query_one("#profile", Select).value
-        region = self.query_one("#region", Select).value
-        endpoint = self.query_one("#endpoint", Input).value.strip()
-        error = self.query_one("#endpoint-error", Static)
-        error.update("")
-        if endpoint and not endpoint.startswith(("http://", "https://")):
-            error.update("The endpoint must start with http:// or https://, e.g. http://127.0.0.1:5000")
-            self.query_one("#endpoint", Input).focus()
-            return None
-        region_value = region if isinstance(region, str) else None
-        if region_value and region_problem(region_value):
-            error.update(region_problem(region_value) or "")
-            return None
-        return AwsTarget(
-            profile=None if profile in (DEFAULT_CHAIN, Select.BLANK) else str(profile),
-            region=region_value or None,
-            endpoint_url=endpoint or None,
-        )
-
     def action_connect(self) -> None:
         if self.wizard.sandbox:
             self.wizard.reconnect(self.wizard.target)
             return
-        target = self._target_from_form()
+        from screens.connect_form import ConnectForm
+
+        target = self.query_one(ConnectForm).target()
         if target is not None:
             self.wizard.reconnect(target, sandbox=False)
 
-    @on(Button.Pressed, "#connect")
-    def _connect_pressed(self) -> None:
-        self.action_connect()
+    def _show_spinner(self, on: bool) -> None:
+        # Mounted only while connecting, so the first screen paints without it.
+        spinners = self.query("#connect-loading")
+        if on and not spinners:
+            from textual.widgets import LoadingIndicator
 
-    @on(Button.Pressed, "#use-sandbox")
-    def _sandbox_pressed(self) -> None:
-        self.wizard.reconnect(AwsTarget(sandbox=True), sandbox=True)
-        self.query_one("#connect-form").display = False
-        self.app.action_goto("connect")  # recompose in sandbox form
+            self.query_one("#step-body").mount(LoadingIndicator(id="connect-loading"), before="#connect-status")
+        elif not on:
+            spinners.remove()
+
+    def on_button_pressed(self, event: Any) -> None:
+        if event.button.id == "connect":
+            self.action_connect()
+        elif event.button.id == "use-sandbox":
+            self.wizard.reconnect(AwsTarget(sandbox=True), sandbox=True)
+            self.app.action_goto("connect")  # composed again, in its sandbox form
