@@ -11,7 +11,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +80,9 @@ class Journal:
         self.region: str | None = None
         self.sandbox = False
         self._lock = threading.Lock()
+        # Called (from whatever thread appended) after each entry is written; the App uses it to
+        # refresh the running-cost line as soon as something starts or stops.
+        self.on_append: Callable[[JournalEntry], None] | None = None
 
     def bind(self, account: str | None, region: str | None, sandbox: bool) -> None:
         """Entries written after this carry the account and region they concern."""
@@ -106,6 +109,8 @@ class Journal:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        if self.on_append is not None:
+            self.on_append(entry)
         return entry
 
     # -- reading ---------------------------------------------------------------------------

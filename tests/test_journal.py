@@ -93,3 +93,12 @@ def test_last_session_is_an_earlier_run(tmp_path: Path) -> None:
 def test_unknown_entry_kinds_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         Journal(tmp_path / "j.jsonl").append("whatever")
+
+
+def test_listeners_hear_each_entry_after_it_is_written(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.jsonl")
+    heard: list[str] = []
+    j.on_append = lambda entry: heard.append(entry.kind) or None
+    j.append("job-started", name="job-1")
+    assert heard == ["job-started"]
+    assert j.read().entries[0].data["name"] == "job-1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -64,6 +65,8 @@ class SagewizApp(App[int]):
         self.connect_problem: ConnectFailed | None = None
         self.pending_doctor: Any = None  # a services.denied.DeniedCall handed to the doctor
         self._auto_connect = auto_connect
+        self._cost_nudge = threading.Event()
+        self.journal.on_append = self._journal_appended
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -185,10 +188,26 @@ class SagewizApp(App[int]):
                 self.call_from_thread(setattr, self, "cost_line", line)
             except RuntimeError:
                 return  # the app has closed
-            if worker.cancelled_event.wait(self.COST_POLL_SECONDS):
+            if self._wait_for_cost_poll(worker):
                 with contextlib.suppress(OSError, ValueError):  # leaving: the last choices too
                     journal_choices(self.journal, self.state, choices)
                 return
+
+    def _wait_for_cost_poll(self, worker: Any) -> bool:
+        """Wait until the next poll is due, or sooner when the journal says something started,
+        stopped or was deleted. True when the worker was cancelled."""
+        deadline = time.monotonic() + self.COST_POLL_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            if worker.cancelled_event.wait(min(1.0, left)):
+                return True
+            if self._cost_nudge.is_set():
+                self._cost_nudge.clear()
+                return False
+        return False
+
+    def _journal_appended(self, entry: Any) -> None:
+        if entry.kind in {"resource-created", "resource-deleted", "resource-changed", "job-started"}:
+            self._cost_nudge.set()
 
     @work(thread=True, exclusive=True, group="resume", exit_on_error=False, description="resume offer")
     def _resume_worker(self) -> None:
