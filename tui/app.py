@@ -66,6 +66,8 @@ class SagewizApp(App[int]):
         self.pending_doctor: Any = None  # a services.denied.DeniedCall handed to the doctor
         self._auto_connect = auto_connect
         self._cost_nudge = threading.Event()
+        self._choices_lock = threading.Lock()
+        self._last_choices: dict[str, Any] | None = None
         self.journal.on_append = self._journal_appended
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -173,25 +175,36 @@ class SagewizApp(App[int]):
         from textual.worker import get_current_worker
 
         from services.costs import running_costs
-        from services.resume import journal_choices
 
         worker = get_current_worker()
-        factory, choices = self.factory, None
+        factory = self.factory
+        self._choices_tracked = True
         while not worker.is_cancelled and factory is self.factory:
             try:
                 line = running_costs(factory).line()
             except Exception:
                 line = "running cost unknown"
-            with contextlib.suppress(OSError, ValueError):  # the choices, for a later session to resume
-                choices = journal_choices(self.journal, self.state, choices)
+            self._journal_choices()  # for a later session to resume
             try:
                 self.call_from_thread(setattr, self, "cost_line", line)
             except RuntimeError:
                 return  # the app has closed
             if self._wait_for_cost_poll(worker):
-                with contextlib.suppress(OSError, ValueError):  # leaving: the last choices too
-                    journal_choices(self.journal, self.state, choices)
+                self._journal_choices()  # leaving: the last choices too
                 return
+
+    def _journal_choices(self) -> None:
+        """Journal what changed in the wizard's choices since the last time (any thread)."""
+        from services.resume import journal_choices
+
+        with self._choices_lock, contextlib.suppress(OSError, ValueError):
+            self._last_choices = journal_choices(self.journal, self.state, self._last_choices)
+
+    def on_unmount(self) -> None:
+        # The cost worker's thread may still be winding down when the app closes; write the
+        # final choices here, on the way out, so they are in the journal before the process ends.
+        if getattr(self, "_choices_tracked", False):
+            self._journal_choices()
 
     def _wait_for_cost_poll(self, worker: Any) -> bool:
         """Wait until the next poll is due, or sooner when the journal says something started,
