@@ -72,9 +72,15 @@ class SagewizApp(App[int]):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.push_screen(self._make_step_screen(step(self.current_step)))
+        if self.current_step != "connect":
+            self.push_screen(self._make_step_screen(step(self.current_step)))
         # Paint the first screen before any AWS work starts competing for the interpreter.
         self.call_after_refresh(self._first_screen_shown)
+
+    def get_default_screen(self) -> Screen[Any]:
+        # The Connect step is the base of the screen stack (other steps are pushed over it): no
+        # empty default screen is composed and painted first, which cost a third of the start-up.
+        return self._make_step_screen(step("connect"))
 
     def _first_screen_shown(self) -> None:
         ready_file = os.environ.get("SAGEWIZ_EXIT_WHEN_READY")
@@ -272,11 +278,15 @@ class SagewizApp(App[int]):
     def action_goto(self, step_id: str) -> None:
         if step_id not in STEP_IDS:
             return
-        # Modal screens on top (help, pickers) close first; the step replaces the current one.
-        while len(self.screen_stack) > 2:
+        # Modal screens on top (help, pickers) and the current step close; the Connect step is the
+        # stack's base, every other step is pushed over it.
+        while len(self.screen_stack) > 1:
             self.pop_screen()
         self.current_step = step_id
-        self.switch_screen(self._make_step_screen(step(step_id)))
+        if step_id == "connect":
+            self.screen_stack[0].refresh(recompose=True)  # sandbox or not may have changed
+        else:
+            self.push_screen(self._make_step_screen(step(step_id)))
 
     def action_next_step(self) -> None:
         nxt = neighbour(self.current_step, 1)
