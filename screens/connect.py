@@ -86,6 +86,14 @@ class ConnectStep(StepScreen):
         if target is not None:
             self.wizard.reconnect(target, sandbox=False)
 
+    def revisit(self) -> None:
+        """The user came back to Connect (the base screen): show the current state, with the form
+        only for real accounts (the sandbox may have been switched on or off meanwhile)."""
+        has_form = bool(self.query("#connect-form"))
+        if has_form == self.wizard.sandbox:
+            self.refresh(recompose=True)
+        self.call_after_refresh(lambda: self._refresh_status(self.wizard.identity))
+
     def _show_spinner(self, on: bool) -> None:
         # Mounted only while connecting, so the first screen paints without it.
         spinners = self.query("#connect-loading")

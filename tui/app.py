@@ -284,7 +284,9 @@ class SagewizApp(App[int]):
             self.pop_screen()
         self.current_step = step_id
         if step_id == "connect":
-            self.screen_stack[0].refresh(recompose=True)  # sandbox or not may have changed
+            revisit = getattr(self.screen_stack[0], "revisit", None)
+            if revisit is not None:
+                revisit()
         else:
             self.push_screen(self._make_step_screen(step(step_id)))
 

@@ -127,6 +127,13 @@ async def test_no_credentials_screen_offers_the_sandbox_and_it_works(world: Any,
         await wait_connected(pilot)
         assert app.identity is not None and app.identity.sandbox
         assert app.step_states["connect"] is StepState.DONE
+        # back on Connect after another step: the sandbox's identity, and no real-account form
+        await pilot.press("4")
+        await pilot.press("1")
+        await pilot.pause()
+        assert isinstance(app.screen, ConnectStep)
+        assert "123456789012" in _text(app.screen.query_one("#connect-status"))
+        assert not app.screen.query("#connect-form")
 
 
 async def test_retry_after_a_problem_keeps_the_app_running(journal: Any) -> None:
