@@ -100,7 +100,9 @@ class ConnectStep(StepScreen):
         if on and not spinners:
             from textual.widgets import LoadingIndicator
 
-            self.query_one("#step-body").mount(LoadingIndicator(id="connect-loading"), before="#connect-status")
+            self.query_one("#step-body").mount(
+                LoadingIndicator(id="connect-loading"), before="#connect-status"
+            )
         elif not on:
             spinners.remove()
 
