@@ -288,7 +288,7 @@ class BucketStep(StepScreen):
     def action_create(self) -> None:
         if self.check is None or self.check.status is not BucketStatus.MISSING or self.identity is None:
             return
-        from screens.confirm_plan import ConfirmPlanScreen, where_line
+        from screens.confirm_plan import ConfirmPlanScreen
         from services.buckets import create_plan
 
         ident = self.identity
@@ -306,7 +306,7 @@ class BucketStep(StepScreen):
                 )
                 self._create_worker(plan)
 
-        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)
+        self.app.push_screen(ConfirmPlanScreen(plan), confirmed)
 
     @work(thread=True, exclusive=True, group="bucket", exit_on_error=False, description="create the bucket")
     def _create_worker(self, plan: Any) -> None:

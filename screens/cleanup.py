@@ -295,7 +295,7 @@ class CleanupStep(StepScreen):
             if ok:
                 self._confirm_buckets(cplan, list(cplan.buckets), [])
 
-        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app), typed=verb), first)
+        self.app.push_screen(ConfirmPlanScreen(plan, typed=verb), first)
 
     def _confirm_buckets(self, cplan: Any, pending: list[str], confirmed: list[str]) -> None:
         if not pending:

@@ -35,7 +35,9 @@ class ConfirmPlanScreen(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("a", "apply", "Apply")]
 
-    def __init__(self, plan: Plan, *, where: str = "", typed: str | None = None, warning: str = "") -> None:
+    def __init__(
+        self, plan: Plan, *, where: str | None = None, typed: str | None = None, warning: str = ""
+    ) -> None:
         super().__init__()
         self.plan = plan
         self.where = where
@@ -43,6 +45,8 @@ class ConfirmPlanScreen(ModalScreen[bool]):
         self.warning = warning
 
     def compose(self) -> ComposeResult:
+        if self.where is None:  # by default, say where the change lands: account, region, caller
+            self.where = where_line(self.app)
         with Vertical(classes="dialog", id="confirm-dialog"):
             with VerticalScroll(id="plan-body"):
                 yield Static(render_plan(self.plan), id="plan-text")
@@ -54,7 +58,9 @@ class ConfirmPlanScreen(ModalScreen[bool]):
                 yield Static(Text(f"Type {self.typed} to confirm:"))
                 yield Input(id="confirm-typed", placeholder=self.typed)
             with Horizontal(classes="buttons"):
-                yield Button("Apply (a)", id="apply", variant="warning", disabled=self.plan.empty or bool(self.typed))
+                yield Button(
+                    "Apply (a)", id="apply", variant="warning", disabled=self.plan.empty or bool(self.typed)
+                )
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:

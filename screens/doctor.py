@@ -395,7 +395,7 @@ class DoctorStep(StepScreen):
             self._set_busy(True, "Re-checking with the request changed as the fix says…")
             self._fix_worker(fix, self.diagnosis, apply=False)
             return
-        from screens.confirm_plan import ConfirmPlanScreen, where_line
+        from screens.confirm_plan import ConfirmPlanScreen
         from services.doctor.fixes import fix_plan
 
         plan = fix_plan(fix)
@@ -405,7 +405,7 @@ class DoctorStep(StepScreen):
                 self._set_busy(True, "Applying (old documents are saved to the journal first)…")
                 self._fix_worker(fix, self.diagnosis, apply=True)
 
-        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)
+        self.app.push_screen(ConfirmPlanScreen(plan), confirmed)
 
     @work(thread=True, exclusive=True, group="doctor", exit_on_error=False, description="apply the fix")
     def _fix_worker(self, fix: Any, before: Any, apply: bool) -> None:

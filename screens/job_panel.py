@@ -329,7 +329,7 @@ class JobPanelScreen(Screen[None]):
         if snap is None or snap.status != "InProgress":
             self.notify("Only a job in progress can be stopped.", markup=False)
             return
-        from screens.confirm_plan import ConfirmPlanScreen, where_line
+        from screens.confirm_plan import ConfirmPlanScreen
         from services.plan import Action, Plan
 
         plan = Plan(
@@ -343,7 +343,7 @@ class JobPanelScreen(Screen[None]):
             if ok:
                 self._stop_job()
 
-        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)
+        self.app.push_screen(ConfirmPlanScreen(plan), confirmed)
 
     @work(thread=True, exclusive=True, group="job-stop", exit_on_error=False)
     def _stop_job(self) -> None:
@@ -393,7 +393,7 @@ class JobPanelScreen(Screen[None]):
         if snap is None or snap.status != "Completed":
             self.notify("A model can be created once the job has completed.", markup=False)
             return
-        from screens.confirm_plan import ConfirmPlanScreen, where_line
+        from screens.confirm_plan import ConfirmPlanScreen
         from services.training import plan_create_model
 
         try:
@@ -406,7 +406,7 @@ class JobPanelScreen(Screen[None]):
             if ok:
                 self._create_model(plan)
 
-        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)
+        self.app.push_screen(ConfirmPlanScreen(plan), confirmed)
 
     @work(thread=True, exclusive=True, group="job-model", exit_on_error=False)
     def _create_model(self, plan: Any) -> None:

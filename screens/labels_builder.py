@@ -22,7 +22,7 @@ from textual.widgets import (
     Static,
 )
 
-from screens.confirm_plan import ConfirmPlanScreen, where_line
+from screens.confirm_plan import ConfirmPlanScreen
 from screens.labels import data_prefix_of
 from screens.labels_messages import ImagesListed, JobCreated, LabelsFailed, SetupPlanned, TeamsListed
 from screens.labels_sub import LabelsSubScreen
@@ -284,7 +284,7 @@ class LabelsBuilderScreen(LabelsSubScreen):
                 self.notify("Creating the labeling job...", markup=False)
                 self._apply(setup)
 
-        self.app.push_screen(ConfirmPlanScreen(setup.plan, where=where_line(self.app)), confirmed)
+        self.app.push_screen(ConfirmPlanScreen(setup.plan), confirmed)
 
     def on_job_created(self, message: JobCreated) -> None:
         spec = message.spec

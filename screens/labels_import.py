@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
-from screens.confirm_plan import ConfirmPlanScreen, where_line
 from screens.labels import data_prefix_of
 from screens.labels_messages import LabelsFailed, ManifestLoaded, ManifestSaved
 from screens.labels_sub import LabelsSubScreen
@@ -150,25 +149,7 @@ class ImportManifestScreen(LabelsSubScreen):
         except Exception as exc:
             self.fail(exc, "save")
             return
-        self.app.call_from_thread(self._confirm_upload, plan, uri)
-
-    def _confirm_upload(self, plan: object, uri: str) -> None:
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self._upload(plan, uri)
-
-        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)  # type: ignore[arg-type]
-
-    @work(thread=True, exclusive=True, group="labels-import-save", exit_on_error=False)
-    def _upload(self, plan: object, uri: str) -> None:
-        from services.plan import apply_plan
-
-        try:
-            apply_plan(plan, self.factory, self.journal)  # type: ignore[arg-type]
-        except Exception as exc:
-            self.fail(exc, "save")
-            return
-        self.post_message(ManifestSaved(uri))
+        self.confirm_and_save(plan, uri)
 
     def on_manifest_saved(self, message: ManifestSaved) -> None:
         self._use(message.uri)

@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from screens.confirm_plan import ConfirmPlanScreen, where_line
+from screens.confirm_plan import ConfirmPlanScreen
 from screens.labels_messages import JobPolled, LabelsFailed
 from screens.labels_sub import LabelsSubScreen, fmt_elapsed
 from services.labeling import rules
@@ -147,7 +147,7 @@ class LiveJobScreen(LabelsSubScreen):
             if ok:
                 self._stop(plan)
 
-        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)
+        self.app.push_screen(ConfirmPlanScreen(plan), confirmed)
 
     @work(thread=True, exclusive=True, group="labels-live-stop", exit_on_error=False)
     def _stop(self, plan: Plan) -> None:

@@ -8,7 +8,8 @@ from textual import work
 from textual.binding import Binding
 
 from screens.base import StepScreen
-from screens.labels_messages import ImageFetched, LabelsFailed
+from screens.confirm_plan import ConfirmPlanScreen
+from screens.labels_messages import ImageFetched, LabelsFailed, ManifestSaved
 from services.errors import ErrorInfo, translate
 
 
@@ -35,6 +36,27 @@ class LabelsSubScreen(StepScreen):
             self.post_message(ImageFetched(uri, None, f"{err.title}: {err.message}"))
             return
         self.post_message(ImageFetched(uri, data))
+
+    def confirm_and_save(self, plan: Any, uri: str) -> None:
+        """From a worker thread: show the plan; once confirmed, apply it (journaled) and post
+        ManifestSaved(uri), or LabelsFailed("save")."""
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._apply_save(plan, uri)
+
+        self.app.call_from_thread(self.app.push_screen, ConfirmPlanScreen(plan), confirmed)
+
+    @work(thread=True, exclusive=True, group="labels-save", exit_on_error=False)
+    def _apply_save(self, plan: Any, uri: str) -> None:
+        from services.plan import apply_plan
+
+        try:
+            apply_plan(plan, self.factory, self.journal)
+        except Exception as exc:
+            self.fail(exc, "save")
+            return
+        self.post_message(ManifestSaved(uri))
 
     def fail(self, exc: BaseException, what: str) -> None:
         """From a worker thread: hand a failure to the UI as a message."""

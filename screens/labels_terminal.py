@@ -10,7 +10,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Static
 
-from screens.confirm_plan import ConfirmPlanScreen, where_line
 from screens.labels_image import make_image, renderer_name
 from screens.labels_messages import ImageFetched, ImagesListed, LabelsFailed, ManifestSaved
 from screens.labels_sub import LabelsSubScreen, short_name
@@ -222,25 +221,7 @@ class TerminalLabelScreen(LabelsSubScreen):
         except Exception as exc:
             self.fail(exc, "save")
             return
-        self.app.call_from_thread(self._confirm_save, plan, uri)
-
-    def _confirm_save(self, plan: object, uri: str) -> None:
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self._apply_save(plan, uri)
-
-        self.app.push_screen(ConfirmPlanScreen(plan, where=where_line(self.app)), confirmed)  # type: ignore[arg-type]
-
-    @work(thread=True, exclusive=True, group="labels-term-save", exit_on_error=False)
-    def _apply_save(self, plan: object, uri: str) -> None:
-        from services.plan import apply_plan
-
-        try:
-            apply_plan(plan, self.factory, self.journal)  # type: ignore[arg-type]
-        except Exception as exc:
-            self.fail(exc, "save")
-            return
-        self.post_message(ManifestSaved(uri))
+        self.confirm_and_save(plan, uri)
 
     def on_manifest_saved(self, message: ManifestSaved) -> None:
         s = self.session

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from screens.base import StepScreen
-from screens.confirm_plan import ConfirmPlanScreen, where_line
+from screens.confirm_plan import ConfirmPlanScreen
 from screens.notebook_form import FormResult, NotebookForm
 from screens.notebook_live import LivePanel, NotebookUrlScreen, render_live, status_text
 from screens.notebook_role import RoleChoice
@@ -331,7 +331,7 @@ class NotebookStep(StepScreen):
 
         warning = "\n".join(message.notes)
         self.app.push_screen(
-            ConfirmPlanScreen(message.plan, where=where_line(self.app), warning=warning), confirmed
+            ConfirmPlanScreen(message.plan, warning=warning), confirmed
         )
 
     @work(
@@ -424,7 +424,7 @@ class NotebookStep(StepScreen):
             if ok:
                 self._apply_change(plan, info.name, verb)
 
-        screen = ConfirmPlanScreen(plan, where=where_line(self.app), typed=typed, warning=warning)
+        screen = ConfirmPlanScreen(plan, typed=typed, warning=warning)
         self.app.push_screen(screen, confirmed)
 
     @work(

@@ -438,7 +438,7 @@ class TrainStep(StepScreen):
             self.notify(f"{info.message}\n{info.hint}", title=info.title, severity="error", markup=False)
 
     def on_plan_ready(self, message: PlanReady) -> None:
-        from screens.confirm_plan import ConfirmPlanScreen, where_line
+        from screens.confirm_plan import ConfirmPlanScreen
 
         self.query_one("#tr-result", Static).update(Text("\n".join(message.notes), style="dim"))
 
@@ -446,7 +446,7 @@ class TrainStep(StepScreen):
             if ok:
                 self._apply(message.plan)
 
-        self.app.push_screen(ConfirmPlanScreen(message.plan, where=where_line(self.app), warning=message.warning), confirmed)  # fmt: skip
+        self.app.push_screen(ConfirmPlanScreen(message.plan, warning=message.warning), confirmed)  # fmt: skip
 
     @work(thread=True, exclusive=True, group="train-create", exit_on_error=False)
     def _apply(self, plan: Any) -> None:

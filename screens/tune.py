@@ -35,7 +35,7 @@ from textual.widgets import (
 from textual.worker import get_current_worker
 
 from screens.base import StepScreen
-from screens.confirm_plan import ConfirmPlanScreen, where_line
+from screens.confirm_plan import ConfirmPlanScreen
 from services.errors import ErrorInfo, SagewizError, translate
 from services.tuning.catalog import AlgorithmCatalog, catalog_for
 from services.tuning.config import STRATEGIES, WARM_START_TYPES, TrainingBase, TuningConfig
@@ -697,7 +697,7 @@ class TuneStep(StepScreen):
             else:
                 self._apply(message.plan, message.purpose)
 
-        self.app.push_screen(ConfirmPlanScreen(message.plan, where=where_line(self.app)), confirmed)
+        self.app.push_screen(ConfirmPlanScreen(message.plan), confirmed)
 
     @work(thread=True, exclusive=True, group="tune-apply", exit_on_error=False)
     def _create(self, cfg: TuningConfig, plan: Any) -> None:
