@@ -97,10 +97,16 @@ def naming_problems(name: str) -> list[NamingProblem]:
     if bad:
         shown = " ".join(repr(c) for c in bad[:6])
         hint = "Use lowercase letters, digits, '.' and '-' only."
-        if any(c.isupper() for c in bad):
-            hint = f"Write it in lower case: {name.lower()}"
+        # Suggest a name that passes this rule: lower case, '_' and other characters as '-'.
+        suggestion = "".join(
+            c if (c.isascii() and (c.islower() or c.isdigit()) or c in ".-") else "-" for c in name.lower()
+        )
+        if any(c.isupper() for c in bad) and "_" in bad:
+            hint = f"Write it in lower case and replace '_' with '-': {suggestion}"
+        elif any(c.isupper() for c in bad):
+            hint = f"Write it in lower case: {suggestion}"
         elif "_" in bad:
-            hint = f"Replace '_' with '-': {name.replace('_', '-')}"
+            hint = f"Replace '_' with '-': {suggestion}"
         fail("charset", f"it contains {shown}.", hint)
     if name and not (_alnum(name[0]) and _alnum(name[-1])):
         fail(
