@@ -206,7 +206,9 @@ def translate(exc: BaseException, operation: str | None = None) -> SagewizError:
             return NotFoundError("Not found", msg or code, code=code, operation=op)
         if code in {"ResourceInUse", "EntityAlreadyExists", "BucketAlreadyExists", "BucketAlreadyOwnedByYou"}:
             return ConflictError("Already exists", msg or code, code=code, operation=op)
-        if status == 500 and ("NotImplemented" in msg or "<html" in msg.lower()):
+        if code == "NotImplemented" or (
+            status == 500 and ("NotImplemented" in msg or "<html" in msg.lower())
+        ):
             return SandboxUnsupportedError(
                 "Not supported by the emulator",
                 f"{op or 'This call'} is not implemented in the sandbox.",

@@ -1,7 +1,8 @@
 """The seeded world: the classic broken SageMaker setup, reproduced in the emulator.
 
 - region eu-north-1, an administrator caller (IAM user `sagewiz-admin`);
-- execution role `SageMaker-tt` under /service-role/, trusting sagemaker.amazonaws.com, whose
+- execution role `SageMaker-tt` under /service-role/, trusting sagemaker.amazonaws.com (and the
+  sandbox admin, so a person can act as the role from the AWS CLI), whose
   inline policy grants object actions on the bucket ARN instead of `bucket/*` (so it cannot write);
 - the default bucket `sagemaker-eu-north-1-<account>` with Block Public Access on and a bucket
   policy naming the role whose Resource lacks `/*`;
@@ -34,6 +35,24 @@ TRUST_POLICY = {
         }
     ],
 }
+
+
+def trust_policy(admin_arn: str) -> dict:
+    """SageMaker's trust, unchanged, plus one sandbox-only statement: the sandbox's admin user may
+    assume the role, so a person can act as it from the AWS CLI (`sagewiz sandbox serve` prints
+    how). A real execution role need not trust anybody but SageMaker."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            *TRUST_POLICY["Statement"],
+            {
+                "Sid": "SandboxAdminMayActAsTheRole",
+                "Effect": "Allow",
+                "Principal": {"AWS": admin_arn},
+                "Action": "sts:AssumeRole",
+            },
+        ],
+    }
 
 
 def default_bucket(account: str = SANDBOX_ACCOUNT, region: str = SANDBOX_REGION) -> str:
@@ -120,7 +139,7 @@ def seed_world(endpoint: str, full: bool = True) -> SandboxWorld:
     iam.create_role(
         RoleName=ROLE_NAME,
         Path=ROLE_PATH,
-        AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
+        AssumeRolePolicyDocument=json.dumps(trust_policy(admin_arn)),
         Description="Execution role of the seed's notebook (sandbox)",
         MaxSessionDuration=43200,
     )

@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from services.session import AwsTarget, StaticCredentials
 
@@ -47,7 +48,8 @@ class SandboxWorld:
 
 class Sandbox:
     def __init__(self) -> None:
-        self._server = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.endpoint = ""
         self.world: SandboxWorld | None = None
@@ -62,17 +64,30 @@ class Sandbox:
 
             # AmazonSageMakerFullAccess and friends must exist for the role step to offer them.
             default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
-            from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+            from moto.moto_server.werkzeug_app import (
+                DomainDispatcherApplication,
+                MotoRequestHandler,
+                create_backend_app,
+            )
+            from werkzeug.serving import make_server
 
             from services.sandbox.extensions import install_all
+            from services.sandbox.faults import shield
 
             install_all()
-            # The request log would scribble over the TUI; errors still surface as responses.
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)
-            server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-            server.start()
-            bound_host, bound_port = server.get_host_and_port()
+            # The request log would scribble over the TUI; failures are answered in AWS's error
+            # shape (services.sandbox.faults) and logged as one line, never as a traceback.
+            logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+            app = shield(DomainDispatcherApplication(create_backend_app))
+            # Bound here, in the caller's thread, so a port in use (OSError) or out of range
+            # (OverflowError) is raised to the caller at once. moto's ThreadedMotoServer binds in
+            # its thread and then waits forever for a readiness event that never comes.
+            server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+            thread = threading.Thread(target=server.serve_forever, name="sandbox-server", daemon=True)
+            thread.start()
+            bound_host, bound_port = server.server_address[:2]
             self._server = server
+            self._thread = thread
             self.endpoint = f"http://{bound_host}:{bound_port}"
             return self.endpoint
 
@@ -82,8 +97,12 @@ class Sandbox:
                 from services.sandbox import jobs
 
                 jobs.cancel_all()
-                self._server.stop()
+                self._server.shutdown()
+                self._server.server_close()
+                if self._thread is not None:
+                    self._thread.join(5)
                 self._server = None
+                self._thread = None
 
     def set_auth(self, enforce: bool) -> None:
         """Switch moto's IAM enforcement (process-wide)."""
