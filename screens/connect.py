@@ -72,6 +72,9 @@ class ConnectStep(StepScreen):
                     style="yellow",
                 ),
             )
+            where = _world_line(app.world)
+            if where:
+                table.add_row("World", Text(where))
         status.update(Text.assemble(("Connected ✓", "bold green")))
         status.update(table)
         self.set_focus(None)
@@ -112,3 +115,24 @@ class ConnectStep(StepScreen):
         elif event.button.id == "use-sandbox":
             self.wizard.reconnect(AwsTarget(sandbox=True), sandbox=True)
             self.app.action_goto("connect")  # composed again, in its sandbox form
+
+
+def _world_line(world: Any) -> str:
+    """Where the sandbox world lives and whether it was kept from an earlier run."""
+    if world is None or not getattr(world, "started_at", ""):
+        return ""
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(world.started_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        when = "?"
+    if world.in_process:
+        return f"Fresh world, seeded {when} inside this run; it ends when sagewiz exits."
+    kept = (
+        f"It keeps running in the background (process {world.pid}) until `sagewiz sandbox stop`; "
+        "`sagewiz --sandbox --fresh` seeds a new one."
+    )
+    if world.resumed:
+        return f"Resumed the world seeded {when}: what you did in it is still there. " + kept
+    return f"Fresh world, seeded {when}. " + kept

@@ -19,6 +19,7 @@ class ResumeOfferScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     ResumeOfferScreen #resume-lines { height: auto; margin-bottom: 1; }
     ResumeOfferScreen #resume-attach { height: auto; color: $success; }
+    ResumeOfferScreen #resume-missing { height: auto; margin-bottom: 1; }
     """
 
     def __init__(self, offer: ResumeOffer) -> None:
@@ -36,6 +37,15 @@ class ResumeOfferScreen(ModalScreen[bool]):
                         f"Resuming re-attaches to {attach.type} {attach.name} ({attach.status}) in its step."
                     ),
                     id="resume-attach",
+                )
+            if self.offer.missing:
+                yield Static(
+                    Text(
+                        "No longer there (checked just now; not restored):\n"
+                        + "\n".join(f"  {line}" for line in self.offer.missing),
+                        style="yellow",
+                    ),
+                    id="resume-missing",
                 )
             for warning in self.offer.warnings:
                 yield Static(Text(f"could not check: {warning}", style="yellow"))

@@ -9,7 +9,7 @@ from AWS, never assumed.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.cleanup import canonical_type
@@ -67,6 +67,10 @@ class ResumeOffer:
     choices: dict[str, Any]  # WizardState field -> value
     activities: tuple[Activity, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # Filled by `verify`: what the session left that AWS no longer has (plain sentences; those
+    # choices are not restored), and the policy fixes it applied that are still in place.
+    missing: tuple[str, ...] = ()
+    fixes_in_place: tuple[str, ...] = ()
 
     @property
     def running(self) -> tuple[Activity, ...]:
@@ -90,6 +94,8 @@ class ResumeOffer:
             lines.append(f"  {key.replace('_', ' ')}: {text}")
         for a in self.running:
             lines.append(f"  running: {a.type} {a.name} ({a.status})")
+        for fix in self.fixes_in_place:
+            lines.append(f"  policy fix still in place: {fix}")
         return lines
 
 
@@ -189,21 +195,159 @@ def read_status(offer: ResumeOffer, factory: Any) -> ResumeOffer:
 
     with ThreadPoolExecutor(max_workers=min(8, len(offer.activities))) as pool:
         read = tuple(pool.map(status, offer.activities))
-    return ResumeOffer(
-        offer.session,
-        offer.at,
-        offer.account,
-        offer.region,
-        offer.sandbox,
-        offer.choices,
-        read,
-        tuple(warnings),
-    )
+    return replace(offer, activities=read, warnings=offer.warnings + tuple(warnings))
 
 
 def offer_for(journal: Journal, factory: Any, account: str, region: str, sandbox: bool) -> ResumeOffer | None:
     offer = find_offer(journal, account, region, sandbox)
-    return read_status(offer, factory) if offer else None
+    if offer is None:
+        return None
+    return verify(read_status(offer, factory), factory, journal)
+
+
+# -- checking what the offer would restore against AWS ---------------------------------------------
+def _split_s3(uri: str) -> tuple[str, str]:
+    rest = uri.removeprefix("s3://")
+    bucket, _, key = rest.partition("/")
+    return bucket, key
+
+
+def _check_choice(factory: Any, key: str, value: Any) -> str | None:
+    """None when the thing still exists; else a sentence saying it does not. Raises when the
+    check itself fails (no permission, network)."""
+    from services.cleanup import _is_gone
+
+    try:
+        if key == "bucket":
+            factory.client("s3").head_bucket(Bucket=value)
+        elif key == "role_arn":
+            factory.client("iam").get_role(RoleName=str(value).rsplit("/", 1)[-1])
+        elif key == "data_prefix":
+            bucket, prefix = _split_s3(str(value))
+            page = factory.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+            if not page.get("KeyCount") and not page.get("Contents"):
+                return f"the copied data: no objects under {value} any more (Data copies them again)"
+        elif key == "output_manifest":
+            bucket, obj = _split_s3(str(value))
+            factory.client("s3").head_object(Bucket=bucket, Key=obj)
+        elif key == "model_name":
+            factory.client("sagemaker").describe_model(ModelName=value)
+        else:
+            return None
+    except Exception as exc:
+        code = ""
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict):
+            code = str(response.get("Error", {}).get("Code", ""))
+        if _is_gone(exc) or code in {"404", "NoSuchBucket", "NoSuchKey", "NoSuchEntity"}:
+            return {
+                "bucket": f"bucket {value} no longer exists",
+                "role_arn": f"role {value} no longer exists",
+                "data_prefix": f"the copied data under {value} no longer exists (its bucket is gone)",
+                "output_manifest": f"the labels' output manifest {value} no longer exists",
+                "model_name": f"model {value} no longer exists",
+            }[key]
+        raise
+    return None
+
+
+def _fix_entries(journal: Journal, offer: ResumeOffer) -> list[JournalEntry]:
+    """Policy changes applied here (this account, region, sandbox flag) and not undone since."""
+    entries = [
+        e
+        for e in journal.read().entries
+        if e.account == offer.account and e.region == offer.region and e.sandbox == offer.sandbox
+        and e.session != journal.session_id
+    ]  # fmt: skip
+    undone = {e.data.get("undoes") for e in entries if e.kind == "policy-restored"}
+    latest: dict[str, JournalEntry] = {}
+    for e in entries:
+        if e.kind == "policy-replaced" and e.id not in undone and isinstance(e.data.get("target_info"), dict):
+            latest[str(e.data.get("target"))] = e  # the newest change of each document counts
+    return list(latest.values())
+
+
+def _check_fix(factory: Any, entry: JournalEntry) -> tuple[str, bool]:
+    """(description, still in place). Raises when the document cannot be read."""
+    from services.cleanup import _is_gone
+    from services.permissions.apply import read_current, same_document
+    from services.permissions.fixes import PolicyTarget
+
+    target = PolicyTarget.from_dict(entry.data["target_info"])
+    title = str(entry.data.get("title") or "policy change")
+    label = f"{title} ({target.describe()})"
+    new = None if entry.data.get("new_absent") else str(entry.data.get("new_document"))
+    try:
+        current = read_current(factory, target)
+    except Exception as exc:
+        if _is_gone(exc):
+            return label, False
+        raise
+    return label, same_document(current, new)
+
+
+def verify(offer: ResumeOffer, factory: Any, journal: Journal) -> ResumeOffer:
+    """Check everything the offer would restore against AWS: what no longer exists is said plainly
+    and left out of the choices; a check that cannot run is a warning, and its choice is kept."""
+    from services.errors import translate
+
+    choices = dict(offer.choices)
+    missing: list[str] = []
+    warnings: list[str] = []
+    in_place: list[str] = []
+    checks = [(k, v) for k, v in choices.items() if k in _CHECKED and v not in ("", None, [])]
+    fixes = _fix_entries(journal, offer)
+
+    def run_choice(item: tuple[str, Any]) -> tuple[str, str | None, str | None]:
+        key, value = item
+        try:
+            return key, _check_choice(factory, key, value), None
+        except Exception as exc:
+            return key, None, f"{key.replace('_', ' ')} {value}: {translate(exc).title}"
+
+    def run_fix(entry: JournalEntry) -> tuple[str, bool | None, str | None]:
+        try:
+            label, kept = _check_fix(factory, entry)
+            return label, kept, None
+        except Exception as exc:
+            return str(entry.data.get("title") or "policy change"), None, translate(exc).title
+
+    jobs = len(checks) + len(fixes)
+    if jobs:
+        with ThreadPoolExecutor(max_workers=min(8, jobs)) as pool:
+            choice_results = list(pool.map(run_choice, checks))
+            fix_results = list(pool.map(run_fix, fixes))
+    else:
+        choice_results, fix_results = [], []
+    for key, gone, problem in choice_results:
+        if gone:
+            missing.append(gone)
+            choices.pop(key, None)
+        elif problem:
+            warnings.append(problem)
+    for label, kept, problem in fix_results:
+        if kept is True:
+            in_place.append(label)
+        elif kept is False:
+            missing.append(f"the policy fix {label} is no longer in place")
+        else:
+            warnings.append(f"policy fix {label}: {problem}")
+    for a in offer.activities:
+        if a.status == "gone":
+            missing.append(f"{a.type.replace('-', ' ')} {a.name} no longer exists")
+            attr = FIELD_OF.get(a.type)
+            if attr and choices.get(attr) == a.name:
+                choices.pop(attr, None)
+    return replace(
+        offer,
+        choices=choices,
+        missing=tuple(missing),
+        fixes_in_place=tuple(in_place),
+        warnings=offer.warnings + tuple(warnings),
+    )
+
+
+_CHECKED = ("bucket", "role_arn", "data_prefix", "output_manifest", "model_name")
 
 
 def restore(state: WizardState, offer: ResumeOffer) -> dict[str, Any]:

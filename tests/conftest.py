@@ -37,6 +37,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("SAGEWIZ_STATE_DIR", str(tmp_path / "state"))
+    # `--sandbox` uses this process's sandbox (the `sandbox` fixture), not a background world;
+    # tests of the kept world (tests/test_sandbox_persist.py) lift this.
+    monkeypatch.setenv("SAGEWIZ_SANDBOX", "inprocess")
     return aws
 
 

@@ -52,8 +52,11 @@ class SagewizApp(App[int]):
         journal: Journal | None = None,
         start_step: str = "connect",
         auto_connect: bool = True,
+        fresh: bool = False,
     ) -> None:
         super().__init__()
+        # --fresh: the first sandbox connection seeds a new world; later ones reuse it.
+        self._fresh_sandbox = fresh
         self.target = target or AwsTarget.from_env()
         self.sandbox = sandbox or self.target.sandbox
         self.world = world
@@ -112,9 +115,10 @@ class SagewizApp(App[int]):
         world = self.world
         try:
             if sandbox and target.endpoint_url is None:
-                from services.sandbox.server import boot
+                from services.sandbox.persist import connect_world
 
-                world = boot()
+                fresh, self._fresh_sandbox = self._fresh_sandbox, False
+                world = connect_world(fresh=fresh)
                 target = world.target()
             factory = SessionFactory(target)
             identity = connect(factory)
@@ -251,7 +255,16 @@ class SagewizApp(App[int]):
                 return
             changed = restore(self.state, offer)
             attach = offer.attach_to
-            self.notify(f"Resumed: {len(changed)} choices restored.", markup=False)
+            gone = len(offer.missing)
+            self.notify(
+                f"Resumed: {len(changed)} choices restored"
+                + (
+                    f"; {gone} things from that session no longer exist and were not restored."
+                    if gone
+                    else "."
+                ),
+                markup=False,
+            )
             if attach is not None:
                 self.action_goto(attach.step)
                 # Open the step's live view of that job (train: the job panel, labels: watch).

@@ -30,7 +30,26 @@ def _common(p: argparse.ArgumentParser, sub: bool = True) -> None:
     g.add_argument("--profile", help="AWS profile name (AWS_PROFILE)", **kw)
     g.add_argument("--region", help="AWS region, e.g. eu-north-1 (AWS_REGION)", **kw)
     g.add_argument("--endpoint-url", help="custom endpoint, e.g. an emulator (AWS_ENDPOINT_URL)", **kw)
-    g.add_argument("--sandbox", action="store_true", help="use the embedded AWS emulator; no account needed", **kw)
+    g.add_argument(
+        "--sandbox", action="store_true", help="use the embedded AWS emulator; no account needed", **kw
+    )
+    g.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --sandbox: stop the sandbox world kept from earlier runs and seed a new one",
+        **kw,
+    )
+
+
+def port_number(text: str) -> int:
+    """A TCP port for --port: 0 (any free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 65535, not {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 65535 (0: any free port), not {value}")
+    return value
 
 
 def build_parser(with_subcommands: bool = True) -> argparse.ArgumentParser:
@@ -88,8 +107,18 @@ def build_parser(with_subcommands: bool = True) -> argparse.ArgumentParser:
 
     p = sub.add_parser("sandbox", help="the embedded AWS")
     ssub = p.add_subparsers(dest="sandbox_command", parser_class=_Parser, required=True)
-    pserve = ssub.add_parser("serve", help="run the seeded embedded AWS in the foreground for other tools")
-    pserve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    pserve = ssub.add_parser(
+        "serve",
+        help="serve the sandbox world for other tools (the AWS CLI, a notebook) and print its exports",
+    )
+    pserve.add_argument("--port", type=port_number, default=0, help="port on 127.0.0.1 (default: a free one)")
+    pserve.add_argument(
+        "--background", action="store_true", help="keep it running after this command (until `sandbox stop`)"
+    )
+    pserve.add_argument(
+        "--fresh", action="store_true", help="stop the running sandbox world and seed a new one"
+    )
+    ssub.add_parser("stop", help="stop the sandbox world kept running in the background")
 
     p = sub.add_parser("export", help="write this session's choices as TOML")
     _common(p)
@@ -124,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"sagewiz {__version__}")
         return EXIT_OK
+    if getattr(args, "fresh", False) and not getattr(args, "sandbox", False) and args.command != "sandbox":
+        print("sagewiz: --fresh only applies with --sandbox (it seeds a new sandbox world)", file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args.command:
             return _run_command(args)
@@ -182,7 +214,12 @@ def run_tui(args: argparse.Namespace) -> int:
     if args.sandbox:
         target = AwsTarget(sandbox=True)
     _maybe_probe_terminal_graphics()
-    app = SagewizApp(target, sandbox=args.sandbox, start_step=args.step or "connect")
+    app = SagewizApp(
+        target,
+        sandbox=args.sandbox,
+        fresh=bool(getattr(args, "fresh", False)),
+        start_step=args.step or "connect",
+    )
     code = app.run()
     return int(code or 0)
 

@@ -5,6 +5,7 @@ moto keeps its state in module globals, so there is one Sandbox per process (`ge
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
@@ -33,6 +34,26 @@ class SandboxWorld:
     sample_bucket: str
     sample_prefix: str
     seeded: bool
+    # Where the world lives (services.sandbox.persist): the time it was seeded (ISO, UTC), the
+    # process serving it, and whether this run found it already running (resumed) or seeded it.
+    started_at: str = ""
+    pid: int = 0
+    resumed: bool = False
+    in_process: bool = False
+
+    def origin(self) -> str:
+        """One line for the header: resumed or fresh, and since when; "" when unknown."""
+        if not self.started_at:
+            return ""
+        from datetime import datetime
+
+        try:
+            when = datetime.fromisoformat(self.started_at).astimezone().strftime("%H:%M")
+        except ValueError:
+            when = "?"
+        if self.resumed:
+            return f"resumed world (started {when})"
+        return "fresh world" + (" (this run only)" if self.in_process else "")
 
     def target(self) -> AwsTarget:
         return AwsTarget(region=self.region, endpoint_url=self.endpoint, credentials=self.admin, sandbox=True)
@@ -44,6 +65,15 @@ class SandboxWorld:
         return AwsTarget(
             region=self.region, endpoint_url=self.endpoint, credentials=self.role_credentials, sandbox=True
         )
+
+
+def check_free(host: str, port: int) -> None:
+    """Raise OSError when the port cannot be bound (werkzeug would print and exit instead)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server's own socket does
+        s.bind((host, port))
 
 
 class Sandbox:
@@ -82,7 +112,12 @@ class Sandbox:
             # Bound here, in the caller's thread, so a port in use (OSError) or out of range
             # (OverflowError) is raised to the caller at once. moto's ThreadedMotoServer binds in
             # its thread and then waits forever for a readiness event that never comes.
-            server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+            if port:
+                check_free(host, port)
+            try:
+                server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+            except SystemExit as exc:  # werkzeug exits when the port is taken (a race with the check)
+                raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE)) from exc
             thread = threading.Thread(target=server.serve_forever, name="sandbox-server", daemon=True)
             thread.start()
             bound_host, bound_port = server.server_address[:2]
@@ -146,6 +181,11 @@ def get_sandbox() -> Sandbox:
 
 def boot(port: int = 0) -> SandboxWorld:
     """Start the embedded AWS and seed it; what `sagewiz --sandbox` calls."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
     sb = get_sandbox()
     sb.start(port=port)
-    return sb.reset(seed=True)
+    world = sb.reset(seed=True)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    return replace(world, started_at=started, pid=os.getpid(), in_process=True)

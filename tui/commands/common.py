@@ -21,9 +21,9 @@ def connect_from_args(args: argparse.Namespace) -> CommandContext:
     """Raises services.errors.ConnectError (exit 2) when the connection cannot be made."""
     world = None
     if getattr(args, "sandbox", False):
-        from services.sandbox.server import boot
+        from services.sandbox.persist import connect_world
 
-        world = boot()
+        world = connect_world(fresh=bool(getattr(args, "fresh", False)))
         target = world.target()
     else:
         target = AwsTarget.from_env(args.profile, args.region, args.endpoint_url)

@@ -36,7 +36,13 @@ class AwsHeader(Horizontal):
     def _show(self, identity: object) -> None:
         app = self.app
         sandbox = bool(getattr(app, "sandbox", False))
-        self.query_one("#hdr-sandbox").display = sandbox
+        badge = self.query_one("#hdr-sandbox", Static)
+        badge.display = sandbox
+        origin = ""
+        world = getattr(app, "world", None)
+        if sandbox and identity is not None and world is not None:
+            origin = getattr(world, "origin", lambda: "")()
+        badge.update("SANDBOX" + (f" · {origin}" if origin else ""))
         text = Text()
         if identity is None:
             if getattr(app, "connecting", False):
