@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import shlex
+import signal
 import sys
 import threading
 from datetime import datetime
@@ -146,20 +147,26 @@ def _foreground(args: argparse.Namespace) -> int:
 def _wait_interruptibly(body: Any, stop: threading.Event) -> None:
     """Run `body` (which serves until `stop`) and turn Ctrl-C into `stop`."""
     errors: list[BaseException] = []
+    done = threading.Event()  # waited on, not Thread.join: a join cut short by Ctrl-C (Python
+    # 3.11) can leave the thread reported as ended, and the process would exit mid-cleanup
 
     def target() -> None:
         try:
             body()
         except BaseException as exc:  # handed to the main thread
             errors.append(exc)
+        finally:
+            done.set()
 
-    thread = threading.Thread(target=target, name="sandbox-serve", daemon=True)
-    thread.start()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `kill` stops it cleanly too
+    threading.Thread(target=target, name="sandbox-serve", daemon=True).start()
     try:
-        while thread.is_alive():
-            thread.join(0.2)
+        while not done.wait(0.2):
+            pass
     except KeyboardInterrupt:
         stop.set()
-        thread.join(30)
+        done.wait(30)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if errors:
         raise errors[0]
