@@ -85,3 +85,73 @@ def test_later_settings_merge_into_earlier_ones(journal, world):
     }
     state, _at = resume.latest_state(journal)
     assert state.extra["training"]["algorithm"] == "xgboost"
+
+
+# -- what Resume restores is checked against AWS ----------------------------------------------------
+FIX = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::{b}/*"}],
+}
+
+
+def _session_that_did_things(journal: Journal, factory, world) -> Journal:
+    """An earlier session: chose a bucket of its own, copied data, picked the role, fixed a policy."""
+    import json
+
+    from services.permissions.fixes import ROLE_INLINE_POLICY, PolicyTarget
+
+    s3, iam = factory.client("s3"), factory.client("iam")
+    s3.create_bucket(Bucket="my-own-bucket", CreateBucketConfiguration={"LocationConstraint": world.region})
+    s3.put_object(Bucket="my-own-bucket", Key="gt/images/a.jpg", Body=b"x")
+    doc = json.dumps(FIX).replace("{b}", "my-own-bucket")
+    iam.put_role_policy(RoleName=world.role_name, PolicyName="sagewiz-fix", PolicyDocument=doc)
+    old = earlier_session(journal.path, world)
+    old.append(
+        "choice", bucket="my-own-bucket", data_prefix="s3://my-own-bucket/gt/images/", role_arn=world.role_arn
+    )
+    target = PolicyTarget(ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="sagewiz-fix")
+    old.append(
+        "policy-replaced", target=target.key, document_kind=target.kind, target_info=target.to_dict(),
+        title="Let the role write the bucket", old_document="absent", old_absent=True,
+        new_document=doc, new_absent=False,
+    )  # fmt: skip
+    return old
+
+
+def test_resume_finds_a_kept_world_as_it_was_left(journal, factory, world):
+    _session_that_did_things(journal, factory, world)
+    offer = resume.offer_for(journal, factory, world.account, world.region, True)
+    assert offer is not None and offer.missing == () and offer.warnings == ()
+    assert offer.choices["bucket"] == "my-own-bucket"
+    assert offer.choices["data_prefix"] == "s3://my-own-bucket/gt/images/"
+    assert offer.fixes_in_place == (
+        f"Let the role write the bucket (inline policy sagewiz-fix of role {world.role_name})",
+    )
+    state = WizardState()
+    resume.restore(state, offer)
+    assert state.bucket == "my-own-bucket" and state.role_arn == world.role_arn
+
+
+def test_resume_says_plainly_what_a_reseeded_world_no_longer_has(journal, factory, world, sandbox):
+    _session_that_did_things(journal, factory, world)
+    old = Journal(journal.path)
+    old.bind(world.account, world.region, True)
+    old.append("job-started", type="training-job", name="trained-before")
+    fresh = sandbox.reset(seed=True)  # the world was seeded again: nothing of that session is left
+    fresh_factory = type(factory)(fresh.target())
+    offer = resume.offer_for(journal, fresh_factory, world.account, world.region, True)
+    assert offer is not None
+    assert "bucket my-own-bucket no longer exists" in offer.missing
+    assert any(
+        m.startswith("the copied data under s3://my-own-bucket/gt/images/ no longer exists")
+        for m in offer.missing
+    )
+    assert any(
+        "policy fix Let the role write the bucket" in m and "no longer in place" in m for m in offer.missing
+    )
+    assert "training job trained-before no longer exists" in offer.missing
+    assert fresh.role_arn == offer.choices["role_arn"]  # the seeded role is there again: kept
+    state = WizardState()
+    resume.restore(state, offer)
+    assert state.bucket == "" and state.data_prefix == "" and state.training_job == ""
+    assert offer.fixes_in_place == ()
