@@ -146,7 +146,8 @@ class UnsafeFix(ValidationError):
         super().__init__(
             "fix",
             message,
-            hint or "sagewiz does not offer it; the report for an administrator says what was refused and why.",
+            hint
+            or "sagewiz does not offer it; the report for an administrator says what was refused and why.",
         )
 
 
@@ -178,9 +179,12 @@ def verified(
         return change
     if change.target.kind == BUCKET_POLICY and change.old_text is not None and before.bucket_policy is None:
         before = before.with_bucket_policy(change.old_text)
-    if change.target.kind == ROLE_INLINE_POLICY and change.old_text is not None:
-        if not any(n == change.target.policy_name for n, _ in before.identity):
-            before = before.with_identity(change.target.policy_name or "", change.old_text)
+    if (
+        change.target.kind == ROLE_INLINE_POLICY
+        and change.old_text is not None
+        and not any(n == change.target.policy_name for n, _ in before.identity)
+    ):
+        before = before.with_identity(change.target.policy_name or "", change.old_text)
     result = check_change(subject, before, after, permitted, narrowing=narrowing)
     if not result.ok:
         raise UnsafeFix(result.summary() + ".")
@@ -280,7 +284,9 @@ def _repair_resource(st: dict, bucket: str, prefix: str | None) -> tuple[dict, l
             acts = _explicit_actions(st, "bucket")
         if target not in resources:
             resources.append(target)
-        added += [Permitted(a, target, "the statement's own actions, on the resource form they need") for a in acts]
+        added += [
+            Permitted(a, target, "the statement's own actions, on the resource form they need") for a in acts
+        ]
     return {**st, "Resource": _one_or_list(resources)}, added
 
 
@@ -324,7 +330,9 @@ def merge_bucket_policy(
             sids.add(st["Sid"])
         out.extend(ours)
         permitted += list(_stated(list(BUCKET_ACTIONS), bucket_arn(bucket), "the role's bucket-level access"))
-        permitted += list(_stated(list(OBJECT_ACTIONS), objects_arn(bucket, prefix), "the role's object access"))
+        permitted += list(
+            _stated(list(OBJECT_ACTIONS), objects_arn(bucket, prefix), "the role's object access")
+        )
     doc["Statement"] = out
     return doc, permitted
 
@@ -409,20 +417,33 @@ def bucket_statement_grant_change(
     doc["Version"] = "2012-10-17"
     stmts = as_list(doc.get("Statement"))
     sids = {str(s.get("Sid")) for s in stmts if isinstance(s, dict) and s.get("Sid")}
-    sid = "SagewizDoctorGrant" if "SagewizDoctorGrant" not in sids else _unique_sid("SagewizDoctorGrant", sids)
-    stmts.append({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": role_arn}, "Action": action, "Resource": resource})
+    sid = (
+        "SagewizDoctorGrant" if "SagewizDoctorGrant" not in sids else _unique_sid("SagewizDoctorGrant", sids)
+    )
+    stmts.append(
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"AWS": role_arn},
+            "Action": action,
+            "Resource": resource,
+        }
+    )
     doc["Statement"] = stmts
     checks = _validated(doc, validate.BUCKET_POLICY, existing)
     change = PolicyChange(
         target=PolicyTarget(BUCKET_POLICY, bucket=bucket),
         title=f"Allow {role_name_of(role_arn)} {action} on {resource} in the bucket policy",
-        reason=reason or f"One statement for exactly the refused request ({action} on {resource}); the others stay as they are.",
+        reason=reason
+        or f"One statement for exactly the refused request ({action} on {resource}); the others stay as they are.",
         old_text=old_text,
         new_text=pretty(doc),
         checks=checks,
     )
     subject = subject_for(role_arn, bucket, action, resource)
-    return verified(change, subject, Documents(identity, old_text), (Permitted(action, resource, "the request refused"),))
+    return verified(
+        change, subject, Documents(identity, old_text), (Permitted(action, resource, "the request refused"),)
+    )
 
 
 # -- what a grant from pasted text may name -------------------------------------------------------
@@ -483,15 +504,17 @@ def flow_grant_refusal(
     svc = low.split(":", 1)[0]
     if "*" in action or "?" in action or ":" not in action:
         return f"sagewiz never proposes a wildcard action ({action})."
-    if resource.strip() == "*" or "*" in resource.split(":", 5)[-1].replace("log-group:/aws/sagemaker/*", ""):
-        if not (svc == "s3" and bucket and resource in (objects_arn(bucket),)):
-            return f"sagewiz never proposes a grant on a wildcard resource ({resource})."
+    body = resource[:-2] if svc == "s3" and resource.endswith("/*") else resource  # a prefix scope
+    if resource.strip() == "*" or "*" in body or "?" in body:
+        return f"sagewiz never proposes a grant on a wildcard resource ({resource})."
     if "policy" in low.split(":", 1)[1] and low not in ("s3:getbucketpolicystatus",):
         return f"{action} writes or reads policies: sagewiz never proposes policy-writing grants."
     if svc == "s3":
         if low not in FLOW_S3_ACTIONS:
             return f"{action} is not one of the S3 actions the wizard's flow uses; ask an administrator."
-        if not bucket or not (resource == bucket_arn(bucket) or resource.startswith(bucket_arn(bucket) + "/")):
+        if not bucket or not (
+            resource == bucket_arn(bucket) or resource.startswith(bucket_arn(bucket) + "/")
+        ):
             return f"{resource} is not on the chosen bucket{f' {bucket}' if bucket else ''}."
         return ""
     if low == "iam:passrole":
@@ -630,7 +653,10 @@ def merge_role_policy(
         sids = {str(s.get("Sid")) for s in out if isinstance(s, dict) and s.get("Sid")}
         objects = [a for a, r in missing if validate.action_level(a) == "object"]
         buckets = [a for a, r in missing if validate.action_level(a) != "object"]
-        for acts, res, sid in ((buckets, bucket_arn(bucket), ROLE_BUCKET_SID), (objects, objects_arn(bucket, prefix), ROLE_OBJECT_SID)):
+        for acts, res, sid in (
+            (buckets, bucket_arn(bucket), ROLE_BUCKET_SID),
+            (objects, objects_arn(bucket, prefix), ROLE_OBJECT_SID),
+        ):
             if not acts:
                 continue
             acts = list(dict.fromkeys(acts))
@@ -675,7 +701,9 @@ def role_policy_change(
     existing = parse(text) if text is not None else None
     new, permitted = merge_role_policy(existing, bucket, prefix, missing)
     if not permitted:
-        raise ValidationError("role policy", "there is nothing to repair or grant in the role's policies for this bucket")
+        raise ValidationError(
+            "role policy", "there is nothing to repair or grant in the role's policies for this bucket"
+        )
     checks = _validated(new, validate.IDENTITY_POLICY, existing)
     where = f"s3://{bucket}/{(prefix or '').lstrip('/')}"
     stated = sorted({f"{p.action} on {p.resource}" for p in permitted})
@@ -710,15 +738,18 @@ def narrow_grant_change(
     """A separate proposal: over-broad S3 grants (`s3:*` on every bucket) keep their actions but
     are scoped to this bucket and its objects. It narrows on purpose, so its own diff lists what
     stops being allowed; nothing may become allowed."""
-    for name, text in inline:
+    found = None
+    for pname, ptext in inline:
         try:
-            doc = parse(text)
+            pdoc = parse(ptext)
         except ValidationError:
             continue
-        if doc is not None and any(is_over_broad(s) for s in statements(doc)):
+        if pdoc is not None and any(is_over_broad(s) for s in statements(pdoc)):
+            found = (pname, ptext, pdoc)
             break
-    else:
+    if found is None:
         raise ValidationError("role policy", "no inline policy of the role grants S3 on every bucket")
+    name, text, doc = found
     new = copy.deepcopy(doc)
     out = []
     for st in as_list(new.get("Statement")):
@@ -736,7 +767,9 @@ def narrow_grant_change(
         ),
         old_text=text,
         new_text=pretty(new),
-        warnings=("The role loses S3 access to every other bucket: if it needs one, grant it by name first.",),
+        warnings=(
+            "The role loses S3 access to every other bucket: if it needs one, grant it by name first.",
+        ),
         checks=checks,
         fixes=fixes,
     )
@@ -783,9 +816,10 @@ def aimed_at(stmt: dict, role_arn: str, role_id: str | None = None) -> bool:
     """The Deny names the principal itself: in its Principal, or in a condition that tests
     aws:PrincipalArn / aws:userid / aws:username for it with a positive operator."""
     principal = stmt.get("Principal")
-    if isinstance(principal, dict):
-        if any(names_role(str(v), role_arn, role_id) for v in as_list(principal.get("AWS"))):
-            return True
+    if isinstance(principal, dict) and any(
+        names_role(str(v), role_arn, role_id) for v in as_list(principal.get("AWS"))
+    ):
+        return True
     cond = stmt.get("Condition") or {}
     for op, tests in cond.items():
         if not isinstance(tests, dict) or "not" in str(op).lower():
@@ -793,7 +827,11 @@ def aimed_at(stmt: dict, role_arn: str, role_id: str | None = None) -> bool:
         for key, values in tests.items():
             if str(key).lower() in ("aws:principalarn", "aws:userid", "aws:username"):
                 for v in as_list(values):
-                    if str(v) == role_arn or names_role(str(v), role_arn, role_id) or role_name_of(role_arn) in str(v):
+                    if (
+                        str(v) == role_arn
+                        or names_role(str(v), role_arn, role_id)
+                        or role_name_of(role_arn) in str(v)
+                    ):
                         return True
     return False
 
@@ -841,7 +879,9 @@ def deny_exception_statements(stmt: dict, role_arn: str, action: str, resource: 
             del other_actions["Action"]
             other_actions["NotAction"] = action
             if not _s3_only(stmt):
-                raise UnsafeFix("the Deny's Action is a wildcard over resources of several services; no exact exception can be written")
+                raise UnsafeFix(
+                    "the Deny's Action is a wildcard over resources of several services; no exact exception can be written"
+                )
     else:
         other_actions["NotAction"] = _one_or_list([*map(str, as_list(stmt["NotAction"])), action])
     if other_actions:
@@ -870,7 +910,9 @@ def deny_exception_statements(stmt: dict, role_arn: str, action: str, resource: 
     if "Sid" not in stmt:
         for st in out[1:]:
             st.pop("Sid", None)
-    return out
+    return [
+        {"Sid": st["Sid"], **{k: v for k, v in st.items() if k != "Sid"}} if "Sid" in st else st for st in out
+    ]
 
 
 def _s3_only(stmt: dict) -> bool:

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from services.errors import ValidationError
-from services.permissions.matcher import as_list, statements
+from services.permissions.matcher import as_list
 
 BUCKET_POLICY = "bucket-policy"
 IDENTITY_POLICY = "identity-policy"
@@ -31,11 +31,6 @@ BUCKET_LEVEL_PREFIXES = (
     "s3:CreateBucket",
 )
 SIZE_LIMITS = {BUCKET_POLICY: 20 * 1024, IDENTITY_POLICY: 10240}
-# Condition keys whose fixed values make a policy non-public in S3's sense.
-_NON_PUBLIC_KEYS = {"aws:sourceip", "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceowner",
-                    "aws:sourceaccount", "s3:x-amz-server-side-encryption-aws-kms-key-id", "aws:userid",
-                    "s3:dataaccesspointarn", "s3:dataaccesspointaccount", "aws:principalarn",
-                    "aws:principalaccount", "aws:principalorgid"}  # fmt: skip
 
 
 def action_level(action: str) -> str:
@@ -60,19 +55,15 @@ def resource_level(arn: str) -> str:
 
 
 def is_public(doc: Any) -> bool:
-    """S3's meaning of a public policy: an Allow to everyone without a fixed-value condition."""
-    for st in statements(doc):
-        if st.get("Effect") != "Allow":
-            continue
-        principal = st.get("Principal")
-        everyone = principal == "*" or (isinstance(principal, dict) and "*" in as_list(principal.get("AWS")))
-        if not everyone and "NotPrincipal" not in st:
-            continue
-        cond = st.get("Condition") or {}
-        keys = {str(k).lower() for tests in cond.values() if isinstance(tests, dict) for k in tests}
-        if not (keys & _NON_PUBLIC_KEYS):
-            return True
-    return False
+    """S3's meaning of a public policy (services.policy.s3, the one implementation of AWS's rule).
+    A document our parser cannot read is treated as public: nothing is proposed into it."""
+    from services.policy import PolicyError, parse_policy
+    from services.policy.s3 import is_public_policy
+
+    try:
+        return is_public_policy(parse_policy(doc))
+    except PolicyError:
+        return True
 
 
 def problems(doc: Any, kind: str, baseline: Any = None) -> list[str]:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from services.policy.context import RequestContext
 from services.policy.document import Policy, PolicyError, parse_policy
 from services.policy.evaluate import IDENTITY, RESOURCE, NamedPolicy, PolicySet, evaluate_request
+from services.policy.s3 import is_bucket_action
 from services.policy.wildcards import action_matches, arn_matches
 
 # Actions every grid includes besides those the documents name.
@@ -130,7 +131,9 @@ class GridRequest:
     context: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
-        who = self.principal.label + (" (with an allow-all identity policy)" if self.principal.allow_all else "")
+        who = self.principal.label + (
+            " (with an allow-all identity policy)" if self.principal.allow_all else ""
+        )
         ctx = ", ".join(f"{k}={v}" for k, v in self.context)
         return f"{who}: {self.action} on {self.resource}" + (f" [{ctx}]" if ctx else "")
 
@@ -157,9 +160,10 @@ class CheckResult:
             return f"the change could not be checked: {self.problem}"
         if self.ok:
             what = "; ".join(f"{p.action} on {p.resource}" for p in self.permitted) or "nothing"
-            return (
-                f"minimal change checked over {self.checked} requests: only {what} may become allowed"
-                + (f", {len(self.newly_denied)} request(s) become denied (the narrowing)" if self.narrowing else "")
+            return f"minimal change checked over {self.checked} requests: only {what} may become allowed" + (
+                f", {len(self.newly_denied)} request(s) become denied (the narrowing)"
+                if self.narrowing
+                else ""
             )
         parts = []
         if self.newly_allowed:
@@ -287,7 +291,9 @@ def _named_principals(policies: list[Policy], subject: Subject) -> list[tuple[st
                 if len(parts) < 6 or not parts[4]:
                     continue
                 if ":role/" in value:
-                    out.setdefault(f"arn:aws:sts::{parts[4]}:assumed-role/{value.rsplit('/', 1)[-1]}/s", value)
+                    out.setdefault(
+                        f"arn:aws:sts::{parts[4]}:assumed-role/{value.rsplit('/', 1)[-1]}/s", value
+                    )
                 elif ":user/" in value or ":assumed-role/" in value:
                     out.setdefault(value, value)
     return list(out.items())[:4]
@@ -323,7 +329,9 @@ def _principals(subject: Subject, policies: list[Policy] = ()) -> list[GridPrinc
 
 _ALLOW_ALL = NamedPolicy(
     "allow-all (grid)",
-    parse_policy({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    parse_policy(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    ),
     IDENTITY,
 )
 
@@ -338,7 +346,8 @@ def _decide(
     if p.allow_all:
         ids = ids + (_ALLOW_ALL,)
     in_bucket = bool(subject.bucket) and (
-        req.resource == f"arn:aws:s3:::{subject.bucket}" or req.resource.startswith(f"arn:aws:s3:::{subject.bucket}/")
+        req.resource == f"arn:aws:s3:::{subject.bucket}"
+        or req.resource.startswith(f"arn:aws:s3:::{subject.bucket}/")
     )
     owner = subject.account if (in_bucket or _service(req.resource) != "s3") else _OTHER_ACCOUNT
     resource = bucket_policy if in_bucket else None
@@ -381,7 +390,9 @@ def check_change(
     try:
         ids_after, bp_after = _named(after)
     except PolicyError as exc:
-        return CheckResult(0, problem=f"the new document is not a valid policy ({exc.message})", permitted=permitted)
+        return CheckResult(
+            0, problem=f"the new document is not a valid policy ({exc.message})", permitted=permitted
+        )
     policies = [n.policy for n in (*ids_before, *ids_after)] + [
         n.policy for n in (bp_before, bp_after) if n is not None
     ]
@@ -398,6 +409,8 @@ def check_change(
         for resource in resources:
             if svc is not None and _service(resource) != svc:
                 continue
+            if svc == "s3" and is_bucket_action(action) == ("/" in resource):
+                continue  # S3 names the bucket for bucket-level actions and bucket/key for the rest
             for ctx in contexts:
                 for p in principals:
                     req = GridRequest(p, action, resource, ctx)
