@@ -66,7 +66,7 @@ def is_public(doc: Any) -> bool:
         return True
 
 
-def problems(doc: Any, kind: str, baseline: Any = None) -> list[str]:
+def problems(doc: Any, kind: str, baseline: Any = None, ignore: tuple[str, ...] = ()) -> list[str]:
     """Everything wrong with `doc`. Linter findings already present in `baseline` (the document
     being replaced) are not counted: a merge must not be refused for what the user already had."""
     out: list[str] = []
@@ -128,7 +128,9 @@ def problems(doc: Any, kind: str, baseline: Any = None) -> list[str]:
     if limit and len(re.sub(r"\s", "", text)) > limit:
         out.append(f"the policy is longer than the {limit}-character limit")
     if not out:
-        found = _lint(text, kind)
+        found = [
+            f for f in _lint(text, kind) if not any(f.startswith(f"policy linter: {i} ") for i in ignore)
+        ]
         if found and isinstance(baseline, dict):
             try:
                 old = set(_lint(json.dumps(baseline), kind))
@@ -170,9 +172,13 @@ def _lint(text: str, kind: str) -> list[str]:
     return out
 
 
-def check(doc: Any, kind: str, *, refuse_public: bool = True, baseline: Any = None) -> None:
-    """Raise ValidationError naming the first problem; public bucket policies are refused."""
-    found = problems(doc, kind, baseline)
+def check(
+    doc: Any, kind: str, *, refuse_public: bool = True, baseline: Any = None, ignore: tuple[str, ...] = ()
+) -> None:
+    """Raise ValidationError naming the first problem; public bucket policies are refused. `ignore`
+    names linter findings a change may add on purpose (for example RESOURCE_MISMATCH when a narrowed
+    `s3:*` keeps every action on the bucket)."""
+    found = problems(doc, kind, baseline, ignore)
     if found:
         raise ValidationError(
             "policy",

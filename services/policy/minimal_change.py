@@ -364,13 +364,24 @@ def _decide(
     return evaluate_request(ctx, PolicySet(identity=ids, resource=resource)).allowed
 
 
-def _named(docs: Documents) -> tuple[tuple[NamedPolicy, ...], NamedPolicy | None]:
+def _named(docs: Documents, *, strict: bool) -> tuple[tuple[NamedPolicy, ...], NamedPolicy | None]:
+    """Parsed documents. Before the change an unreadable document grants nothing (AWS would never
+    have stored it); after it, one raises PolicyError (strict)."""
+
+    def one(text: str | None) -> Policy | None:
+        try:
+            return _parse(text)
+        except PolicyError:
+            if strict:
+                raise
+            return None
+
     ids = []
     for name, text in docs.identity:
-        pol = _parse(text)
+        pol = one(text)
         if pol is not None:
             ids.append(NamedPolicy(name, pol, IDENTITY))
-    bp = _parse(docs.bucket_policy)
+    bp = one(docs.bucket_policy)
     return tuple(ids), (NamedPolicy("bucket policy", bp, RESOURCE) if bp is not None else None)
 
 
@@ -383,12 +394,9 @@ def check_change(
     narrowing: bool = False,
 ) -> CheckResult:
     """Compare decisions before and after over the grid (see the module docstring)."""
+    ids_before, bp_before = _named(before, strict=False)
     try:
-        ids_before, bp_before = _named(before)
-    except PolicyError:
-        ids_before, bp_before = (), None  # an unreadable document grants nothing
-    try:
-        ids_after, bp_after = _named(after)
+        ids_after, bp_after = _named(after, strict=True)
     except PolicyError as exc:
         return CheckResult(
             0, problem=f"the new document is not a valid policy ({exc.message})", permitted=permitted
