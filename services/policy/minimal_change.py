@@ -159,8 +159,10 @@ class CheckResult:
         if self.problem:
             return f"the change could not be checked: {self.problem}"
         if self.ok:
-            what = "; ".join(f"{p.action} on {p.resource}" for p in self.permitted) or "nothing"
-            return f"minimal change checked over {self.checked} requests: only {what} may become allowed" + (
+            what = (
+                "only the stated grants may become allowed" if self.permitted else "nothing becomes allowed"
+            )
+            return f"minimal change checked over {self.checked} requests: {what}" + (
                 f", {len(self.newly_denied)} request(s) become denied (the narrowing)"
                 if self.narrowing
                 else ""
