@@ -832,10 +832,16 @@ def _implicit_findings(
                 fix = None
                 if is_role and role_arn and ctx.same_account:
                     try:
-                        fix = fx.bucket_grant_fix(
-                            ev.bucket, role_arn, text, ctx.action, grant_scope,
-                            "Grant exactly the refused request in the bucket policy:", identity_texts,
-                        )  # fmt: skip
+                        if t.near_miss == "bucket-arn-for-object":
+                            fix = fx.bucket_repair_fix(
+                                ev.bucket, role_arn, text, ev.role_id, grant_scope,
+                                "Fix the bucket policy's Resource, for the refused prefix only:", identity_texts,
+                            )  # fmt: skip
+                        else:
+                            fix = fx.bucket_grant_fix(
+                                ev.bucket, role_arn, text, ctx.action, grant_scope,
+                                "Grant exactly the refused request in the bucket policy:", identity_texts,
+                            )  # fmt: skip
                     except Exception as exc:
                         fix = fx.admin_fix(
                             f"Fix the Resource of statement {t.label} (could not prepare it: {exc})."

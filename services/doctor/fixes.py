@@ -200,6 +200,23 @@ def bucket_grant_fix(
     return _from_changes(f"{why} {change.title}: {change.reason}", [change])
 
 
+def bucket_repair_fix(
+    bucket: str, role_arn: str, old_text: str | None, role_id: str | None, scope: str, why: str,
+    identity: tuple[tuple[str, str], ...] = (),
+) -> Fix:  # fmt: skip
+    """The statement meant for the role gets the object resource its own actions need, limited to
+    the refused scope; nothing else changes."""
+    from services.permissions.fixes import ValidationError, bucket_policy_change
+
+    try:
+        change = bucket_policy_change(
+            bucket, role_arn, old_text, role_id=role_id, identity=identity, objects_scope=scope
+        )
+    except ValidationError as exc:
+        return refused_fix(why, f"{exc.message} {exc.hint}".strip())
+    return _from_changes(f"{why} {change.title}: {change.reason}", [change])
+
+
 def deny_exception_fix(
     bucket: str, role_arn: str, old_text: str, index: int, action: str, resource: str, sandbox: bool,
     role_id: str | None = None, identity: tuple[tuple[str, str], ...] = (),

@@ -270,14 +270,16 @@ def _one_or_list(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else values
 
 
-def _repair_resource(st: dict, bucket: str, prefix: str | None) -> tuple[dict, list[Permitted]]:
+def _repair_resource(
+    st: dict, bucket: str, prefix: str | None, objects_scope: str | None = None
+) -> tuple[dict, list[Permitted]]:
     """The statement with the Resource form its explicit actions need added (nothing removed):
     object actions get bucket/prefix*, bucket actions get the bucket ARN. What it adds, stated."""
     resources = [str(r) for r in as_list(st.get("Resource"))]
     added: list[Permitted] = []
     for problem in wrong_resource_shape(st, bucket):
         if problem.startswith("object"):
-            target = objects_arn(bucket, prefix)
+            target = objects_scope or objects_arn(bucket, prefix)
             acts = _explicit_actions(st, "object")
         else:
             target = bucket_arn(bucket)
@@ -291,7 +293,12 @@ def _repair_resource(st: dict, bucket: str, prefix: str | None) -> tuple[dict, l
 
 
 def merge_bucket_policy(
-    existing: dict | None, bucket: str, role_arn: str, prefix: str | None = None, role_id: str | None = None
+    existing: dict | None,
+    bucket: str,
+    role_arn: str,
+    prefix: str | None = None,
+    role_id: str | None = None,
+    objects_scope: str | None = None,
 ) -> tuple[dict, list[Permitted]]:
     """The smallest repair: statements meant for this role and bucket keep their actions; a wrong
     Resource form gets the missing form added, a wrong Principal form (session, missing path,
@@ -313,7 +320,7 @@ def merge_bucket_policy(
                 acts = [str(a) for a in as_list(st.get("Action"))]
                 permitted += [Permitted(a, str(r), "the statement's own grant, now naming the role by its ARN")
                               for a in acts for r in as_list(st.get("Resource"))]  # fmt: skip
-            new, added = _repair_resource(new, bucket, prefix)
+            new, added = _repair_resource(new, bucket, prefix, objects_scope)
             permitted += added
             repaired = repaired or new != st
             out.append(new)
@@ -353,9 +360,11 @@ def bucket_policy_change(
     role_id: str | None = None,
     fixes: tuple[str, ...] = (),
     identity: tuple[tuple[str, str], ...] = (),
+    objects_scope: str | None = None,
 ) -> PolicyChange:
     """Raises ValidationError when the current policy cannot be merged safely, UnsafeFix when the
-    result fails the minimal-change check."""
+    result fails the minimal-change check. `objects_scope` (the doctor's refused prefix) replaces
+    bucket/prefix* as the object resource a repaired statement gains."""
     warnings: list[str] = []
     try:
         existing = parse(old_text)
@@ -373,14 +382,14 @@ def bucket_policy_change(
             "public policy, which Block Public Access rejects",
             "Remove the public statement first (or say you want public access), then re-check.",
         )
-    new, permitted = merge_bucket_policy(existing, bucket, role_arn, prefix, role_id)
+    new, permitted = merge_bucket_policy(existing, bucket, role_arn, prefix, role_id, objects_scope)
     checks = _validated(new, validate.BUCKET_POLICY, existing)
     change = PolicyChange(
         target=PolicyTarget(BUCKET_POLICY, bucket=bucket),
         title=f"Repair the grant to {role_name_of(role_arn)} in the bucket policy of {bucket}",
         reason=(
             "The statement meant for the role keeps its actions: object actions get the object ARN "
-            f"({objects_arn(bucket, prefix)}), bucket-level actions the bucket ARN, and the role is named by its "
+            f"({objects_scope or objects_arn(bucket, prefix)}), bucket-level actions the bucket ARN, and the role is named by its "
             "role ARN (with its path), which covers every session of the role. Other statements are kept as they are."
         ),
         old_text=old_text,

@@ -221,7 +221,9 @@ def test_admin_report_is_redacted_and_names_the_policy(sandbox: Sandbox) -> None
     md = admin_report(d, when="2026-11-27")
     assert "jane.doe" not in md and "<session>" in md
     assert "identity-wrong-resource" in md and '"DefaultBucket"' in md
-    assert "```json" in md and f"arn:aws:s3:::{w.default_bucket}/*" in md
+    # Issue 14: the grant is for the refused object only (it was bucket/*: read/write/delete on all)
+    assert "```json" in md and f'"Resource": "arn:aws:s3:::{w.default_bucket}/k"' in md
+    assert f"arn:aws:s3:::{w.default_bucket}/*" not in md.split("## What to change", 1)[1]
     assert "Block Public Access" in md  # listed as checked and not the cause
 
 
