@@ -228,5 +228,7 @@ def test_admin_report_is_redacted_and_names_the_policy(sandbox: Sandbox) -> None
 
 
 def test_redact() -> None:
-    s = redact("AKIAABCDEFGHIJKLMNOP wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYxx 10.1.2.3 a@b.co")
+    # Issue 14: secrets by their known shapes and positions (a bare 40-character run is no longer
+    # taken for a secret: ARNs, bucket and key names were being "(redacted)").
+    s = redact("AKIAABCDEFGHIJKLMNOP secret_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY 10.1.2.3 a@b.co")
     assert "AKIAABCDEFGHIJKLMNOP" not in s and "EXAMPLEKEY" not in s and "10.1.x.x" in s and "a@b.co" not in s
