@@ -926,6 +926,22 @@ def deny_exception_statements(stmt: dict, role_arn: str, action: str, resource: 
     ]
 
 
+def _deny_covers(stmt: dict, action: str, resource: str) -> bool:
+    """The Deny's Action/NotAction and Resource/NotResource take in this request (its principal and
+    conditions are the evaluator's business)."""
+    from services.policy.wildcards import action_matches, arn_matches
+
+    if "Action" in stmt:
+        act = any(action_matches(str(a), action) for a in as_list(stmt["Action"]))
+    else:
+        act = not any(action_matches(str(a), action) for a in as_list(stmt.get("NotAction")))
+    if "Resource" in stmt:
+        res = any(arn_matches(str(r), resource) for r in as_list(stmt["Resource"]))
+    else:
+        res = not any(arn_matches(str(r), resource) for r in as_list(stmt.get("NotResource")))
+    return act and res
+
+
 def _s3_only(stmt: dict) -> bool:
     res = [str(r) for r in as_list(stmt.get("Resource", stmt.get("NotResource")))]
     return bool(res) and all(r.startswith("arn:aws:s3:::") for r in res) and "Resource" in stmt
@@ -964,6 +980,11 @@ def narrow_deny_change(
             f"the Deny {label} is aimed at {role_name_of(role_arn)} itself: someone decided this principal may not "
             "do this, so sagewiz offers no exception.",
             "Ask the bucket's owner whether the Deny is still meant; the report for an administrator has the details.",
+        )
+    if not _deny_covers(stmt, action, resource):
+        raise ValidationError(
+            "statement",
+            f"the Deny {label} does not refuse {action} on {resource}: there is nothing to except",
         )
     new_stmts = list(copy.deepcopy(stmts))
     taken = {str(s.get("Sid")) for s in stmts if isinstance(s, dict) and s.get("Sid")}
