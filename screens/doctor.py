@@ -186,7 +186,7 @@ class DoctorStep(StepScreen):
             'Paste an AccessDenied / "access is forbidden" error, or name the principal, bucket and action. '
             "The doctor reads the policies and settings involved (read-only), says which one denies the request "
             "and why, and proposes the smallest safe fix. Block Public Access is never blamed for a same-account "
-            "request, and a Deny is narrowed, never deleted.",
+            "request, and a Deny is never deleted or switched off.",
             classes="hint",
             id="doctor-intro",
         )

@@ -582,7 +582,8 @@ def _stack(*parts: Any) -> Any:
 def _fix_name(fix: str) -> str:
     return {
         "bucket-policy": "the bucket policy merge",
-        "role-policy": "the scoped role policy",
-        "narrow-deny": "narrowing the Deny",
+        "role-policy": "the role policy repair",
+        "narrow-grant": "narrowing the over-broad grant",
+        "narrow-deny": "an exception to the Deny",
         "bpa-on": "turning Block Public Access back on",
     }.get(fix, fix)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
+import shlex
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -503,7 +504,7 @@ def create_plan(name: str, region: str, account: str) -> Plan:
             "create_bucket",
             params,
             f"Create bucket {name} in {region} (Object Ownership: bucket owner enforced, ACLs off)",
-            undo=f"delete the bucket once empty (Clean up step, or: aws s3 rb s3://{name})",
+            undo=f"delete the bucket once empty (Clean up step, or: {shlex.join(['aws', 's3', 'rb', f's3://{name}'])})",
             resource=arn,
             journal_kind="resource-created",
             journal_data={

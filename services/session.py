@@ -105,7 +105,9 @@ class SessionFactory:
                     region_name=self.target.region,
                     botocore_session=core,
                 )
-            return boto3.Session(profile_name=self.target.profile, region_name=self.target.region, botocore_session=core)
+            return boto3.Session(
+                profile_name=self.target.profile, region_name=self.target.region, botocore_session=core
+            )
         except bx.ProfileNotFound as exc:
             raise self._unknown_profile() from exc
 

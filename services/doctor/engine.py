@@ -454,27 +454,45 @@ def _findings(
     inline = [(p.name, p.text) for p in ev.identity_policies if p.kind == "inline"]
     is_role = info.kind in ("role", "assumed-role")
 
-    def identity_fix(why: str) -> Any:
+    identity_texts = tuple(
+        (p.name, p.text)
+        for p in ev.identity_policies
+        if p.text and p.kind in ("inline", "managed", "group-inline", "group-managed")
+    )
+    candidates = [a for a in (req.default_principal, role_arn) if a and ":role/" in a]
+    execution_role = ctx.resource if ctx.resource in candidates else (candidates[0] if candidates else None)
+    scope = fx.GrantScope(
+        role_arn=role_arn or ctx.principal_arn,
+        account=info.account,
+        region=region,
+        bucket=bucket if bucket and not ev.bucket_owned_by_other else None,
+        execution_role=execution_role,
+        kms_key=facts.kms_key_arn,
+        identity=identity_texts,
+    )
+
+    def identity_fix(why: str, action: str | None = None, resource: str | None = None) -> Any:
+        action = action or ctx.action
+        if resource is None:
+            resource = (
+                fx.refused_scope(
+                    bucket, ctx.resource.split("/", 1)[1] if "/" in ctx.resource else None, action
+                )
+                if bucket and action.lower().startswith("s3:")
+                else ctx.resource
+            )
         if is_role and role_name:
             try:
-                if bucket and ctx.action.lower().startswith("s3:"):
-                    return fx.role_s3_fix(
-                        role_name, info.account, region, bucket, ctx.action, ctx.resource, inline, why
-                    )
-                stmt: dict[str, Any] = {
-                    "Sid": "SagewizDoctorGrant",
-                    "Effect": "Allow",
-                    "Action": ctx.action,
-                    "Resource": ctx.resource,
-                }
-                if ctx.action.lower() == "iam:passrole":
-                    stmt["Condition"] = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-                return fx.grant_statement_fix(
-                    role_name, inline, stmt, f"{why} Allow {ctx.action} on {ctx.resource}."
-                )
+                return fx.grant_fix(scope, inline, action, resource, why)
             except Exception as exc:  # a builder refusing (e.g. unreadable policy) is reported, not raised
                 return fx.admin_fix(f"{why} (sagewiz could not prepare the change: {exc})")
-        stmt = {"Effect": "Allow", "Action": ctx.action, "Resource": ctx.resource}
+        from services.permissions.fixes import flow_grant_refusal
+
+        refusal = flow_grant_refusal(action, resource, bucket=scope.bucket, execution_role=scope.execution_role,
+                                     kms_key=scope.kms_key, account=scope.account, region=region)  # fmt: skip
+        if refusal:
+            return fx.refused_fix(why, refusal)
+        stmt = {"Effect": "Allow", "Action": action, "Resource": resource}
         return fx.admin_fix(
             f"{why} Attach this statement to {ctx.principal_arn}'s policies.",
             [
@@ -528,13 +546,13 @@ def _findings(
             result = next((r for r in d.results if r.name == name), None)
             kind = result.kind if result else IDENTITY
             cause = _KIND_CAUSE_DENY.get(kind, "identity-explicit-deny")
-            out.append(_deny_finding(cause, name, t, ctx, ev, sandbox))
+            out.append(_deny_finding(cause, name, t, ctx, ev, sandbox, scope))
     elif not d.allowed:
         by = d.denied_by
         if d.context is not None and d.context.action.lower().startswith("kms:"):
-            out.append(_kms_finding(d, ctx, ev, facts, is_role, role_name, inline))
+            out.append(_kms_finding(d, ctx, ev, facts, is_role, role_name, inline, scope))
         elif by in (IDENTITY, RESOURCE):
-            out.extend(_implicit_findings(d, ctx, ev, identity_fix, role_arn, is_role, sandbox))
+            out.extend(_implicit_findings(d, ctx, ev, identity_fix, role_arn, is_role, sandbox, scope))
         elif by == BOUNDARY:
             out.append(_boundary_finding(d, ctx, ev))
         elif by == SESSION:
@@ -565,7 +583,9 @@ def _findings(
             fix = None
             if is_role and role_name:
                 fix = identity_fix(
-                    f"The key {req.key or ev.bucket} does not exist; with s3:ListBucket S3 answers 404 NoSuchKey instead of 403."
+                    f"The key {req.key or ev.bucket} does not exist; with s3:ListBucket S3 answers 404 NoSuchKey instead of 403.",
+                    "s3:ListBucket",
+                    s3_arn(bucket),
                 )
             out.append(Finding("object-missing-no-list", True,
                                f"The key {ctx.resource.split(':::', 1)[-1]} does not exist, and without s3:ListBucket S3 answers 403 instead of 404.",
@@ -690,7 +710,13 @@ def _message_finding(cause: str, parsed: ParsedError, ctx: RequestContext) -> Fi
 
 
 def _deny_finding(
-    cause: str, name: str, t: StatementTrace, ctx: RequestContext, ev: Evidence, sandbox: bool
+    cause: str,
+    name: str,
+    t: StatementTrace,
+    ctx: RequestContext,
+    ev: Evidence,
+    sandbox: bool,
+    scope: Any = None,
 ) -> Finding:
     evidence = [_stmt_text(name, t)]
     fix = None
@@ -712,11 +738,11 @@ def _deny_finding(
             who = ctx.role_arn or ctx.principal_arn
             if text and ev.bucket:
                 try:
-                    fix = fx.narrow_deny_fix(ev.bucket, who, text, t.index, sandbox,
-                                             "Narrow the Deny with an exception for this principal (the Deny itself stays).")  # fmt: skip
+                    fix = fx.deny_exception_fix(ev.bucket, who, text, t.index, ctx.action, ctx.resource, sandbox,
+                                                ev.role_id, scope.identity if scope else ())  # fmt: skip
                 except Exception as exc:
                     fix = fx.admin_fix(
-                        f"Narrow the Deny {t.label} with an exception for {who} (could not prepare it: {exc})."
+                        f"An exception to the Deny {t.label} for {who} could not be prepared ({exc}); the Deny stays."
                     )
         return Finding(cause, True, summary, tuple(evidence), fix, rank=2)
     if cause == "identity-explicit-deny":
@@ -749,9 +775,18 @@ def _implicit_findings(
     role_arn: str | None,
     is_role: bool,
     sandbox: bool,
+    scope: Any = None,
 ) -> list[Finding]:
     out: list[Finding] = []
     id_results = d.result(IDENTITY)
+    identity_texts = scope.identity if scope else ()
+    grant_scope = (
+        fx.refused_scope(
+            ev.bucket, ctx.resource.split("/", 1)[1] if "/" in ctx.resource else None, ctx.action
+        )
+        if ev.bucket
+        else ctx.resource
+    )
     near = [(r.name, t) for r in id_results for t in r.traces if t.effect == "Allow" and t.near_miss]
     identity_allows = any(r.decision == "allow" for r in id_results)
     if not identity_allows:
@@ -797,9 +832,16 @@ def _implicit_findings(
                 fix = None
                 if is_role and role_arn and ctx.same_account:
                     try:
-                        fix = fx.bucket_grant_fix(
-                            ev.bucket, role_arn, text, ev.role_id, "Fix the bucket policy's Resource:"
-                        )
+                        if t.near_miss == "bucket-arn-for-object":
+                            fix = fx.bucket_repair_fix(
+                                ev.bucket, role_arn, text, ev.role_id, grant_scope,
+                                "Fix the bucket policy's Resource, for the refused prefix only:", identity_texts,
+                            )  # fmt: skip
+                        else:
+                            fix = fx.bucket_grant_fix(
+                                ev.bucket, role_arn, text, ctx.action, grant_scope,
+                                "Grant exactly the refused request in the bucket policy:", identity_texts,
+                            )  # fmt: skip
                     except Exception as exc:
                         fix = fx.admin_fix(
                             f"Fix the Resource of statement {t.label} (could not prepare it: {exc})."
@@ -814,12 +856,10 @@ def _implicit_findings(
                     if is_role and role_arn and ctx.same_account:
                         try:
                             fix = fx.bucket_grant_fix(
-                                ev.bucket,
-                                role_arn,
-                                text,
-                                ev.role_id,
-                                "Name the role by its ARN with its path:",
-                            )
+                                ev.bucket, role_arn, text, ctx.action, grant_scope,
+                                "Name the role by its ARN with its path, for exactly the refused request:",
+                                identity_texts,
+                            )  # fmt: skip
                         except Exception as exc:
                             fix = fx.admin_fix(
                                 f"Name {role_arn} in statement {t.label} (could not prepare it: {exc})."
@@ -896,6 +936,7 @@ def _kms_finding(
     is_role: bool,
     role_name: str | None,
     inline: list[tuple[str, str]],
+    scope: Any = None,
 ) -> Finding:
     kctx = d.context
     assert kctx is not None
@@ -905,8 +946,8 @@ def _kms_finding(
             evidence.extend(_stmt_text("the key policy", t) for t in r.traces)
     fix = None
     if d.denied_by == IDENTITY and is_role and role_name:
-        fix = fx.grant_statement_fix(role_name, inline, {"Sid": "SagewizKmsForS3", "Effect": "Allow", "Action": kctx.action,
-                                                         "Resource": facts.kms_key_arn}, f"The key policy delegates to IAM: allow {kctx.action} on the key in the role's policy.")  # fmt: skip
+        fix = fx.grant_fix(scope, inline, kctx.action, facts.kms_key_arn or "",
+                           "The key policy delegates to IAM: allow the key's use in the role's policy.", sid="SagewizKmsForS3")  # fmt: skip
     elif facts.kms_key_managed_by_aws:
         fix = fx.admin_fix(
             "The AWS managed aws/s3 key cannot be used across accounts: encrypt with a customer managed key."

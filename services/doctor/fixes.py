@@ -2,27 +2,22 @@
 (services.permissions.fixes for the documents, services.permissions.apply for diff, backup to the
 journal, concurrent-change refusal, apply, re-read and undo), plus the few non-policy fixes.
 
-Never turns Block Public Access off and never deletes a Deny: Denies are narrowed by
-services.permissions.fixes.narrow_deny_change (an exception for the principal).
+Never turns Block Public Access off and never deletes or disables a Deny: an exception is offered
+only for the exact request refused (services.permissions.fixes.narrow_deny_change). Grants from a
+refused request stay inside the wizard's flow (services.permissions.fixes.flow_grant_refusal) and
+every policy change passes the minimal-change check (services.policy.minimal_change).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from services.doctor.model import Fix
 from services.plan import Action, Plan, tags_list
 
 GRANTS_POLICY = "sagewiz-doctor-grants"
-_STANDARD_S3 = {
-    "s3:listbucket",
-    "s3:getbucketlocation",
-    "s3:getobject",
-    "s3:putobject",
-    "s3:deleteobject",
-    "s3:abortmultipartupload",
-}
 
 
 def _change_json(change: Any) -> dict[str, Any]:
@@ -53,35 +48,106 @@ def _from_changes(description: str, changes: list[Any], warnings: tuple[str, ...
     )
 
 
-def role_s3_fix(
-    role_name: str,
-    account: str,
-    region: str,
-    bucket: str,
+def refused_scope(bucket: str, key: str | None, action: str) -> str:
+    """The scope of a refusal: the bucket for bucket-level actions; for object actions the folder
+    (prefix) of the refused key, the key itself at the top level, or bucket/* when no key was known."""
+    from services.policy.s3 import is_bucket_action
+
+    if is_bucket_action(action):
+        return f"arn:aws:s3:::{bucket}"
+    if not key or key == "*":
+        return f"arn:aws:s3:::{bucket}/*"
+    head, sep, _ = key.rpartition("/")
+    return f"arn:aws:s3:::{bucket}/{head}/*" if sep else f"arn:aws:s3:::{bucket}/{key}"
+
+
+def algorithm_registries(region: str) -> frozenset[str]:
+    """The ECR registry accounts of SageMaker's built-in algorithms in `region` (from the SDK)."""
+    from services.algorithms import algorithms
+    from services.training import image_uri
+
+    out = set()
+    for algo_id in algorithms():
+        try:
+            uri = image_uri(algo_id, region)
+        except Exception:  # the SDK missing or the region unsupported: nothing is allowed
+            continue
+        out.add(uri.split(".", 1)[0])
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class GrantScope:
+    """What a grant from a refused request may be checked against (the wizard's own flow)."""
+
+    role_arn: str
+    account: str
+    region: str
+    bucket: str | None = None  # the chosen bucket (owned by the account)
+    execution_role: str | None = None
+    kms_key: str | None = None
+    identity: tuple[tuple[str, str], ...] = ()  # the principal's identity policies (name, text)
+
+
+def grant_fix(
+    scope: GrantScope,
+    inline: list[tuple[str, str]],
     action: str,
     resource: str,
-    inline: list[tuple[str, str]],
     why: str,
+    *,
+    condition: dict[str, Any] | None = None,
+    sid: str = "SagewizDoctorGrant",
 ) -> Fix:
-    """The role's least-privilege S3 access to the bucket (the Permissions step's builder), or for
-    actions outside that set, one statement for exactly this action and resource."""
-    if action.lower() in _STANDARD_S3:
-        from services.permissions.fixes import role_policy_change
+    """One statement for exactly `action` on `resource` in the role's `sagewiz-doctor-grants`
+    inline policy, if the flow rule allows it and the minimal-change check passes; otherwise an
+    admin fix saying why nothing is proposed."""
+    from services.permissions.fixes import ValidationError, flow_grant_refusal
 
-        change = role_policy_change(role_name, account, region, bucket, inline)
-        return _from_changes(f"{why} {change.title}: {change.reason}", [change])
-    stmt = {"Sid": "SagewizDoctorGrant", "Effect": "Allow", "Action": action, "Resource": resource}
-    return grant_statement_fix(
-        role_name, inline, stmt, f"{why} Allow {action} on {resource} in an inline policy."
+    registries: frozenset[str] = frozenset()
+    if action.lower().startswith("ecr:"):
+        registries = algorithm_registries(scope.region)
+    refusal = flow_grant_refusal(
+        action, resource, bucket=scope.bucket, execution_role=scope.execution_role, kms_key=scope.kms_key,
+        account=scope.account, region=scope.region, algorithm_registries=registries,
+    )  # fmt: skip
+    if refusal:
+        return refused_fix(why, refusal)
+    stmt: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource}
+    if action.lower() == "iam:passrole":
+        stmt["Condition"] = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    if condition:
+        stmt["Condition"] = condition
+    try:
+        return grant_statement_fix(
+            scope, inline, stmt, f"{why} Allow {action} on {resource} (nothing else) in an inline policy."
+        )
+    except ValidationError as exc:
+        return refused_fix(why, f"{exc.message} {exc.hint}".strip())
+
+
+def refused_fix(why: str, reason: str) -> Fix:
+    return admin_fix(
+        f"{why} sagewiz proposes no change here: {reason} Send the report to an administrator if the access is needed."
     )
 
 
 def grant_statement_fix(
-    role_name: str, inline: list[tuple[str, str]], stmt: dict[str, Any], description: str
+    scope: GrantScope, inline: list[tuple[str, str]], stmt: dict[str, Any], description: str
 ) -> Fix:
-    """Add one statement to the role's `sagewiz-doctor-grants` inline policy (created if absent)."""
-    from services.permissions.fixes import ROLE_INLINE_POLICY, PolicyChange, PolicyTarget, pretty
+    """Add one statement to the role's `sagewiz-doctor-grants` inline policy (created if absent),
+    checked: only that statement's own request may become allowed."""
+    from services.permissions.fixes import (
+        ROLE_INLINE_POLICY,
+        PolicyChange,
+        PolicyTarget,
+        pretty,
+        subject_for,
+        verified,
+    )
+    from services.policy.minimal_change import Documents, Permitted
 
+    role_name = scope.role_arn.rsplit("/", 1)[-1]
     old_text = next((t for n, t in inline if n == GRANTS_POLICY), None)
     doc: dict[str, Any] = {"Version": "2012-10-17", "Statement": []}
     if old_text:
@@ -107,23 +173,68 @@ def grant_statement_fix(
         old_text=old_text,
         new_text=pretty(doc),
     )
+    action, resource = str(stmt["Action"]), str(stmt["Resource"])
+    identity = scope.identity or tuple(inline)
+    if not any(n == GRANTS_POLICY for n, _ in identity) and old_text is not None:
+        identity = (*identity, (GRANTS_POLICY, old_text))
+    subject = subject_for(scope.role_arn, scope.bucket, action, resource)
+    change = verified(
+        change, subject, Documents(identity), (Permitted(action, resource, "the request refused"),)
+    )
     return _from_changes(description, [change])
 
 
-def bucket_grant_fix(bucket: str, role_arn: str, old_text: str | None, role_id: str | None, why: str) -> Fix:
-    from services.permissions.fixes import bucket_policy_change
+def bucket_grant_fix(
+    bucket: str, role_arn: str, old_text: str | None, action: str, resource: str, why: str,
+    identity: tuple[tuple[str, str], ...] = (),
+) -> Fix:  # fmt: skip
+    """One bucket-policy statement for exactly the refused request; existing statements stay."""
+    from services.permissions.fixes import ValidationError, bucket_statement_grant_change
 
-    change = bucket_policy_change(bucket, role_arn, old_text, role_id=role_id)
+    try:
+        change = bucket_statement_grant_change(
+            bucket, role_arn, old_text, action, resource, identity=identity
+        )
+    except ValidationError as exc:
+        return refused_fix(why, f"{exc.message} {exc.hint}".strip())
     return _from_changes(f"{why} {change.title}: {change.reason}", [change])
 
 
-def narrow_deny_fix(
-    bucket: str, principal_arn: str, old_text: str, index: int, sandbox: bool, why: str
-) -> Fix:
-    from services.permissions.fixes import narrow_deny_change
+def bucket_repair_fix(
+    bucket: str, role_arn: str, old_text: str | None, role_id: str | None, scope: str, why: str,
+    identity: tuple[tuple[str, str], ...] = (),
+) -> Fix:  # fmt: skip
+    """The statement meant for the role gets the object resource its own actions need, limited to
+    the refused scope; nothing else changes."""
+    from services.permissions.fixes import ValidationError, bucket_policy_change
 
-    change = narrow_deny_change(bucket, principal_arn, old_text, index, sandbox=sandbox)
-    return _from_changes(f"{why} {change.title}. {change.reason}", [change])
+    try:
+        change = bucket_policy_change(
+            bucket, role_arn, old_text, role_id=role_id, identity=identity, objects_scope=scope
+        )
+    except ValidationError as exc:
+        return refused_fix(why, f"{exc.message} {exc.hint}".strip())
+    return _from_changes(f"{why} {change.title}: {change.reason}", [change])
+
+
+def deny_exception_fix(
+    bucket: str, role_arn: str, old_text: str, index: int, action: str, resource: str, sandbox: bool,
+    role_id: str | None = None, identity: tuple[tuple[str, str], ...] = (),
+) -> Fix:  # fmt: skip
+    """An exception to a bucket-policy Deny for exactly the refused request, or (a Deny aimed at
+    the principal, or one enforcing a practice) an admin fix that says why, and how to comply."""
+    from services.permissions.fixes import UnsafeFix, ValidationError, narrow_deny_change
+
+    try:
+        change = narrow_deny_change(
+            bucket, role_arn, old_text, index, action=action, resource=resource, role_id=role_id,
+            sandbox=sandbox, identity=identity,
+        )  # fmt: skip
+    except UnsafeFix as exc:
+        return admin_fix(f"No exception is proposed: {exc.message} {exc.hint}".strip())
+    except ValidationError as exc:
+        return admin_fix(f"No exception could be prepared: {exc.message} {exc.hint}".strip())
+    return _from_changes(f"An exception to a guardrail. {change.title}. {change.reason}", [change])
 
 
 def create_bucket_fix(bucket: str, region: str) -> Fix:

@@ -1,10 +1,11 @@
 """Renderings of a Diagnosis: plain text (the command's default), the JSON contract, and the
 redacted "send to admin" Markdown report.
 
-Redaction (the report leaves the user's machine): access key ids and anything shaped like a
-secret or session token are removed, assumed-role session names (often e-mail addresses under SSO)
-become <session>, IP addresses are masked. Account ids, role names and policy text stay: the
-administrator needs them to act.
+Redaction (the report leaves the user's machine): secrets only by their known shapes and positions
+(access key ids AKIA/ASIA, a secret access key or session token after its label, session tokens by
+their prefix); in prose, also assumed-role session names (often e-mail addresses under SSO),
+e-mail addresses and IPv4/IPv6 addresses. Policy documents are never altered beyond secrets, so the
+policy to attach stays valid; ARNs, bucket and key names, account ids and policy values stay.
 """
 
 from __future__ import annotations
@@ -15,19 +16,64 @@ from typing import Any
 
 from services.doctor.model import Diagnosis, Finding
 
-_KEY_ID = re.compile(r"\b(AKIA|ASIA|AROA|AIDA|AGPA|ANPA)[A-Z0-9]{12,}\b")
-_SECRETISH = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40,}(?![A-Za-z0-9/+=])")
-_SESSION = re.compile(r"(arn:[a-z-]+:sts::\d{12}:assumed-role/[^/\s\"]+/)([^\s\"',)]+)")
+# Secrets, by their documented shapes and positions only (never a long run of letters as such:
+# ARNs, bucket names, keys and policy values must reach the administrator intact).
+_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")  # access key ids (long-term, temporary)
+_SECRET_AFTER = re.compile(
+    r"(?i)(aws_secret_access_key|secret_access_key|secretaccesskey|secret[ _-]?key)"
+    r"([\"']?\s*[:=]\s*[\"']?|\s+)([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
+)
+_TOKEN_AFTER = re.compile(
+    r"(?i)(aws_session_token|aws_security_token|sessiontoken|session_token|x-amz-security-token)"
+    r"([\"']?\s*[:=]\s*[\"']?|\s+)([A-Za-z0-9/+=%]{16,})"
+)
+_TOKEN_SHAPE = re.compile(r"\b(IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE|FQoGZXIvYXdzE)[A-Za-z0-9/+=]{20,}")
+# Personal details in prose (never inside policy documents): session names, e-mail, IP addresses.
+_SESSION = re.compile(r"(arn:[a-z-]+:sts::\d{12}:assumed-role/[^/\s\"`]+/)([^\s\"',)`|]+)")
 _IPV4 = re.compile(r"\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b")
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 
 
-def redact(text: str) -> str:
-    text = _SESSION.sub(r"\1<session>", text)
+def redact_secrets(text: str) -> str:
+    """Access key ids, secret access keys and session tokens; nothing else."""
     text = _KEY_ID.sub(lambda m: m.group(1) + "…(redacted)", text)
-    text = _SECRETISH.sub("(redacted)", text)
+    text = _SECRET_AFTER.sub(lambda m: m.group(1) + m.group(2) + "(redacted)", text)
+    text = _TOKEN_AFTER.sub(lambda m: m.group(1) + m.group(2) + "(redacted)", text)
+    return _TOKEN_SHAPE.sub("(redacted session token)", text)
+
+
+def _mask_ipv6(m: re.Match[str]) -> str:
+    import ipaddress
+
+    value = m.group(0)
+    if value.count(":") < 2 or not any(c not in ":" for c in value):
+        return value
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return value
+    groups = value.split(":")
+    return ":".join(groups[:2]) + ":x:x"
+
+
+def redact_prose(text: str) -> str:
+    """Secrets, plus what identifies a person or machine in prose: the session name of an
+    assumed-role ARN (often an e-mail under SSO), e-mail addresses, IPv4 and IPv6 addresses."""
+    text = redact_secrets(text)
+    text = _SESSION.sub(r"\1<session>", text)
     text = _IPV4.sub(r"\1.\2.x.x", text)
+    text = _IPV6.sub(_mask_ipv6, text)
     return _EMAIL.sub("(e-mail redacted)", text)
+
+
+def redact(text: str) -> str:
+    """Markdown: prose fully redacted, fenced code blocks (policy documents) only for secrets, so
+    the policy to attach stays exactly valid."""
+    out: list[str] = []
+    for n, part in enumerate(re.split(r"(```[a-z]*\n.*?\n```)", text, flags=re.S)):
+        out.append(redact_secrets(part) if n % 2 else redact_prose(part))
+    return "".join(out)
 
 
 def to_json(d: Diagnosis) -> str:

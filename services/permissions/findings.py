@@ -24,7 +24,8 @@ NEEDED_OBJECT = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 
 FIX_BUCKET_POLICY = "bucket-policy"
 FIX_ROLE_POLICY = "role-policy"
-FIX_NARROW_DENY = "narrow-deny"
+FIX_NARROW_DENY = "narrow-deny"  # kept for journals and screens; the Permissions step never offers it
+FIX_NARROW_GRANT = "narrow-grant"
 FIX_BPA_ON = "bpa-on"
 
 
@@ -257,15 +258,22 @@ def _denies(state: PermissionsState) -> list[Finding]:
         else:
             sev, title = ERROR, f"An explicit Deny in the {policy} catches the role"
             how = "its conditions hold for the role's requests" if cond else "it has no condition"
+        practice = fixes.practice_of(stmt)
+        if practice is not None:
+            advice = (f"This Deny enforces a practice ({practice.name}) and gets no exception: {practice.how_to_comply}.")  # fmt: skip
+        elif fixes.aimed_at(stmt, state.role_arn, state.role_id):
+            advice = ("The Deny is aimed at this role itself: only its owner can decide it no longer applies; "
+                      "sagewiz offers no exception (send the Doctor's report to an administrator).")  # fmt: skip
+        else:
+            advice = ("sagewiz never deletes or disables a Deny. An exception is offered only for a request that was "
+                      "actually refused, and only for that action and object: open the Doctor with the refused request.")  # fmt: skip
         expl = (
             f"Statement {_sid(stmt, i)} denies {', '.join(sorted(set(actions)))} on this bucket to the role: {how}."
             + (f" ({why})" if why else "")
             + " A Deny beats every Allow. "
-            + ("The fix narrows it with an exception for the role; the Deny itself stays." if in_bucket
-               else "Edit it to exclude this bucket (sagewiz never deletes a Deny).")
+            + advice
         )  # fmt: skip
-        out.append(Finding("explicit-deny", cause, sev, title, expl, policy, _stmt_text(stmt),
-                           FIX_NARROW_DENY if in_bucket else None, i))  # fmt: skip
+        out.append(Finding("explicit-deny", cause, sev, title, expl, policy, _stmt_text(stmt), None, i))  # fmt: skip
     return out
 
 
@@ -276,16 +284,23 @@ def _over_broad(state: PermissionsState) -> list[Finding]:
             if not fixes.is_over_broad(st):
                 continue
             narrower = json.dumps(
-                fixes._scoped_statements(state.account, state.region, state.bucket, state.prefix), indent=2
+                {
+                    **st,
+                    "Resource": [
+                        fixes.bucket_arn(state.bucket),
+                        fixes.objects_arn(state.bucket, state.prefix),
+                    ],
+                },
+                indent=2,
             )
             out.append(Finding(
                 "over-broad-grant", "over-broad-grant", WARNING, "S3 access on every bucket",
                 f"Statement {_sid(st, i)} in the {p.label} grants {', '.join(map(str, as_list(st.get('Action'))))} on "
                 f"{', '.join(map(str, as_list(st.get('Resource'))))}: the role can read and overwrite every bucket in the "
-                f"account. A narrower replacement scoped to {state.bucket}:\n{narrower}"
+                f"account. A narrower statement (same actions, scoped to {state.bucket}), offered as a separate change:\n{narrower}"
                 + ("" if p.source == "inline" else "\nThis is a managed policy sagewiz does not edit: add the scoped "
                    "inline policy, then detach it yourself."),
-                p.label, _stmt_text(st), FIX_ROLE_POLICY if p.source == "inline" else None, i,
+                p.label, _stmt_text(st), FIX_NARROW_GRANT if p.source == "inline" else None, i,
             ))  # fmt: skip
     return out
 
@@ -473,24 +488,28 @@ def proposed_changes(
     state: PermissionsState, found: list[Finding], *, sandbox: bool = False
 ) -> list[Proposal]:
     """Role policy first (it is what makes the role's own requests work), then the bucket policy,
-    then narrowed Denies, then Block Public Access back on."""
+    then narrowing an over-broad grant (its own proposal), then Block Public Access back on. Every
+    policy change has passed the minimal-change check; one that fails is refused with the reason.
+    Denies get no proposal here: an exception exists only for a refused request (the Doctor)."""
     wanted = {f.fix for f in found if f.fix}
     ids = lambda fix: tuple(sorted({f.id for f in found if f.fix == fix}))  # noqa: E731
     out: list[Proposal] = []
+    missing: tuple[tuple[str, str], ...] = ()
+    if FIX_ROLE_POLICY in wanted and any(f.id == "role-lacks-access" for f in found):
+        missing = tuple((a, r) for (a, r), v in role_access(state).items() if v == "no-allow")
     if FIX_ROLE_POLICY in wanted and state.role_exists:
-        out.append(_try("Scope the role's S3 access", lambda: fixes.role_policy_change(
+        out.append(_try("Repair the role's S3 access", lambda: fixes.role_policy_change(
             state.role_name, state.account, state.region, state.bucket, state.inline_texts(),
-            prefix=state.prefix, fixes=ids(FIX_ROLE_POLICY))))  # fmt: skip
+            prefix=state.prefix, fixes=ids(FIX_ROLE_POLICY), missing=missing, role_arn=state.role_arn)))  # fmt: skip
     if FIX_BUCKET_POLICY in wanted and state.bucket_policy is not None:
         out.append(_try("Fix the bucket policy's grant to the role", lambda: fixes.bucket_policy_change(
             state.bucket, state.role_arn, state.bucket_policy.text if state.bucket_policy else None,
-            prefix=state.prefix, role_id=state.role_id, fixes=ids(FIX_BUCKET_POLICY))))  # fmt: skip
-    deny = [f for f in found if f.fix == FIX_NARROW_DENY and f.statement_index is not None]
-    if deny and FIX_BUCKET_POLICY not in wanted and state.bucket_policy and state.bucket_policy.text:
-        f = deny[0]  # one at a time: each change is planned against the text it replaces
-        out.append(_try("Narrow the Deny", lambda: fixes.narrow_deny_change(
-            state.bucket, state.role_arn, state.bucket_policy.text or "", f.statement_index or 0,
-            sandbox=sandbox, fixes=(f.id,))))  # fmt: skip
+            prefix=state.prefix, role_id=state.role_id, fixes=ids(FIX_BUCKET_POLICY),
+            identity=tuple(state.inline_texts()))))  # fmt: skip
+    if FIX_NARROW_GRANT in wanted and state.role_exists:
+        out.append(_try("Narrow the over-broad S3 grant (a separate change)", lambda: fixes.narrow_grant_change(
+            state.role_name, state.bucket, state.inline_texts(), prefix=state.prefix,
+            fixes=ids(FIX_NARROW_GRANT), role_arn=state.role_arn)))  # fmt: skip
     if FIX_BPA_ON in wanted and state.bucket_bpa is not None:
         out.append(
             _try(

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from services.errors import ValidationError
-from services.permissions.matcher import as_list, statements
+from services.permissions.matcher import as_list
 
 BUCKET_POLICY = "bucket-policy"
 IDENTITY_POLICY = "identity-policy"
@@ -31,11 +31,6 @@ BUCKET_LEVEL_PREFIXES = (
     "s3:CreateBucket",
 )
 SIZE_LIMITS = {BUCKET_POLICY: 20 * 1024, IDENTITY_POLICY: 10240}
-# Condition keys whose fixed values make a policy non-public in S3's sense.
-_NON_PUBLIC_KEYS = {"aws:sourceip", "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceowner",
-                    "aws:sourceaccount", "s3:x-amz-server-side-encryption-aws-kms-key-id", "aws:userid",
-                    "s3:dataaccesspointarn", "s3:dataaccesspointaccount", "aws:principalarn",
-                    "aws:principalaccount", "aws:principalorgid"}  # fmt: skip
 
 
 def action_level(action: str) -> str:
@@ -60,22 +55,18 @@ def resource_level(arn: str) -> str:
 
 
 def is_public(doc: Any) -> bool:
-    """S3's meaning of a public policy: an Allow to everyone without a fixed-value condition."""
-    for st in statements(doc):
-        if st.get("Effect") != "Allow":
-            continue
-        principal = st.get("Principal")
-        everyone = principal == "*" or (isinstance(principal, dict) and "*" in as_list(principal.get("AWS")))
-        if not everyone and "NotPrincipal" not in st:
-            continue
-        cond = st.get("Condition") or {}
-        keys = {str(k).lower() for tests in cond.values() if isinstance(tests, dict) for k in tests}
-        if not (keys & _NON_PUBLIC_KEYS):
-            return True
-    return False
+    """S3's meaning of a public policy (services.policy.s3, the one implementation of AWS's rule).
+    A document our parser cannot read is treated as public: nothing is proposed into it."""
+    from services.policy import PolicyError, parse_policy
+    from services.policy.s3 import is_public_policy
+
+    try:
+        return is_public_policy(parse_policy(doc))
+    except PolicyError:
+        return True
 
 
-def problems(doc: Any, kind: str, baseline: Any = None) -> list[str]:
+def problems(doc: Any, kind: str, baseline: Any = None, ignore: tuple[str, ...] = ()) -> list[str]:
     """Everything wrong with `doc`. Linter findings already present in `baseline` (the document
     being replaced) are not counted: a merge must not be refused for what the user already had."""
     out: list[str] = []
@@ -137,7 +128,9 @@ def problems(doc: Any, kind: str, baseline: Any = None) -> list[str]:
     if limit and len(re.sub(r"\s", "", text)) > limit:
         out.append(f"the policy is longer than the {limit}-character limit")
     if not out:
-        found = _lint(text, kind)
+        found = [
+            f for f in _lint(text, kind) if not any(f.startswith(f"policy linter: {i} ") for i in ignore)
+        ]
         if found and isinstance(baseline, dict):
             try:
                 old = set(_lint(json.dumps(baseline), kind))
@@ -179,9 +172,13 @@ def _lint(text: str, kind: str) -> list[str]:
     return out
 
 
-def check(doc: Any, kind: str, *, refuse_public: bool = True, baseline: Any = None) -> None:
-    """Raise ValidationError naming the first problem; public bucket policies are refused."""
-    found = problems(doc, kind, baseline)
+def check(
+    doc: Any, kind: str, *, refuse_public: bool = True, baseline: Any = None, ignore: tuple[str, ...] = ()
+) -> None:
+    """Raise ValidationError naming the first problem; public bucket policies are refused. `ignore`
+    names linter findings a change may add on purpose (for example RESOURCE_MISMATCH when a narrowed
+    `s3:*` keeps every action on the bucket)."""
+    found = problems(doc, kind, baseline, ignore)
     if found:
         raise ValidationError(
             "policy",

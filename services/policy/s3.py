@@ -158,13 +158,16 @@ class S3Facts:
 
 
 # -- "public" per the S3 user guide ------------------------------------------------------------------
+# S3 user guide, "The meaning of 'public'": a bucket-policy grant to a wildcard principal is
+# non-public only when a condition pins it to fixed values (no wildcard, no policy variable) of one
+# of these keys; aws:SourceIp counts only for ranges no wider than /8 (IPv4) or /32 (IPv6), RFC1918
+# ranges excepted. aws:PrincipalAccount is not on AWS's list: it does not count (conservative).
 _FIXED_KEYS = {
     "aws:sourcearn",
     "aws:sourcevpc",
     "aws:sourcevpce",
     "aws:sourceowner",
     "aws:sourceaccount",
-    "aws:principalaccount",
     "aws:principalarn",
     "aws:principalorgid",
     "s3:x-amz-server-side-encryption-aws-kms-key-id",
@@ -172,31 +175,54 @@ _FIXED_KEYS = {
     "s3:dataaccesspointarn",
     "s3:dataaccesspointaccount",
 }
+# Operators that pin a key to the listed values: the request must carry one of them. Negated
+# operators, ...IfExists (true when the key is absent) and ForAllValues (true when absent) do not.
 _FIXING_OPS = {"stringequals", "stringequalsignorecase", "arnequals", "arnlike", "stringlike"}
+_RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def _wide_principal(stmt: Statement) -> bool:
+    if stmt.not_principal is not None:
+        return True  # Allow with NotPrincipal: everyone but a few
+    spec = stmt.principal
+    if spec is None:
+        return False
+    if spec.wildcard:
+        return True
+    # {"CanonicalUser": "*"}, {"Federated": ...} (AWS: a federated web identity principal is public)
+    return any(v == "*" or t == "Federated" for t, v in spec.entries)
+
+
+def _fixed_value(key: str, value: str) -> bool:
+    if "${" in value:
+        return False
+    if key == "s3:dataaccesspointarn":
+        # the access-point name may be wildcarded in a bucket policy when the account is fixed
+        parts = value.split(":")
+        return len(parts) >= 6 and not any(c in ":".join(parts[:5]) for c in "*?") and parts[4] != ""
+    return not ("*" in value or "?" in value)
+
+
+def _pins(op: str, key: str, values: tuple[str, ...]) -> bool:
+    low = op.lower()
+    if low.startswith("forallvalues:") or low.endswith("ifexists"):
+        return False
+    low = low.removeprefix("foranyvalue:")
+    if not values:
+        return False
+    if key == "aws:sourceip":
+        return low == "ipaddress" and all(_narrow_ip(v) for v in values)
+    if key not in _FIXED_KEYS or low not in _FIXING_OPS:
+        return False
+    if key == "aws:userid" and any(v.endswith(":*") for v in values):
+        return False
+    return all(_fixed_value(key, v) for v in values)
 
 
 def _statement_is_public(stmt: Statement) -> bool:
-    if stmt.effect != "Allow":
+    if stmt.effect != "Allow" or not _wide_principal(stmt):
         return False
-    spec = stmt.principal
-    wide = (spec is not None and spec.wildcard) or stmt.not_principal is not None
-    if not wide:
-        return False
-    for c in stmt.conditions:
-        op = (
-            c.operator.lower()
-            .removeprefix("foranyvalue:")
-            .removeprefix("forallvalues:")
-            .removesuffix("ifexists")
-        )
-        key = c.key.lower()
-        if key in _FIXED_KEYS and op in _FIXING_OPS and c.values and all("*" not in v for v in c.values):
-            if key == "aws:userid" and any(v.endswith(":*") for v in c.values):
-                continue
-            return False
-        if key == "aws:sourceip" and op == "ipaddress" and c.values and all(_narrow_ip(v) for v in c.values):
-            return False
-    return True
+    return not any(_pins(c.operator, c.key.lower(), c.values) for c in stmt.conditions)
 
 
 def _narrow_ip(value: str) -> bool:
@@ -204,6 +230,8 @@ def _narrow_ip(value: str) -> bool:
         net = ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
         return False
+    if net.version == 4 and any(net.subnet_of(r) for r in _RFC1918):  # type: ignore[arg-type]
+        return True
     return net.prefixlen >= (8 if net.version == 4 else 32)
 
 

@@ -221,10 +221,14 @@ def test_admin_report_is_redacted_and_names_the_policy(sandbox: Sandbox) -> None
     md = admin_report(d, when="2026-11-27")
     assert "jane.doe" not in md and "<session>" in md
     assert "identity-wrong-resource" in md and '"DefaultBucket"' in md
-    assert "```json" in md and f"arn:aws:s3:::{w.default_bucket}/*" in md
+    # Issue 14: the grant is for the refused object only (it was bucket/*: read/write/delete on all)
+    assert "```json" in md and f'"Resource": "arn:aws:s3:::{w.default_bucket}/k"' in md
+    assert f"arn:aws:s3:::{w.default_bucket}/*" not in md.split("## What to change", 1)[1]
     assert "Block Public Access" in md  # listed as checked and not the cause
 
 
 def test_redact() -> None:
-    s = redact("AKIAABCDEFGHIJKLMNOP wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYxx 10.1.2.3 a@b.co")
+    # Issue 14: secrets by their known shapes and positions (a bare 40-character run is no longer
+    # taken for a secret: ARNs, bucket and key names were being "(redacted)").
+    s = redact("AKIAABCDEFGHIJKLMNOP secret_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY 10.1.2.3 a@b.co")
     assert "AKIAABCDEFGHIJKLMNOP" not in s and "EXAMPLEKEY" not in s and "10.1.x.x" in s and "a@b.co" not in s

@@ -107,6 +107,14 @@ def admin_narrow_identity_deny(w, f, d, r):  # type: ignore[no-untyped-def]
     return None
 
 
+def admin_narrow_bucket_deny(w, f, d, r):  # type: ignore[no-untyped-def]
+    # Issue 14: a Deny aimed at the role gets no exception from sagewiz (it used to be switched off
+    # for the role); its owner decides, here by narrowing it to another prefix.
+    assert d.first_blocking.fix.admin_only and "aimed at" in d.first_blocking.fix.description
+    bucket_policy(f, w, doc(deny("s3:PutObject", b_arn(w) + "/protected/*", Principal={"AWS": w.role_arn})))
+    return None
+
+
 def admin_widen_boundary(w, f, d, r):  # type: ignore[no-untyped-def]
     iam = f.client("iam")
     arn = f"arn:aws:iam::{ACCT}:policy/doctor-boundary"
@@ -529,6 +537,7 @@ SCENARIOS = [
             role_policy(f, good_role(w)),
             bucket_policy(f, w, doc(deny("s3:PutObject", b_arn(w) + "/*", Principal={"AWS": w.role_arn}))),
         ),
+        admin=admin_narrow_bucket_deny,
         probe_before=True,
         notes="after narrowing, moto still applies any Deny with a Condition: no probe after",
     ),
@@ -580,6 +589,7 @@ SCENARIOS = [
             role_policy(f, good_role(w)),
             bucket_policy(f, w, doc(deny("s3:put*", b_arn(w) + "/*", Principal={"AWS": w.role_arn}))),
         ),
+        admin=admin_narrow_bucket_deny,
     ),
     # --- boundary, session, organizations, network -------------------------------------------------
     Scenario(

@@ -75,8 +75,12 @@ def test_explicit_deny_with_conditions(factory, world):
     sids = {json.loads(f.evidence)["Sid"]: f for f in found}
     assert set(sids) == {"OnlyOther", "OnlyVpce"}
     assert sids["OnlyOther"].severity == "error" and sids["OnlyOther"].cause == "bucket-policy-explicit-deny"
-    assert sids["OnlyOther"].fix == "narrow-deny" and sids["OnlyOther"].statement_index == 0
-    assert sids["OnlyVpce"].severity == "warning"
+    # Issue 14: the Permissions step has no refused request, so it offers no exception to a Deny
+    # (it used to offer one for the whole Deny); it says where an exact exception can be had.
+    assert sids["OnlyOther"].fix is None and sids["OnlyOther"].statement_index == 0
+    assert "only for a request that was actually refused" in sids["OnlyOther"].explanation
+    assert sids["OnlyVpce"].severity == "warning" and sids["OnlyVpce"].fix is None
+    assert "enforces a practice (VPC endpoint)" in sids["OnlyVpce"].explanation
 
 
 def test_identity_deny(factory, world):
@@ -110,9 +114,19 @@ def test_over_broad_grant_is_a_warning_with_a_narrower_replacement(factory, worl
     )
     found = findings.check(read(factory, world))
     broad = by_id(found, "over-broad-grant")[0]
-    assert broad.severity == "warning" and broad.fix == "role-policy"
+    # Issue 14: narrowing is its own proposal (it was a side effect of the role-policy fix).
+    assert broad.severity == "warning" and broad.fix == "narrow-grant"
     assert f"arn:aws:s3:::{world.default_bucket}/*" in broad.explanation
     assert "role-lacks-access" not in ids(found)
+    proposals = findings.proposed_changes(read(factory, world), found)
+    narrow = [p for p in proposals if p.title.startswith("Narrow role")]
+    assert len(narrow) == 1 and narrow[0].change is not None
+    new = json.loads(narrow[0].change.new_text)["Statement"][0]
+    assert new["Action"] == "s3:*"  # every action kept, never silently cut
+    assert new["Resource"] == [
+        f"arn:aws:s3:::{world.default_bucket}",
+        f"arn:aws:s3:::{world.default_bucket}/*",
+    ]
 
 
 def test_sse_kms_without_key_permissions(factory, world):

@@ -33,55 +33,83 @@ def lint(doc: dict) -> list[str]:
     return [f"{f.issue} {f.detail}" for f in analyze_policy_string(json.dumps(doc)).findings]
 
 
-def test_merge_keeps_unrelated_statements_and_their_order():
+def test_merge_repairs_in_place_and_keeps_unrelated_statements_and_their_order():
+    # Issue 14: the role's statement keeps its actions and gains the object ARN; it is no longer
+    # replaced by read/write/delete on bucket/*.
     existing = {"Version": "2012-10-17", "Id": "keep-me", "Statement": [SECURE, BROKEN, OTHER]}
-    merged = fixes.merge_bucket_policy(existing, B, ROLE)
-    sids = [s["Sid"] for s in merged["Statement"]]
-    assert sids == ["DenyInsecure", fixes.BUCKET_SID, fixes.OBJECT_SID, "Analytics"]
-    assert merged["Statement"][0] == SECURE and merged["Statement"][3] == OTHER
+    merged, granted = fixes.merge_bucket_policy(existing, B, ROLE)
+    assert [s["Sid"] for s in merged["Statement"]] == ["DenyInsecure", "AllowSageMakerRole", "Analytics"]
+    assert merged["Statement"][0] == SECURE and merged["Statement"][2] == OTHER
     assert merged["Id"] == "keep-me"
-    bucket_stmt, object_stmt = merged["Statement"][1:3]
-    assert bucket_stmt["Resource"] == f"arn:aws:s3:::{B}" and set(bucket_stmt["Action"]) == {
-        "s3:ListBucket",
-        "s3:GetBucketLocation",
+    repaired = merged["Statement"][1]
+    assert repaired["Action"] == BROKEN["Action"] and repaired["Principal"] == {"AWS": ROLE}
+    assert repaired["Resource"] == [f"arn:aws:s3:::{B}", f"arn:aws:s3:::{B}/*"]
+    assert {(p.action, p.resource) for p in granted} == {
+        ("s3:GetObject", f"arn:aws:s3:::{B}/*"),
+        ("s3:PutObject", f"arn:aws:s3:::{B}/*"),
     }
-    assert object_stmt["Resource"] == f"arn:aws:s3:::{B}/*" and "s3:PutObject" in object_stmt["Action"]
-    assert bucket_stmt["Principal"] == {"AWS": ROLE}
     # merging again changes nothing
-    assert fixes.merge_bucket_policy(merged, B, ROLE) == merged
+    assert fixes.merge_bucket_policy(merged, B, ROLE)[0] == merged
 
 
-def test_merge_replaces_wrong_principal_forms_but_not_shared_statements():
+def test_merge_renames_wrong_principal_forms_but_leaves_shared_statements():
     session = dict(
         BROKEN, Sid="Session", Principal={"AWS": f"arn:aws:sts::{ACCT}:assumed-role/SageMaker-tt/SageMaker"}
     )
     shared = dict(BROKEN, Sid="Shared", Principal={"AWS": [ROLE, f"arn:aws:iam::{ACCT}:role/analytics"]})
-    merged = fixes.merge_bucket_policy({"Version": "2012-10-17", "Statement": [session, shared]}, B, ROLE)
-    assert [s["Sid"] for s in merged["Statement"]] == [fixes.BUCKET_SID, fixes.OBJECT_SID, "Shared"]
+    merged, _ = fixes.merge_bucket_policy({"Version": "2012-10-17", "Statement": [session, shared]}, B, ROLE)
+    assert [s["Sid"] for s in merged["Statement"]] == ["Session", "Shared"]
+    assert merged["Statement"][0]["Principal"] == {"AWS": ROLE}
+    assert merged["Statement"][1] == shared  # a statement shared with another role is not touched
 
 
 def test_merge_into_no_policy_and_with_prefix():
-    doc = fixes.merge_bucket_policy(None, B, ROLE, prefix="data/")
+    doc, granted = fixes.merge_bucket_policy(None, B, ROLE, prefix="data/")
     assert doc["Statement"][1]["Resource"] == f"arn:aws:s3:::{B}/data/*"
+    assert all(p.resource in (f"arn:aws:s3:::{B}", f"arn:aws:s3:::{B}/data/*") for p in granted)
 
 
-def test_role_policy_merge_keeps_other_statements():
+def test_role_policy_repair_keeps_other_statements_and_the_statement_s_actions():
     change = fixes.role_policy_change(
-        "SageMaker-tt", ACCT, "eu-north-1", B, [("SageMaker-tt-access", json.dumps(role_policy(B)))]
-    )
+        "SageMaker-tt", ACCT, "eu-north-1", B, [("SageMaker-tt-access", json.dumps(role_policy(B)))],
+        role_arn=ROLE,
+    )  # fmt: skip
     new = json.loads(change.new_text)
-    sids = [s.get("Sid") for s in new["Statement"]]
-    assert sids == ["ReadSampleData", fixes.ROLE_BUCKET_SID, fixes.ROLE_OBJECT_SID, "JobLogsAndImages"]
+    old = role_policy(B)
+    assert [s.get("Sid") for s in new["Statement"]] == ["ReadSampleData", "DefaultBucket", "JobLogsAndImages"]
+    assert new["Statement"][0] == old["Statement"][0] and new["Statement"][2] == old["Statement"][2]
+    assert new["Statement"][1]["Action"] == old["Statement"][1]["Action"]
+    assert new["Statement"][1]["Resource"] == [f"arn:aws:s3:::{B}", f"arn:aws:s3:::{B}/*"]
     assert change.target.policy_name == "SageMaker-tt-access"
+    assert any(c.startswith("minimal change checked over") for c in change.checks)
 
 
-def test_role_policy_replaces_over_broad_grant_with_a_warning():
+def test_role_policy_grants_only_what_is_missing_beyond_the_repair():
+    missing = (("s3:DeleteObject", f"arn:aws:s3:::{B}/x"), ("s3:GetBucketLocation", f"arn:aws:s3:::{B}"))
+    change = fixes.role_policy_change(
+        "SageMaker-tt", ACCT, "eu-north-1", B, [("SageMaker-tt-access", json.dumps(role_policy(B)))],
+        missing=missing, role_arn=ROLE,
+    )  # fmt: skip
+    added = json.loads(change.new_text)["Statement"][3:]
+    assert added == [
+        {"Sid": fixes.ROLE_BUCKET_SID, "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": f"arn:aws:s3:::{B}"},
+        {"Sid": fixes.ROLE_OBJECT_SID, "Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{B}/*"},
+    ]  # fmt: skip
+
+
+def test_over_broad_grant_is_left_alone_and_narrowed_only_as_its_own_change():
     broad = {"Version": "2012-10-17", "Statement": [{"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
                                                     {"Sid": "Logs", "Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]}  # fmt: skip
-    change = fixes.role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(broad))])
+    with pytest.raises(ValidationError, match="nothing to repair"):
+        fixes.role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(broad))])
+    change = fixes.narrow_grant_change(
+        "r", B, [("p", json.dumps(broad))], role_arn=f"arn:aws:iam::{ACCT}:role/r"
+    )
     new = json.loads(change.new_text)
-    assert [s.get("Sid") for s in new["Statement"]] == [fixes.ROLE_BUCKET_SID, fixes.ROLE_OBJECT_SID, "Logs"]
-    assert change.warnings and "every bucket" in change.warnings[0]
+    assert new["Statement"][0] == {"Sid": "All", "Effect": "Allow", "Action": "s3:*",
+                                   "Resource": [f"arn:aws:s3:::{B}", f"arn:aws:s3:::{B}/*"]}  # fmt: skip
+    assert new["Statement"][1] == broad["Statement"][1]
+    assert change.warnings and "every other bucket" in change.warnings[0]
 
 
 def test_role_policy_keeps_other_buckets_in_a_mixed_statement():
@@ -91,28 +119,39 @@ def test_role_policy_keeps_other_buckets_in_a_mixed_statement():
         fixes.role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(mixed))]).new_text
     )
     kept = [s for s in new["Statement"] if s.get("Sid") == "Mixed"][0]
-    assert kept["Resource"] == "arn:aws:s3:::other/*"
+    assert kept["Resource"] == [f"arn:aws:s3:::{B}", "arn:aws:s3:::other/*", f"arn:aws:s3:::{B}/*"]
 
 
 def test_new_inline_policy_when_none_to_fix():
-    change = fixes.role_policy_change("r", ACCT, "eu-north-1", B, [])
+    missing = (("s3:PutObject", f"arn:aws:s3:::{B}/k"),)
+    change = fixes.role_policy_change("r", ACCT, "eu-north-1", B, [], missing=missing)
     assert change.old_text is None and change.target.policy_name == fixes.NEW_INLINE_POLICY
+    assert json.loads(change.new_text)["Statement"] == [
+        {"Sid": fixes.ROLE_OBJECT_SID, "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{B}/*"}
+    ]  # fmt: skip
 
 
-def test_narrowing_a_deny_keeps_it_and_its_conditions():
-    deny = {"Sid": "OnlyVpce", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{B}/*",
-            "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}  # fmt: skip
-    text = json.dumps({"Version": "2012-10-17", "Statement": [OTHER, deny]})
-    change = fixes.narrow_deny_change(B, ROLE, text, 1, sandbox=True)
+def test_a_deny_exception_is_exact_and_keeps_the_deny():
+    allowlist = {"Sid": "OnlyAdmins", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                 "Resource": f"arn:aws:s3:::{B}/*",
+                 "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/admin"}}}  # fmt: skip
+    text = json.dumps({"Version": "2012-10-17", "Statement": [OTHER, allowlist]})
+    key = f"arn:aws:s3:::{B}/data/x.csv"
+    change = fixes.narrow_deny_change(B, ROLE, text, 1, action="s3:PutObject", resource=key, sandbox=True)
     new = json.loads(change.new_text)
-    narrowed = new["Statement"][1]
-    assert narrowed["Effect"] == "Deny" and narrowed["Action"] == "s3:*"
-    assert narrowed["Condition"]["StringNotEquals"] == {"aws:SourceVpce": "vpce-1"}
-    assert narrowed["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": ROLE}
     assert new["Statement"][0] == OTHER
+    everyone, other_actions, other_resources = new["Statement"][1:]
+    assert everyone["Effect"] == "Deny" and everyone["Action"] == "s3:*"
+    assert everyone["Condition"]["ArnNotLike"] == allowlist["Condition"]["ArnNotLike"]
+    assert everyone["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": ROLE}
+    assert other_actions["NotAction"] == "s3:PutObject" and other_actions["Condition"]["ArnEquals"] == {
+        "aws:PrincipalArn": ROLE
+    }
+    assert other_resources["Action"] == "s3:PutObject" and other_resources["NotResource"] == key
+    assert any("exception to a guardrail" in w for w in change.warnings)
     assert any("Sandbox limitation" in w for w in change.warnings)
     with pytest.raises(ValueError):
-        fixes.narrow_deny(OTHER, ROLE)
+        fixes.deny_exception_statements(OTHER, ROLE, "s3:GetObject", key)
 
 
 def test_public_policies_are_never_proposed():
@@ -185,19 +224,35 @@ def test_parliament_reports_nothing_on_every_generated_document():
             fixes.bucket_policy_change(B, ROLE, None, prefix="data/").new_text
         ),
         "new inline role policy": json.loads(
-            fixes.role_policy_change("r", ACCT, "eu-north-1", B, []).new_text
+            fixes.role_policy_change(
+                "r",
+                ACCT,
+                "eu-north-1",
+                B,
+                [],
+                missing=(("s3:GetObject", f"arn:aws:s3:::{B}/k"), ("s3:ListBucket", f"arn:aws:s3:::{B}")),
+            ).new_text
         ),
-        "scoped role statements": {
-            "Version": "2012-10-17",
-            "Statement": fixes._scoped_statements(ACCT, "eu-north-1", B, None),
-        },
-        "scoped role statements with prefix": {
-            "Version": "2012-10-17",
-            "Statement": fixes._scoped_statements(ACCT, "eu-north-1", B, "data/"),
-        },
-        "narrowed deny": json.loads(
+        "deny exception": json.loads(
             fixes.narrow_deny_change(
-                B, ROLE, json.dumps({"Version": "2012-10-17", "Statement": [SECURE]}), 0
+                B,
+                ROLE,
+                json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            dict(
+                                SECURE,
+                                Condition={
+                                    "ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/admin"}
+                                },
+                            )
+                        ],
+                    }
+                ),
+                0,
+                action="s3:GetObject",
+                resource=f"arn:aws:s3:::{B}/a/b.csv",
             ).new_text
         ),
     }

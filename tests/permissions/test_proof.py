@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore.stub import Stubber
 
-from services.permissions import apply, fixes, proof
+from services.permissions import apply, findings, fixes, proof
 from services.permissions.state import read_state
 from services.session import AwsTarget, SessionFactory, StaticCredentials
 from tests.permissions.helpers import read
@@ -18,9 +18,12 @@ def test_marker_proof_fails_before_and_succeeds_after_the_fix(factory, role_fact
         and "AccessDenied" in before.steps[0].detail
     )
     state = read(factory, world)
-    change = fixes.role_policy_change(
-        world.role_name, world.account, world.region, world.default_bucket, state.inline_texts()
-    )
+    found = findings.check(state)
+    change = [
+        p.change
+        for p in findings.proposed_changes(state, found)
+        if p.change and p.change.target.kind == fixes.ROLE_INLINE_POLICY
+    ][0]
     apply.apply_change(factory, journal, change)
     after = proof.prove(factory, read(factory, world), world=world)
     assert after.method == "marker-object" and after.ok, after.steps

@@ -7,6 +7,7 @@ copied or unchanged, 1 when files failed (listed), 2 for bad usage or configurat
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import threading
 from typing import Any, TextIO
@@ -181,15 +182,21 @@ def _denied(err: TextIO, denied: Any, exc: Any) -> None:
     who = denied.principal_arn or "the caller"
     resource = f"arn:aws:s3:::{denied.bucket}" + (f"/{denied.key}" if denied.key else "")
     print(f"sagewiz: access denied: {who} may not {denied.action} on {resource}", file=err)
-    cmd = ["sagewiz doctor"]
+    print(f"  to find out why: {doctor_command(denied)}", file=err)
+
+
+def doctor_command(denied: Any) -> str:
+    """The `sagewiz doctor` line to paste, every value quoted for a POSIX shell (an S3 key or a
+    bucket name is outside text: a key such as `x'; touch ~/PWNED; echo '` stays one argument)."""
+    args = ["sagewiz", "doctor"]
     if denied.principal_arn:
-        cmd.append(f"--principal {denied.principal_arn}")
-    cmd.append(f"--bucket {denied.bucket}")
+        args += ["--principal", denied.principal_arn]
+    args += ["--bucket", denied.bucket]
     if denied.key:
-        cmd.append(f"--key '{denied.key}'")
+        args += ["--key", denied.key]
     if denied.action:
-        cmd.append(f"--action {denied.action}")
-    print(f"  to find out why: {' '.join(cmd)}", file=err)
+        args += ["--action", denied.action]
+    return shlex.join(args)
 
 
 def _summary_nothing(out: TextIO, plan: Any) -> None:

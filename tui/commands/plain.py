@@ -10,6 +10,7 @@ given; then it runs like `sagewiz apply FILE --yes`.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import Any, TextIO
 
@@ -192,7 +193,7 @@ class Plain:
             if offer.attach_to is not None:
                 a = offer.attach_to
                 self.say(
-                    f"Still running: {a.type} {a.name} ({a.status}). Follow it with: sagewiz status {a.name}"
+                    f"Still running: {a.type} {a.name} ({a.status}). Follow it with: sagewiz status {shlex.quote(a.name)}"
                 )
 
     def offer_export(self) -> None:
