@@ -330,9 +330,7 @@ class NotebookStep(StepScreen):
                 self._apply_create(message.plan, message.form)
 
         warning = "\n".join(message.notes)
-        self.app.push_screen(
-            ConfirmPlanScreen(message.plan, warning=warning), confirmed
-        )
+        self.app.push_screen(ConfirmPlanScreen(message.plan, warning=warning), confirmed)
 
     @work(
         thread=True, exclusive=True, group="nb-action", exit_on_error=False, description="create the notebook"

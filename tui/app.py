@@ -156,7 +156,16 @@ class SagewizApp(App[int]):
             self.notify(warning, title="Journal", severity="warning", markup=False)
         self.identity = ident
         self.set_step_state("connect", StepState.DONE)
+        if os.environ.get("SAGEWIZ_EXIT_WHEN_CONNECTED"):
+            self.call_after_refresh(self._connected_shown)
+            return
         self._start_running_extras()
+
+    def _connected_shown(self) -> None:
+        # For bench/startup: the header now shows the account that was read from AWS (the sandbox).
+        with open(os.environ["SAGEWIZ_EXIT_WHEN_CONNECTED"], "w", encoding="utf-8") as f:
+            f.write(f"{time.time()}\n{self.state.account}")
+        self.exit(0)
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
         self.connecting = False
