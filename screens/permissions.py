@@ -135,8 +135,8 @@ class PermissionsStep(StepScreen):
         )
         if app.sandbox:
             intro.append(
-                "\nSandbox: the proof signs real requests as the role; the emulator enforces the role's own policies "
-                "but neither bucket policies for IAM principals nor Block Public Access.",
+                "\nSandbox: the proof signs real requests as the role; the sandbox decides them as S3 does "
+                "(the role's policies, the bucket policy and Block Public Access).",
                 style="yellow",
             )
         self.query_one("#perm-intro", Static).update(intro)

@@ -113,3 +113,18 @@ async def test_the_wizard_says_whether_the_world_was_resumed_or_fresh(background
         await pilot.pause()
         assert app.world.pid != kept.pid and not app.world.resumed
         assert str(app.screen.query_one("#hdr-sandbox").render()) == "SANDBOX · fresh world"
+
+
+def test_prestart_boots_the_world_once_and_the_wizard_connects_to_it_as_fresh(background: None) -> None:
+    persist.prestart()  # what `sagewiz --sandbox` does before its first screen
+    started = persist._prestarted
+    assert started is not None and started.poll() is None
+    persist.prestart()  # called again while it boots: still the one process
+    assert persist._prestarted is started
+    world = persist.connect_world()
+    assert world.pid == started.pid and not world.resumed  # a world begun a moment ago is fresh
+    assert "sagemaker-sample-files" in _buckets(world)
+    persist.prestart()  # recorded and alive: nothing new is started
+    assert persist._prestarted is None
+    again = persist.connect_world()
+    assert again.resumed and again.pid == world.pid

@@ -213,6 +213,10 @@ def run_tui(args: argparse.Namespace) -> int:
     target = AwsTarget.from_env(args.profile, args.region, args.endpoint_url)
     if args.sandbox:
         target = AwsTarget(sandbox=True)
+        if not getattr(args, "fresh", False):
+            from services.sandbox.persist import prestart
+
+            prestart()  # the world boots in its own process while the first screen is drawn
     _maybe_probe_terminal_graphics()
     app = SagewizApp(
         target,

@@ -546,7 +546,7 @@ def _findings(
             result = next((r for r in d.results if r.name == name), None)
             kind = result.kind if result else IDENTITY
             cause = _KIND_CAUSE_DENY.get(kind, "identity-explicit-deny")
-            out.append(_deny_finding(cause, name, t, ctx, ev, sandbox, scope))
+            out.append(_deny_finding(cause, name, t, ctx, ev, scope))
     elif not d.allowed:
         by = d.denied_by
         if d.context is not None and d.context.action.lower().startswith("kms:"):
@@ -715,7 +715,6 @@ def _deny_finding(
     t: StatementTrace,
     ctx: RequestContext,
     ev: Evidence,
-    sandbox: bool,
     scope: Any = None,
 ) -> Finding:
     evidence = [_stmt_text(name, t)]
@@ -738,7 +737,7 @@ def _deny_finding(
             who = ctx.role_arn or ctx.principal_arn
             if text and ev.bucket:
                 try:
-                    fix = fx.deny_exception_fix(ev.bucket, who, text, t.index, ctx.action, ctx.resource, sandbox,
+                    fix = fx.deny_exception_fix(ev.bucket, who, text, t.index, ctx.action, ctx.resource,
                                                 ev.role_id, scope.identity if scope else ())  # fmt: skip
                 except Exception as exc:
                     fix = fx.admin_fix(

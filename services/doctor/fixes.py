@@ -218,7 +218,7 @@ def bucket_repair_fix(
 
 
 def deny_exception_fix(
-    bucket: str, role_arn: str, old_text: str, index: int, action: str, resource: str, sandbox: bool,
+    bucket: str, role_arn: str, old_text: str, index: int, action: str, resource: str,
     role_id: str | None = None, identity: tuple[tuple[str, str], ...] = (),
 ) -> Fix:  # fmt: skip
     """An exception to a bucket-policy Deny for exactly the refused request, or (a Deny aimed at
@@ -228,7 +228,7 @@ def deny_exception_fix(
     try:
         change = narrow_deny_change(
             bucket, role_arn, old_text, index, action=action, resource=resource, role_id=role_id,
-            sandbox=sandbox, identity=identity,
+            identity=identity,
         )  # fmt: skip
     except UnsafeFix as exc:
         return admin_fix(f"No exception is proposed: {exc.message} {exc.hint}".strip())

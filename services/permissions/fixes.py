@@ -956,7 +956,6 @@ def narrow_deny_change(
     action: str,
     resource: str,
     role_id: str | None = None,
-    sandbox: bool = False,
     fixes: tuple[str, ...] = (),
     identity: tuple[tuple[str, str], ...] = (),
 ) -> PolicyChange:
@@ -1003,11 +1002,6 @@ def narrow_deny_change(
         f"request of the role; only {action} on {resource} by {role_name_of(role_arn)} is let through. "
         "Confirm it separately and only if the guardrail's owner agrees."
     ]
-    if sandbox:
-        warnings.append(
-            "Sandbox limitation: the emulator treats any Deny with a Condition as denying every object "
-            "request, so after this change the sandbox denies more than AWS would."
-        )
     change = PolicyChange(
         target=PolicyTarget(BUCKET_POLICY, bucket=bucket),
         title=f"Exception to the Deny {label}: let {role_name_of(role_arn)} do {action} on {resource} only",

@@ -214,12 +214,8 @@ def stop_world() -> SandboxWorld | None:
         return world
 
 
-def start_background(port: int = 0, timeout: float = START_TIMEOUT) -> SandboxWorld:
-    """Start a detached server process that seeds a world and records it; wait until it answers."""
-    if port:
-        from services.sandbox.server import check_free
-
-        check_free("127.0.0.1", port)  # OSError now, in one line, rather than from the child's log
+def _spawn(port: int) -> subprocess.Popen[bytes]:
+    """Start the detached server process (it seeds the world and records it)."""
     directory = state_dir()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     log = log_path()
@@ -235,6 +231,12 @@ def start_background(port: int = 0, timeout: float = START_TIMEOUT) -> SandboxWo
             env={**os.environ, "SAGEWIZ_STATE_DIR": str(directory)},
         )
     _children.append(proc)
+    return proc
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> SandboxWorld:
+    """Wait until the process started by `_spawn` has recorded its world and answers."""
+    log = log_path()
     deadline = time.monotonic() + timeout
     while True:
         world = read_record()
@@ -257,7 +259,34 @@ def start_background(port: int = 0, timeout: float = START_TIMEOUT) -> SandboxWo
                 f"Its server did not answer within {int(timeout)} s.",
                 f"See {log}; the machine may be busy: try again.",
             )
-        time.sleep(0.1)
+        time.sleep(0.05)
+
+
+def start_background(port: int = 0, timeout: float = START_TIMEOUT) -> SandboxWorld:
+    """Start a detached server process that seeds a world and records it; wait until it answers."""
+    if port:
+        from services.sandbox.server import check_free
+
+        check_free("127.0.0.1", port)  # OSError now, in one line, rather than from the child's log
+    return _wait(_spawn(port), timeout)
+
+
+_prestarted: subprocess.Popen[bytes] | None = None
+
+
+def prestart() -> None:
+    """Start the world's process now if none is recorded, so that it boots and seeds while the
+    wizard draws its first screen; `connect_world` then waits for it instead of starting another.
+    Cheap on purpose (it runs before the first screen): reads the record and checks one process id,
+    never talks to a server."""
+    global _prestarted
+    if in_process_wanted() or (_prestarted is not None and _prestarted.poll() is None):
+        return
+    with _locked():
+        world = read_record()
+        if world is not None and pid_alive(world.pid):
+            return  # connect_world checks that it answers (and replaces it if not)
+        _prestarted = _spawn(0)
 
 
 def _last_line(path: Path) -> str:
@@ -282,9 +311,18 @@ def connect_world(fresh: bool = False, port: int = 0) -> SandboxWorld:
                     _terminate(old.pid, 15.0)
                 remove_record()
         else:
+            global _prestarted
+            pending, _prestarted = _prestarted, None
             world = running_world()
             if world is not None:
-                return replace(world, resumed=True)
+                # The world prestart() began a moment ago is a fresh one, not a resumed one.
+                return (
+                    world
+                    if pending is not None and world.pid == pending.pid
+                    else replace(world, resumed=True)
+                )
+            if pending is not None and pending.poll() is None and not port:
+                return _wait(pending, START_TIMEOUT)
         return start_background(port)
 
 

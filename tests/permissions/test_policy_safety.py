@@ -159,7 +159,7 @@ def test_practice_denies_get_no_exception(condition: dict, practice: str) -> Non
         "Resource": f"{BA}/*",
         "Condition": condition,
     }
-    fix = dfx.deny_exception_fix(B, ROLE, doc(deny), 0, "s3:GetObject", KEY, sandbox=False)
+    fix = dfx.deny_exception_fix(B, ROLE, doc(deny), 0, "s3:GetObject", KEY)
     assert fix.admin_only and not fix.policy_changes
     assert f"enforces a practice ({practice})" in fix.description and "Comply instead" in fix.description
 
