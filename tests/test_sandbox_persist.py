@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,3 +129,20 @@ def test_prestart_boots_the_world_once_and_the_wizard_connects_to_it_as_fresh(ba
     assert persist._prestarted is None
     again = persist.connect_world()
     assert again.resumed and again.pid == world.pid
+
+
+def test_two_starts_at_once_leave_one_world_process(background: None) -> None:
+    """Two wizards started together (or one quit before it connected) must not orphan a server."""
+    first = persist._spawn(0)
+    deadline = time.monotonic() + 60
+    while not persist.daemon_alive():  # the first has claimed the state directory (still seeding)
+        assert first.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)  # polling a condition, not waiting a fixed time
+    second = persist._spawn(0)  # what a second sagewiz would start before the first has recorded
+    assert second.wait(60) == 0  # it finds the state directory claimed and leaves
+    world = persist.connect_world()  # waits for the one still seeding
+    assert world.pid == first.pid and persist.daemon_alive()
+    persist.prestart()  # a world lives here: nothing new is started
+    assert persist._prestarted is None
+    persist.stop_world()
+    assert first.wait(30) is not None and not persist.daemon_alive()

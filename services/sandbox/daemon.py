@@ -50,6 +50,14 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s", force=True
     )
     log = logging.getLogger("sagewiz.sandbox")
+    from services.sandbox import persist
+
+    if persist.hold_daemon_lock() is None:
+        # Two wizards started at once each start a process; only the first keeps the state dir.
+        log.info(
+            "another sandbox process already lives in this state directory; leaving it (pid %d)", os.getpid()
+        )
+        return 0
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())

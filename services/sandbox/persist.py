@@ -39,6 +39,7 @@ from services.session import StaticCredentials
 RECORD = "sandbox.json"
 LOG = "sandbox.log"
 LOCK = "sandbox.lock"
+DAEMON_LOCK = "sandbox.daemon.lock"  # held by the world's process for as long as it lives
 START_TIMEOUT = 120.0  # seeding takes a few seconds; a loaded machine may take much longer
 _children: list[subprocess.Popen[bytes]] = []  # servers this process started (reaped on stop)
 
@@ -116,6 +117,53 @@ def _locked() -> Iterator[None]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def _daemon_lock_fd() -> int:
+    path = state_dir() / DAEMON_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+
+def hold_daemon_lock() -> int | None:
+    """For the world's process: claim the state directory for as long as this process lives (the
+    kernel releases it when the process ends, however it ends). None: another process holds it."""
+    import fcntl
+
+    fd = _daemon_lock_fd()
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def daemon_alive() -> bool:
+    """Whether a world's process lives in this state directory (recorded yet or still seeding)."""
+    import fcntl
+
+    fd = _daemon_lock_fd()
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def _wait_for_booting(timeout: float = START_TIMEOUT) -> SandboxWorld | None:
+    """A world's process started by another sagewiz is still seeding: wait for its record."""
+    deadline = time.monotonic() + timeout
+    while daemon_alive() and time.monotonic() < deadline:
+        world = read_record()
+        if world is not None and pid_alive(world.pid) and answers(world):
+            return world
+        time.sleep(0.05)
+    return None
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -205,7 +253,7 @@ def _terminate(pid: int, timeout: float) -> bool:
 def stop_world() -> SandboxWorld | None:
     """Stop the recorded world's server and forget it. Returns the world stopped (None: none ran)."""
     with _locked():
-        world = read_record()
+        world = read_record() or _wait_for_booting()
         if world is None:
             return None
         if pid_alive(world.pid) and _is_our_server(world.pid):
@@ -284,7 +332,7 @@ def prestart() -> None:
         return
     with _locked():
         world = read_record()
-        if world is not None and pid_alive(world.pid):
+        if (world is not None and pid_alive(world.pid)) or daemon_alive():
             return  # connect_world checks that it answers (and replaces it if not)
         _prestarted = _spawn(0)
 
@@ -305,6 +353,8 @@ def connect_world(fresh: bool = False, port: int = 0) -> SandboxWorld:
         return boot(port)
     with _locked():
         if fresh:
+            if read_record() is None:
+                _wait_for_booting()  # one still seeding is recorded first, so that it can be stopped
             old = read_record()
             if old is not None:
                 if pid_alive(old.pid) and _is_our_server(old.pid):
@@ -323,6 +373,9 @@ def connect_world(fresh: bool = False, port: int = 0) -> SandboxWorld:
                 )
             if pending is not None and pending.poll() is None and not port:
                 return _wait(pending, START_TIMEOUT)
+            booting = _wait_for_booting()  # begun by another sagewiz a moment ago
+            if booting is not None:
+                return booting
         return start_background(port)
 
 
