@@ -121,12 +121,7 @@ def _world_line(world: Any) -> str:
     """Where the sandbox world lives and whether it was kept from an earlier run."""
     if world is None or not getattr(world, "started_at", ""):
         return ""
-    from datetime import datetime
-
-    try:
-        when = datetime.fromisoformat(world.started_at).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        when = "?"
+    when = world.started_local("%Y-%m-%d %H:%M")
     if world.in_process:
         return f"Fresh world, seeded {when} inside this run; it ends when sagewiz exits."
     kept = (

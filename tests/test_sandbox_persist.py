@@ -31,6 +31,18 @@ def background(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         persist.stop_world()
 
 
+def _sagewiz(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real CLI in another process, with this test's environment."""
+    return subprocess.run(
+        [str(BIN / "sagewiz"), *args],
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def _buckets(world: SandboxWorld) -> list[str]:
     return [b["Name"] for b in SessionFactory(world.target()).client("s3").list_buckets()["Buckets"]]
 
@@ -49,15 +61,7 @@ def test_the_world_is_found_again_started_over_and_stopped(background: None) -> 
     assert again.origin().startswith("resumed world (started ")
 
     # Another process (the real CLI) finds the same world.
-    env = {**os.environ}
-    done = subprocess.run(
-        [str(BIN / "sagewiz"), "sandbox", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _sagewiz("sandbox", "serve")
     assert done.returncode == 0 and f"(pid {first.pid})" in done.stdout and "Already running" in done.stdout
 
     fresh = persist.connect_world(fresh=True)
@@ -65,24 +69,10 @@ def test_the_world_is_found_again_started_over_and_stopped(background: None) -> 
     assert not persist.pid_alive(first.pid)
     assert "kept-bucket" not in _buckets(fresh) and "sagemaker-sample-files" in _buckets(fresh)
 
-    done = subprocess.run(
-        [str(BIN / "sagewiz"), "sandbox", "stop"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _sagewiz("sandbox", "stop")
     assert done.returncode == 0 and "Stopped the sandbox world" in done.stdout
     assert not persist.pid_alive(fresh.pid) and not persist.record_path().exists()
-    done = subprocess.run(
-        [str(BIN / "sagewiz"), "sandbox", "stop"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _sagewiz("sandbox", "stop")
     assert done.returncode == 0 and "No sandbox world is running." in done.stdout
 
 

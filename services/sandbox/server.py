@@ -41,16 +41,20 @@ class SandboxWorld:
     resumed: bool = False
     in_process: bool = False
 
+    def started_local(self, fmt: str) -> str:
+        """When the world was seeded, in local time ("?" when the record's time is unreadable)."""
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(self.started_at).astimezone().strftime(fmt)
+        except ValueError:
+            return "?"
+
     def origin(self) -> str:
         """One line for the header: resumed or fresh, and since when; "" when unknown."""
         if not self.started_at:
             return ""
-        from datetime import datetime
-
-        try:
-            when = datetime.fromisoformat(self.started_at).astimezone().strftime("%H:%M")
-        except ValueError:
-            when = "?"
+        when = self.started_local("%H:%M")
         if self.resumed:
             return f"resumed world (started {when})"
         return "fresh world" + (" (this run only)" if self.in_process else "")

@@ -14,7 +14,6 @@ import shlex
 import signal
 import sys
 import threading
-from datetime import datetime
 from typing import Any
 
 from services.sandbox.server import SandboxWorld
@@ -27,10 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _when(world: SandboxWorld) -> str:
-    try:
-        return datetime.fromisoformat(world.started_at).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return "?"
+    return world.started_local("%Y-%m-%d %H:%M")
 
 
 def _stop() -> int:
