@@ -21,7 +21,12 @@ async def test_resume_reattaches_to_a_running_notebook_and_shows_its_cost(make_a
     app.extras_in_tests = True
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.identity is not None)  # the cost worker never completes
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ResumeOfferScreen")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.screen.__class__.__name__ == "ResumeOfferScreen" and bool(app.screen.query("#resume"))
+            ),
+        )
         text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
         assert "resume-me" in text and world.default_bucket in text
         await pilot.press("r")
@@ -44,7 +49,12 @@ async def test_start_fresh_keeps_the_state_empty(make_app, world, journal):
     app.extras_in_tests = True
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.identity is not None)  # the cost worker never completes
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ResumeOfferScreen")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.screen.__class__.__name__ == "ResumeOfferScreen" and bool(app.screen.query("#resume"))
+            ),
+        )
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ != "ResumeOfferScreen")
         assert app.state.bucket == "" and app.current_step == "connect"
@@ -69,7 +79,12 @@ def test_resume_offer_snapshot(snap_compare, make_app, world, journal):
     app.extras_in_tests = True
 
     async def offered(pilot) -> None:
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ResumeOfferScreen")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.screen.__class__.__name__ == "ResumeOfferScreen" and bool(app.screen.query("#resume"))
+            ),
+        )
         await wait_for(pilot, lambda: app.cost_line == "nothing running")
         await pilot.pause()
 

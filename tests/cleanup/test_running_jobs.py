@@ -48,7 +48,12 @@ async def test_resume_reattaches_to_the_running_training_job(running_job, make_a
     app = make_app()
     app.extras_in_tests = True
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ResumeOfferScreen")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.screen.__class__.__name__ == "ResumeOfferScreen" and bool(app.screen.query("#resume"))
+            ),
+        )
         assert app.screen.offer.attach_to.name == running_job
         await pilot.press("r")
         await wait_for(pilot, lambda: app.current_step == "train")
