@@ -2,7 +2,7 @@
 """Bootstrap and run sagewiz from a checkout with nothing but Python 3.11+.
 
     python3 dev.py sandbox      start the wizard against the embedded AWS (no account needed)
-    python3 dev.py test         run the whole test suite (lint, format, import contract, pytest)
+    python3 dev.py test         run the whole test suite (lint, format, import layers, types, pytest)
     python3 dev.py run ARGS     run `sagewiz ARGS` from the checkout's virtual environment
     python3 dev.py bench NAME   run a benchmark from bench/
     python3 dev.py lock         re-resolve requirements.lock (add --upgrade for the newest versions)
@@ -130,6 +130,7 @@ def main(argv: list[str]) -> None:
         run([str(BIN / "ruff"), "check", "."])
         run([str(BIN / "ruff"), "format", "--check", "."])
         run([str(BIN / "lint-imports")])
+        run([str(BIN / "mypy")])
         n = os.environ.get("SAGEWIZ_TEST_WORKERS", "2")
         code = subprocess.call([str(PY), "-m", "pytest", "-n", n, *rest], cwd=ROOT)
         sys.exit(code)

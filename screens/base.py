@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from services.errors import ConnectError
+from tui.context import Wizard, wizard_of
 from tui.steps import StepState
 from tui.widgets.header import AwsHeader
 from tui.widgets.stepbar import StepBar
@@ -17,7 +19,6 @@ if TYPE_CHECKING:
     from services.journal import Journal
     from services.session import Identity, SessionFactory
     from services.state import WizardState
-    from tui.app import SagewizApp
 
 
 class StepScreen(Screen[Any]):
@@ -40,8 +41,8 @@ class StepScreen(Screen[Any]):
 
     # -- the App's context --------------------------------------------------------------------
     @property
-    def wizard(self) -> SagewizApp:
-        return self.app  # type: ignore[return-value]
+    def wizard(self) -> Wizard:
+        return wizard_of(self.app)
 
     @property
     def factory(self) -> SessionFactory | None:
@@ -50,6 +51,16 @@ class StepScreen(Screen[Any]):
     @property
     def identity(self) -> Identity | None:
         return self.wizard.identity
+
+    @property
+    def connection(self) -> tuple[SessionFactory, Identity]:
+        """The connection, for workers that run only once connected; raises a person's error if it is gone."""
+        factory, identity = self.wizard.factory, self.wizard.identity
+        if factory is None or identity is None:
+            raise ConnectError(
+                "not-connected", "Not connected", "The AWS connection is not made yet.", "Go to Connect (1)."
+            )
+        return factory, identity
 
     @property
     def state(self) -> WizardState:
@@ -64,4 +75,9 @@ class StepScreen(Screen[Any]):
 
     def on_identity_ready(self, callback: Any) -> None:
         """Call `callback(identity)` now if connected, else as soon as the connection is made."""
-        self.watch(self.app, "identity", lambda ident: ident is not None and callback(ident), init=True)
+
+        def connected(identity: Identity | None) -> None:
+            if identity is not None:
+                callback(identity)
+
+        self.watch(self.app, "identity", connected, init=True)

@@ -61,7 +61,7 @@ class CleanupStep(StepScreen):
     STEP_ID = "cleanup"
     CSS_PATH = "cleanup.tcss"
     BINDINGS = [
-        Binding("space", "toggle", "Select"),
+        Binding("space", "select", "Select"),
         Binding("a", "select_all", "All/none"),
         Binding("s", "stop", "Stop"),
         Binding("d", "delete", "Delete"),
@@ -184,7 +184,7 @@ class CleanupStep(StepScreen):
             return None
         return self.resources[table.cursor_row]
 
-    def action_toggle(self) -> None:
+    def action_select(self) -> None:
         r = self._current()
         if r is None:
             return
@@ -193,7 +193,7 @@ class CleanupStep(StepScreen):
 
     @on(DataTable.RowSelected, "#cleanup-table")
     def _row_selected(self) -> None:
-        self.action_toggle()
+        self.action_select()
 
     def action_select_all(self) -> None:
         # "All" means all that sagewiz created; a resource added by name is selected only by hand.

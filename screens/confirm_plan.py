@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from services.plan import Plan
+from tui.context import wizard_of
 
 
 def render_plan(plan: Plan) -> Group:
@@ -83,9 +86,9 @@ class ConfirmPlanScreen(ModalScreen[bool]):
             self.dismiss(True)
 
 
-def where_line(app: object) -> str:
+def where_line(app: App[Any]) -> str:
     """'account 1234 · eu-north-1 · as arn:...' for confirmations."""
-    ident = getattr(app, "identity", None)
+    ident = wizard_of(app).identity
     if ident is None:
         return ""
     sandbox = " (SANDBOX)" if ident.sandbox else ""

@@ -114,7 +114,7 @@ class ConnectStep(StepScreen):
             self.action_connect()
         elif event.button.id == "use-sandbox":
             self.wizard.reconnect(AwsTarget(sandbox=True), sandbox=True)
-            self.app.action_goto("connect")  # composed again, in its sandbox form
+            self.wizard.action_goto("connect")  # composed again, in its sandbox form
 
 
 def _world_line(world: Any) -> str:

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from services.errors import ErrorInfo
+from tui.context import Wizard, wizard_of
 from tui.widgets.header import AwsHeader
 
 TITLES = {
@@ -32,6 +33,10 @@ class ConnectProblemScreen(Screen[None]):
         Binding("s", "sandbox", "Use the sandbox"),
         Binding("q", "app.quit", "Quit"),
     ]
+
+    @property
+    def wizard(self) -> Wizard:
+        return wizard_of(self.app)
 
     def __init__(self, reason: str, error: ErrorInfo) -> None:
         super().__init__()
@@ -60,18 +65,18 @@ class ConnectProblemScreen(Screen[None]):
 
     def action_retry(self) -> None:
         self.app.pop_screen()
-        self.app.reconnect()  # type: ignore[attr-defined]
+        self.wizard.reconnect()
 
     def action_change(self) -> None:
         self.app.pop_screen()
-        self.app.action_goto("connect")  # type: ignore[attr-defined]
+        self.wizard.action_goto("connect")
 
     def action_sandbox(self) -> None:
         from services.session import AwsTarget
 
         self.app.pop_screen()
-        self.app.action_goto("connect")  # type: ignore[attr-defined]
-        self.app.reconnect(AwsTarget(sandbox=True), sandbox=True)  # type: ignore[attr-defined]
+        self.wizard.action_goto("connect")
+        self.wizard.reconnect(AwsTarget(sandbox=True), sandbox=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         actions = {"retry": self.action_retry, "change": self.action_change, "sandbox": self.action_sandbox}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -23,32 +23,36 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from screens.base import StepScreen
 from services.errors import ErrorInfo, SagewizError, ValidationError, translate
+from services.state import OUTPUT_PREFIX, default_data_prefix
 from tui.steps import StepState
 
+if TYPE_CHECKING:
+    # Imported when the copy starts, not with the screen.
+    from services.denied import DeniedCall
+    from services.sync import SyncPlan, SyncProgress, SyncResult
+
 SAMPLE_SOURCE = "s3://sagemaker-sample-files/datasets/image/caltech-101/inference/"
-DEST_PREFIX = "ground-truth-demo/images/"
-OUTPUT_PREFIX = "ground-truth-demo/output/"
 
 
 @dataclass
 class SyncPlanned(Message):
-    plan: Any  # services.sync.SyncPlan
+    plan: SyncPlan
 
 
 @dataclass
 class SyncProgressed(Message):
-    progress: Any  # services.sync.SyncProgress
+    progress: SyncProgress
 
 
 @dataclass
 class SyncFinished(Message):
-    result: Any  # services.sync.SyncResult
+    result: SyncResult
 
 
 @dataclass
 class SyncFailed(Message):
     error: ErrorInfo
-    denied: Any = None  # services.denied.DeniedCall
+    denied: DeniedCall | None = None
 
 
 class DataStep(StepScreen):
@@ -113,7 +117,7 @@ class DataStep(StepScreen):
                 source.value = SAMPLE_SOURCE
         if not dest.value:
             bucket = self.state.bucket or f"sagemaker-{identity.region}-{identity.account}"
-            dest.value = f"s3://{bucket}/{DEST_PREFIX}"
+            dest.value = default_data_prefix(bucket)
         if self.state.data_prefix:
             self.query_one("#data-plan", Static).update(
                 Text(
@@ -184,6 +188,9 @@ class DataStep(StepScreen):
         self.set_focus(None)
         self._copy_worker(source, dest, self.cancel_event)
 
+    def _progressed(self, progress: SyncProgress) -> None:
+        self.post_message(SyncProgressed(progress))
+
     @work(thread=True, exclusive=True, group="data-sync", exit_on_error=False, description="copy the data")
     def _copy_worker(self, source: Any, dest: Any, cancel: threading.Event) -> None:
         from services.sync import HashCache, check_destination, plan_sync, run_sync
@@ -211,7 +218,7 @@ class DataStep(StepScreen):
             result = run_sync(
                 self.factory,
                 plan,
-                on_progress=lambda p: self.post_message(SyncProgressed(p)),
+                on_progress=self._progressed,
                 cancel=cancel,
                 account=account,
                 principal_arn=principal,
@@ -372,7 +379,7 @@ class DataStep(StepScreen):
 
     def action_doctor(self) -> None:
         if self.denied is not None:
-            self.app.open_doctor(self.denied)  # type: ignore[attr-defined]
+            self.wizard.open_doctor(self.denied)
 
     @on(Button.Pressed, "#copy")
     def _copy_pressed(self) -> None:

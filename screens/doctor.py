@@ -219,9 +219,8 @@ class DoctorStep(StepScreen):
     def on_mount(self) -> None:
         self.query_one("#doctor-loading").display = False
         self.query_one("#doctor-results").display = False
-        pending = getattr(self.wizard, "pending_doctor", None)
+        pending = self.wizard.take_pending_doctor()
         if pending is not None:
-            self.wizard.pending_doctor = None  # consumed: a later visit starts clean
             self._pending = pending
             self.query_one("#error-text", TextArea).text = getattr(pending, "error_text", "") or ""
             for field, attr in (

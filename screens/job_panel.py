@@ -24,6 +24,7 @@ from textual.worker import get_current_worker
 
 from services.errors import ErrorInfo, SagewizError, translate
 from services.job_status import JobSnapshot, MetricParser, metric_definitions_for, s3_denial
+from tui.context import Wizard, wizard_of
 from tui.widgets.header import AwsHeader
 from tui.widgets.log_pane import LogPane
 
@@ -91,6 +92,10 @@ class JobPanelScreen(Screen[None]):
         Binding("m", "create_model", "Create model"),
     ]
 
+    @property
+    def wizard(self) -> Wizard:
+        return wizard_of(self.app)
+
     def __init__(
         self,
         job_name: str,
@@ -135,12 +140,16 @@ class JobPanelScreen(Screen[None]):
         pane = self.query_one(LogPane)
         pane.border_title = "log"
         pane.focus()
-        if self.app.factory is None:  # type: ignore[attr-defined]
+        if self.wizard.factory is None:
             self.query_one("#jp-status", Static).update(Text("not connected yet", style="yellow"))
-            self.watch(self.app, "identity", lambda i: i is not None and self._start(), init=False)
+            self.watch(self.app, "identity", self._start_when_connected, init=False)
         else:
             self._start()
         self.set_interval(1.0, self._tick)
+
+    def _start_when_connected(self, identity: object) -> None:
+        if identity is not None:
+            self._start()
 
     def _start(self) -> None:
         self._poll_status()
@@ -151,7 +160,9 @@ class JobPanelScreen(Screen[None]):
         from services.job_status import describe
 
         worker = get_current_worker()
-        factory = self.app.factory  # type: ignore[attr-defined]
+        factory = self.wizard.factory
+        if factory is None:  # started once connected; nothing to poll without a connection
+            return
         sm = factory.client("sagemaker")
         failures = 0
         while not worker.is_cancelled:
@@ -179,7 +190,9 @@ class JobPanelScreen(Screen[None]):
         from services.logs import LogFollower
 
         worker = get_current_worker()
-        factory = self.app.factory  # type: ignore[attr-defined]
+        factory = self.wizard.factory
+        if factory is None:  # started once connected; nothing to follow without a connection
+            return
         follower = LogFollower(factory.client("logs"), self.job_name, expected_streams=snap.instance_count)
         parser = MetricParser(metric_definitions_for(snap))
         problem = ""
@@ -195,8 +208,8 @@ class JobPanelScreen(Screen[None]):
         except SagewizError as err:
             self.post_message(LogProblem(f"{err.title}: {err.message}"))
         except Exception as exc:
-            err = translate(exc, "GetLogEvents")
-            self.post_message(LogProblem(f"{err.title}: {err.message}"))
+            info = translate(exc, "GetLogEvents")
+            self.post_message(LogProblem(f"{info.title}: {info.message}"))
 
     # -- messages --------------------------------------------------------------------------------
     def on_status_read(self, message: StatusRead) -> None:
@@ -210,7 +223,7 @@ class JobPanelScreen(Screen[None]):
         info = message.error
         self.query_one("#jp-status", Static).update(Text(f"{info.title}: {info.message}", style="red"))
         if info.kind == "access-denied":
-            self.app.show_error(info)  # type: ignore[attr-defined]
+            self.wizard.show_error(info)
 
     def on_log_batch(self, message: LogBatch) -> None:
         self.query_one(LogPane).write_lines(message.lines)
@@ -238,7 +251,7 @@ class JobPanelScreen(Screen[None]):
         if self.model_created:
             t.append("created model: ", style="bold")
             t.append(self.model_created + "\n", style="green")
-        if getattr(self.app, "sandbox", False):
+        if self.wizard.sandbox:
             t.append("sandbox: this job runs on this machine\n", style="italic dim")
         self.query_one("#jp-status", Static).update(t)
         self._render_cost()
@@ -351,14 +364,14 @@ class JobPanelScreen(Screen[None]):
 
         # Results go back as messages: call_from_thread would block if the app closed meanwhile.
         try:
-            stop(self.app.factory, self.job_name)  # type: ignore[attr-defined]
+            stop(self.wizard.factory, self.job_name)
         except SagewizError as err:
             self.post_message(ActionFailed(ErrorInfo.of(err)))
             return
         self.post_message(StopRequested())
 
     def on_action_failed(self, message: ActionFailed) -> None:
-        self.app.show_error(message.error)  # type: ignore[attr-defined]
+        self.wizard.show_error(message.error)
 
     def on_stop_requested(self, _: StopRequested) -> None:
         self.notify(f"Stopping {self.job_name} ...", markup=False)
@@ -376,7 +389,7 @@ class JobPanelScreen(Screen[None]):
         if ":role/" in role:
             account = role.split(":")[4]
             session = f"arn:aws:sts::{account}:assumed-role/{role.rsplit('/', 1)[-1]}/SageMaker"
-        self.app.open_doctor(  # type: ignore[attr-defined]
+        self.wizard.open_doctor(
             DeniedCall(
                 error_text=snap.failure_reason,
                 principal_arn=session,
@@ -399,7 +412,7 @@ class JobPanelScreen(Screen[None]):
         try:
             plan = plan_create_model(snap)
         except SagewizError as err:
-            self.app.show_error(ErrorInfo.of(err))  # type: ignore[attr-defined]
+            self.wizard.show_error(ErrorInfo.of(err))
             return
 
         def confirmed(ok: bool | None) -> None:
@@ -413,7 +426,7 @@ class JobPanelScreen(Screen[None]):
         from services.plan import apply_plan
 
         try:
-            apply_plan(plan, self.app.factory, self.app.journal)  # type: ignore[attr-defined]
+            apply_plan(plan, self.wizard.factory, self.wizard.journal)
         except SagewizError as err:
             self.post_message(ActionFailed(ErrorInfo.of(err)))
             return
@@ -422,9 +435,7 @@ class JobPanelScreen(Screen[None]):
     def on_model_created(self, message: ModelCreated) -> None:
         name = message.name
         self.model_created = name
-        state = getattr(self.app, "state", None)
-        if state is not None:
-            state.model_name = name
+        self.wizard.state.model_name = name
         self.notify(f"Model {name} created.", markup=False)
         if self.snapshot is not None:
             self._render_status(self.snapshot)

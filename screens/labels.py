@@ -18,15 +18,6 @@ from textual.widgets import Button, DataTable, Static
 from screens.base import StepScreen
 from screens.labels_messages import ImagesListed, JobsListed, LabelsFailed
 from services.labeling.jobs import CLOSED_NOTICE
-from services.labeling.setup import default_data_prefix
-
-
-def data_prefix_of(state: object) -> str:
-    prefix = getattr(state, "data_prefix", "") or ""
-    if prefix:
-        return prefix if prefix.endswith("/") else prefix + "/"
-    bucket = getattr(state, "bucket", "") or getattr(state, "default_bucket", "")
-    return default_data_prefix(bucket) if bucket else ""
 
 
 class LabelsStep(StepScreen):
@@ -79,7 +70,7 @@ class LabelsStep(StepScreen):
                 )  # fmt: skip
             )
         self._render_summary()
-        prefix = data_prefix_of(self.state)
+        prefix = self.state.images_prefix()
         if prefix:
             self._list_images(prefix)
         self._list_jobs()
@@ -135,7 +126,7 @@ class LabelsStep(StepScreen):
 
     def _render_summary(self) -> None:
         st = self.state
-        prefix = data_prefix_of(st)
+        prefix = st.images_prefix()
         t = Table(box=None, show_header=False, padding=(0, 1))
         t.add_column(style="dim", no_wrap=True)
         t.add_column()
@@ -164,7 +155,7 @@ class LabelsStep(StepScreen):
     def action_terminal(self) -> None:
         from screens.labels_terminal import TerminalLabelScreen
 
-        self.app.push_screen(TerminalLabelScreen(data_prefix_of(self.state), tuple(self.state.labels)))
+        self.app.push_screen(TerminalLabelScreen(self.state.images_prefix(), tuple(self.state.labels)))
 
     def action_import_manifest(self) -> None:
         from screens.labels_import import ImportManifestScreen

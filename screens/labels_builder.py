@@ -23,7 +23,6 @@ from textual.widgets import (
 )
 
 from screens.confirm_plan import ConfirmPlanScreen
-from screens.labels import data_prefix_of
 from screens.labels_messages import ImagesListed, JobCreated, LabelsFailed, SetupPlanned, TeamsListed
 from screens.labels_sub import LabelsSubScreen
 from services.errors import SagewizError, ValidationError
@@ -171,7 +170,7 @@ class LabelsBuilderScreen(LabelsSubScreen):
         self.query_one("#instructions", Input).value = saved.get("instructions", spec.instructions)
         self.query_one("#job-name", Input).value = saved.get("job_name", spec.job_name)
         self.query_one("#attribute", Input).value = saved.get("job_name", spec.label_attribute)
-        self.query_one("#data-prefix", Input).value = data_prefix_of(st)
+        self.query_one("#data-prefix", Input).value = st.images_prefix()
         self.query_one("#role-arn", Input).value = st.role_arn or self._sandbox_role()
         self._render_labels()
         self._render_region()
@@ -357,8 +356,8 @@ class LabelsBuilderScreen(LabelsSubScreen):
         )
 
     def _sandbox_role(self) -> str:
-        world = getattr(self.app, "world", None)
-        return getattr(world, "role_arn", "") or ""
+        world = self.wizard.world
+        return world.role_arn if world is not None else ""
 
     def _spec_or_none(self) -> JobSpec | None:
         try:

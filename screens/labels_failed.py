@@ -12,16 +12,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from services.denied import DeniedCall
 from services.errors import ErrorInfo
 from services.labeling.jobs import CLOSED_NOTICE
+from tui.context import Wizard, wizard_of
 
 _ROLE_CANNOT_READ = re.compile(r"role (arn:\S+) cannot read the .*? (s3://([^/\s]+)/(\S+?))[:\s]")
 
 
-def denied_call(error: ErrorInfo) -> object | None:
+def denied_call(error: ErrorInfo) -> DeniedCall | None:
     """A DeniedCall for the doctor when the failure is the role being refused an S3 object."""
-    from services.denied import DeniedCall
-
     m = _ROLE_CANNOT_READ.search(error.message + " ")
     if m:
         return DeniedCall(error_text=error.message, principal_arn=m.group(1), action="s3:GetObject",
@@ -38,6 +38,10 @@ class CreateFailedScreen(ModalScreen[str | None]):
         Binding("t", "choose('terminal')", "Label in the terminal"),
         Binding("d", "doctor", "Open doctor"),
     ]
+
+    @property
+    def wizard(self) -> Wizard:
+        return wizard_of(self.app)
 
     def __init__(self, error: ErrorInfo, spec: object | None = None) -> None:
         super().__init__()
@@ -74,7 +78,7 @@ class CreateFailedScreen(ModalScreen[str | None]):
         denied = self.denied
         self.dismiss("doctor")
         if denied is not None:
-            self.app.open_doctor(denied)  # type: ignore[attr-defined]
+            self.wizard.open_doctor(denied)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "doctor":

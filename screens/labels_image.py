@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from rich.color import Color
@@ -97,7 +98,7 @@ class HalfBlockImage(Widget):
         return _HalfBlocks(self._image, self.content_size.width, self.content_size.height)
 
 
-def _graphics_class() -> type[Widget] | None:
+def _graphics_class() -> Callable[..., Widget] | None:
     if os.environ.get("SAGEWIZ_IMAGES", "auto") == HALFBLOCK:
         return None
     probed = "textual_image.renderable" in sys.modules
@@ -114,7 +115,7 @@ def _graphics_class() -> type[Widget] | None:
     # Half-cells or unicode blocks from textual-image gain nothing over ours.
     if AutoRenderable in (HalfRenderable, UnicodeImage):
         return None
-    return GraphicsImage  # type: ignore[no-any-return]
+    return GraphicsImage
 
 
 def make_image(image: bytes | Any | None = None, **kw: Any) -> Widget:

@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
-from screens.labels import data_prefix_of
 from screens.labels_messages import LabelsFailed, ManifestLoaded, ManifestSaved
 from screens.labels_sub import LabelsSubScreen
 from services.errors import ValidationError
@@ -127,7 +126,7 @@ class ImportManifestScreen(LabelsSubScreen):
             self._use(self.source)
             return
         # a local file goes to the bucket, where a job's output would be, so Train can read it
-        prefix = data_prefix_of(self.state)
+        prefix = self.state.images_prefix()
         if not prefix:
             self.notify("Connect first: the bucket is not known yet.", markup=False)
             return

@@ -161,10 +161,9 @@ class LiveJobScreen(LabelsSubScreen):
         self.app.call_from_thread(self._poll)
 
     def action_terminal(self) -> None:
-        from screens.labels import data_prefix_of
         from screens.labels_terminal import TerminalLabelScreen
 
-        self.app.switch_screen(TerminalLabelScreen(data_prefix_of(self.state), tuple(self.state.labels)))
+        self.app.switch_screen(TerminalLabelScreen(self.state.images_prefix(), tuple(self.state.labels)))
 
     @on(Button.Pressed, "#live-results")
     def action_results(self) -> None:

@@ -3,6 +3,8 @@ titled with their label; a filter by label; and the manifest handed to the Train
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -15,6 +17,9 @@ from screens.labels_image import make_image
 from screens.labels_messages import ImageFetched, LabelsFailed, ManifestLoaded
 from screens.labels_sub import LabelsSubScreen, short_name
 from tui.steps import StepState
+
+if TYPE_CHECKING:
+    from services.labeling.manifest import LabeledObject
 
 THUMBS = 8
 MAX_ROWS = 2000  # a DataTable of 100,000 rows would stall the screen; counts still cover everything
@@ -106,7 +111,7 @@ class ResultsScreen(LabelsSubScreen):
             Text.assemble((err.title + ": ", "bold red"), err.message, "\n", (err.hint, "dim"))
         )
 
-    def _filtered(self) -> list:
+    def _filtered(self) -> list[LabeledObject]:
         if self.parsed is None:
             return []
         value = self.query_one("#results-filter", Select).value

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -88,8 +87,8 @@ class NotebookStep(StepScreen):
     POLL_FAST: ClassVar[float] = 2.0
     POLL_SLOW: ClassVar[float] = 15.0
     # Injectable clocks, so snapshots can freeze ages and elapsed times.
-    wall_clock: ClassVar[Callable[[], datetime]] = staticmethod(nb.now_utc)
-    monotonic: ClassVar[Callable[[], float]] = staticmethod(time.monotonic)
+    wall_clock = staticmethod(nb.now_utc)
+    monotonic = staticmethod(time.monotonic)
 
     def __init__(self) -> None:
         super().__init__()

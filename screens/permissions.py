@@ -197,10 +197,10 @@ class PermissionsStep(StepScreen):
         from services.permissions.proof import prove as run_proof
         from services.permissions.state import read_state
 
-        ident = self.identity
         try:
+            factory, ident = self.connection
             state = read_state(
-                self.factory, account=ident.account, region=ident.region, bucket=bucket, role_arn=role_arn
+                factory, account=ident.account, region=ident.region, bucket=bucket, role_arn=role_arn
             )
             found = checks.check(state)
             proposals = checks.proposed_changes(state, found, sandbox=bool(ident.sandbox))

@@ -194,7 +194,7 @@ class TrainStep(StepScreen):
 
         state = self.state
         bucket = state.bucket or state.default_bucket
-        world = getattr(self.app, "world", None)
+        world = self.wizard.world
         role = state.role_arn or (world.role_arn if world is not None else "")
         self._set("job_name", default_job_name(self.algorithm_id))
         self._set("role_arn", role)
@@ -346,7 +346,7 @@ class TrainStep(StepScreen):
             return
         state = self.state
         bucket = state.bucket or state.default_bucket
-        world = getattr(self.app, "world", None)
+        world = self.wizard.world
         images = state.data_prefix or (f"s3://{world.sample_bucket}/{world.sample_prefix}" if world else "")
         if not images:
             self.notify("Copy the images first (Data step).", severity="warning", markup=False)
@@ -402,25 +402,27 @@ class TrainStep(StepScreen):
         from services.training import check_inputs, image_uri, plan_training, preflight
 
         try:
-            region = self.factory.region
+            factory, _identity = self.connection
+            region = factory.region
             cfg = cfg.with_(
                 image_uri=self.images.get((cfg.algorithm_id, region)) or image_uri(cfg.algorithm_id, region)
             )
-            notes, warnings = [], []
+            notes: list[str] = []
+            warnings: list[str] = []
             samples: dict[str, str] = {}
-            for chk in check_inputs(self.factory, cfg):
+            for chk in check_inputs(factory, cfg):
                 (notes if chk.ok else warnings).append(f"{chk.field}: {chk.message}")
                 if chk.sample_key:
                     samples[chk.field.removeprefix("channel:")] = chk.sample_key
             if any(w.startswith("channel:") for w in warnings):
                 self.post_message(TrainFailed(ErrorInfo("A channel has no data", "; ".join(warnings), "Fix the S3 URI or upload the data.", "validation")))  # fmt: skip
                 return
-            denied = [f for f in preflight(self.factory, cfg, samples) if f.allowed is False]
+            denied = [f for f in preflight(factory, cfg, samples) if f.allowed is False]
             warning = ""
             if denied:
                 warning = "The role will probably be denied: " + "; ".join(f.message for f in denied)
                 warning += ". The job would fail; fix it in the Permissions step or the doctor first."
-            plan = plan_training(cfg, self.factory.region, tuple(warnings))
+            plan = plan_training(cfg, region, tuple(warnings))
         except SagewizError as err:
             self.post_message(TrainFailed(ErrorInfo.of(err)))
             return

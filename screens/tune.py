@@ -215,7 +215,7 @@ class TuneStep(StepScreen):
     ]
 
     # Tests replace these to keep names and times stable.
-    clock: ClassVar[Any] = staticmethod(lambda: datetime.now().astimezone())
+    clock = staticmethod(lambda: datetime.now().astimezone())
     algorithm_id: ClassVar[str] = "xgboost"
 
     def __init__(self) -> None:
@@ -473,7 +473,7 @@ class TuneStep(StepScreen):
                 Text(f"{message.error.title}: {message.error.message}", style="red")
             )
             if message.error.kind == "access-denied":
-                self.app.show_error(message.error)
+                self.wizard.show_error(message.error)
             return
         base = message.base
         assert base is not None
@@ -621,7 +621,8 @@ class TuneStep(StepScreen):
     @on(Checkbox.Changed)
     @on(Switch.Changed)
     def _form_changed(self, event: Message) -> None:
-        if getattr(event, "control", None) is not None and event.control.id == "base-job":  # type: ignore[attr-defined]
+        control = getattr(event, "control", None)
+        if control is not None and control.id == "base-job":
             return
         self._refresh_checks()
 
@@ -746,7 +747,7 @@ class TuneStep(StepScreen):
             self._poll_now()
 
     def on_action_failed(self, message: ActionFailed) -> None:
-        self.app.show_error(message.error)  # type: ignore[attr-defined]
+        self.wizard.show_error(message.error)
 
     # -- the dashboard -------------------------------------------------------------------------------
     def _view(self) -> str:
@@ -808,7 +809,7 @@ class TuneStep(StepScreen):
             Text(f"{err.title}: {err.message} {err.hint}".strip(), style="red")
         )
         if err.kind in ("access-denied", "not-found"):
-            self.app.show_error(err)  # type: ignore[attr-defined]
+            self.wizard.show_error(err)
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.show_snapshot(message.snapshot)
@@ -960,7 +961,7 @@ class TuneStep(StepScreen):
             for c in snap.children
             if c.objective is not None and c.ended is not None and c.objective_status != "Failed"
         ]
-        self.query_one(ObjectiveChart).set_points(points, snap.objective_type)  # type: ignore[arg-type]
+        self.query_one(ObjectiveChart).set_points(points, snap.objective_type)
 
     # -- table actions -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -1070,7 +1071,8 @@ class TuneStep(StepScreen):
         from services.training import plan_create_model
 
         try:
-            job = describe(self.factory.client("sagemaker"), best, self.factory.region)
+            factory, _identity = self.connection
+            job = describe(factory.client("sagemaker"), best, factory.region)
             plan = plan_create_model(job, f"{tuning}-best")
         except Exception as exc:
             err = exc if isinstance(exc, SagewizError) else translate(exc, "sagemaker:DescribeTrainingJob")

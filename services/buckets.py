@@ -331,7 +331,8 @@ def _region_header(resp: dict[str, Any]) -> str | None:
     if resp.get("BucketRegion"):
         return str(resp["BucketRegion"])
     headers = resp.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    return headers.get("x-amz-bucket-region")
+    region: str | None = headers.get("x-amz-bucket-region")
+    return region
 
 
 # -- facts ----------------------------------------------------------------------------------------

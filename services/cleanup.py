@@ -459,9 +459,9 @@ def _read_state(factory: Any, res: Resource, region: str) -> Resource:
         rc = d.get("ResourceConfig") or {}
         itype, count = rc.get("InstanceType", ""), int(rc.get("InstanceCount") or 1)
         price = training_price(itype, region)
-        hourly: float | None = 0.0
+        hourly = 0.0
         if state == "InProgress":
-            hourly = price.usd_per_hour * count if price.known else None
+            hourly = price.usd_per_hour * count if price.usd_per_hour is not None else None
         secondary = d.get("SecondaryStatus", "")
         return replace(
             res,
@@ -482,7 +482,7 @@ def _read_state(factory: Any, res: Resource, region: str) -> Resource:
         price = training_price(itype, region)
         hourly = 0.0
         if state == "InProgress":
-            hourly = price.usd_per_hour * count * running if price.known else None
+            hourly = price.usd_per_hour * count * running if price.usd_per_hour is not None else None
         return replace(
             res,
             arn=d.get("HyperParameterTuningJobArn", res.arn),
@@ -896,7 +896,9 @@ def _wait_notebook_settled(sm: Any, name: str, cancel: threading.Event, timeout:
     deadline = time.monotonic() + timeout
     tries = 0
     while True:
-        status = sm.describe_notebook_instance(NotebookInstanceName=name).get("NotebookInstanceStatus", "")
+        status: str = sm.describe_notebook_instance(NotebookInstanceName=name).get(
+            "NotebookInstanceStatus", ""
+        )
         if status not in {"Pending", "Updating"}:
             return status
         if time.monotonic() > deadline:

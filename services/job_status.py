@@ -229,7 +229,7 @@ class MetricParser:
         self.series: dict[str, list[float]] = {}
 
     def feed(self, line: str) -> list[tuple[str, float]]:
-        found = []
+        found: list[tuple[str, float]] = []
         if "#011" not in line and "accuracy" not in line and "=" not in line and ":" not in line:
             return found
         for name, rx in self.rules:

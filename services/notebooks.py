@@ -657,7 +657,7 @@ def presigned_url(factory: Any, name: str, session_seconds: int = 1800) -> str:
         )
     except Exception as exc:
         raise notebook_error(exc, "sagemaker:CreatePresignedNotebookInstanceUrl", name=name) from exc
-    return out["AuthorizedUrl"]
+    return str(out["AuthorizedUrl"])
 
 
 # -- failures, explained -------------------------------------------------------------------------------------

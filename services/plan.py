@@ -102,10 +102,11 @@ def unified_json_diff(old: Any, new: Any, old_name: str = "current", new_name: s
 
 def pretty_json(doc: Any) -> str:
     if isinstance(doc, str):
+        text = doc
         try:
-            doc = json.loads(doc)
+            doc = json.loads(text)
         except ValueError:
-            return doc
+            return text
     return json.dumps(doc, indent=2, sort_keys=False)
 
 

@@ -30,7 +30,7 @@ _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 
 # -- policy documents ----------------------------------------------------------------------------
-def trust_policy(account: str) -> dict:
+def trust_policy(account: str) -> dict[str, Any]:
     """SageMaker may assume the role, only when acting for `account`."""
     return {
         "Version": "2012-10-17",
@@ -46,7 +46,9 @@ def trust_policy(account: str) -> dict:
     }
 
 
-def least_privilege_policy(account: str, region: str, bucket: str, prefix: str | None = None) -> dict:
+def least_privilege_policy(
+    account: str, region: str, bucket: str, prefix: str | None = None
+) -> dict[str, Any]:
     """What a notebook, training or tuning job needs and no more, scoped to one bucket (and prefix).
 
     Bucket-level actions (ListBucket, GetBucketLocation) apply to the bucket ARN, object actions to
@@ -135,7 +137,7 @@ def least_privilege_policy(account: str, region: str, bucket: str, prefix: str |
     }
 
 
-def autostop_statement(account: str, region: str, notebook: str) -> dict:
+def autostop_statement(account: str, region: str, notebook: str) -> dict[str, Any]:
     """What the idle auto-stop lifecycle script needs: stop (and read) its own notebook only."""
     # SageMaker lower-cases notebook instance names in ARNs.
     return {
@@ -152,14 +154,17 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _parse(doc: dict | str) -> dict:
+def _parse(doc: dict[str, Any] | str) -> dict[str, Any]:
     if isinstance(doc, str):
         text = urllib.parse.unquote(doc) if doc.startswith("%7B") else doc
-        return json.loads(text)
+        parsed = json.loads(text)
+        if not isinstance(parsed, dict):
+            raise TypeError("a policy document is a JSON object")
+        return parsed
     return doc
 
 
-def sagemaker_role_problem(trust_policy: dict | str) -> str | None:
+def sagemaker_role_problem(trust_policy: dict[str, Any] | str) -> str | None:
     """None when sagemaker.amazonaws.com may assume a role with this trust policy; else why not."""
     try:
         doc = _parse(trust_policy)
@@ -391,7 +396,7 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
     return Plan(f"Create the SageMaker execution role {spec.name}", tuple(actions), warnings)
 
 
-def _added(name: str, doc: dict) -> str:
+def _added(name: str, doc: dict[str, Any]) -> str:
     lines = [f"--- (no {name})", f"+++ {name}"] + ["+" + line for line in pretty_json(doc).splitlines()]
     return "\n".join(lines)
 
@@ -456,13 +461,13 @@ def role_allows(factory: Any, role_arn: str, action: str, resource: str) -> bool
         return None
 
 
-def _caller_policies(factory: Any, caller_arn: str) -> list[tuple[str, dict]]:
+def _caller_policies(factory: Any, caller_arn: str) -> list[tuple[str, dict[str, Any]]]:
     """(source, document) for every identity policy of the caller (user or assumed role)."""
     kind, name = _principal_of(caller_arn)
     if kind is None:
         raise _CannotRead(f"the caller {caller_arn} is not an IAM user or role sagewiz can inspect")
     iam = factory.client("iam")
-    docs: list[tuple[str, dict]] = []
+    docs: list[tuple[str, dict[str, Any]]] = []
     try:
         if kind == "user":
             for pname in iam.list_user_policies(UserName=name).get("PolicyNames", []):
@@ -506,7 +511,7 @@ def _principal_of(arn: str) -> tuple[str | None, str]:
 
 
 def _evaluate_with_doctor(
-    caller_arn: str, role_arn: str, docs: list[tuple[str, dict]]
+    caller_arn: str, role_arn: str, docs: list[tuple[str, dict[str, Any]]]
 ) -> PassRoleCheck | None:
     """Use services.policy (the doctor's evaluator) when present; None when it is not (or fails)."""
     try:
@@ -548,7 +553,9 @@ def _evaluate_with_doctor(
     return PassRoleCheck(False, role_arn, caller_arn, _no_pass_role_text(caller_arn, role_arn))
 
 
-def _evaluate_pass_role(caller_arn: str, role_arn: str, docs: list[tuple[str, dict]]) -> PassRoleCheck:
+def _evaluate_pass_role(
+    caller_arn: str, role_arn: str, docs: list[tuple[str, dict[str, Any]]]
+) -> PassRoleCheck:
     allow_from: list[str] = []
     deny_from: list[str] = []
     unsure: list[str] = []
@@ -606,13 +613,13 @@ def _no_pass_role_text(caller_arn: str, role_arn: str) -> str:
     )
 
 
-def _matches_action(st: dict, action: str) -> bool:
+def _matches_action(st: dict[str, Any], action: str) -> bool:
     if "NotAction" in st:
         return not any(fnmatch.fnmatchcase(action, str(a).lower()) for a in _as_list(st["NotAction"]))
     return any(fnmatch.fnmatchcase(action, str(a).lower()) for a in _as_list(st.get("Action")))
 
 
-def _matches_resource(st: dict, arn: str) -> bool:
+def _matches_resource(st: dict[str, Any], arn: str) -> bool:
     if "NotResource" in st:
         return not any(fnmatch.fnmatchcase(arn, str(r)) for r in _as_list(st["NotResource"]))
     return any(fnmatch.fnmatchcase(arn, str(r)) for r in _as_list(st.get("Resource")))

@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Where the Data step puts the images and the labeling output by default (the seed's notebook used these).
+DATA_PREFIX = "ground-truth-demo/images/"
+OUTPUT_PREFIX = "ground-truth-demo/output/"
+
+
+def default_data_prefix(bucket: str) -> str:
+    return f"s3://{bucket}/{DATA_PREFIX}"
+
 
 @dataclass
 class WizardState:
@@ -43,3 +51,10 @@ class WizardState:
     @property
     def default_bucket(self) -> str:
         return f"sagemaker-{self.region}-{self.account}" if self.region and self.account else ""
+
+    def images_prefix(self) -> str:
+        """The images' s3:// folder: the Data step's choice, else the default in the chosen bucket ("" if none)."""
+        if self.data_prefix:
+            return self.data_prefix if self.data_prefix.endswith("/") else self.data_prefix + "/"
+        bucket = self.bucket or self.default_bucket
+        return default_data_prefix(bucket) if bucket else ""

@@ -307,7 +307,8 @@ class HashCache:
             entry = self._data.get(path)
         if not entry or tuple(entry[0]) != sig:
             return None
-        return entry[1].get(scheme)
+        value = entry[1].get(scheme)
+        return value if isinstance(value, str) else None  # read back from disk: trust no shape
 
     def put(self, path: str, sig: tuple[int, int, int, int], scheme: str, value: str) -> None:
         with self._lock:
@@ -371,7 +372,7 @@ def unchanged(f: SourceFile, remote: RemoteObject, cache: HashCache | None) -> b
         return False
     etag = remote.etag.strip('"').lower()
     if f.path is None:  # S3 source: compare the two ETags S3 computed
-        return bool(f.etag) and f.etag.strip('"').lower() == etag
+        return f.etag is not None and f.etag != "" and f.etag.strip('"').lower() == etag
     if not _is_md5_etag(etag):
         return False
     try:
@@ -534,7 +535,7 @@ def check_destination(factory: Any, dest: S3Uri, account: str | None = None) -> 
         kwargs["ExpectedBucketOwner"] = account
     try:
         head = s3.head_bucket(**kwargs)
-        region = head.get("BucketRegion") or head["ResponseMetadata"]["HTTPHeaders"].get(
+        region: str | None = head.get("BucketRegion") or head["ResponseMetadata"]["HTTPHeaders"].get(
             "x-amz-bucket-region"
         )
     except bx.ClientError as exc:
@@ -565,7 +566,7 @@ def check_destination(factory: Any, dest: S3Uri, account: str | None = None) -> 
             raise translate(exc, "s3:HeadBucket") from exc
     except Exception as exc:
         raise translate(exc, "s3:HeadBucket") from exc
-    mine = factory.region
+    mine: str = factory.region
     if region and mine and region != mine:
         raise ValidationError(
             "destination",

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from services.journal import Journal
-from services.sandbox.server import Sandbox, SandboxWorld, get_sandbox
+from services.sandbox.server import Sandbox, get_sandbox
+from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory
 
 _AWS_VARS = [
@@ -69,7 +70,7 @@ def clicks_wait_for_the_button_effect(monkeypatch: pytest.MonkeyPatch) -> None:
 
     async def click(self: Any, widget: Any = None, *args: Any, **kwargs: Any) -> bool:
         target = widget
-        if isinstance(widget, str):
+        if isinstance(widget, str | type):
             try:
                 target = self.app.screen.query_one(widget)
             except Exception:

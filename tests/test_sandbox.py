@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from services.sandbox.extensions import ExtensionConflict, add_operation
 from services.sandbox.images import CLASSES, sample_set, true_class
-from services.sandbox.server import SandboxWorld
+from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory
 
 

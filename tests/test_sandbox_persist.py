@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from services.sandbox import persist
-from services.sandbox.server import SandboxWorld
+from services.sandbox.world import SandboxWorld
 from services.session import AwsTarget, SessionFactory
 from tests.conftest import wait_for
 from tests.ui_text import shown

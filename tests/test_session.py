@@ -8,7 +8,7 @@ import pytest
 
 from services.errors import ConnectError
 from services.profiles import list_profiles
-from services.sandbox.server import SandboxWorld
+from services.sandbox.world import SandboxWorld
 from services.session import AwsTarget, SessionFactory, connect
 from tests.aws_files import write_aws_files
 

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -20,8 +20,13 @@ from services.errors import ConnectError, ErrorInfo, translate
 from services.journal import Journal
 from services.session import AwsTarget, Identity, SessionFactory
 from services.state import WizardState
+from tui.context import Wizard
 from tui.messages import Connected, ConnectFailed
 from tui.steps import STEP_IDS, STEPS, StepInfo, StepState, load_screen_class, neighbour, step
+
+if TYPE_CHECKING:
+    from services.denied import DeniedCall
+    from services.sandbox.world import SandboxWorld
 
 
 class SagewizApp(App[int]):
@@ -48,7 +53,7 @@ class SagewizApp(App[int]):
         target: AwsTarget | None = None,
         *,
         sandbox: bool = False,
-        world: Any = None,
+        world: SandboxWorld | None = None,
         journal: Journal | None = None,
         start_step: str = "connect",
         auto_connect: bool = True,
@@ -66,7 +71,7 @@ class SagewizApp(App[int]):
         self.step_states: dict[str, StepState] = {s: StepState.NOT_STARTED for s in STEP_IDS}
         self.current_step = start_step
         self.connect_problem: ConnectFailed | None = None
-        self.pending_doctor: Any = None  # a services.denied.DeniedCall handed to the doctor
+        self._pending_doctor: DeniedCall | None = None  # a failed call handed to the doctor
         self._auto_connect = auto_connect
         self._cost_nudge = threading.Event()
         self._choices_lock = threading.Lock()
@@ -340,12 +345,17 @@ class SagewizApp(App[int]):
 
         self.push_screen(HelpScreen())
 
-    def open_doctor(self, denied: Any) -> None:
-        """Hand a failed call (services.denied.DeniedCall) to the doctor and open it."""
-        self.pending_doctor = denied
+    def open_doctor(self, denied: DeniedCall | None) -> None:
+        """Hand a failed call to the doctor and open it."""
+        self._pending_doctor = denied
         self.action_goto("doctor")
 
-    def show_error(self, error: ErrorInfo | BaseException, denied: Any = None) -> None:
+    def take_pending_doctor(self) -> DeniedCall | None:
+        """The failed call handed to the doctor, once: a later visit starts clean."""
+        pending, self._pending_doctor = self._pending_doctor, None
+        return pending
+
+    def show_error(self, error: ErrorInfo | BaseException, denied: DeniedCall | None = None) -> None:
         """The one way screens show a failure: a clear modal, with the doctor offered on a 403."""
         from screens.error import ErrorScreen
 
@@ -365,3 +375,8 @@ class SagewizApp(App[int]):
             yield SystemCommand(
                 f"Step {n}: {info.title}", info.summary, lambda sid=info.id: self.action_goto(sid)
             )
+
+
+def _is_the_wizard(app: SagewizApp) -> Wizard:
+    # For the type checker: screens and widgets reach the App through the Wizard protocol.
+    return app

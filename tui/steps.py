@@ -9,6 +9,10 @@ from __future__ import annotations
 import enum
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 
 class StepState(enum.Enum):
@@ -64,7 +68,7 @@ def neighbour(step_id: str, delta: int) -> StepInfo | None:
     return STEPS[i] if 0 <= i < len(STEPS) else None
 
 
-def load_screen_class(info: StepInfo) -> type | None:
+def load_screen_class(info: StepInfo) -> type[Screen[Any]] | None:
     """The step's screen class, or None when the step is not built yet."""
     name = f"screens.{info.module}"
     try:
@@ -73,4 +77,5 @@ def load_screen_class(info: StepInfo) -> type | None:
         if exc.name == name:
             return None
         raise
-    return getattr(module, info.cls, None)
+    cls: type[Screen[Any]] | None = getattr(module, info.cls, None)
+    return cls

@@ -145,10 +145,10 @@ class Algorithm:
 def check_each(specs: tuple[HyperParameter, ...], values: Mapping[str, str]) -> dict[str, str]:
     """Per-field checks (type, range, required) plus unknown names; keys are canonical names."""
     by_name: dict[str, HyperParameter] = {}
-    for hp in specs:
-        by_name[hp.name] = hp
-        for alias in hp.aliases:
-            by_name[alias] = hp
+    for spec in specs:
+        by_name[spec.name] = spec
+        for alias in spec.aliases:
+            by_name[alias] = spec
     errors: dict[str, str] = {}
     seen: dict[str, str] = {}
     for key, raw in values.items():

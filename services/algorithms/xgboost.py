@@ -336,6 +336,7 @@ def validate(values: Mapping[str, str], channels: Iterable[str] | None = None) -
 def tuning_objectives_for(values: Mapping[str, str]) -> tuple[ObjectiveMetric, ...]:
     """Objective metrics that make sense for the objective set (what the job will print)."""
     objective = effective(values, "objective") or "reg:squarederror"
+    ok: tuple[str, ...]
     if objective in MULTI_OBJECTIVES:
         ok = ("merror", "mlogloss", "accuracy")
     elif objective.startswith("binary:") or objective == "reg:logistic":

@@ -11,7 +11,7 @@ ResourceSpecificResults). A disagreement is reported, never hidden; a simulator 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from services.doctor.evidence import Evidence
 from services.doctor.model import CrossCheck
@@ -27,12 +27,12 @@ def read_decision(response: dict[str, Any], action: str, resource: str) -> str |
         specific = result.get("ResourceSpecificResults") or []
         for r in specific:
             if r.get("EvalResourceName") == resource:
-                return r.get("EvalResourceDecision")
+                return cast("str | None", r.get("EvalResourceDecision"))
         name = result.get("EvalResourceName")
         # Old shape: the real ARN. New shape: an ARN template or "*" (then the top-level decision
         # is the most restrictive across resources; with one resource it is that resource's).
         if name == resource or not specific:
-            return result.get("EvalDecision")
+            return cast("str | None", result.get("EvalDecision"))
     return None
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from services.doctor import fixes as fx
 from services.doctor.evidence import Evidence, gather
-from services.doctor.model import CrossCheck, Diagnosis, DoctorRequest, Finding, order_findings
+from services.doctor.model import CrossCheck, Diagnosis, DoctorRequest, Finding, Fix, order_findings
 from services.doctor.parse import ParsedError, parse_error
 from services.policy import NamedPolicy, PolicyError, PolicySet, RequestContext, parse_policy
 from services.policy.arns import parse_principal, s3_arn
@@ -197,7 +197,7 @@ def _diagnose(
         missing.append(
             "the action: paste the full error (with 'when calling the X operation') or give --action"
         )
-    s3_request = bool(action) and action.lower().startswith("s3:")  # type: ignore[union-attr]
+    s3_request = bool(action and action.lower().startswith("s3:"))
     if s3_request and not bucket and action and action.lower() != "s3:listallmybuckets":
         missing.append("the bucket: give --bucket")
     if problems or missing:
@@ -310,7 +310,17 @@ def _resource(bucket: str | None, key: str | None, action: str | None) -> str | 
     return s3_arn(bucket, None if (action and is_bucket_action(action)) or key is None else key)
 
 
-def _unknown(req, parsed, principal, action, bucket, key, understood, missing, assumptions) -> Diagnosis:  # type: ignore[no-untyped-def]
+def _unknown(
+    req: DoctorRequest,
+    parsed: ParsedError | None,
+    principal: str | None,
+    action: str | None,
+    bucket: str | None,
+    key: str | None,
+    understood: list[str],
+    missing: list[str],
+    assumptions: list[str],
+) -> Diagnosis:
     if parsed and parsed.missing:
         missing = list(missing) + [m for m in parsed.missing if m not in missing]
     if parsed and parsed.form == "not-access-denied":
@@ -471,7 +481,7 @@ def _findings(
         identity=identity_texts,
     )
 
-    def identity_fix(why: str, action: str | None = None, resource: str | None = None) -> Any:
+    def identity_fix(why: str, action: str | None = None, resource: str | None = None) -> Fix:
         action = action or ctx.action
         if resource is None:
             resource = (
@@ -580,9 +590,9 @@ def _findings(
                                         resource_account=ctx.resource_account, secure_transport=True)  # fmt: skip
         can_list = evaluate_s3(list_ctx, pset, facts).allowed
         if not can_list:
-            fix = None
+            list_fix = None
             if is_role and role_name:
-                fix = identity_fix(
+                list_fix = identity_fix(
                     f"The key {req.key or ev.bucket} does not exist; with s3:ListBucket S3 answers 404 NoSuchKey instead of 403.",
                     "s3:ListBucket",
                     s3_arn(bucket),
@@ -590,7 +600,7 @@ def _findings(
             out.append(Finding("object-missing-no-list", True,
                                f"The key {ctx.resource.split(':::', 1)[-1]} does not exist, and without s3:ListBucket S3 answers 403 instead of 404.",
                                ("s3:HeadObject as the caller: 404 Not Found", f"{ctx.principal_arn} is not allowed s3:ListBucket on arn:aws:s3:::{bucket}"),
-                               fix, rank=3))  # fmt: skip
+                               list_fix, rank=3))  # fmt: skip
         else:
             out.append(Finding("object-missing-no-list", False, "The key does not exist (the caller can list the bucket, so S3 says 404 NoSuchKey, not 403).",
                                ("s3:HeadObject: 404 Not Found",), None))  # fmt: skip

@@ -376,7 +376,12 @@ def gather(
                     incomplete = True
         if boundary_arn:
             jobs2.append(("boundary", pool.submit(_managed, g, boundary_arn)))
-        if obj_read and ev.get("object_exists") and ev.get("object_ownership") != "BucketOwnerEnforced":
+        if (
+            bucket
+            and obj_read
+            and ev.get("object_exists")
+            and ev.get("object_ownership") != "BucketOwnerEnforced"
+        ):
             jobs2.append(("object-owner", pool.submit(_object_owner, g, bucket, key)))
         kms_key = ev.get("kms_key")
         if kms_key and ev.get("encryption", "").startswith("aws:kms"):

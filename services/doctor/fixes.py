@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.doctor.model import Fix
+from services.errors import ValidationError
 from services.plan import Action, Plan, tags_list
 
 GRANTS_POLICY = "sagewiz-doctor-grants"
@@ -102,7 +103,7 @@ def grant_fix(
     """One statement for exactly `action` on `resource` in the role's `sagewiz-doctor-grants`
     inline policy, if the flow rule allows it and the minimal-change check passes; otherwise an
     admin fix saying why nothing is proposed."""
-    from services.permissions.fixes import ValidationError, flow_grant_refusal
+    from services.permissions.fixes import flow_grant_refusal
 
     registries: frozenset[str] = frozenset()
     if action.lower().startswith("ecr:"):
@@ -189,7 +190,7 @@ def bucket_grant_fix(
     identity: tuple[tuple[str, str], ...] = (),
 ) -> Fix:  # fmt: skip
     """One bucket-policy statement for exactly the refused request; existing statements stay."""
-    from services.permissions.fixes import ValidationError, bucket_statement_grant_change
+    from services.permissions.fixes import bucket_statement_grant_change
 
     try:
         change = bucket_statement_grant_change(
@@ -206,7 +207,7 @@ def bucket_repair_fix(
 ) -> Fix:  # fmt: skip
     """The statement meant for the role gets the object resource its own actions need, limited to
     the refused scope; nothing else changes."""
-    from services.permissions.fixes import ValidationError, bucket_policy_change
+    from services.permissions.fixes import bucket_policy_change
 
     try:
         change = bucket_policy_change(
@@ -223,7 +224,7 @@ def deny_exception_fix(
 ) -> Fix:  # fmt: skip
     """An exception to a bucket-policy Deny for exactly the refused request, or (a Deny aimed at
     the principal, or one enforcing a practice) an admin fix that says why, and how to comply."""
-    from services.permissions.fixes import UnsafeFix, ValidationError, narrow_deny_change
+    from services.permissions.fixes import UnsafeFix, narrow_deny_change
 
     try:
         change = narrow_deny_change(

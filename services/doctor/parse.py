@@ -142,20 +142,21 @@ def parse_error(text: str | None) -> ParsedError:
 def _parse(raw: str) -> ParsedError:
     text = raw[:MAX_TEXT]
     if "<Code>" in text:  # moto / JSON-protocol XML bodies: unwrap
-        code = _XML_CODE.search(text)
-        msg = _XML_MSG.search(text)
+        xml_code = _XML_CODE.search(text)
+        xml_msg = _XML_MSG.search(text)
         prefix = _PREFIX.search(text)
-        inner = html.unescape(msg.group(1)) if msg else ""
+        inner = html.unescape(xml_msg.group(1)) if xml_msg else ""
         if prefix:
-            text = f"An error occurred ({code.group(1) if code else prefix.group('code')}) when calling the {prefix.group('op')} operation: {inner}"
-        elif code:
-            text = f"{code.group(1)}: {inner}"
+            text = f"An error occurred ({xml_code.group(1) if xml_code else prefix.group('code')}) when calling the {prefix.group('op')} operation: {inner}"
+        elif xml_code:
+            text = f"{xml_code.group(1)}: {inner}"
     norm = " ".join(text.replace("\u00a0", " ").split())
     if not norm:
         return ParsedError(text="", form="empty", missing=("an error text, or principal, bucket and action",))
     understood: list[str] = []
     problems: list[str] = []
-    code = op = None
+    code: str | None = None
+    op: str | None = None
     msg = norm
     m = _PREFIX.search(norm)
     if m:

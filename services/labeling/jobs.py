@@ -160,7 +160,7 @@ def list_private_teams(factory: Any) -> list[Workteam]:
 def read_text(factory: Any, uri: str) -> str:
     bucket, key = split_s3(uri)
     try:
-        body = factory.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        body: bytes = factory.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as exc:
         raise translate(exc, "s3:GetObject") from exc
     try:
@@ -174,9 +174,10 @@ def read_text(factory: Any, uri: str) -> str:
 def read_bytes(factory: Any, uri: str) -> bytes:
     bucket, key = split_s3(uri)
     try:
-        return factory.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        body: bytes = factory.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as exc:
         raise translate(exc, "s3:GetObject") from exc
+    return body
 
 
 def read_output(

@@ -18,6 +18,8 @@ SINGLE_TYPE = "groundtruth/image-classification"
 MULTI_TYPE = "groundtruth/image-classification-multilabel"
 CATEGORY_DOC_VERSION = "2018-11-28"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+_TOO_DEEP = "is nested too deeply to read"
+_TOO_LONG_NUMBER = "holds a number too long to read"
 MAX_LINE_CHARS = 100_000  # "Each JSON object in the manifest file can be no larger than 100,000 characters."
 
 
@@ -102,8 +104,14 @@ def parse_input_manifest(text: str) -> tuple[list[dict[str, Any]], list[Manifest
             continue
         try:
             obj = json.loads(raw)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             problems.append(ManifestProblem(n, f"not valid JSON ({exc.msg})"))
+            continue
+        except ValueError:  # json's only other error: an integer past Python's digit limit
+            problems.append(ManifestProblem(n, _TOO_LONG_NUMBER))
+            continue
+        except RecursionError:  # e.g. "[[[[…": deeper than the parser's stack
+            problems.append(ManifestProblem(n, _TOO_DEEP))
             continue
         if not isinstance(obj, dict) or not ({"source-ref", "source"} & set(obj)):
             problems.append(ManifestProblem(n, "needs a source-ref (or source) key"))
@@ -168,8 +176,14 @@ def parse_output_manifest(
             continue
         try:
             obj = json.loads(raw)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             problems.append(ManifestProblem(n, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        except ValueError:  # json's only other error: an integer past Python's digit limit
+            problems.append(ManifestProblem(n, _TOO_LONG_NUMBER))
+            continue
+        except RecursionError:  # e.g. "[[[[…": deeper than the parser's stack
+            problems.append(ManifestProblem(n, _TOO_DEEP))
             continue
         if not isinstance(obj, dict):
             problems.append(ManifestProblem(n, "is not a JSON object"))

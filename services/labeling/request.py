@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.errors import ValidationError
 from services.labeling import rules
@@ -138,11 +139,11 @@ def check_spec(spec: JobSpec) -> CheckedSpec:
     return CheckedSpec(spec, lambdas, labels.warnings)
 
 
-def build_request(spec: JobSpec) -> dict:
+def build_request(spec: JobSpec) -> dict[str, Any]:
     """The CreateLabelingJob parameters; validated against our rules and the botocore model."""
     checked = check_spec(spec)
     wf = spec.workforce
-    hc: dict = {
+    hc: dict[str, Any] = {
         "WorkteamArn": wf.arn(spec.region),
         "UiConfig": {"UiTemplateS3Uri": spec.template_uri},
         "PreHumanTaskLambdaArn": checked.lambdas.pre,
@@ -162,7 +163,7 @@ def build_request(spec: JobSpec) -> dict:
         classifiers.append("FreeOfPersonallyIdentifiableInformation")
     if wf.free_of_adult_content:
         classifiers.append("FreeOfAdultContent")
-    input_config: dict = {"DataSource": {"S3DataSource": {"ManifestS3Uri": spec.manifest_uri}}}
+    input_config: dict[str, Any] = {"DataSource": {"S3DataSource": {"ManifestS3Uri": spec.manifest_uri}}}
     if classifiers:
         input_config["DataAttributes"] = {"ContentClassifiers": classifiers}
     request = {

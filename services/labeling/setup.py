@@ -18,8 +18,6 @@ from services.labeling.rules import check_s3_uri, split_s3
 from services.labeling.template import worker_template
 from services.plan import Action, Plan, unified_json_diff
 
-DEMO_PREFIX = "ground-truth-demo/images/"
-
 # "CORS Permission Requirement" (Ground Truth developer guide): workers' browsers fetch the images.
 GT_CORS_RULE: dict[str, Any] = {
     "AllowedMethods": ["GET"],
@@ -39,10 +37,6 @@ class Locations:
     @property
     def bucket(self) -> str:
         return split_s3(self.base)[0]
-
-
-def default_data_prefix(bucket: str) -> str:
-    return f"s3://{bucket}/{DEMO_PREFIX}"
 
 
 def locations(data_prefix: str, job_name: str, output_path: str | None = None) -> Locations:

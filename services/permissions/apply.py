@@ -87,7 +87,7 @@ def same_document(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return a is b
     try:
-        return json.loads(a) == json.loads(b)
+        return bool(json.loads(a) == json.loads(b))
     except ValueError:
         return a == b
 
@@ -97,7 +97,7 @@ def read_current(factory: Any, target: PolicyTarget) -> str | None:
     """The document text exactly as stored, or None when there is none."""
     try:
         if target.kind == BUCKET_POLICY:
-            return factory.client("s3").get_bucket_policy(Bucket=target.bucket)["Policy"]
+            return str(factory.client("s3").get_bucket_policy(Bucket=target.bucket)["Policy"])
         if target.kind == ROLE_INLINE_POLICY:
             return read_role_policy_text(factory, target.role_name or "", target.policy_name or "")
         if target.kind == PUBLIC_ACCESS_BLOCK:
@@ -131,7 +131,7 @@ def keep_raw_policy_text(iam: Any) -> None:
 def _capture_raw(iam: Any) -> None:
     # botocore URL-decodes and json-parses IAM policy documents after each call; keep the text
     # too, first, so a restore can send back exactly what was there.
-    def keep(parsed: dict, **_: Any) -> None:
+    def keep(parsed: dict[str, Any], **_: Any) -> None:
         value = parsed.get("PolicyDocument")
         if isinstance(value, str):
             parsed[_RAW_KEY] = unquote(value)
@@ -254,8 +254,10 @@ def apply_change(factory: Any, journal: Any, change: PolicyChange) -> ApplyResul
     if change.new_text is not None and target.kind in (BUCKET_POLICY, ROLE_INLINE_POLICY):
         try:
             doc = json.loads(change.new_text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise ValidationError("policy", f"the new document is not JSON ({exc.msg})") from exc
+        except ValueError as exc:  # well-formed but unreadable, e.g. an integer past Python's digit limit
+            raise ValidationError("policy", f"the new document is not JSON ({exc})") from exc
         kind = validate.BUCKET_POLICY if target.kind == BUCKET_POLICY else validate.IDENTITY_POLICY
         baseline = None
         if change.old_text is not None:

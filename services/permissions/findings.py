@@ -8,7 +8,9 @@ statement or setting it concerns (`evidence`), the doctor's cause id, and which 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from services.errors import ValidationError
 from services.permissions import fixes
@@ -46,7 +48,7 @@ class Finding:
         return self.severity == ERROR
 
 
-def _stmt_text(st: dict) -> str:
+def _stmt_text(st: dict[str, Any]) -> str:
     return json.dumps(st, indent=2)
 
 
@@ -171,7 +173,7 @@ def _pairs(state: PermissionsState) -> list[tuple[str, str]]:
     return [(a, bucket) for a in NEEDED_BUCKET] + [(a, _sample_key(state)) for a in NEEDED_OBJECT]
 
 
-def _identity_sources(state: PermissionsState) -> list[tuple[str, dict | None, bool]]:
+def _identity_sources(state: PermissionsState) -> list[tuple[str, dict[str, Any] | None, bool]]:
     return [(p.label, p.document, False) for p in state.role_policies]
 
 
@@ -184,28 +186,28 @@ _NETWORK_KEYS = (
 )
 
 
-def _deny_hits(state: PermissionsState) -> list[tuple[str, int, dict, str, list[str]]]:
+def _deny_hits(state: PermissionsState) -> list[tuple[str, int, dict[str, Any], str, list[str]]]:
     """(policy label, statement index, statement, why, actions) for each Deny that catches the role.
 
     Uses the shared evaluator in services.policy (conditions included, with its trace of why);
     falls back to this package's small matcher when that package is not available."""
-    sources: list[tuple[str, dict | None, str]] = [
+    sources: list[tuple[str, dict[str, Any] | None, str]] = [
         (p.label, p.document, "identity") for p in state.role_policies
     ]
     if state.bucket_policy and state.bucket_policy.document:
         sources.append(("bucket policy", state.bucket_policy.document, "resource"))
     if state.boundary and state.boundary.document:
         sources.append((state.boundary.label, state.boundary.document, "boundary"))
-    hits: dict[tuple[str, int], tuple[str, int, dict, str, list[str]]] = {}
+    hits: dict[tuple[str, int], tuple[str, int, dict[str, Any], str, list[str]]] = {}
     try:
         from services.policy import PolicyError, RequestContext, parse_policy
         from services.policy.evaluate import BOUNDARY, IDENTITY, RESOURCE, evaluate_statement
     except ImportError:
         caller = _caller(state)
-        ctx = role_context(caller)
+        role_ctx = role_context(caller)
         for action, resource in _pairs(state):
             for m in matching(
-                [(n, d, k == "resource") for n, d, k in sources], "Deny", action, resource, caller, ctx
+                [(n, d, k == "resource") for n, d, k in sources], "Deny", action, resource, caller, role_ctx
             ):
                 hit = hits.setdefault((m.policy, m.index), (m.policy, m.index, m.statement, "", []))
                 hit[4].append(action)
@@ -415,7 +417,7 @@ def _kms(state: PermissionsState) -> list[Finding]:
                     expl, "default encryption", evidence)]  # fmt: skip
 
 
-def _names_directly(doc: dict, action: str, key: str, caller: Caller, ctx: Context) -> bool:
+def _names_directly(doc: dict[str, Any], action: str, key: str, caller: Caller, ctx: Context) -> bool:
     for m in matching([("key policy", doc, True)], "Allow", action, key, caller, ctx):
         principal = m.statement.get("Principal")
         values = [str(v) for v in as_list(principal.get("AWS"))] if isinstance(principal, dict) else []
@@ -450,7 +452,7 @@ def _bpa(state: PermissionsState) -> list[Finding]:
         src = "S3 reports" if state.policy_public_source == "s3" else "By S3's rules (computed by sagewiz)"
         out.append(Finding("bucket-policy-public", "block-public-access", WARNING, "The bucket policy is public",
                            f"{src} the bucket policy grants access to everyone. sagewiz never proposes such a policy.",
-                           "bucket policy", state.bucket_policy.text if state.bucket_policy else ""))  # fmt: skip
+                           "bucket policy", (state.bucket_policy.text or "") if state.bucket_policy else ""))  # fmt: skip
     return out
 
 
@@ -470,7 +472,7 @@ def _ownership(state: PermissionsState) -> list[Finding]:
                     "Object Ownership", state.object_ownership)]  # fmt: skip
 
 
-def _sid(st: dict, i: int) -> str:
+def _sid(st: dict[str, Any], i: int) -> str:
     return f'"{st["Sid"]}"' if st.get("Sid") else f"#{i + 1}"
 
 
@@ -492,7 +494,10 @@ def proposed_changes(
     policy change has passed the minimal-change check; one that fails is refused with the reason.
     Denies get no proposal here: an exception exists only for a refused request (the Doctor)."""
     wanted = {f.fix for f in found if f.fix}
-    ids = lambda fix: tuple(sorted({f.id for f in found if f.fix == fix}))  # noqa: E731
+
+    def ids(fix: str) -> tuple[str, ...]:
+        return tuple(sorted({f.id for f in found if f.fix == fix}))
+
     out: list[Proposal] = []
     missing: tuple[tuple[str, str], ...] = ()
     if FIX_ROLE_POLICY in wanted and any(f.id == "role-lacks-access" for f in found):
@@ -522,7 +527,7 @@ def proposed_changes(
     return out
 
 
-def _try(title: str, build) -> Proposal:  # type: ignore[no-untyped-def]
+def _try(title: str, build: Callable[[], fixes.PolicyChange]) -> Proposal:
     try:
         change = build()
     except ValidationError as exc:

@@ -109,16 +109,18 @@ def pretty(doc: Any) -> str:
     return json.dumps(doc, indent=2)
 
 
-def parse(text: str | None) -> dict | None:
+def parse(text: str | None) -> dict[str, Any] | None:
     """The document, or None when absent. Raises ValidationError when it is not a JSON object."""
     if text is None:
         return None
     try:
         doc = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ValidationError(
             "existing policy", f"it is not valid JSON ({exc.msg} at line {exc.lineno})"
         ) from exc
+    except ValueError as exc:  # well-formed but unreadable, e.g. an integer past Python's digit limit
+        raise ValidationError("existing policy", f"it is not valid JSON ({exc})") from exc
     if not isinstance(doc, dict):
         raise ValidationError("existing policy", "it is not a JSON object")
     return doc
@@ -204,7 +206,7 @@ def objects_arn(bucket: str, prefix: str | None = None) -> str:
     return f"arn:aws:s3:::{bucket}/{(prefix or '').lstrip('/')}*"
 
 
-def role_grant_statements(bucket: str, role_arn: str, prefix: str | None = None) -> list[dict]:
+def role_grant_statements(bucket: str, role_arn: str, prefix: str | None = None) -> list[dict[str, Any]]:
     """The two statements that let the role use the bucket (only when none exists to repair)."""
     return [
         {
@@ -247,7 +249,7 @@ def _in_bucket(resource: str, bucket: str) -> bool:
     return resource == bucket_arn(bucket) or resource.startswith(bucket_arn(bucket) + "/")
 
 
-def _grants_role_this_bucket(st: dict, bucket: str, role_arn: str, role_id: str | None) -> bool:
+def _grants_role_this_bucket(st: dict[str, Any], bucket: str, role_arn: str, role_id: str | None) -> bool:
     """An Allow that only means to give this role (in some form) S3 access to this bucket."""
     if st.get("Effect") != "Allow" or "Condition" in st or "Action" not in st or "Resource" not in st:
         return False
@@ -262,7 +264,7 @@ def _grants_role_this_bucket(st: dict, bucket: str, role_arn: str, role_id: str 
     return all(a.lower().startswith("s3:") for a in actions) and all(_in_bucket(r, bucket) for r in resources)
 
 
-def _explicit_actions(st: dict, level: str) -> list[str]:
+def _explicit_actions(st: dict[str, Any], level: str) -> list[str]:
     return [str(a) for a in as_list(st.get("Action")) if validate.action_level(str(a)) == level]
 
 
@@ -271,8 +273,8 @@ def _one_or_list(values: list[str]) -> str | list[str]:
 
 
 def _repair_resource(
-    st: dict, bucket: str, prefix: str | None, objects_scope: str | None = None
-) -> tuple[dict, list[Permitted]]:
+    st: dict[str, Any], bucket: str, prefix: str | None, objects_scope: str | None = None
+) -> tuple[dict[str, Any], list[Permitted]]:
     """The statement with the Resource form its explicit actions need added (nothing removed):
     object actions get bucket/prefix*, bucket actions get the bucket ARN. What it adds, stated."""
     resources = [str(r) for r in as_list(st.get("Resource"))]
@@ -293,13 +295,13 @@ def _repair_resource(
 
 
 def merge_bucket_policy(
-    existing: dict | None,
+    existing: dict[str, Any] | None,
     bucket: str,
     role_arn: str,
     prefix: str | None = None,
     role_id: str | None = None,
     objects_scope: str | None = None,
-) -> tuple[dict, list[Permitted]]:
+) -> tuple[dict[str, Any], list[Permitted]]:
     """The smallest repair: statements meant for this role and bucket keep their actions; a wrong
     Resource form gets the missing form added, a wrong Principal form (session, missing path,
     deleted role id) is replaced by the role's ARN. With none to repair, the role's two statements
@@ -561,7 +563,7 @@ def flow_grant_refusal(
 
 
 # -- role inline policy -----------------------------------------------------------------------------
-def least_privilege(account: str, region: str, bucket: str, prefix: str | None = None) -> dict:
+def least_privilege(account: str, region: str, bucket: str, prefix: str | None = None) -> dict[str, Any]:
     """services.roles.least_privilege_policy (the notebook step's), the one source of that policy,
     with s3:GetBucketLocation moved out of any statement conditioned on s3:prefix (that key is
     never present for GetBucketLocation, so the condition would deny it)."""
@@ -583,11 +585,11 @@ def least_privilege(account: str, region: str, bucket: str, prefix: str | None =
     return doc
 
 
-def _scoped_statements(account: str, region: str, bucket: str, prefix: str | None) -> list[dict]:
+def _scoped_statements(account: str, region: str, bucket: str, prefix: str | None) -> list[dict[str, Any]]:
     """The S3 statements of the least-privilege role policy, with sagewiz's Sids (what a scoped
     replacement of an over-broad grant looks like)."""
     doc = least_privilege(account, region, bucket, prefix)
-    out = []
+    out: list[dict[str, Any]] = []
     for st in statements(doc):
         acts = [str(a) for a in as_list(st.get("Action"))]
         if acts and all(a.startswith("s3:") for a in acts):
@@ -603,7 +605,7 @@ def _scoped_statements(account: str, region: str, bucket: str, prefix: str | Non
     return out
 
 
-def is_over_broad(st: dict) -> bool:
+def is_over_broad(st: dict[str, Any]) -> bool:
     """An S3-only Allow on every bucket: `s3:*` (or `s3:*Object`) on `*` / `arn:aws:s3:::*`."""
     if st.get("Effect") != "Allow" or "Action" not in st:
         return False
@@ -615,7 +617,7 @@ def is_over_broad(st: dict) -> bool:
     return bool(broad) and any("*" in a for a in actions)
 
 
-def wrong_resource_shape(st: dict, bucket: str) -> list[str]:
+def wrong_resource_shape(st: dict[str, Any], bucket: str) -> list[str]:
     """What is wrong with the Resource shape of an Allow for this bucket (empty when fine)."""
     if st.get("Effect") != "Allow" or "Action" not in st or "Resource" not in st:
         return []
@@ -638,11 +640,11 @@ def wrong_resource_shape(st: dict, bucket: str) -> list[str]:
 
 
 def merge_role_policy(
-    existing: dict | None,
+    existing: dict[str, Any] | None,
     bucket: str,
     prefix: str | None = None,
     missing: tuple[tuple[str, str], ...] = (),
-) -> tuple[dict, list[Permitted]]:
+) -> tuple[dict[str, Any], list[Permitted]]:
     """The smallest repair of the role's policy for this bucket: a statement with the wrong
     Resource form gets the form its own actions need added (its actions, conditions and other
     resources stay); over-broad grants are left alone (narrowing them is a separate proposal).
@@ -695,18 +697,18 @@ def role_policy_change(
     granted in sagewiz's own inline policy. Checked for minimal change before it is returned."""
     del region
     chosen: tuple[str, str | None] = (NEW_INLINE_POLICY, None)
-    for name, text in inline:
+    for pname, ptext in inline:
         try:
-            doc = parse(text)
+            doc = parse(ptext)
         except ValidationError:
             continue
         if any(wrong_resource_shape(s, bucket) for s in statements(doc)):
-            chosen = (name, text)
+            chosen = (pname, ptext)
             break
     else:
-        for name, text in inline:
-            if name == NEW_INLINE_POLICY:
-                chosen = (name, text)
+        for pname, ptext in inline:
+            if pname == NEW_INLINE_POLICY:
+                chosen = (pname, ptext)
     name, text = chosen
     existing = parse(text) if text is not None else None
     new, permitted = merge_role_policy(existing, bucket, prefix, missing)
@@ -814,7 +816,7 @@ _PRACTICES: tuple[tuple[tuple[str, ...], str, str], ...] = (
 )  # fmt: skip
 
 
-def practice_of(stmt: dict) -> Practice | None:
+def practice_of(stmt: dict[str, Any]) -> Practice | None:
     cond = stmt.get("Condition") or {}
     keys = {str(k).lower() for tests in cond.values() if isinstance(tests, dict) for k in tests}
     for names, label, how in _PRACTICES:
@@ -823,7 +825,7 @@ def practice_of(stmt: dict) -> Practice | None:
     return None
 
 
-def aimed_at(stmt: dict, role_arn: str, role_id: str | None = None) -> bool:
+def aimed_at(stmt: dict[str, Any], role_arn: str, role_id: str | None = None) -> bool:
     """The Deny names the principal itself: in its Principal, or in a condition that tests
     aws:PrincipalArn / aws:userid / aws:username for it with a positive operator."""
     principal = stmt.get("Principal")
@@ -847,7 +849,9 @@ def aimed_at(stmt: dict, role_arn: str, role_id: str | None = None) -> bool:
     return False
 
 
-def deny_exception_statements(stmt: dict, role_arn: str, action: str, resource: str) -> list[dict]:
+def deny_exception_statements(
+    stmt: dict[str, Any], role_arn: str, action: str, resource: str
+) -> list[dict[str, Any]]:
     """The Deny rewritten so it stops refusing exactly (role, action, resource) and nothing else:
     1. the original for everyone but the role (ArnNotEquals aws:PrincipalArn <role>, ANDed);
     2. for the role, every other action the Deny covers;
@@ -860,7 +864,7 @@ def deny_exception_statements(stmt: dict, role_arn: str, action: str, resource: 
     base = copy.deepcopy(stmt)
     sid = str(stmt.get("Sid") or "Deny")
 
-    def with_cond(st: dict, op: str, value: str) -> dict:
+    def with_cond(st: dict[str, Any], op: str, value: str) -> dict[str, Any]:
         st = copy.deepcopy(st)
         cond = st.setdefault("Condition", {})
         tests = cond.setdefault(op, {})
@@ -926,7 +930,7 @@ def deny_exception_statements(stmt: dict, role_arn: str, action: str, resource: 
     ]
 
 
-def _deny_covers(stmt: dict, action: str, resource: str) -> bool:
+def _deny_covers(stmt: dict[str, Any], action: str, resource: str) -> bool:
     """The Deny's Action/NotAction and Resource/NotResource take in this request (its principal and
     conditions are the evaluator's business)."""
     from services.policy.wildcards import action_matches, arn_matches
@@ -942,7 +946,7 @@ def _deny_covers(stmt: dict, action: str, resource: str) -> bool:
     return act and res
 
 
-def _s3_only(stmt: dict) -> bool:
+def _s3_only(stmt: dict[str, Any]) -> bool:
     res = [str(r) for r in as_list(stmt.get("Resource", stmt.get("NotResource")))]
     return bool(res) and all(r.startswith("arn:aws:s3:::") for r in res) and "Resource" in stmt
 
@@ -1025,6 +1029,7 @@ def narrow_deny_change(
 def public_access_change(bucket: str, old_text: str | None, *, want_public: bool = False) -> PolicyChange:
     """All four settings on; or, only when the user asks for public access, the two policy ones off."""
     current = parse(old_text) or {}
+    warnings: tuple[str, ...]
     if want_public:
         new = {
             **{k: bool(current.get(k, True)) for k in BPA_KEYS},
@@ -1057,7 +1062,7 @@ def public_access_change(bucket: str, old_text: str | None, *, want_public: bool
 
 
 def _validated(
-    doc: dict, kind: str, baseline: dict | None = None, ignore: tuple[str, ...] = ()
+    doc: dict[str, Any], kind: str, baseline: dict[str, Any] | None = None, ignore: tuple[str, ...] = ()
 ) -> tuple[str, ...]:
     validate.check(doc, kind, baseline=baseline, ignore=ignore)
     done = ["valid JSON", "IAM policy grammar", "policy linter (parliament): no new findings"]

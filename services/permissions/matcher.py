@@ -9,9 +9,9 @@ makes the answer `None`: "depends on the request", which findings report as such
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 UNKNOWN = None
 
@@ -22,7 +22,7 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def statements(doc: Any) -> list[dict]:
+def statements(doc: Any) -> list[dict[str, Any]]:
     """The statements of a policy document (a lone statement object counts as a list of one)."""
     if not isinstance(doc, dict):
         return []
@@ -43,13 +43,13 @@ def resource_matches(pattern: str, arn: str) -> bool:
     return _glob(str(pattern), arn, case=True)
 
 
-def covers_action(stmt: dict, action: str) -> bool:
+def covers_action(stmt: dict[str, Any], action: str) -> bool:
     if "NotAction" in stmt:
         return not any(action_matches(p, action) for p in as_list(stmt["NotAction"]))
     return any(action_matches(p, action) for p in as_list(stmt.get("Action")))
 
 
-def covers_resource(stmt: dict, arn: str) -> bool:
+def covers_resource(stmt: dict[str, Any], arn: str) -> bool:
     if "NotResource" in stmt:
         return not any(resource_matches(p, arn) for p in as_list(stmt["NotResource"]))
     return any(resource_matches(p, arn) for p in as_list(stmt.get("Resource")))
@@ -71,7 +71,7 @@ class Caller:
         return vals
 
 
-def principal_matches(stmt: dict, caller: Caller | None) -> bool:
+def principal_matches(stmt: dict[str, Any], caller: Caller | None) -> bool:
     """Resource policies only. Identity policies (no Principal) always concern their holder."""
     if caller is None or ("Principal" not in stmt and "NotPrincipal" not in stmt):
         return True
@@ -98,7 +98,7 @@ class Context:
     values: dict[str, list[str]] = field(default_factory=dict)
     absent: frozenset[str] = frozenset()
 
-    def lookup(self, key: str) -> list[str] | None | bool:
+    def lookup(self, key: str) -> list[str] | Literal[False] | None:
         k = key.lower()
         for name, vals in self.values.items():
             if name.lower() == k:
@@ -124,7 +124,7 @@ def role_context(caller: Caller, *, secure_transport: bool = True) -> Context:
     return Context(values)
 
 
-_STRING_OPS = {
+_STRING_OPS: dict[str, tuple[Callable[[str, str], bool], bool]] = {
     "stringequals": (lambda p, v: p == v, False),
     "stringnotequals": (lambda p, v: p == v, True),
     "stringequalsignorecase": (lambda p, v: p.lower() == v.lower(), False),
@@ -201,11 +201,13 @@ class Match:
 
     policy: str
     index: int
-    statement: dict
+    statement: dict[str, Any]
     certain: bool
 
 
-def applies(stmt: dict, action: str, resource: str, caller: Caller | None, ctx: Context) -> bool | None:
+def applies(
+    stmt: dict[str, Any], action: str, resource: str, caller: Caller | None, ctx: Context
+) -> bool | None:
     if not covers_action(stmt, action) or not covers_resource(stmt, resource):
         return False
     if not principal_matches(stmt, caller):
@@ -222,7 +224,7 @@ def matching(
     ctx: Context,
 ) -> list[Match]:
     """Statements with `effect` that apply. `policies` yields (name, document, is_resource_policy)."""
-    out = []
+    out: list[Match] = []
     for name, doc, is_resource in policies:
         for i, stmt in enumerate(statements(doc)):
             if stmt.get("Effect") != effect:

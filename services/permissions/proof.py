@@ -99,7 +99,7 @@ def _denied_text(err: SagewizError) -> str:
     return f"{err.title}: {err.message}"
 
 
-def parse_simulation(results: list[dict], resources: list[str]) -> dict[tuple[str, str], str]:
+def parse_simulation(results: list[dict[str, Any]], resources: list[str]) -> dict[tuple[str, str], str]:
     """(action, resource) -> "allowed" | "explicitDeny" | "implicitDeny", from either response shape."""
     out: dict[tuple[str, str], str] = {}
     for r in results:
@@ -152,7 +152,7 @@ def simulate_proof(factory: Any, state: Any) -> Proof:
     if state.boundary and state.boundary.text:
         kwargs["PermissionsBoundaryPolicyInputList"] = [state.boundary.text]
     iam = factory.client("iam")
-    results: list[dict] = []
+    results: list[dict[str, Any]] = []
     try:
         while True:
             page = iam.simulate_custom_policy(**kwargs)

@@ -9,8 +9,10 @@ is recorded as "could not read <what>: needs <permission>" and the other reads g
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -70,7 +72,7 @@ class PolicyDoc:
     target: PolicyTarget | None = None  # set for documents sagewiz may edit
 
     @property
-    def document(self) -> dict | None:
+    def document(self) -> dict[str, Any] | None:
         if self.text is None:
             return None
         try:
@@ -85,8 +87,10 @@ class PolicyDoc:
             return None
         try:
             doc = json.loads(self.text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             return f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        except ValueError as exc:  # well-formed but unreadable, e.g. an integer past Python's digit limit
+            return f"not valid JSON ({exc})"
         return None if isinstance(doc, dict) else "not a JSON object"
 
     @property
@@ -153,7 +157,7 @@ class _Reader:
         self.unreadable: list[CouldNotRead] = []
 
     def read(
-        self, what: str, permission: str, call: Callable[[], T], absent: set[str] = frozenset()
+        self, what: str, permission: str, call: Callable[[], T], absent: AbstractSet[str] = frozenset()
     ) -> tuple[bool, T | None]:
         """(ok, value). ok False: denied or failed (recorded); value None with ok True: absent."""
         try:
@@ -263,8 +267,9 @@ def _read_bucket(r: _Reader, factory: Any, account: str, bucket: str) -> dict[st
             lambda: s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"],
             absent={"ServerSideEncryptionConfigurationNotFoundError"},
         )  # fmt: skip
-        if ok:
-            values["encryption"] = _encryption(enc)
+        encryption = _encryption(enc) if ok else None
+        if encryption is not None:
+            values["encryption"] = encryption
         ok, own = r.read(
             "the bucket's Object Ownership", "s3:GetBucketOwnershipControls",
             lambda: s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"],
@@ -273,7 +278,7 @@ def _read_bucket(r: _Reader, factory: Any, account: str, bucket: str) -> dict[st
         if ok and own:
             rules = own.get("Rules") or [{}]
             values["object_ownership"] = rules[0].get("ObjectOwnership")
-        key = values.get("encryption").kms_key_id if values.get("encryption") else None
+        key = encryption.kms_key_id if encryption else None
         if key:
             kms = factory.client("kms")
             ok, kp = r.read(
@@ -316,7 +321,7 @@ def _read_role(r: _Reader, factory: Any, role_arn: str) -> tuple[dict[str, Any],
             ok, text = r.read(
                 f"inline policy {name}",
                 "iam:GetRolePolicy",
-                lambda name=name: read_role_policy_text(factory, role_name, name),
+                functools.partial(read_role_policy_text, factory, role_name, name),
             )
             complete = complete and ok
             if ok:
@@ -371,13 +376,13 @@ def _all(client: Any, op: str, key: str, **kw: Any) -> list[Any]:
     return out
 
 
-def _flags(conf: dict | None) -> dict[str, bool] | None:
+def _flags(conf: dict[str, Any] | None) -> dict[str, bool] | None:
     if conf is None:
         return None
     return {k: bool(conf.get(k, False)) for k in BPA_KEYS}
 
 
-def _encryption(conf: dict | None) -> Encryption:
+def _encryption(conf: dict[str, Any] | None) -> Encryption:
     if not conf:
         return Encryption("AES256", default=True)
     rule = (conf.get("Rules") or [{}])[0]

@@ -14,10 +14,13 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from services.policy.context import RequestContext
 from services.policy.document import ConditionClause
 from services.policy.wildcards import arn_like, substitute, wildcard_match
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,7 @@ def _date(x: str) -> datetime | None:
     return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
-def _cmp(
-    conv: Callable[[str], object | None], op: Callable[[object, object], bool]
-) -> Callable[[str, str], bool]:
+def _cmp(conv: Callable[[str], T | None], op: Callable[[T, T], bool]) -> Callable[[str, str], bool]:
     def f(p: str, v: str) -> bool:
         a, b = conv(v), conv(p)
         if a is None or b is None:
@@ -93,16 +94,16 @@ _BASE: dict[str, tuple[Callable[[str, str], bool], bool]] = {
     "stringnotlike": (lambda p, v: wildcard_match(p, v), True),
     "numericequals": (_cmp(_num, lambda a, b: a == b), False),
     "numericnotequals": (_cmp(_num, lambda a, b: a == b), True),
-    "numericlessthan": (_cmp(_num, lambda a, b: a < b), False),  # type: ignore[operator]
-    "numericlessthanequals": (_cmp(_num, lambda a, b: a <= b), False),  # type: ignore[operator]
-    "numericgreaterthan": (_cmp(_num, lambda a, b: a > b), False),  # type: ignore[operator]
-    "numericgreaterthanequals": (_cmp(_num, lambda a, b: a >= b), False),  # type: ignore[operator]
+    "numericlessthan": (_cmp(_num, lambda a, b: a < b), False),
+    "numericlessthanequals": (_cmp(_num, lambda a, b: a <= b), False),
+    "numericgreaterthan": (_cmp(_num, lambda a, b: a > b), False),
+    "numericgreaterthanequals": (_cmp(_num, lambda a, b: a >= b), False),
     "dateequals": (_cmp(_date, lambda a, b: a == b), False),
     "datenotequals": (_cmp(_date, lambda a, b: a == b), True),
-    "datelessthan": (_cmp(_date, lambda a, b: a < b), False),  # type: ignore[operator]
-    "datelessthanequals": (_cmp(_date, lambda a, b: a <= b), False),  # type: ignore[operator]
-    "dategreaterthan": (_cmp(_date, lambda a, b: a > b), False),  # type: ignore[operator]
-    "dategreaterthanequals": (_cmp(_date, lambda a, b: a >= b), False),  # type: ignore[operator]
+    "datelessthan": (_cmp(_date, lambda a, b: a < b), False),
+    "datelessthanequals": (_cmp(_date, lambda a, b: a <= b), False),
+    "dategreaterthan": (_cmp(_date, lambda a, b: a > b), False),
+    "dategreaterthanequals": (_cmp(_date, lambda a, b: a >= b), False),
     "bool": (_bool, False),
     "binaryequals": (_str_eq, False),
     "ipaddress": (_ip, False),

@@ -17,7 +17,7 @@ from services.policy.arns import account_of_principal_value, parse_principal, pa
 from services.policy.conditions import ConditionResult, evaluate_conditions
 from services.policy.context import RequestContext
 from services.policy.document import Policy, PrincipalSpec, Statement
-from services.policy.wildcards import action_matches, arn_matches, has_variables, substitute
+from services.policy.wildcards import Lookup, action_matches, arn_matches, has_variables, substitute
 
 # Policy kinds, named as AWS's access-denied messages name them.
 IDENTITY = "identity-based policy"
@@ -158,7 +158,7 @@ def _resource_match(patterns: tuple[str, ...], ctx: RequestContext) -> bool:
     return any(arn_matches(p, ctx.resource, ctx.lookup) for p in patterns)
 
 
-def near_miss(patterns: tuple[str, ...], resource: str, lookup=None) -> str | None:  # type: ignore[no-untyped-def]
+def near_miss(patterns: tuple[str, ...], resource: str, lookup: Lookup | None = None) -> str | None:
     """Why a Resource list that seems meant for this request misses it:
     bucket-arn-for-object, object-arn-for-bucket, case, prefix, bucket-name, variable."""
     res = parse_s3_arn(resource)

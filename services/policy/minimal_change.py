@@ -24,11 +24,11 @@ changed, in words, and the fix is not offered.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from services.policy.context import RequestContext
-from services.policy.document import Policy, PolicyError, parse_policy
+from services.policy.document import Policy, PolicyError, Statement, parse_policy
 from services.policy.evaluate import IDENTITY, RESOURCE, NamedPolicy, PolicySet, evaluate_request
 from services.policy.s3 import is_bucket_action
 from services.policy.wildcards import action_matches, arn_matches
@@ -193,7 +193,7 @@ def _parse(text: str | None) -> Policy | None:
     return parse_policy(text)
 
 
-def _statements(policies: Iterable[Policy]) -> list:  # type: ignore[type-arg]
+def _statements(policies: Iterable[Policy]) -> list[Statement]:
     return [s for p in policies for s in p.statements]
 
 
@@ -301,7 +301,7 @@ def _named_principals(policies: list[Policy], subject: Subject) -> list[tuple[st
     return list(out.items())[:4]
 
 
-def _principals(subject: Subject, policies: list[Policy] = ()) -> list[GridPrincipal]:  # type: ignore[assignment]
+def _principals(subject: Subject, policies: Sequence[Policy] = ()) -> list[GridPrincipal]:
     other = f"arn:aws:iam::{subject.account}:role/sagewiz-grid-other"
     foreign = f"arn:aws:iam::{_OTHER_ACCOUNT}:role/sagewiz-grid-foreign"
     out = []

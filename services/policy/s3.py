@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, replace
+from typing import Any
 
 from services.policy.context import RequestContext
 from services.policy.document import Policy, Statement
@@ -108,7 +109,7 @@ class BlockPublicAccess:
     restrict_public_buckets: bool = False
 
     @classmethod
-    def from_config(cls, cfg: dict | None) -> BlockPublicAccess:  # type: ignore[type-arg]
+    def from_config(cls, cfg: dict[str, Any] | None) -> BlockPublicAccess:
         cfg = cfg or {}
         return cls(
             bool(cfg.get("BlockPublicAcls")),
@@ -178,7 +179,7 @@ _FIXED_KEYS = {
 # Operators that pin a key to the listed values: the request must carry one of them. Negated
 # operators, ...IfExists (true when the key is absent) and ForAllValues (true when absent) do not.
 _FIXING_OPS = {"stringequals", "stringequalsignorecase", "arnequals", "arnlike", "stringlike"}
-_RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
 def _wide_principal(stmt: Statement) -> bool:
@@ -230,7 +231,7 @@ def _narrow_ip(value: str) -> bool:
         net = ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
         return False
-    if net.version == 4 and any(net.subnet_of(r) for r in _RFC1918):  # type: ignore[arg-type]
+    if isinstance(net, ipaddress.IPv4Network) and any(net.subnet_of(r) for r in _RFC1918):
         return True
     return net.prefixlen >= (8 if net.version == 4 else 32)
 

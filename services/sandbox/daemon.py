@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from services.sandbox.server import SandboxWorld
+from services.sandbox.world import SandboxWorld
 
 
 def serve(port: int, on_ready: Callable[[SandboxWorld], None], stop: threading.Event) -> None:

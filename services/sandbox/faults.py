@@ -45,7 +45,9 @@ def _operation(environ: dict[str, Any], body: bytes) -> tuple[str, str]:
     return service, action
 
 
-def error_response(environ: dict[str, Any], body: bytes, code: str, message: str) -> tuple[str, list, bytes]:
+def error_response(
+    environ: dict[str, Any], body: bytes, code: str, message: str
+) -> tuple[str, list[tuple[str, str]], bytes]:
     """(status line, headers, body) in the protocol the caller speaks."""
     status = "501 Not Implemented" if code == "NotImplemented" else "500 Internal Server Error"
     request_id = uuid.uuid4().hex
@@ -88,7 +90,7 @@ def shield(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]
         environ["wsgi.input"] = io.BytesIO(body)
         started: list[bool] = []
 
-        def tracking_start(status: str, headers: list, exc_info: Any = None) -> Any:
+        def tracking_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             started.append(True)
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 

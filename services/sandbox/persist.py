@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from services.errors import ConnectError
-from services.sandbox.server import SandboxWorld
+from services.sandbox.world import SandboxWorld
 from services.session import StaticCredentials
 
 RECORD = "sandbox.json"
@@ -209,7 +209,7 @@ def answers(world: SandboxWorld, timeout: float = 3.0) -> bool:
             aws_secret_access_key=world.admin.secret_key,
             config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
         )
-        return sts.get_caller_identity().get("Arn") == world.admin_arn
+        return bool(sts.get_caller_identity().get("Arn") == world.admin_arn)
     except Exception:
         return False
 

@@ -13,8 +13,9 @@ IAM enforcement is switched on afterwards, so requests signed as the role get re
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from services.sandbox.server import SANDBOX_ACCOUNT, SANDBOX_REGION, SandboxWorld
+from services.sandbox.world import SANDBOX_ACCOUNT, SANDBOX_REGION, SandboxWorld
 from services.session import AwsTarget, SessionFactory, StaticCredentials
 
 ROLE_NAME = "SageMaker-tt"
@@ -36,7 +37,7 @@ TRUST_POLICY = {
 }
 
 
-def trust_policy(admin_arn: str) -> dict:
+def trust_policy(admin_arn: str) -> dict[str, Any]:
     """SageMaker's trust, unchanged, plus one sandbox-only statement: the sandbox's admin user may
     assume the role, so a person can act as it from the AWS CLI (`sagewiz sandbox serve` prints
     how). A real execution role need not trust anybody but SageMaker."""
@@ -58,7 +59,7 @@ def default_bucket(account: str = SANDBOX_ACCOUNT, region: str = SANDBOX_REGION)
     return f"sagemaker-{region}-{account}"
 
 
-def role_policy(bucket: str) -> dict:
+def role_policy(bucket: str) -> dict[str, Any]:
     """What the seed's role had: reads the samples; 'can use' the bucket but with object
     actions on the bucket ARN, so every object request is denied."""
     return {
@@ -95,7 +96,7 @@ def role_policy(bucket: str) -> dict:
     }
 
 
-def bucket_policy(bucket: str, role_arn: str) -> dict:
+def bucket_policy(bucket: str, role_arn: str) -> dict[str, Any]:
     """The policy the seed pasted: names the role, but Resource lacks `/*`."""
     return {
         "Version": "2012-10-17",

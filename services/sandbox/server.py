@@ -9,66 +9,9 @@ import errno
 import logging
 import os
 import threading
-from dataclasses import dataclass
 from typing import Any
 
-from services.session import AwsTarget, StaticCredentials
-
-SANDBOX_REGION = "eu-north-1"
-SANDBOX_ACCOUNT = "123456789012"
-
-
-@dataclass(frozen=True)
-class SandboxWorld:
-    """What the seeded world contains, and how to sign in to it."""
-
-    endpoint: str
-    region: str
-    account: str
-    admin: StaticCredentials
-    admin_arn: str
-    role_arn: str
-    role_name: str
-    role_credentials: StaticCredentials | None
-    default_bucket: str
-    sample_bucket: str
-    sample_prefix: str
-    seeded: bool
-    # Where the world lives (services.sandbox.persist): the time it was seeded (ISO, UTC), the
-    # process serving it, and whether this run found it already running (resumed) or seeded it.
-    started_at: str = ""
-    pid: int = 0
-    resumed: bool = False
-    in_process: bool = False
-
-    def started_local(self, fmt: str) -> str:
-        """When the world was seeded, in local time ("?" when the record's time is unreadable)."""
-        from datetime import datetime
-
-        try:
-            return datetime.fromisoformat(self.started_at).astimezone().strftime(fmt)
-        except ValueError:
-            return "?"
-
-    def origin(self) -> str:
-        """One line for the header: resumed or fresh, and since when; "" when unknown."""
-        if not self.started_at:
-            return ""
-        when = self.started_local("%H:%M")
-        if self.resumed:
-            return f"resumed world (started {when})"
-        return "fresh world" + (" (this run only)" if self.in_process else "")
-
-    def target(self) -> AwsTarget:
-        return AwsTarget(region=self.region, endpoint_url=self.endpoint, credentials=self.admin, sandbox=True)
-
-    def role_target(self) -> AwsTarget:
-        """Sign requests as the execution role (IAM is enforced for them)."""
-        if self.role_credentials is None:
-            raise RuntimeError("this sandbox world has no role credentials")
-        return AwsTarget(
-            region=self.region, endpoint_url=self.endpoint, credentials=self.role_credentials, sandbox=True
-        )
+from services.sandbox.world import SANDBOX_ACCOUNT, SandboxWorld, set_serving_endpoint
 
 
 def check_free(host: str, port: int) -> None:
@@ -125,9 +68,12 @@ class Sandbox:
             thread = threading.Thread(target=server.serve_forever, name="sandbox-server", daemon=True)
             thread.start()
             bound_host, bound_port = server.server_address[:2]
+            if isinstance(bound_host, (bytes, bytearray)):  # typeshed allows it; a bound socket says str
+                bound_host = bound_host.decode()
             self._server = server
             self._thread = thread
             self.endpoint = f"http://{bound_host}:{bound_port}"
+            set_serving_endpoint(self.endpoint)
             return self.endpoint
 
     def stop(self) -> None:
@@ -146,7 +92,7 @@ class Sandbox:
     def set_auth(self, enforce: bool) -> None:
         """Switch moto's IAM enforcement (process-wide)."""
         from moto import settings
-        from moto.core.responses import ActionAuthenticatorMixin
+        from moto.core.authorization import ActionAuthenticatorMixin
 
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0 if enforce else float("inf")
         ActionAuthenticatorMixin.request_count = 0

@@ -164,7 +164,7 @@ def submit_training_job(
     with _runs_lock:
         _runs[(account_id, region, name)] = run
     run.stop = jobs.spawn(f"train-{name}", lambda stop: _execute(run, stop))
-    return job.arn
+    return str(job.arn)
 
 
 def stop_training_job(account_id: str, region: str, name: str) -> None:
@@ -501,9 +501,10 @@ def _role_credentials(run: _Run) -> Any:
             continue
     if backend is None:
         raise _JobFailure("InternalServerError: the sandbox could not assume the execution role.")
+    # moto annotates policy and external_id as str, yet its own STS handler passes None for absent ones.
     assumed = backend.assume_role(
-        region_name=run.region, role_session_name="SageMaker", role_arn=role_arn, policy=None,
-        duration=43200, external_id=None,
+        region_name=run.region, role_session_name="SageMaker", role_arn=role_arn, duration=43200,
+        policy=None, external_id=None,  # type: ignore[arg-type]
     )  # fmt: skip
     creds = StaticCredentials(assumed.access_key_id, assumed.secret_access_key, assumed.session_token)
     _cred_cache[key] = creds
@@ -511,12 +512,10 @@ def _role_credentials(run: _Run) -> Any:
 
 
 def _role_s3(run: _Run, creds: Any) -> Any:
-    from services.sandbox.server import get_sandbox
+    from services.sandbox.world import serving_endpoint
     from services.session import AwsTarget, SessionFactory
 
-    target = AwsTarget(
-        region=run.region, endpoint_url=get_sandbox().endpoint, credentials=creds, sandbox=True
-    )
+    target = AwsTarget(region=run.region, endpoint_url=serving_endpoint(), credentials=creds, sandbox=True)
     return SessionFactory(target).client("s3")
 
 
@@ -579,12 +578,13 @@ def _download_channels(run: _Run, creds: Any, algo: str) -> dict[str, list[tuple
 
 def _get(s3: Any, bucket: str, key: str) -> bytes:
     try:
-        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as exc:
         raise _JobFailure(
             f"ClientError: Data download failed:Unable to download object s3://{bucket}/{key} "
             f"({_code(exc)}: {'Access Denied' if _code(exc) == 'AccessDenied' else 'Not Found'})"
         ) from exc
+    return body
 
 
 def _resolve_manifest(s3: Any, manifest: bytes, attributes: list[str]) -> list[tuple[str, bytes]]:
@@ -680,9 +680,7 @@ def _train_xgboost(run: _Run, data: dict[str, list[tuple[str, bytes]]], deadline
     _log_all(run, f"[{_stamp()}:INFO] {'Distributed node training with ' + str(hosts) + ' hosts' if hosts > 1 else 'Single node training.'}")  # fmt: skip
     params: dict[str, Any] = {}
     for k, v in hp.items():
-        hpspec = spec.HYPERPARAMETERS and next(
-            (h for h in spec.HYPERPARAMETERS if h.name == k or k in h.aliases), None
-        )
+        hpspec = next((h for h in spec.HYPERPARAMETERS if h.name == k or k in h.aliases), None)
         if k in _XGB_ONLY_SERVICE or k.startswith("_") or hpspec is None:
             continue
         params[hpspec.name] = v

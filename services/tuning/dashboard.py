@@ -211,13 +211,16 @@ class TuningPoller:
         self.total_list_calls += 1
         self._calls_list += 1
         try:
-            return self._sm.list_training_jobs_for_hyper_parameter_tuning_job(
+            page: dict[str, Any] = self._sm.list_training_jobs_for_hyper_parameter_tuning_job(
                 HyperParameterTuningJobName=self.name, MaxResults=PAGE_SIZE, **kw
             )
         except Exception as exc:
             raise translate(exc, "sagemaker:ListTrainingJobsForHyperParameterTuningJob") from exc
+        return page
 
-    def _pages(self, stop: Callable[[list[dict[str, Any]]], bool] | None = None, **kw: Any) -> Iterable[dict]:
+    def _pages(
+        self, stop: Callable[[list[dict[str, Any]]], bool] | None = None, **kw: Any
+    ) -> Iterable[dict[str, Any]]:
         token = None
         while True:
             args = dict(kw)

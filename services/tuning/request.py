@@ -229,7 +229,8 @@ def base_from_state(extra: dict[str, Any]) -> TrainingBase | None:
     training = extra.get("training")
     if not isinstance(training, dict):
         return None
-    request = training.get("request") if isinstance(training.get("request"), dict) else training
+    nested = training.get("request")
+    request: dict[str, Any] = nested if isinstance(nested, dict) else training
     if "AlgorithmSpecification" not in request:
         return None
     try:

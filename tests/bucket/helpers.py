@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from services.sandbox.server import Sandbox, SandboxWorld
+from services.sandbox.server import Sandbox
+from services.sandbox.world import SandboxWorld
 from services.session import AwsTarget, SessionFactory, StaticCredentials
 
 OTHER_ACCOUNT = "999988887777"

@@ -7,7 +7,8 @@ from typing import Any
 
 from screens.bucket import BucketStep
 from services.buckets import BucketStatus
-from services.sandbox.server import Sandbox, SandboxWorld
+from services.sandbox.server import Sandbox
+from services.sandbox.world import SandboxWorld
 from tests.bucket.helpers import create_foreign_bucket
 from tests.conftest import wait_connected
 from tests.ui_text import shown

@@ -20,7 +20,8 @@ from services.doctor.fixes import apply_fix
 from services.doctor.model import Diagnosis, DoctorRequest
 from services.doctor.probe import probe
 from services.sandbox.seed import ROLE_NAME, bucket_policy, role_policy
-from services.sandbox.server import Sandbox, SandboxWorld
+from services.sandbox.server import Sandbox
+from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory
 
 BPA_ON = {

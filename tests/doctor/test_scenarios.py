@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from services.doctor.model import CAUSES, DoctorRequest
-from services.sandbox.server import Sandbox, SandboxWorld
+from services.sandbox.server import Sandbox
+from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory
 from tests.doctor.harness import (
     SCRATCH_PREFIX,

@@ -119,7 +119,7 @@ async def test_call_handed_over_from_another_screen(make_app: Any, world: Any) -
                                    key="ground-truth-demo/images/x.jpg", operation="PutObject", source_step="data"))  # fmt: skip
         await wait_for(pilot, lambda: isinstance(app.screen, DoctorStep))
         screen = await diagnosed(pilot)
-        assert app.pending_doctor is None  # consumed on mount
+        assert app.take_pending_doctor() is None  # consumed on mount
         assert screen.query_one("#principal", Input).value == world.role_arn
         assert screen.diagnosis.first_blocking.cause == "identity-wrong-resource"
 

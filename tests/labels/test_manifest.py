@@ -124,3 +124,19 @@ def test_locations_beside_the_images_or_the_data_steps_output() -> None:
         == "s3://b/elsewhere/out"
     )
     assert locations("s3://b/images/", "job").base == "s3://b/"
+
+
+def test_lines_json_cannot_read_are_problems_not_crashes() -> None:
+    # Both are valid JSON to a reader without limits; Python's parser refuses them with errors
+    # other than JSONDecodeError (a plain ValueError, a RecursionError).
+    long_number = '{"source-ref": "s3://b/1.jpg", "n": ' + "1" * 5000 + "}"
+    deep = '{"source-ref": "s3://b/2.jpg", "n": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    good = '{"source-ref": "s3://b/3.jpg"}'
+    objs, problems = mf.parse_input_manifest("\n".join([long_number, deep, good]))
+    assert [o["source-ref"] for o in objs] == ["s3://b/3.jpg"]
+    assert [(p.line, p.message) for p in problems] == [
+        (1, "holds a number too long to read"),
+        (2, "is nested too deeply to read"),
+    ]
+    parsed = mf.parse_output_manifest("\n".join([long_number, deep]))
+    assert [p.line for p in parsed.problems] == [1, 2] and not parsed.objects

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from services.sandbox.extensions import notebook as nb_ext
-from services.sandbox.server import SandboxWorld
+from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory, StaticCredentials
 
 FAST = 0.4  # seconds a notebook stays Pending in tests (Stopping/Deleting scale from it)

@@ -94,6 +94,8 @@ def pin_creation_time(world, name: str, when: datetime) -> None:
 
 # -- the whole life of a notebook, from the keyboard ----------------------------------------------
 async def test_create_watch_open_stop_delete_with_keys(make_app, world, journal):
+    # Pending lasts long enough for the first poll to see it even on a loaded machine.
+    nb_ext.set_timings(3.0)
     app = make_app(start_step="notebook")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_step(app, pilot)

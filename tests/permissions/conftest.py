@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from services.sandbox.seed import bucket_policy, role_policy
-from services.sandbox.server import Sandbox, SandboxWorld
+from services.sandbox.server import Sandbox
+from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory
 
 _ALL_ON = {

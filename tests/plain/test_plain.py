@@ -155,3 +155,26 @@ def test_a_bad_config_is_refused_before_connecting(tmp_path, journal):
     with keys(), pytest.raises(ConfigError) as info:
         plain.run(args, io.StringIO(), io.StringIO(), interactive=True, journal=journal)
     assert info.value.key == "labels.categories" and info.value.line == 2
+
+
+def test_a_notebook_is_offered_with_its_types_and_prices(endpoint_env, journal, factory):
+    world = endpoint_env
+    fast_notebooks()
+    code, out = run_plain(
+        plain_args(world, step="role"),
+        journal,
+        ENTER, ENTER,  # Execution role: go; the first usable role
+        ENTER, "y",  # Notebook: go; use one
+        CLEAR + "plain-nb" + ENTER, ENTER,  # its name; the default type
+        "n",  # do not create it
+        DOWN, DOWN, ENTER,  # Data: finish here
+        "n", "n",  # no export, no clean-up review
+    )  # fmt: skip
+    assert code == 0, out
+    assert "Create notebook instance plain-nb (ml.t3.medium" in out and "cost ~$0.053/h" in out
+    assert "not applied (declined)" in out
+    names = [
+        n["NotebookInstanceName"]
+        for n in factory.client("sagemaker").list_notebook_instances()["NotebookInstances"]
+    ]
+    assert "plain-nb" not in names

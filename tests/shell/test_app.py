@@ -57,6 +57,16 @@ async def test_next_back_and_number_keys_move_between_steps(make_app: Callable[.
         assert app.current_step == "connect" and isinstance(app.screen, ConnectStep)
 
 
+async def test_clicking_a_step_in_the_step_bar_opens_it(make_app: Callable[..., SagewizApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        # The first line is the heading; the bucket is the third step.
+        await pilot.click(StepBar, offset=(3, 3))
+        await pilot.pause()
+        assert app.current_step == "bucket"
+
+
 async def test_go_to_opens_a_step_list(make_app: Callable[..., SagewizApp]) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -57,23 +57,22 @@ def run(args: argparse.Namespace) -> int:
         return _usage(problem)
     if not (text or "").strip() and not (args.principal or args.bucket or args.action):
         return _usage("give the error text (--error TEXT or --error-file F) or --principal/--bucket/--action")
-    defaults = {}
+    default_principal = default_bucket_name = None
     if args.sandbox:
         # The seeded world's execution role and bucket (constants of the seed: no boot needed yet).
         from services.sandbox.seed import ROLE_NAME, ROLE_PATH, default_bucket
-        from services.sandbox.server import SANDBOX_ACCOUNT
+        from services.sandbox.world import SANDBOX_ACCOUNT
 
-        defaults = {
-            "default_principal": f"arn:aws:iam::{SANDBOX_ACCOUNT}:role{ROLE_PATH}{ROLE_NAME}",
-            "default_bucket": default_bucket(),
-        }
+        default_principal = f"arn:aws:iam::{SANDBOX_ACCOUNT}:role{ROLE_PATH}{ROLE_NAME}"
+        default_bucket_name = default_bucket()
     req = DoctorRequest(
         error_text=text or "",
         principal=args.principal,
         bucket=args.bucket,
         key=args.key,
         action=args.action,
-        **defaults,
+        default_principal=default_principal,
+        default_bucket=default_bucket_name,
     )
     early = precheck(req)
     if early is not None:  # decided or refused before any AWS call

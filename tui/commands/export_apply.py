@@ -112,7 +112,8 @@ class Flow:
     def run_step(self, name: str) -> StepOutcome:
         self.say(f"\n== {name} ==")
         try:
-            outcome = getattr(self, f"step_{name}")()
+            step: Callable[[], StepOutcome] = getattr(self, f"step_{name}")
+            outcome = step()
         except ImportError as exc:
             outcome = StepOutcome(
                 name, "unavailable", f"the {name} step is not available in this version ({exc.name})"
@@ -216,7 +217,7 @@ class Flow:
 
         if not self.state.bucket:
             return StepOutcome("data", "skipped", "no bucket chosen")
-        prefix = self.state.data_prefix or f"s3://{self.state.bucket}/ground-truth-demo/images/"
+        prefix = self.state.images_prefix()
         s = self.settings("data")
         source_text = s.get("source") or (
             f"s3://{self.world.sample_bucket}/{self.world.sample_prefix}"
@@ -274,11 +275,11 @@ class Flow:
                 for p in offered:
                     if p.refused:
                         self.say(f"not proposed: {p.title}: {p.refused}")
-            proposals = [p for p in offered if p.change]
+            proposals = [(p.title, p.change) for p in offered if p.change is not None]
             if not proposals:
                 break
-            change = proposals[0].change
-            stop = self._go("permissions", proposals[0].title, to_plan(change).render_text())
+            title, change = proposals[0]
+            stop = self._go("permissions", title, to_plan(change).render_text())
             if stop:
                 return stop
             apply_change(self.factory, self.journal, change)

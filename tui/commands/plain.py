@@ -261,7 +261,9 @@ class Plain:
         )
         options = type_options(flow.region)[:8]
         itype = self.ask_choice(
-            "Instance type", [(f"{o.type}  {o.price.label()}", o.type) for o in options], "ml.t3.medium"
+            "Instance type",
+            [(f"{o.instance_type}  {o.price.label()}", o.instance_type) for o in options],
+            "ml.t3.medium",
         )
         flow.state.update(notebook_name=name)
         flow.settings("notebook")["instance_type"] = itype
@@ -279,7 +281,7 @@ class Plain:
             "s3://sagemaker-sample-files/datasets/image/caltech-101/inference/"
         )  # fmt: skip
         s["source"] = self.ask_text("Copy images from (an s3:// prefix or a local folder)", default_src)
-        dest = flow.state.data_prefix or f"s3://{flow.state.bucket}/ground-truth-demo/images/"
+        dest = flow.state.images_prefix()
         flow.state.update(
             data_prefix=self.ask_text("Into", dest, lambda t: is_s3_uri(t.strip()) or "Give an s3:// prefix.")
         )
@@ -488,8 +490,8 @@ class Plain:
             self.say(f"Stopped: {err.title}: {err.message}. What was done is in the journal.")
             return EXIT_FAIL
         except Exception as exc:
-            err = translate(exc)
-            self.say(f"Stopped: {err.title}: {err.message}. What was done is in the journal.")
+            info = translate(exc)
+            self.say(f"Stopped: {info.title}: {info.message}. What was done is in the journal.")
             return EXIT_FAIL
         left = cleanup.inventory(flow.factory, self.journal)
         running = left.running

@@ -16,7 +16,7 @@ import sys
 import threading
 from typing import Any
 
-from services.sandbox.server import SandboxWorld
+from services.sandbox.world import SandboxWorld
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
+
+from tui.context import wizard_of
+
+if TYPE_CHECKING:
+    from services.session import Identity
 
 
 def format_endpoint(url: str) -> str:
@@ -28,36 +35,35 @@ class AwsHeader(Horizontal):
         self.watch(self.app, "cost_line", self._show_cost, init=True)
 
     def _show_connecting(self, connecting: bool) -> None:
-        self._show(getattr(self.app, "identity", None))
+        self._show(wizard_of(self.app).identity)
 
     def _show_cost(self, line: str) -> None:
         self.query_one("#hdr-cost", Static).update(Text(line or ""))
 
-    def _show(self, identity: object) -> None:
-        app = self.app
-        sandbox = bool(getattr(app, "sandbox", False))
+    def _show(self, identity: Identity | None) -> None:
+        app = wizard_of(self.app)
+        sandbox = app.sandbox
         badge = self.query_one("#hdr-sandbox", Static)
         badge.display = sandbox
         origin = ""
-        world = getattr(app, "world", None)
+        world = app.world
         if sandbox and identity is not None and world is not None:
-            origin = getattr(world, "origin", lambda: "")()
+            origin = world.origin()
         badge.update("SANDBOX" + (f" · {origin}" if origin else ""))
         text = Text()
         if identity is None:
-            if getattr(app, "connecting", False):
+            if app.connecting:
                 text.append("connecting…", style="italic")
             else:
                 text.append("not connected", style="italic")
-            target = getattr(app, "target", None)
-            if target is not None and target.region:
-                text.append(f"   region {target.region}")
+            if app.target.region:
+                text.append(f"   region {app.target.region}")
         else:
-            text.append(identity.account, style="bold")  # type: ignore[attr-defined]
+            text.append(identity.account, style="bold")
             text.append(" · ", style="dim")
-            text.append(identity.region, style="bold")  # type: ignore[attr-defined]
+            text.append(identity.region, style="bold")
             text.append(" · ", style="dim")
-            text.append(identity.arn)  # type: ignore[attr-defined]
+            text.append(identity.arn)
             text.append(" · ", style="dim")
-            text.append(format_endpoint(identity.endpoint))  # type: ignore[attr-defined]
+            text.append(format_endpoint(identity.endpoint))
         self.query_one("#hdr-identity", Static).update(text)

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
+from tui.context import wizard_of
 from tui.steps import STEPS, StepState
 
 GLYPH = {StepState.NOT_STARTED: "○", StepState.ATTENTION: "!", StepState.DONE: "✓"}
@@ -20,10 +21,13 @@ class StepBar(Widget):
         self.current = current
 
     def on_mount(self) -> None:
-        self.watch(self.app, "step_version", lambda _v: self.refresh(), init=False)
+        self.watch(self.app, "step_version", self._steps_changed, init=False)
+
+    def _steps_changed(self) -> None:
+        self.refresh()
 
     def render(self) -> Text:
-        states = getattr(self.app, "step_states", {})
+        states = wizard_of(self.app).step_states
         text = Text()
         text.append("Steps\n", style="bold underline")
         for n, info in enumerate(STEPS, start=1):
@@ -39,7 +43,7 @@ class StepBar(Widget):
         text.append("○ not started\n! needs attention\n✓ done", style="dim")
         return text
 
-    def on_click(self, event: events.Click) -> None:
+    async def on_click(self, event: events.Click) -> None:
         index = event.y - 1  # first line is the heading
         if 0 <= index < len(STEPS):
-            self.app.run_action(f"goto('{STEPS[index].id}')")
+            await self.app.run_action(f"goto('{STEPS[index].id}')")

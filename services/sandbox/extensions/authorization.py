@@ -125,8 +125,11 @@ def _bucket_layers(response: Any, bucket_name: str | None) -> tuple[Any, str | N
     return policy, owner, bpa, ownership
 
 
-def _condition_keys(call: S3Call, check: ActionCheck) -> dict[str, str]:
-    keys: dict[str, str] = {"s3:signatureversion": "AWS4-HMAC-SHA256", "s3:authtype": "REST-HEADER"}
+def _condition_keys(call: S3Call, check: ActionCheck) -> dict[str, str | list[str] | tuple[str, ...]]:
+    keys: dict[str, str | list[str] | tuple[str, ...]] = {
+        "s3:signatureversion": "AWS4-HMAC-SHA256",
+        "s3:authtype": "REST-HEADER",
+    }
     if check.action == "s3:ListBucket":
         for name in ("prefix", "delimiter", "max-keys"):
             if name in call.query:
@@ -223,7 +226,8 @@ def _authorize(original: Callable[..., Any]) -> Callable[..., Any]:
             or self.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS
             or "Authorization" not in self.headers  # presigned or anonymous: moto's own handling
         ):
-            return original(self, iam_request_cls, resource)
+            original(self, iam_request_cls, resource)
+            return
         path = self.raw_path
         query = urlparse(self.uri).query
         if query:

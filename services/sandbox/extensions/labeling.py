@@ -159,7 +159,7 @@ def _not_found(message: str) -> Exception:
 # -- state -------------------------------------------------------------------------------------
 def _jobs(backend: Any) -> dict[str, dict[str, Any]]:
     # Kept on the backend instance so moto's reset wipes it with everything else.
-    store = backend.__dict__.get("_sagewiz_labeling_jobs")
+    store: dict[str, dict[str, Any]] | None = backend.__dict__.get("_sagewiz_labeling_jobs")
     if store is None:
         store = {}
         backend.__dict__["_sagewiz_labeling_jobs"] = store
@@ -490,7 +490,7 @@ def _work(job: dict[str, Any], stop: threading.Event, generation: int) -> None:
         votes = {i: answers.count(i) for i in set(answers)}
         best = max(sorted(votes), key=lambda i: votes[i])
         created = _now().replace(tzinfo=None).isoformat(timespec="microseconds")
-        indices = (best,)
+        indices: tuple[int, ...] = (best,)
         if multi and len(votes) > 1 and workers > 1:
             # multi-label: every label at least half the workers chose
             indices = tuple(sorted(i for i, v in votes.items() if v * 2 >= workers)) or (best,)

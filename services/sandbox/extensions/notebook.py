@@ -106,7 +106,7 @@ def _get_status(self: Any) -> str:
         self.last_modified_time = utcnow()
         if nxt[0] == "Failed":
             self.__dict__["_sw_failure"] = nxt[2]
-    return self.__dict__.get("_sw_status", "Pending")
+    return str(self.__dict__.get("_sw_status", "Pending"))
 
 
 def _set_status(self: Any, value: str) -> None:
@@ -166,8 +166,8 @@ def _stop(self: Any) -> None:
     _schedule(self, "Stopping", "Stopped", TIMINGS.stopping)
 
 
-def _to_dict_wrapper(original: Callable[..., dict]) -> Callable[..., dict]:
-    def to_dict(self: Any) -> dict:
+def _to_dict_wrapper(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def to_dict(self: Any) -> dict[str, Any]:
         out = original(self)
         out["NotebookInstanceStatus"] = self.status  # read through the clock
         out["PlatformIdentifier"] = self.__dict__.get("_sw_platform") or DEFAULT_PLATFORM

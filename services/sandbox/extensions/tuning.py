@@ -96,7 +96,7 @@ def _validation(message: str) -> Exception:
 # -- the child runner (the Train step's, or the minimal one below) ---------------------------------
 def _trainer() -> Any:
     try:
-        from services.sandbox import trainer  # type: ignore[attr-defined]
+        from services.sandbox import trainer
     except ImportError:
         return None
     return trainer if hasattr(trainer, "submit_training_job") else None
@@ -506,7 +506,7 @@ def _naive(t: datetime) -> datetime:
 
 
 def _list_children(self: Any) -> Any:
-    from moto.sagemaker.responses import ActionResult
+    from moto.core.responses import ActionResult
 
     name = self._get_param("HyperParameterTuningJobName")
     run = _run_for(self.current_account, self.region, name)
@@ -552,7 +552,7 @@ def _decode_token(token: str | None) -> int:
 
 
 def _stop(self: Any) -> Any:
-    from moto.sagemaker.responses import EmptyResult
+    from moto.core.responses import EmptyResult
 
     name = self._get_param("HyperParameterTuningJobName")
     run = _run_for(self.current_account, self.region, name)
