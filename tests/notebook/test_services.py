@@ -397,3 +397,8 @@ def test_vpc_rules_before_any_call():
     assert ok == set()
     assert fields(idle_minutes=2) == {"idle minutes"}
     assert fields(idle_minutes=30, lifecycle_config="mine") == {"lifecycle configuration"}
+
+
+@pytest.mark.parametrize("trust", ["[]", '"text"', "{", '{"n": ' + "1" * 5000 + "}"])
+def test_a_trust_policy_that_is_not_a_json_object_is_named_not_crashed_on(trust):
+    assert roles.sagemaker_role_problem(trust) == "its trust policy is not valid JSON"

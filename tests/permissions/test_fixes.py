@@ -279,3 +279,13 @@ def test_block_public_access_changes():
     assert new["BlockPublicAcls"] and new["IgnorePublicAcls"]
     assert not new["BlockPublicPolicy"] and not new["RestrictPublicBuckets"]
     assert "SECURITY" in off.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("{", "not valid JSON"), ('{"n": ' + "1" * 5000 + "}", "not valid JSON"), ("[1]", "not a JSON object")],
+)
+def test_an_unreadable_existing_policy_is_a_clear_refusal(text, says):
+    with pytest.raises(ValidationError) as err:
+        fixes.parse(text)
+    assert says in err.value.message
