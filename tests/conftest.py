@@ -18,20 +18,27 @@ from services.journal import Journal
 from services.sandbox.server import Sandbox, get_sandbox
 from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory
+from tests.support import eventually
 
-_AWS_VARS = [
-    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_SECURITY_TOKEN",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN",
-]  # fmt: skip
+# A proxy or CA bundle in the developer's shell would route or verify the calls to the local sandbox
+# differently than on CI; proxy variables are read in either case, so both are cleared.
+_NETWORK_VARS = (
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+    "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE",
+)  # fmt: skip
+
+
+def foreign_env_vars() -> list[str]:
+    """Variables of the surrounding shell that could steer boto3: every AWS_* one (botocore keeps
+    adding them: per-service endpoints, FIPS, dual-stack, retries...) and the network ones."""
+    return sorted(v for v in os.environ if v.startswith("AWS_") or v in _NETWORK_VARS)
 
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Keep the real AWS config, credentials and journal out of every test."""
-    for var in _AWS_VARS:
-        monkeypatch.delenv(var, raising=False)
+    """Keep the real AWS config, credentials, journal and network settings out of every test."""
+    for var in foreign_env_vars():
+        monkeypatch.delenv(var)
     aws = tmp_path / "aws"
     aws.mkdir()
     monkeypatch.setenv("AWS_CONFIG_FILE", str(aws / "config"))
@@ -62,9 +69,8 @@ def clicks_wait_for_the_button_effect(monkeypatch: pytest.MonkeyPatch) -> None:
     """A Button ignores clicks for 0.2 s after a press (its "-active" effect). A person never
     clicks that fast; a test can, when the work it triggered finished in under 0.2 s. So a
     click on a button still showing the effect waits (bounded) until it is clickable again."""
-    import time
-
     from textual.pilot import Pilot
+    from textual.widgets import Button
 
     original = Pilot.click
 
@@ -75,9 +81,11 @@ def clicks_wait_for_the_button_effect(monkeypatch: pytest.MonkeyPatch) -> None:
                 target = self.app.screen.query_one(widget)
             except Exception:
                 target = None
-        deadline = time.monotonic() + 2.0
-        while target is not None and target.has_class("-active") and time.monotonic() < deadline:
-            await self.pause(0.05)
+        # Only a Button's "-active" is the short press effect; a Tab keeps "-active" while selected.
+        if isinstance(target, Button):
+            await eventually(
+                self, lambda: not target.has_class("-active"), 2.0, what=f"{target} to be clickable"
+            )
         return await original(self, widget, *args, **kwargs)
 
     monkeypatch.setattr(Pilot, "click", click)
@@ -141,25 +149,3 @@ def make_app(world: SandboxWorld, journal: Journal) -> Callable[..., Any]:
         )
 
     return build
-
-
-async def wait_connected(pilot: Any, timeout: float = 20.0) -> None:
-    """Wait until the App's connect attempt has ended (connected or failed) and the screen settled."""
-    app = pilot.app
-    await wait_for(
-        pilot,
-        lambda: (app.identity is not None or app.connect_problem is not None) and not app.connecting,
-        timeout,
-    )
-    await pilot.pause()
-
-
-async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the App run until `condition()` holds; fail after `timeout` seconds (no fixed sleeps)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await pilot.pause(0.05)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from services.sandbox import persist
 from services.sandbox.world import SandboxWorld
 from services.session import AwsTarget, SessionFactory
-from tests.conftest import wait_for
+from tests.support import eventually, eventually_blocking
 from tests.ui_text import shown
 
 BIN = Path(sys.executable).parent
@@ -90,7 +89,7 @@ async def test_the_wizard_says_whether_the_world_was_resumed_or_fresh(background
     kept = persist.connect_world()
     app = SagewizApp(AwsTarget(sandbox=True), sandbox=True, journal=journal)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.identity is not None, 60)
+        await eventually(pilot, lambda: app.identity is not None, 60)
         await pilot.pause()
         assert app.world.pid == kept.pid and app.world.resumed
         badge = str(app.screen.query_one("#hdr-sandbox").render())
@@ -100,7 +99,7 @@ async def test_the_wizard_says_whether_the_world_was_resumed_or_fresh(background
 
     app = SagewizApp(AwsTarget(sandbox=True), sandbox=True, journal=journal, fresh=True)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.identity is not None, 90)
+        await eventually(pilot, lambda: app.identity is not None, 90)
         await pilot.pause()
         assert app.world.pid != kept.pid and not app.world.resumed
         assert str(app.screen.query_one("#hdr-sandbox").render()) == "SANDBOX · fresh world"
@@ -124,10 +123,13 @@ def test_prestart_boots_the_world_once_and_the_wizard_connects_to_it_as_fresh(ba
 def test_two_starts_at_once_leave_one_world_process(background: None) -> None:
     """Two wizards started together (or one quit before it connected) must not orphan a server."""
     first = persist._spawn(0)
-    deadline = time.monotonic() + 60
-    while not persist.daemon_alive():  # the first has claimed the state directory (still seeding)
-        assert first.poll() is None and time.monotonic() < deadline
-        time.sleep(0.02)  # polling a condition, not waiting a fixed time
+
+    def claimed() -> bool:
+        assert first.poll() is None, "the first world process ended"
+        return persist.daemon_alive()
+
+    # the first has claimed the state directory (still seeding)
+    eventually_blocking(claimed, 60, what="the first world to claim the state directory", every=0.02)
     second = persist._spawn(0)  # what a second sagewiz would start before the first has recorded
     assert second.wait(60) == 0  # it finds the state directory claimed and leaves
     world = persist.connect_world()  # waits for the one still seeding

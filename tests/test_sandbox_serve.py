@@ -9,13 +9,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.support import eventually_blocking
 
 BIN = Path(sys.executable).parent
 
@@ -93,16 +94,22 @@ def served(cli_env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], lis
         text=True,
     )
     lines: list[str] = []
+
+    def ready() -> bool:
+        if proc.poll() is not None:  # only now can stderr be read without blocking
+            raise AssertionError(
+                f"serve ended before it was ready: {lines} {proc.stderr.read() if proc.stderr else ''}"
+            )
+        # readline blocks until serve prints, so the timeout is checked between lines only.
+        line = proc.stdout.readline() if proc.stdout else ""
+        if line:
+            lines.append(line.rstrip("\n"))
+        return any("Ctrl-C" in seen for seen in lines)
+
     try:
-        deadline = time.monotonic() + 90
-        while not any("Ctrl-C" in line for line in lines):
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise AssertionError(
-                    f"serve did not get ready: {lines} {proc.stderr.read() if proc.stderr else ''}"
-                )
-            line = proc.stdout.readline() if proc.stdout else ""
-            if line:
-                lines.append(line.rstrip("\n"))
+        eventually_blocking(
+            ready, 90, what=lambda: f"serve to print its exports; printed so far: {lines}", every=0
+        )
         yield proc, lines
     finally:
         if proc.poll() is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from screens.bucket import BucketStep
@@ -10,25 +9,18 @@ from services.buckets import BucketStatus
 from services.sandbox.server import Sandbox
 from services.sandbox.world import SandboxWorld
 from tests.bucket.helpers import create_foreign_bucket
-from tests.conftest import wait_connected
+from tests.support import eventually, wait_connected
 from tests.ui_text import shown
 from tui.app import SagewizApp
 
 SIZE = (120, 40)
 
 
-async def wait_for(pilot: Any, condition: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.05)
-
-
 async def checked(pilot: Any) -> BucketStep:
     await wait_connected(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, BucketStep)
-    await wait_for(pilot, lambda: screen.check is not None)
+    await eventually(pilot, lambda: screen.check is not None)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     return screen
@@ -61,13 +53,15 @@ async def test_new_user_creates_the_default_bucket(empty_world, journal) -> None
         screen = await checked(pilot)
         assert screen.check.status is BucketStatus.MISSING
         await pilot.press("k")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         plan_text = shown(app.screen.query_one("#plan-text"))
         assert "Create bucket sagemaker-eu-north-1-123456789012 in eu-north-1" in plan_text
         assert "s3:CreateBucket" in plan_text
         await pilot.click("#apply")
-        await wait_for(pilot, lambda: app.state.bucket == empty_world.default_bucket)
-        await wait_for(pilot, lambda: screen.check is not None and screen.check.status is BucketStatus.OWNED)
+        await eventually(pilot, lambda: app.state.bucket == empty_world.default_bucket)
+        await eventually(
+            pilot, lambda: screen.check is not None and screen.check.status is BucketStatus.OWNED
+        )
         created = [e for e in journal.read().entries if e.kind == "resource-created"]
         assert created[0].data["name"] == empty_world.default_bucket
 
@@ -83,7 +77,7 @@ async def test_squatted_name_is_refused_and_another_offered(sandbox: Sandbox, em
         await pilot.press("u")  # not offered: nothing happens
         assert app.state.bucket == ""
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen.check is not None and screen.check.name.endswith("-data"))
+        await eventually(pilot, lambda: screen.check is not None and screen.check.name.endswith("-data"))
         assert screen.check.status is BucketStatus.MISSING
 
 

@@ -6,6 +6,11 @@ import json
 from typing import Any
 
 from services.plan import tags_list
+from tests.support import eventually_blocking
+
+# Generous: a clean-up screen waits on several sandbox round trips at once, and machines running
+# the suite are often loaded.
+SCREEN_WAIT = 90.0
 
 TRUST = {
     "Version": "2012-10-17",
@@ -73,11 +78,10 @@ def make_role(factory: Any, journal: Any, name: str = "hk-role") -> str:
 
 def wait_status(factory: Any, name: str, status: str, timeout: float = 10.0) -> None:
     """Poll (bounded) until the notebook reaches `status`; the sandbox moves it on reads."""
-    import threading
-    import time
-
     sm = factory.client("sagemaker")
-    deadline = time.monotonic() + timeout
-    while sm.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"] != status:
-        assert time.monotonic() < deadline, f"{name} never became {status}"
-        threading.Event().wait(0.02)
+    eventually_blocking(
+        lambda: sm.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"] == status,
+        timeout,
+        what=f"{name} to become {status}",
+        every=0.02,
+    )

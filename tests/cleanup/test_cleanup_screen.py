@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from textual.widgets import DataTable
 
-from tests.cleanup.helpers import fast_notebooks, make_bucket, make_notebook, make_role
-from tests.conftest import wait_connected
-
-
-async def wait_for(pilot, condition, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.05)
+from tests.cleanup.helpers import SCREEN_WAIT, fast_notebooks, make_bucket, make_notebook, make_role
+from tests.support import eventually, wait_connected
 
 
 def typing_into(app) -> str | None:
@@ -40,19 +31,19 @@ async def test_delete_all_with_typed_and_bucket_confirmations(make_app, factory,
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_connected(pilot)
         screen = app.screen
-        await wait_for(pilot, lambda: len(screen.resources) == 3)
+        await eventually(pilot, lambda: len(screen.resources) == 3, SCREEN_WAIT)
         rows = table_rows(app)
         assert {r[2] for r in rows} == {"screen-nb", "screen-bucket", "screen-role"}
         assert world.role_name not in {r[2] for r in rows}
         await pilot.press("a", "d")
-        await wait_for(pilot, lambda: typing_into(app) == "delete")
+        await eventually(pilot, lambda: typing_into(app) == "delete", SCREEN_WAIT)
         assert app.screen.query_one("#apply").disabled
         await pilot.press(*"delete")
         app.screen.query_one("#apply").press()
-        await wait_for(pilot, lambda: typing_into(app) == "screen-bucket")
+        await eventually(pilot, lambda: typing_into(app) == "screen-bucket", SCREEN_WAIT)
         await pilot.press(*"screen-bucket")
         app.screen.query_one("#apply").press()
-        await wait_for(
+        await eventually(
             pilot, lambda: app.screen is screen and not screen.busy and screen.resources == [], 120
         )
         assert "Nothing sagewiz created is left" in str(screen.query_one("#cleanup-summary").render())
@@ -67,14 +58,14 @@ async def test_refusing_the_bucket_confirmation_changes_nothing(make_app, factor
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_connected(pilot)
         screen = app.screen
-        await wait_for(pilot, lambda: len(screen.resources) == 1)
+        await eventually(pilot, lambda: len(screen.resources) == 1, SCREEN_WAIT)
         await pilot.press("space", "d")
-        await wait_for(pilot, lambda: typing_into(app) == "delete")
+        await eventually(pilot, lambda: typing_into(app) == "delete", SCREEN_WAIT)
         await pilot.press(*"delete")
         app.screen.query_one("#apply").press()
-        await wait_for(pilot, lambda: typing_into(app) == "keep-bucket")
+        await eventually(pilot, lambda: typing_into(app) == "keep-bucket", SCREEN_WAIT)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is screen)
+        await eventually(pilot, lambda: app.screen is screen, SCREEN_WAIT)
     assert factory.client("s3").head_bucket(Bucket="keep-bucket")
     assert journal.entries("resource-deleted") == []
 
@@ -87,7 +78,7 @@ def test_cleanup_snapshot(snap_compare, make_app, factory, world, journal):
 
     async def settle(pilot) -> None:
         await wait_connected(pilot)
-        await wait_for(pilot, lambda: len(app.screen.resources) == 2)
+        await eventually(pilot, lambda: len(app.screen.resources) == 2, SCREEN_WAIT)
         await pilot.press("space")
         await pilot.pause()
 

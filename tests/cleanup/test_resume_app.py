@@ -4,8 +4,8 @@ header shows the running cost."""
 from __future__ import annotations
 
 from services.journal import Journal
-from tests.cleanup.helpers import fast_notebooks, make_notebook, wait_status
-from tests.cleanup.test_cleanup_screen import wait_for
+from tests.cleanup.helpers import SCREEN_WAIT, fast_notebooks, make_notebook, wait_status
+from tests.support import eventually
 
 
 async def test_resume_reattaches_to_a_running_notebook_and_shows_its_cost(make_app, factory, world, journal):
@@ -20,20 +20,22 @@ async def test_resume_reattaches_to_a_running_notebook_and_shows_its_cost(make_a
     app = make_app()
     app.extras_in_tests = True
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.identity is not None)  # the cost worker never completes
-        await wait_for(
+        # the cost worker never completes
+        await eventually(pilot, lambda: app.identity is not None, SCREEN_WAIT)
+        await eventually(
             pilot,
             lambda: (
                 app.screen.__class__.__name__ == "ResumeOfferScreen" and bool(app.screen.query("#resume"))
             ),
+            SCREEN_WAIT,
         )
         text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
         assert "resume-me" in text and world.default_bucket in text
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.current_step == "notebook")
+        await eventually(pilot, lambda: app.current_step == "notebook", SCREEN_WAIT)
         assert app.state.notebook_name == "resume-me"
         assert app.state.bucket == world.default_bucket
-        await wait_for(pilot, lambda: app.cost_line.startswith("running ~$0.05/h"))
+        await eventually(pilot, lambda: app.cost_line.startswith("running ~$0.05/h"), SCREEN_WAIT)
         assert "(estimate)" in app.cost_line
     # Leaving journals this session's choices, for the next session and `sagewiz export`.
     mine = [e for e in journal.entries("choice", scope=False) if e.session == journal.session_id]
@@ -48,17 +50,19 @@ async def test_start_fresh_keeps_the_state_empty(make_app, world, journal):
     app = make_app()
     app.extras_in_tests = True
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.identity is not None)  # the cost worker never completes
-        await wait_for(
+        # the cost worker never completes
+        await eventually(pilot, lambda: app.identity is not None, SCREEN_WAIT)
+        await eventually(
             pilot,
             lambda: (
                 app.screen.__class__.__name__ == "ResumeOfferScreen" and bool(app.screen.query("#resume"))
             ),
+            SCREEN_WAIT,
         )
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ != "ResumeOfferScreen")
+        await eventually(pilot, lambda: app.screen.__class__.__name__ != "ResumeOfferScreen", SCREEN_WAIT)
         assert app.state.bucket == "" and app.current_step == "connect"
-        await wait_for(pilot, lambda: app.cost_line == "nothing running")
+        await eventually(pilot, lambda: app.cost_line == "nothing running", SCREEN_WAIT)
 
 
 def test_resume_offer_snapshot(snap_compare, make_app, world, journal):
@@ -79,13 +83,14 @@ def test_resume_offer_snapshot(snap_compare, make_app, world, journal):
     app.extras_in_tests = True
 
     async def offered(pilot) -> None:
-        await wait_for(
+        await eventually(
             pilot,
             lambda: (
                 app.screen.__class__.__name__ == "ResumeOfferScreen" and bool(app.screen.query("#resume"))
             ),
+            SCREEN_WAIT,
         )
-        await wait_for(pilot, lambda: app.cost_line == "nothing running")
+        await eventually(pilot, lambda: app.cost_line == "nothing running", SCREEN_WAIT)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=offered)

@@ -8,7 +8,8 @@ import pytest
 from services import cleanup, costs
 from services.journal import Journal
 from services.training import build_request
-from tests.cleanup.test_cleanup_screen import wait_for
+from tests.cleanup.helpers import SCREEN_WAIT
+from tests.support import eventually
 from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
 
 
@@ -48,14 +49,15 @@ async def test_resume_reattaches_to_the_running_training_job(running_job, make_a
     app = make_app()
     app.extras_in_tests = True
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(
+        await eventually(
             pilot,
             lambda: (
                 app.screen.__class__.__name__ == "ResumeOfferScreen" and bool(app.screen.query("#resume"))
             ),
+            SCREEN_WAIT,
         )
         assert app.screen.offer.attach_to.name == running_job
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.current_step == "train")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "JobPanelScreen")
+        await eventually(pilot, lambda: app.current_step == "train", SCREEN_WAIT)
+        await eventually(pilot, lambda: app.screen.__class__.__name__ == "JobPanelScreen", SCREEN_WAIT)
         assert app.state.training_job == running_job

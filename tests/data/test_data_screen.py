@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from screens.data import DataStep
-from tests.conftest import wait_connected
+from tests.support import eventually, wait_connected
 from tests.ui_text import shown
 from tui.app import SagewizApp
 
 SIZE = (120, 40)
 
 
-async def wait_for(pilot: Any, condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.05)
-
-
 async def opened(pilot: Any) -> DataStep:
     await wait_connected(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, DataStep)
-    await wait_for(pilot, lambda: bool(screen.query_one("#dest").value))
+    await eventually(pilot, lambda: bool(screen.query_one("#dest").value))
     return screen
 
 
@@ -36,7 +28,7 @@ async def test_copy_the_samples_then_rerun_copies_nothing(make_app, world, journ
         assert screen.query_one("#source").value == f"s3://{world.sample_bucket}/{world.sample_prefix}"
         assert screen.query_one("#dest").value == f"s3://{world.default_bucket}/ground-truth-demo/images/"
         await pilot.press("c")
-        await wait_for(pilot, lambda: not screen.running and app.state.data_prefix)
+        await eventually(pilot, lambda: not screen.running and app.state.data_prefix)
         result = shown(screen.query_one("#data-result"))
         assert f"s3://{world.default_bucket}/ground-truth-demo/images/" in result
         assert f"s3://{world.default_bucket}/ground-truth-demo/output/" in result
@@ -45,7 +37,7 @@ async def test_copy_the_samples_then_rerun_copies_nothing(make_app, world, journ
         assert app.state.bucket == world.default_bucket
         assert any(e.kind == "choice" and e.data.get("data_prefix") for e in journal.read().entries)
         await pilot.press("c")
-        await wait_for(
+        await eventually(
             pilot, lambda: not screen.running and "skipped 50" in shown(screen.query_one("#data-plan"))
         )
         assert "Copied 0 file(s)" in shown(screen.query_one("#data-plan"))
@@ -73,7 +65,7 @@ async def test_missing_destination_bucket_says_so(make_app) -> None:
         screen = await opened(pilot)
         screen.query_one("#dest").value = "s3://sagemaker-not-created-yet/images/"
         await pilot.press("c")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "ErrorScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ErrorScreen")
         assert (
             "does not exist" in shown(app.screen.query_one("#error-message"))
             or "destination" in str(app.screen.error.title).lower()
@@ -88,7 +80,7 @@ async def test_access_denied_offers_the_doctor_with_the_fields(world, journal, t
         screen = await opened(pilot)
         screen.query_one("#source").value = str(tmp_path / "imgs")
         await pilot.press("c")
-        await wait_for(pilot, lambda: screen.denied is not None)
+        await eventually(pilot, lambda: screen.denied is not None)
         text = shown(screen.query_one("#data-result"))
         assert "s3:PutObject" in text and "SageMaker-tt" in text
         assert f"arn:aws:s3:::{world.default_bucket}/ground-truth-demo/images/a.jpg" in text
@@ -104,7 +96,7 @@ async def test_access_denied_offers_the_doctor_with_the_fields(world, journal, t
 async def _copied(pilot: Any) -> None:
     screen = await opened(pilot)
     await pilot.press("c")
-    await wait_for(pilot, lambda: not screen.running and pilot.app.state.data_prefix)
+    await eventually(pilot, lambda: not screen.running and pilot.app.state.data_prefix)
     await pilot.pause()
 
 

@@ -4,7 +4,6 @@ another screen; bad input said before any AWS call; and a snapshot of how the di
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -13,8 +12,8 @@ from textual.widgets import Input, TextArea
 from screens.doctor import DoctorStep
 from services.denied import DeniedCall
 from services.session import SessionFactory
-from tests.conftest import wait_connected
 from tests.doctor.harness import fresh_world
+from tests.support import eventually, wait_connected
 from tests.ui_text import shown
 
 SIZE = (120, 40)
@@ -37,17 +36,10 @@ def make_app(world: Any, journal: Any) -> Any:
     return build
 
 
-async def wait_for(pilot: Any, condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.05)
-
-
 async def diagnosed(pilot: Any) -> DoctorStep:
     screen = pilot.app.screen
     assert isinstance(screen, DoctorStep)
-    await wait_for(pilot, lambda: screen.diagnosis is not None and not screen.busy)
+    await eventually(pilot, lambda: screen.diagnosis is not None and not screen.busy)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     return screen
@@ -74,11 +66,11 @@ async def test_seed_error_to_fix_to_upload(make_app: Any, world: Any) -> None:
         assert "[not the cause] block-public-access" in text
         screen.set_focus(None)
         await pilot.press("f")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         assert "SANDBOX" in shown(app.screen.query_one("#confirm-where"))
         # The dialog focuses Cancel; shift+tab then enter confirms, as a person does.
         await pilot.press("shift+tab", "enter")
-        await wait_for(
+        await eventually(
             pilot,
             lambda: (
                 screen.diagnosis is not None and screen.diagnosis.verdict == "allowed" and not screen.busy
@@ -98,7 +90,7 @@ async def test_seed_error_to_fix_to_upload(make_app: Any, world: Any) -> None:
         screen.set_focus(None)
         await pilot.press("u")
         await pilot.pause()
-        await wait_for(pilot, lambda: not screen.busy)
+        await eventually(pilot, lambda: not screen.busy)
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen is screen, f"undo failed: {type(app.screen).__name__}"
@@ -117,7 +109,7 @@ async def test_call_handed_over_from_another_screen(make_app: Any, world: Any) -
         await wait_connected(pilot)
         app.open_doctor(DeniedCall(error_text=SEED_ERROR, principal_arn=world.role_arn, bucket=world.default_bucket,
                                    key="ground-truth-demo/images/x.jpg", operation="PutObject", source_step="data"))  # fmt: skip
-        await wait_for(pilot, lambda: isinstance(app.screen, DoctorStep))
+        await eventually(pilot, lambda: isinstance(app.screen, DoctorStep))
         screen = await diagnosed(pilot)
         assert app.take_pending_doctor() is None  # consumed on mount
         assert screen.query_one("#principal", Input).value == world.role_arn
@@ -144,7 +136,7 @@ async def test_send_to_admin_report(make_app: Any, tmp_path: Any) -> None:
         screen = await paste_and_diagnose(pilot)
         screen.set_focus(None)
         await pilot.press("a")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "AdminReportScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "AdminReportScreen")
         md = app.screen.query_one("#admin-text", TextArea).text
         assert md.startswith("# Access denied") and "```json" in md
         await pilot.press("s")

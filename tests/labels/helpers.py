@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from services.labeling import jobs
 from services.sandbox.seed import role_policy
+from tests.support import eventually_blocking
 
 LABELS = ("Airplane", "Car", "Ferry", "Helicopter", "Motorbike")
 
@@ -32,3 +34,13 @@ def fix_role(factory: Any, world: Any) -> None:
     ]
     factory.client("iam").put_role_policy(RoleName=world.role_name, PolicyName="SageMaker-tt-access",
                                           PolicyDocument=json.dumps(pol))  # fmt: skip
+
+
+def wait_job_done(factory: Any, name: str, timeout: float = 20.0) -> jobs.JobStatus:
+    """The labeling job's status once it has finished (completed, stopped or failed)."""
+
+    def finished() -> jobs.JobStatus | None:
+        st = jobs.describe_job(factory, name)
+        return st if st.finished else None
+
+    return eventually_blocking(finished, timeout, what=f"labeling job {name} to finish", every=0.02)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -15,8 +14,9 @@ from services.labeling.setup import build_setup_plan, list_images
 from services.plan import apply_plan
 from services.sandbox.extensions import labeling as ext
 from services.sandbox.images import true_class
+from tests.support import eventually_blocking
 
-from .helpers import copy_samples, fix_role
+from .helpers import copy_samples, fix_role, wait_job_done
 
 LAMBDAS = rules.TaskLambdas("arn:aws:lambda:eu-north-1:123456789012:function:PRE-ImageMultiClass",
                             "arn:aws:lambda:eu-north-1:123456789012:function:ACS-ImageMultiClass", False)  # fmt: skip
@@ -25,15 +25,6 @@ LAMBDAS = rules.TaskLambdas("arn:aws:lambda:eu-north-1:123456789012:function:PRE
 def make_spec(world, **kw) -> JobSpec:
     wf = Workforce(PUBLIC, 12, free_of_pii=True, free_of_adult_content=True, acknowledged=True)
     return replace(JobSpec(region=world.region, role_arn=world.role_arn, workforce=wf, lambdas=LAMBDAS), **kw)
-
-
-def wait_done(factory, name: str) -> jobs.JobStatus:
-    deadline = time.monotonic() + 20
-    while True:
-        st = jobs.describe_job(factory, name)
-        if st.finished or time.monotonic() > deadline:
-            return st
-        time.sleep(0.02)
 
 
 def test_seeded_role_cannot_read_the_manifest_so_create_fails_like_aws(world, factory, journal) -> None:
@@ -56,7 +47,7 @@ def test_job_runs_to_completion_and_writes_the_real_layout(world, factory, journ
     assert ops == ["put_object", "put_object", "put_object", "put_bucket_cors", "create_labeling_job"]
     apply_plan(setup.plan, factory, journal)
     assert journal.entries("job-started")[0].data["name"] == "vehicle-labels"
-    st = wait_done(factory, "vehicle-labels")
+    st = wait_job_done(factory, "vehicle-labels")
     assert st.status == "Completed", st.failure_reason
     assert (st.labeled, st.failed, st.unlabeled) == (50, 0, 0)
     assert st.output_manifest == output_manifest_uri(setup.locations.output_path, "vehicle-labels")
@@ -96,11 +87,14 @@ def test_stop_and_private_team(world, factory, journal) -> None:
     assert teams and teams[0].arn.endswith("workteam/private-crowd/sandbox-labelers")
     spec = make_spec(world, workforce=Workforce(PRIVATE, team_arn=teams[0].arn))
     apply_plan(build_setup_plan(factory, spec, prefix).plan, factory, journal)
-    deadline = time.monotonic() + 10
-    while jobs.describe_job(factory, spec.job_name).labeled < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    eventually_blocking(
+        lambda: jobs.describe_job(factory, spec.job_name).labeled >= 2,
+        10,
+        what="two images labeled",
+        every=0.02,
+    )
     jobs.stop_job(factory, spec.job_name)
-    st = wait_done(factory, spec.job_name)
+    st = wait_job_done(factory, spec.job_name)
     assert st.status == "Stopped"
     assert 2 <= st.labeled < 20 and st.price_mills == 0 and st.cost_so_far == 0
     parsed = jobs.read_output(factory, st.output_manifest)
@@ -151,7 +145,7 @@ def test_role_denied_on_images_counts_failed_objects(world, factory, journal) ->
         s3.copy_object(Bucket="sagewiz-elsewhere", Key=dst.split("/", 3)[3], CopySource=src[5:])
     setup = build_setup_plan(factory, make_spec(world), prefix, images=outside)
     apply_plan(setup.plan, factory, journal)
-    st = wait_done(factory, "vehicle-labels")
+    st = wait_job_done(factory, "vehicle-labels")
     assert st.status == "Failed" and st.failed == 3
     assert "s3:GetObject" in st.failure_reason
 
@@ -167,7 +161,7 @@ def test_multi_label_job_writes_the_multilabel_format(world, factory, journal) -
     lam = rules.TaskLambdas(LAMBDAS.pre + "MultiLabel", LAMBDAS.consolidation + "MultiLabel", False)
     spec = make_spec(world, task_type=rules.MULTI, lambdas=lam, workers_per_object=3)
     apply_plan(build_setup_plan(factory, spec, prefix).plan, factory, journal)
-    st = wait_done(factory, spec.job_name)
+    st = wait_job_done(factory, spec.job_name)
     assert st.status == "Completed"
     parsed = jobs.read_output(factory, st.output_manifest)
     assert parsed.problems == () and len(parsed.objects) == 6

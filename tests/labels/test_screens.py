@@ -4,7 +4,6 @@ the live panel, terminal labeling, import and results."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from textual.widgets import Button, Input
@@ -19,7 +18,7 @@ from screens.labels_terminal import TerminalLabelScreen
 from services.labeling import jobs
 from services.labeling import manifest as mf
 from services.sandbox.extensions import labeling as ext
-from tests.conftest import wait_connected
+from tests.support import eventually, wait_connected
 from tests.ui_text import shown
 
 from .helpers import copy_samples, fix_role
@@ -28,23 +27,15 @@ PRE = "arn:aws:lambda:eu-north-1:123456789012:function:PRE-ImageMultiClass"
 ACS = "arn:aws:lambda:eu-north-1:123456789012:function:ACS-ImageMultiClass"
 
 
-async def until(pilot: Any, condition: Any, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.05)
-
-
 def text(app: Any, selector: str) -> str:
     return shown(app.screen.query_one(selector))
 
 
 async def open_builder(pilot: Any) -> LabelsBuilderScreen:
     await wait_connected(pilot)
-    await until(pilot, lambda: isinstance(pilot.app.screen, LabelsStep))
+    await eventually(pilot, lambda: isinstance(pilot.app.screen, LabelsStep))
     await pilot.press("j")
-    await until(pilot, lambda: isinstance(pilot.app.screen, LabelsBuilderScreen))
+    await eventually(pilot, lambda: isinstance(pilot.app.screen, LabelsBuilderScreen))
     await pilot.pause()
     return pilot.app.screen  # type: ignore[return-value]
 
@@ -99,8 +90,8 @@ async def test_builder_refuses_bad_input_then_create_fails_for_the_seeded_role(
         assert screen.labels == ["Car", "Ferry"]
         # a private team is listed from the account (the sandbox has one)
         await pilot.click("#wf-private")
-        await until(pilot, lambda: screen.query_one("#private").display and bool(screen.teams))
-        await until(
+        await eventually(pilot, lambda: screen.query_one("#private").display and bool(screen.teams))
+        await eventually(
             pilot, lambda: str(screen.query_one("#team").value).endswith("private-crowd/sandbox-labelers")
         )
         assert not screen.query_one("#mturk").display
@@ -126,16 +117,16 @@ async def test_builder_refuses_bad_input_then_create_fails_for_the_seeded_role(
         # valid now; the seeded role cannot read the bucket, so CreateLabelingJob fails like AWS
         await fill_mturk(pilot, screen)
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         await pilot.click("#apply")
-        await until(pilot, lambda: isinstance(app.screen, CreateFailedScreen))
+        await eventually(pilot, lambda: isinstance(app.screen, CreateFailedScreen))
         await pilot.pause()
         failed = app.screen
         assert "cannot read the input manifest" in text(app, "#create-failed-message")
         assert failed.denied is not None and failed.denied.action == "s3:GetObject"
         assert failed.query_one("#doctor", Button)
         await pilot.press("t")
-        await until(pilot, lambda: isinstance(app.screen, TerminalLabelScreen))
+        await eventually(pilot, lambda: isinstance(app.screen, TerminalLabelScreen))
 
 
 async def test_create_watch_and_browse_results(make_app, factory, world, journal) -> None:
@@ -145,22 +136,22 @@ async def test_create_watch_and_browse_results(make_app, factory, world, journal
     async with app.run_test(size=(120, 60)) as pilot:
         screen = await open_builder(pilot)
         await fill_mturk(pilot, screen)
-        await until(pilot, lambda: "10 images" in text(app, "#images-note"))
+        await eventually(pilot, lambda: "10 images" in text(app, "#images-note"))
         assert "10 images x 1 workers x $0.012 = $0.12" in text(app, "#cost")
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         plan_text = text(app, "#plan-text")
         assert "CreateLabelingJob" in plan_text and "PutBucketCors" in plan_text and "+" in plan_text
         ext.configure(seconds_per_object=0.2)  # slow enough to see the counters rise
         await pilot.click("#apply")
-        await until(pilot, lambda: isinstance(app.screen, LiveJobScreen))
+        await eventually(pilot, lambda: isinstance(app.screen, LiveJobScreen))
         seen: set[str] = set()
 
         def finished() -> bool:
             seen.add(text(app, "#live-counters").split("   ")[0])
             return "Completed" in text(app, "#live-status")
 
-        await until(pilot, finished)
+        await eventually(pilot, finished)
         assert "Labeled 10" in text(app, "#live-counters")
         rising = sorted(int(s.split()[-1]) for s in seen if s.startswith("Labeled"))
         assert len(rising) >= 2 and rising[0] < 10 and rising[-1] == 10, rising
@@ -168,16 +159,18 @@ async def test_create_watch_and_browse_results(make_app, factory, world, journal
         assert app.state.output_manifest.endswith("/vehicle-labels/manifests/output/output.manifest")
         assert [e.data["name"] for e in journal.entries("job-started")] == ["vehicle-labels"]
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.parsed is not None)
+        await eventually(
+            pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.parsed is not None
+        )
         results = app.screen
         assert "10 labeled objects" in text(app, "#results-summary")
-        await until(pilot, lambda: len(results.cache) == 8)
+        await eventually(pilot, lambda: len(results.cache) == 8)
         assert len(results.query(".thumb")) == 8
         await pilot.press("right_square_bracket")  # the second page holds the last 2 of 10
-        await until(pilot, lambda: len(results.query(".thumb")) == 2)
+        await eventually(pilot, lambda: len(results.query(".thumb")) == 2)
         assert "Thumbnails 9-10 of 10" in text(app, "#results-page")
         await pilot.press("left_square_bracket")
-        await until(pilot, lambda: len(results.query(".thumb")) == 8)
+        await eventually(pilot, lambda: len(results.query(".thumb")) == 8)
         first = results.parsed.objects[0].label
         results.query_one("#results-filter").value = first
         await pilot.pause()
@@ -190,17 +183,17 @@ async def test_terminal_labeling_with_keys(make_app, factory, world, journal) ->
     async with app.run_test(size=(120, 50)) as pilot:
         await wait_connected(pilot)
         await pilot.press("t")
-        await until(
+        await eventually(
             pilot, lambda: isinstance(app.screen, TerminalLabelScreen) and app.screen.session is not None
         )
         screen = app.screen
-        await until(pilot, lambda: screen.session.current in screen.cache)
+        await eventually(pilot, lambda: screen.session.current in screen.cache)
         await pilot.press("2")  # image 1: Car
         # leaving and coming back keeps the work
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, LabelsStep))
+        await eventually(pilot, lambda: isinstance(app.screen, LabelsStep))
         await pilot.press("t")
-        await until(
+        await eventually(
             pilot, lambda: isinstance(app.screen, TerminalLabelScreen) and app.screen.session is not None
         )
         assert app.screen.session is screen.session and screen.session.position == 1
@@ -218,9 +211,9 @@ async def test_terminal_labeling_with_keys(make_app, factory, world, journal) ->
         await pilot.press("right", "4")  # image 2: Helicopter
         assert screen.session.done
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         await pilot.click("#apply")
-        await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        await eventually(pilot, lambda: isinstance(app.screen, ResultsScreen))
         uri = app.state.output_manifest
         assert uri.endswith(
             "/ground-truth-demo/output/vehicle-labels-terminal/manifests/output/output.manifest"
@@ -250,14 +243,14 @@ async def test_import_reports_bad_lines_and_uses_a_good_manifest(make_app, facto
         await wait_connected(pilot)
         # results of a manifest that is not there say so
         await app.push_screen(ResultsScreen(f"s3://{world.default_bucket}/nothing/output.manifest"))
-        await until(pilot, lambda: "Not found" in text(app, "#results-summary"))
+        await eventually(pilot, lambda: "Not found" in text(app, "#results-summary"))
         await pilot.press("escape")
         await pilot.press("i")
-        await until(pilot, lambda: isinstance(app.screen, ImportManifestScreen))
+        await eventually(pilot, lambda: isinstance(app.screen, ImportManifestScreen))
         box = app.screen.query_one("#import-source", Input)
         box.value = f"s3://{world.default_bucket}/imports/bad.manifest"
         await pilot.click("#import-check")
-        await until(pilot, lambda: "line 2:" in text(app, "#import-problems"))
+        await eventually(pilot, lambda: "line 2:" in text(app, "#import-problems"))
         problems = text(app, "#import-problems")
         assert "line 2: not valid JSON" in problems and "line 3: label 'one'" in problems
         assert app.screen.query_one("#import-use", Button).disabled
@@ -265,10 +258,10 @@ async def test_import_reports_bad_lines_and_uses_a_good_manifest(make_app, facto
         local.write_text(good)
         box.value = str(local)
         await pilot.click("#import-check")
-        await until(pilot, lambda: "every line is valid" in text(app, "#import-summary"))
+        await eventually(pilot, lambda: "every line is valid" in text(app, "#import-summary"))
         await pilot.click("#import-use")
-        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         await pilot.click("#apply")
-        await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        await eventually(pilot, lambda: isinstance(app.screen, ResultsScreen))
         assert app.state.output_manifest.endswith("/imported-labels/manifests/output/output.manifest")
         assert app.state.extra["label_attribute"] == "vehicle"

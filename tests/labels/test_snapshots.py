@@ -3,7 +3,6 @@ sandbox clock, so every SVG is deterministic)."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +17,10 @@ from services.labeling.request import PUBLIC, JobSpec, Workforce
 from services.labeling.setup import build_setup_plan
 from services.plan import apply_plan
 from services.sandbox.extensions import labeling as ext
-from tests.conftest import wait_connected
+from tests.support import eventually, wait_connected
 
-from .helpers import copy_samples, fix_role
-from .test_screens import fill_mturk, text, until
+from .helpers import copy_samples, fix_role, wait_job_done
+from .test_screens import fill_mturk, text
 
 SIZE = (120, 40)
 FROZEN = datetime(2026, 11, 27, 9, 30, 0, 123456, tzinfo=UTC)
@@ -40,20 +39,15 @@ def run_job(factory: Any, world: Any, journal: Any) -> jobs.JobStatus:
     spec = JobSpec(region=world.region, role_arn=world.role_arn, lambdas=lam, workers_per_object=3,
                    workforce=Workforce(PUBLIC, 36, True, True, True))  # fmt: skip
     apply_plan(build_setup_plan(factory, spec, prefix).plan, factory, journal)
-    deadline = time.monotonic() + 20
-    while True:
-        st = jobs.describe_job(factory, spec.job_name)
-        if st.finished or time.monotonic() > deadline:
-            return st
-        time.sleep(0.02)
+    return wait_job_done(factory, spec.job_name)
 
 
 async def builder_ready(pilot: Any) -> LabelsBuilderScreen:
     await wait_connected(pilot)
     await pilot.press("j")
-    await until(pilot, lambda: isinstance(pilot.app.screen, LabelsBuilderScreen))
+    await eventually(pilot, lambda: isinstance(pilot.app.screen, LabelsBuilderScreen))
     screen = pilot.app.screen
-    await until(pilot, lambda: "images found" in text(pilot.app, "#images-note"))
+    await eventually(pilot, lambda: "images found" in text(pilot.app, "#images-note"))
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     return screen  # type: ignore[return-value]
@@ -78,9 +72,9 @@ def test_snapshot_preview(snap_compare: Any, make_app: Any, factory: Any, world:
         screen = await builder_ready(pilot)
         await fill_mturk(pilot, screen)
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: isinstance(pilot.app.screen, PreviewScreen))
+        await eventually(pilot, lambda: isinstance(pilot.app.screen, PreviewScreen))
         preview = pilot.app.screen
-        await until(pilot, lambda: preview.query_one("#preview-image").image is not None)
+        await eventually(pilot, lambda: preview.query_one("#preview-image").image is not None)
         await pilot.pause()
 
     assert snap_compare(make_app(start_step="labels"), terminal_size=SIZE, run_before=ready)
@@ -94,7 +88,7 @@ def test_snapshot_live_panel(snap_compare: Any, make_app: Any, factory: Any, wor
     async def ready(pilot: Any) -> None:
         await wait_connected(pilot)
         await pilot.app.push_screen(LiveJobScreen(st.name, clock=lambda: FROZEN))
-        await until(pilot, lambda: "Completed" in text(pilot.app, "#live-status"))
+        await eventually(pilot, lambda: "Completed" in text(pilot.app, "#live-status"))
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
@@ -104,11 +98,12 @@ def test_snapshot_live_panel(snap_compare: Any, make_app: Any, factory: Any, wor
 def test_snapshot_results(snap_compare: Any, make_app: Any, factory: Any, world: Any, journal: Any,
                           frozen_sandbox_clock: None) -> None:  # fmt: skip
     st = run_job(factory, world, journal)
+    assert st.status == "Completed", st.failure_reason
 
     async def ready(pilot: Any) -> None:
         await wait_connected(pilot)
         await pilot.app.push_screen(ResultsScreen(st.output_manifest, categories_uri=st.categories_uri))
-        await until(
+        await eventually(
             pilot, lambda: isinstance(pilot.app.screen, ResultsScreen) and len(pilot.app.screen.cache) == 8
         )
         await pilot.app.workers.wait_for_complete()

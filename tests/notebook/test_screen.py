@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from screens.notebook import NotebookStep
 from services import notebooks as nb
 from services.sandbox.extensions import notebook as nb_ext
 from tests.notebook.conftest import make_user
+from tests.support import eventually, eventually_blocking
 from tests.ui_text import shown
 
 # An injected ThrottlingException has no error shape in SageMaker's model; moto warns, AWS sends it.
@@ -32,13 +32,6 @@ def frozen_clocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(NotebookStep, "monotonic", staticmethod(lambda: 1000.0))
 
 
-async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.05)
-
-
 def on(app, name: str):
     return lambda: type(app.screen).__name__ == name
 
@@ -46,27 +39,27 @@ def on(app, name: str):
 async def open_step(app, pilot) -> NotebookStep:
     # Not tests.conftest.wait_connected: it waits for every worker, and this screen's poller runs
     # until the screen is left.
-    await wait_for(pilot, lambda: app.identity is not None)
+    await eventually(pilot, lambda: app.identity is not None)
     screen = app.screen
     assert isinstance(screen, NotebookStep)
-    await wait_for(pilot, lambda: screen.loaded)
+    await eventually(pilot, lambda: screen.loaded)
     return screen
 
 
 async def fill_form(app, pilot, name: str, pick_role: bool = True) -> None:
     await pilot.press("c")
-    await wait_for(pilot, on(app, "NotebookForm"))
+    await eventually(pilot, on(app, "NotebookForm"))
     await pilot.press(*name)
     if pick_role:
         await pilot.press("ctrl+r")
-        await wait_for(pilot, on(app, "RolePicker"))
-        await wait_for(pilot, lambda: app.screen.listing is not None)
+        await eventually(pilot, on(app, "RolePicker"))
+        await eventually(pilot, lambda: app.screen.listing is not None)
         await pilot.press("enter")
-        await wait_for(pilot, on(app, "NotebookForm"))
+        await eventually(pilot, on(app, "NotebookForm"))
 
 
 async def confirm(app, pilot, typed: str | None = None) -> None:
-    await wait_for(pilot, on(app, "ConfirmPlanScreen"))
+    await eventually(pilot, on(app, "ConfirmPlanScreen"))
     if typed:
         await pilot.press(*typed)
     await pilot.press("shift+tab" if not typed else "tab", "enter")
@@ -78,10 +71,9 @@ def create_notebook(factory, world, journal, name: str, **kw) -> None:
 
 
 def wait_service(factory, name: str, status: str, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while nb.describe_notebook(factory, name).status != status:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)  # bounded wait for the sandbox's own transition
+    eventually_blocking(
+        lambda: nb.describe_notebook(factory, name).status == status, timeout, what=f"{name} to be {status}"
+    )
 
 
 def pin_creation_time(world, name: str, when: datetime) -> None:
@@ -111,18 +103,18 @@ async def test_create_watch_open_stop_delete_with_keys(make_app, world, journal)
         await pilot.press("ctrl+a", "ctrl+k", *"nb-ui")  # select the name field's text and retype it
         assert form.query_one("#nb-name").value == "nb-ui"
         await pilot.press("ctrl+r")
-        await wait_for(pilot, on(app, "RolePicker"))
-        await wait_for(pilot, lambda: app.screen.listing is not None)
+        await eventually(pilot, on(app, "RolePicker"))
+        await eventually(pilot, lambda: app.screen.listing is not None)
         await pilot.press("enter")
-        await wait_for(pilot, on(app, "NotebookForm"))
+        await eventually(pilot, on(app, "NotebookForm"))
         assert "SageMaker-tt" in shown(app.screen.query_one("#nb-role"))
         await pilot.press("ctrl+s")
         await confirm(app, pilot)
 
         # the live panel follows it from Pending to InService
-        await wait_for(pilot, lambda: screen.items.get("nb-ui") is not None)
+        await eventually(pilot, lambda: screen.items.get("nb-ui") is not None)
         assert screen.followed == "nb-ui"
-        await wait_for(pilot, lambda: screen.items["nb-ui"].status == "InService")
+        await eventually(pilot, lambda: screen.items["nb-ui"].status == "InService")
         assert screen.history["nb-ui"] == ["Pending", "InService"]
         assert "Pending ✓ → InService ✓" in shown(screen.query_one("#nb-live"))
         assert app.state.notebook_name == "nb-ui"
@@ -132,29 +124,29 @@ async def test_create_watch_open_stop_delete_with_keys(make_app, world, journal)
 
         # open: the presigned URL is shown whole
         await pilot.press("o")
-        await wait_for(pilot, on(app, "NotebookUrlScreen"))
+        await eventually(pilot, on(app, "NotebookUrlScreen"))
         assert "nb-ui.notebook.eu-north-1.sagemaker.aws?authToken=" in shown(app.screen.query_one("#nb-url"))
         await pilot.press("c", "escape")
-        await wait_for(pilot, lambda: app.screen is screen)
+        await eventually(pilot, lambda: app.screen is screen)
 
         # delete while InService: said plainly, nothing sent
         await pilot.press("x")
-        await wait_for(pilot, on(app, "ErrorScreen"))
+        await eventually(pilot, on(app, "ErrorScreen"))
         assert "Only a stopped" in shown(app.screen.query_one("#error-message"))
         await pilot.press("escape")
 
         await pilot.press("s")
         await confirm(app, pilot)
-        await wait_for(pilot, lambda: screen.items["nb-ui"].status == "Stopped")
+        await eventually(pilot, lambda: screen.items["nb-ui"].status == "Stopped")
         await pilot.press("t")
         await confirm(app, pilot)
-        await wait_for(pilot, lambda: screen.history["nb-ui"][-1] == "InService")
+        await eventually(pilot, lambda: screen.history["nb-ui"][-1] == "InService")
         await pilot.press("s")
         await confirm(app, pilot)
-        await wait_for(pilot, lambda: screen.items["nb-ui"].status == "Stopped")
+        await eventually(pilot, lambda: screen.items["nb-ui"].status == "Stopped")
         await pilot.press("x")
         await confirm(app, pilot, typed="nb-ui")
-        await wait_for(pilot, lambda: "nb-ui" in screen.gone)
+        await eventually(pilot, lambda: "nb-ui" in screen.gone)
         assert "Stopped" in screen.history["nb-ui"]  # Deleting may pass between two polls
         assert "deleted" in shown(screen.query_one("#nb-live"))
     kinds = [e.kind for e in journal.entries(scope=False) if e.kind != "session"]
@@ -167,17 +159,17 @@ async def test_new_least_privilege_role_is_created_with_the_notebook(make_app, w
         screen = await open_step(app, pilot)
         await fill_form(app, pilot, "nb-newrole", pick_role=False)
         await pilot.press("ctrl+r")
-        await wait_for(pilot, on(app, "RolePicker"))
-        await wait_for(pilot, lambda: app.screen.listing is not None)
+        await eventually(pilot, on(app, "RolePicker"))
+        await eventually(pilot, lambda: app.screen.listing is not None)
         await pilot.press("ctrl+n")
         await pilot.press("ctrl+a", "ctrl+k", *"sw-nb-role", "ctrl+s")
-        await wait_for(pilot, on(app, "NotebookForm"))
+        await eventually(pilot, on(app, "NotebookForm"))
         await pilot.press("ctrl+s")
-        await wait_for(pilot, on(app, "ConfirmPlanScreen"))
+        await eventually(pilot, on(app, "ConfirmPlanScreen"))
         ops = [a.operation for a in app.screen.plan.actions]
         assert ops == ["create_role", "put_role_policy", "create_notebook_instance"]
         await pilot.press("shift+tab", "enter")
-        await wait_for(pilot, lambda: screen.items.get("nb-newrole") is not None)
+        await eventually(pilot, lambda: screen.items.get("nb-newrole") is not None)
     role = factory.client("iam").get_role(RoleName="sw-nb-role")["Role"]
     trust = role["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] == world.account
@@ -194,7 +186,7 @@ async def test_caller_without_pass_role_is_told_before_anything_is_created(world
         await open_step(app, pilot)
         await fill_form(app, pilot, "nb-denied")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, on(app, "ErrorScreen"))
+        await eventually(pilot, on(app, "ErrorScreen"))
         err = app.screen
         assert err.error.title == "You may not pass this role to SageMaker"
         assert "iam:PassRole" in err.error.message
@@ -214,25 +206,25 @@ async def test_quota_and_type_errors_are_said_plainly(make_app, world, journal, 
         await fill_form(app, pilot, "nb-quota", pick_role=False)
         await pilot.press("ctrl+s")
         await confirm(app, pilot)
-        await wait_for(pilot, on(app, "ErrorScreen"))
+        await eventually(pilot, on(app, "ErrorScreen"))
         assert app.screen.error.title == "Notebook instance quota reached"
         assert "Service Quotas" in app.screen.error.hint
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is screen and not screen.busy)
+        await eventually(pilot, lambda: app.screen is screen and not screen.busy)
 
         # throttling while watching: a line says so, the poller backs off and carries on
         nb_ext.inject_fault("list_notebook_instances", "ThrottlingException", "Rate exceeded", times=2)
-        await wait_for(pilot, lambda: "throttling" in shown(screen.query_one("#nb-problem")))
-        await wait_for(pilot, lambda: shown(screen.query_one("#nb-problem")).strip() == "")
+        await eventually(pilot, lambda: "throttling" in shown(screen.query_one("#nb-problem")))
+        await eventually(pilot, lambda: shown(screen.query_one("#nb-problem")).strip() == "")
 
         # the form comes back filled in; pick a type this region does not offer
         await pilot.press("c")
-        await wait_for(pilot, on(app, "NotebookForm"))
+        await eventually(pilot, on(app, "NotebookForm"))
         assert app.screen.query_one("#nb-name").value == "nb-quota"
         app.screen.query_one("#nb-type").value = "ml.g4dn.xlarge"
         await pilot.press("ctrl+s")
         await confirm(app, pilot)
-        await wait_for(pilot, on(app, "ErrorScreen"))
+        await eventually(pilot, on(app, "ErrorScreen"))
         assert "ml.g4dn.xlarge is not offered" in app.screen.error.message
     assert nb.list_notebooks(factory) == []
 
@@ -265,15 +257,15 @@ async def test_name_taken_excluded_role_and_failed_instance(make_app, world, jou
         await open_step(app, pilot)
         await fill_form(app, pilot, "nb-taken")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, on(app, "ErrorScreen"))
+        await eventually(pilot, on(app, "ErrorScreen"))
         assert "already exists" in app.screen.error.message
         await pilot.press("escape")
         # the picker does not offer the EC2 role, and says why
         await pilot.press("c")
-        await wait_for(pilot, on(app, "NotebookForm"))
+        await eventually(pilot, on(app, "NotebookForm"))
         await pilot.press("ctrl+r")
-        await wait_for(pilot, on(app, "RolePicker"))
-        await wait_for(pilot, lambda: app.screen.listing is not None)
+        await eventually(pilot, on(app, "RolePicker"))
+        await eventually(pilot, lambda: app.screen.listing is not None)
         assert "ec2-role: its trust policy lets only ec2.amazonaws.com" in shown(
             app.screen.query_one("#role-excluded")
         )
@@ -301,7 +293,7 @@ def test_snapshot_list(snap_compare, make_app, world, journal, factory, frozen_c
 
     async def settle(pilot) -> None:
         await open_step(app, pilot)
-        await wait_for(pilot, lambda: len(app.screen.items) == 2)
+        await eventually(pilot, lambda: len(app.screen.items) == 2)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
@@ -315,7 +307,7 @@ def test_snapshot_live_panel_pending(snap_compare, make_app, world, journal, fac
 
     async def settle(pilot) -> None:
         await open_step(app, pilot)
-        await wait_for(pilot, lambda: "watch-me" in app.screen.items)
+        await eventually(pilot, lambda: "watch-me" in app.screen.items)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
@@ -327,7 +319,7 @@ def test_snapshot_form(snap_compare, make_app, world, journal, frozen_clocks):
     async def settle(pilot) -> None:
         await open_step(app, pilot)
         await pilot.press("c")
-        await wait_for(pilot, on(app, "NotebookForm"))
+        await eventually(pilot, on(app, "NotebookForm"))
         steady_cursor(app)
         await pilot.press(*"my-notebook")
         await pilot.pause()
@@ -341,7 +333,7 @@ def test_snapshot_form_errors(snap_compare, make_app, world, journal, frozen_clo
     async def settle(pilot) -> None:
         await open_step(app, pilot)
         await pilot.press("c")
-        await wait_for(pilot, on(app, "NotebookForm"))
+        await eventually(pilot, on(app, "NotebookForm"))
         steady_cursor(app)
         await pilot.press(*"-bad_name-")
         app.screen.query_one("#nb-volume").value = "2"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -19,25 +18,27 @@ from services.errors import (
 from services.plan import TAG_KEY, apply_plan
 from services.sandbox.extensions import notebook as nb_ext
 from tests.notebook.conftest import make_user
+from tests.support import eventually_blocking
 
 # An injected ThrottlingException has no error shape in SageMaker's model; moto warns, AWS sends it.
 pytestmark = pytest.mark.filterwarnings("ignore:.*ThrottlingException does not match an error shape")
 
 
 def wait_status(factory, name, wanted, timeout=5.0):
+    """The statuses the notebook went through until it reached `wanted` (a NotFound counts as one)."""
     seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def reached() -> bool:
         try:
             status = nb.describe_notebook(factory, name).status
         except Exception as exc:  # noqa: BLE001 - a NotFound after delete is the end state
             status = type(exc).__name__
         if not seen or seen[-1] != status:
             seen.append(status)
-        if status == wanted:
-            return seen
-        time.sleep(0.05)  # polling a real background transition, bounded by the deadline
-    raise AssertionError(f"never reached {wanted}: {seen}")
+        return status == wanted
+
+    eventually_blocking(reached, timeout, what=lambda: f"{name} to reach {wanted}; seen {seen}")
+    return seen
 
 
 # -- names, types, platforms ----------------------------------------------------------------------

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from screens.permissions import PermissionsStep
 from services.permissions import apply, fixes
 from services.sandbox.seed import bucket_policy, role_policy
-from tests.conftest import wait_connected
+from tests.support import eventually, wait_connected
 from tests.ui_text import shown
 
 SIZE = (120, 40)
-
-
-async def wait_for(pilot: Any, condition: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.05)
 
 
 async def checked(pilot: Any) -> PermissionsStep:
     await wait_connected(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, PermissionsStep)
-    await wait_for(pilot, lambda: screen.perm_state is not None and not screen.busy)
+    await eventually(pilot, lambda: screen.perm_state is not None and not screen.busy)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     return screen
@@ -34,7 +26,7 @@ async def checked(pilot: Any) -> PermissionsStep:
 
 async def settled(pilot: Any, screen: PermissionsStep, before: int) -> None:
     """Wait for the re-check that follows an apply or undo."""
-    await wait_for(pilot, lambda: screen.checks_done > before and not screen.busy)
+    await eventually(pilot, lambda: screen.checks_done > before and not screen.busy)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
@@ -42,10 +34,10 @@ async def settled(pilot: Any, screen: PermissionsStep, before: int) -> None:
 async def apply_first_fix(pilot: Any, screen: PermissionsStep) -> str:
     app = pilot.app
     await pilot.press("f")
-    await wait_for(pilot, lambda: type(app.screen).__name__ == "FixReviewScreen")
+    await eventually(pilot, lambda: type(app.screen).__name__ == "FixReviewScreen")
     diff = shown(app.screen.query_one("#review-diff"))
     await pilot.press("a")
-    await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+    await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
     where = shown(app.screen.query_one("#confirm-where"))
     assert "account 123456789012" in where and "eu-north-1" in where and "sagewiz-admin" in where
     before = screen.checks_done
@@ -115,13 +107,13 @@ async def test_a_change_made_meanwhile_is_refused_and_replanned(make_app, factor
             n for n, p in enumerate(screen.proposals) if p.change and p.change.target.kind == "bucket-policy"
         ][0]
         screen.action_review_fix(bucket_fix)
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "FixReviewScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "FixReviewScreen")
         meanwhile = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "Other", "Effect": "Allow",
             "Principal": {"AWS": f"arn:aws:iam::{world.account}:role/x"}, "Action": "s3:GetObject",
             "Resource": f"arn:aws:s3:::{world.default_bucket}/x/*"}]})  # fmt: skip
         factory.client("s3").put_bucket_policy(Bucket=world.default_bucket, Policy=meanwhile)
         await pilot.press("a")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         before = screen.checks_done
         await pilot.click("#apply")
         await settled(pilot, screen, before)
@@ -139,11 +131,11 @@ async def test_bad_input_is_explained_before_any_call_and_public_access_needs_th
         screen = await checked(pilot)
         # public access: only behind a warning and the typed word
         await pilot.press("P")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         assert "SECURITY WARNING" in shown(app.screen.query_one("#confirm-warning"))
         assert app.screen.query_one("#apply").disabled
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is screen)
+        await eventually(pilot, lambda: app.screen is screen)
         assert bpa_on(factory, world)
         # a role name instead of an ARN: explained, no check runs
         done = screen.checks_done
@@ -162,7 +154,7 @@ def test_snapshot_fix_review_diff(snap_compare: Any, make_app: Any) -> None:
     async def review(pilot: Any) -> None:
         await checked(pilot)
         await pilot.press("f")
-        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "FixReviewScreen")
+        await eventually(pilot, lambda: type(pilot.app.screen).__name__ == "FixReviewScreen")
         await pilot.pause()
 
     assert snap_compare(make_app(start_step="permissions"), terminal_size=SIZE, run_before=review)

@@ -13,7 +13,7 @@ from screens.help import HelpScreen
 from screens.not_built import NotBuiltStep
 from screens.step_picker import StepPicker
 from services.session import AwsTarget
-from tests.conftest import wait_connected
+from tests.support import wait_connected
 from tests.ui_text import shown
 from tui.app import SagewizApp
 from tui.steps import STEPS, StepInfo, StepState

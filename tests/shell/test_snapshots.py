@@ -10,7 +10,7 @@ import pytest
 
 from services.session import AwsTarget
 from tests.aws_files import write_aws_files
-from tests.conftest import wait_connected
+from tests.support import wait_connected
 from tui.app import SagewizApp
 
 SIZE = (120, 40)

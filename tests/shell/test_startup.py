@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import eventually_blocking
 from tui.cli import main
 
 BIN = Path(sys.executable).parent
@@ -20,14 +21,23 @@ def _run_in_pty(args: list[str], env: dict[str, str]) -> int:
     master, slave = pty.openpty()
     proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
     os.close(slave)
-    while proc.poll() is None:
+
+    def ended() -> bool:
+        # The terminal's output is drained, or the app would block writing its screen.
         ready, _, _ = select.select([master], [], [], 0.05)
         if ready:
             try:
                 os.read(master, 65536)
             except OSError:
-                break
-    os.close(master)
+                return True  # the terminal closed: the app is exiting
+        return proc.poll() is not None
+
+    try:
+        eventually_blocking(ended, 120, what=f"{args} to exit", every=0)
+    finally:
+        os.close(master)
+        if proc.poll() is None:  # only after a timeout: leave no app running behind the test
+            proc.kill()
     return proc.wait(timeout=60)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from services.sandbox import trainer
 from services.training import ChannelInput, TrainingConfig
+from tests.support import eventually_blocking
 
 IMAGE = "662702820516.dkr.ecr.eu-north-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 
@@ -71,10 +71,10 @@ def xgb_config(world: Any, name: str = "job-a", prefix: str = "xgb", **hp: str) 
 
 
 def wait_done(sm: Any, name: str, timeout: float = 30.0) -> dict[str, Any]:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
+    """The training job's description once it has ended (completed, failed or stopped)."""
+
+    def ended() -> dict[str, Any] | None:
         d = sm.describe_training_job(TrainingJobName=name)
-        if d["TrainingJobStatus"] in ("Completed", "Failed", "Stopped"):
-            return d
-        time.sleep(0.05)
-    raise AssertionError(f"job {name} did not end in {timeout}s")
+        return d if d["TrainingJobStatus"] in ("Completed", "Failed", "Stopped") else None
+
+    return eventually_blocking(ended, timeout, what=f"training job {name} to end")

@@ -7,7 +7,7 @@ import json
 from textual.app import App, ComposeResult
 
 from services.training import build_request
-from tests.conftest import wait_connected
+from tests.support import eventually, wait_connected
 from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
 from tui.widgets.log_pane import LogPane
 
@@ -61,14 +61,6 @@ def test_log_pane_snapshot(snap_compare):
     assert snap_compare(PaneApp(), terminal_size=(80, 16), run_before=fill)
 
 
-async def _wait(pilot, cond, limit: int = 600) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(limit):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
-
-
 async def test_job_panel_live_then_create_model(world, factory, make_app):
     from screens.job_panel import JobPanelScreen
 
@@ -81,17 +73,17 @@ async def test_job_panel_live_then_create_model(world, factory, make_app):
         await wait_connected(pilot)
         await app.push_screen(JobPanelScreen("panel-job", poll_seconds=0.2))
         panel = app.screen
-        await _wait(pilot, lambda: panel.snapshot is not None and panel.snapshot.terminal)
-        await _wait(pilot, lambda: panel.query_one(LogPane).line_count > 8 and panel.series)
+        await eventually(pilot, lambda: panel.snapshot is not None and panel.snapshot.terminal)
+        await eventually(pilot, lambda: panel.query_one(LogPane).line_count > 8 and panel.series)
         assert panel.snapshot.status == "Completed"
         assert "validation:mlogloss" in panel.series
         timeline = str(panel.query_one("#jp-timeline").render())
         assert "Downloading" in timeline and "Completed" in timeline
         assert "estimate" in str(panel.query_one("#jp-cost").render())
         await pilot.press("m")
-        await _wait(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         app.screen.query_one("#apply").press()
-        await _wait(pilot, lambda: bool(panel.model_created))
+        await eventually(pilot, lambda: bool(panel.model_created))
         assert sm.describe_model(ModelName="panel-job-model")["PrimaryContainer"]["ModelDataUrl"].endswith(
             "model.tar.gz"
         )
@@ -110,7 +102,7 @@ async def test_job_panel_offers_doctor_on_s3_denial(world, factory, make_app):
         await wait_connected(pilot)
         await app.push_screen(JobPanelScreen("denied-job", poll_seconds=0.2))
         panel = app.screen
-        await _wait(pilot, lambda: panel.snapshot is not None)
+        await eventually(pilot, lambda: panel.snapshot is not None)
         assert "permissions doctor" in str(panel.query_one("#jp-failure").render())
         seen = []
         original = app.open_doctor
@@ -130,7 +122,7 @@ async def test_train_step_shows_messages_beside_fields(make_app, monkeypatch):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_connected(pilot)
         step = app.screen
-        await _wait(pilot, lambda: step.query_one("#in-job_name").value != "")
+        await eventually(pilot, lambda: step.query_one("#in-job_name").value != "")
         assert step.errors == {}
         step.query_one("#xgboost-hp-eta").value = "2"
         step.query_one("#xgboost-hp-num_class").value = ""
@@ -183,11 +175,11 @@ async def test_stop_from_the_panel_after_confirmation(world, factory, make_app):
         await wait_connected(pilot)
         await app.push_screen(JobPanelScreen("stop-me", poll_seconds=0.2))
         panel = app.screen
-        await _wait(pilot, lambda: panel.snapshot is not None)
+        await eventually(pilot, lambda: panel.snapshot is not None)
         await pilot.press("s")
-        await _wait(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         app.screen.query_one("#apply").press()
-        await _wait(pilot, lambda: panel.snapshot.status == "Stopped")
+        await eventually(pilot, lambda: panel.snapshot.status == "Stopped")
         assert panel.snapshot.secondary == "Stopped"
         timeline = str(panel.query_one("#jp-timeline").render())
         assert "Stopping" in timeline and "Stopped" in timeline
@@ -200,20 +192,20 @@ async def test_train_step_end_to_end(world, factory, make_app):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_connected(pilot)
         step = app.screen
-        await _wait(pilot, lambda: step.query_one("#in-job_name").value != "")
+        await eventually(pilot, lambda: step.query_one("#in-job_name").value != "")
         assert (
             step.hyperparameters()["num_round"] == "100"
             and step.hyperparameters()["objective"] == "multi:softmax"
         )
         step._set("job_name", "e2e-job")
         await pilot.click("#tr-derive")
-        await _wait(pilot, lambda: "rows" in str(step.query_one("#tr-data-note").render()))
+        await eventually(pilot, lambda: "rows" in str(step.query_one("#tr-data-note").render()))
         await pilot.press("f5")
-        await _wait(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen", limit=1200)
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen", 60)
         app.screen.query_one("#apply").press()
-        await _wait(pilot, lambda: type(app.screen).__name__ == "JobPanelScreen", limit=1200)
+        await eventually(pilot, lambda: type(app.screen).__name__ == "JobPanelScreen", 60)
         panel = app.screen
-        await _wait(pilot, lambda: panel.snapshot is not None and panel.snapshot.terminal, limit=1200)
+        await eventually(pilot, lambda: panel.snapshot is not None and panel.snapshot.terminal, 60)
         assert panel.snapshot.status == "Completed", panel.snapshot.failure_reason
         assert app.state.training_job == "e2e-job"
         assert app.journal.jobs()[-1].data["name"] == "e2e-job"
@@ -227,7 +219,7 @@ def test_train_step_snapshot(make_app, snap_compare, monkeypatch):
     async def ready(pilot):  # type: ignore[no-untyped-def]
         await wait_connected(pilot)
         step = pilot.app.screen
-        await _wait(pilot, lambda: step.query_one("#in-job_name").value != "")
+        await eventually(pilot, lambda: step.query_one("#in-job_name").value != "")
         step._set("job_name", "sagewiz-xgboost-demo")
         step.query_one("#xgboost-hp-eta").value = "1.5"
         await pilot.pause()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,8 +10,9 @@ import pytest
 from services.errors import SagewizError
 from services.sandbox.extensions import tuning as ext
 from services.tuning.config import TrainingBase
-from services.tuning.dashboard import RateLimiter, TuningPoller, best_child
+from services.tuning.dashboard import RateLimiter, TuningPoller, TuningSnapshot, best_child
 from services.tuning.request import build_request
+from tests.support import eventually_blocking
 from tests.tune.test_sandbox_tuning import tuning_config, wait_first_child
 
 
@@ -77,14 +77,14 @@ def test_500_children_paged_within_the_list_quota(factory: Any, world: Any, base
     )
 
     # later polls are incremental: the newest page and the running ones, not 6 pages again
-    end = time.monotonic() + 40
-    while time.monotonic() < end:
-        snap = poller.poll()
-        assert snap.list_calls <= 3
-        if snap.done:
-            break
-        time.sleep(0.1)  # the one real child trains in the background
-    assert snap.done and snap.status == "Completed"
+    def incremental_poll() -> TuningSnapshot | None:
+        polled = poller.poll()
+        assert polled.list_calls <= 3
+        return polled if polled.done else None
+
+    # the one real child trains in the background
+    snap = eventually_blocking(incremental_poll, 40, what="the tuning job to end", every=0.1)
+    assert snap.status == "Completed"
     assert all(c.terminal for c in snap.children), [c for c in snap.children if not c.terminal]
     assert len(snap.children) == 501
     real = snap.children[-1]

@@ -13,6 +13,7 @@ from services.sandbox.extensions import tuning as ext
 from services.tuning.catalog import catalog_for
 from services.tuning.config import TrainingBase, TuningConfig
 from services.tuning.request import build_request
+from tests.support import eventually_blocking
 
 DEADLINE = 40.0
 
@@ -34,15 +35,15 @@ def tuning_config(base: TrainingBase, name: str = "tt", **changes: Any) -> Tunin
 
 
 def wait_done(sm: Any, name: str, watch: list[int] | None = None) -> dict[str, Any]:
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
+    """The tuning job's description once it has ended; `watch` collects InProgress at every poll."""
+
+    def ended() -> dict[str, Any] | None:
         d = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
         if watch is not None:
             watch.append(d["TrainingJobStatusCounters"]["InProgress"])
-        if d["HyperParameterTuningJobStatus"] in ("Completed", "Stopped", "Failed"):
-            return d
-        time.sleep(0.05)  # polling a background run, bounded by DEADLINE
-    raise AssertionError(f"tuning job {name} did not finish in {DEADLINE}s")
+        return d if d["HyperParameterTuningJobStatus"] in ("Completed", "Stopped", "Failed") else None
+
+    return eventually_blocking(ended, DEADLINE, what=f"tuning job {name} to finish")
 
 
 def children(sm: Any, name: str, **kw: Any) -> list[dict[str, Any]]:
@@ -130,10 +131,7 @@ def test_tuning_jobs_run_real_children_list_and_count(factory: Any, world: Any, 
 
 def wait_first_child(sm: Any, name: str) -> None:
     """The runner launches its own child first; injected ones come after it."""
-    end = time.monotonic() + DEADLINE
-    while not children(sm, name):
-        assert time.monotonic() < end, "no child launched"
-        time.sleep(0.05)
+    eventually_blocking(lambda: children(sm, name), DEADLINE, what=f"a first child of {name}")
 
 
 def inject_250(world: Any) -> None:
@@ -181,9 +179,7 @@ def test_stop_stops_children_and_ends_stopped(factory: Any, base: TrainingBase) 
     sm.create_hyper_parameter_tuning_job(
         **build_request(tuning_config(base, name="stopme", max_jobs=6, max_parallel=2))
     )
-    end = time.monotonic() + DEADLINE
-    while not children(sm, "stopme") and time.monotonic() < end:
-        time.sleep(0.05)
+    wait_first_child(sm, "stopme")
     sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="stopme")
     assert sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="stopme")[
         "HyperParameterTuningJobStatus"

@@ -3,8 +3,6 @@ live dashboard (sort, a child's log, stop, model from the best), 500 children, s
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,10 +16,12 @@ from services.sandbox import trainer
 from services.tuning.config import TrainingBase
 from services.tuning.dashboard import ChildJob, JobCounters, ObjectiveCounters, TuningSnapshot
 from services.tuning.request import build_request
-from tests.conftest import wait_connected
+from tests.support import eventually, wait_connected
 from tests.tune.test_sandbox_tuning import tuning_config
 
 SIZE = (130, 45)
+# Generous: the dashboard follows a whole tuning run, its children trained one after another.
+WAIT = 40.0
 
 
 @pytest.fixture(autouse=True)
@@ -31,15 +31,6 @@ def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 FIXED = datetime(2026, 11, 27, 9, 30, 0, tzinfo=UTC)
-
-
-async def until(pilot: Any, cond: Callable[[], bool], timeout: float = 40.0, what: str = "") -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what or cond}")
 
 
 def text_of(screen: Any, selector: str) -> str:
@@ -75,7 +66,9 @@ async def test_form_prefills_from_the_train_step_and_refuses_bad_input(
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot)
         screen = app.screen
-        await until(pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), what="base loaded")
+        await eventually(
+            pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), WAIT, what="base loaded"
+        )
         assert screen.query_one("#base-image", Input).value == base.image
         assert screen.query_one("#base-role", Input).value == base.role_arn
         assert screen.query_one("#base-train", Input).value.endswith("/tune-data/train/")
@@ -119,19 +112,23 @@ async def test_tune_watch_sort_log_and_model_from_best(
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot)
         screen = app.screen
-        await until(pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), what="base loaded")
+        await eventually(
+            pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), WAIT, what="base loaded"
+        )
         screen.query_one("#strategy", Select).value = "Random"
         screen.query_one("#max-jobs", Input).value = "3"
         screen.query_one("#max-parallel", Input).value = "3"
         screen.query_one("#tuning-name", Input).value = "ui-tune"
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="plan shown")
+        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="plan shown")
         plan_text = app.screen.plan.render_text()
         assert "sagemaker:CreateHyperParameterTuningJob" in plan_text and "Upper bound" in plan_text
         assert "account 123456789012 in eu-north-1 (SANDBOX)" in app.screen.where
         await pilot.click("#apply")
-        await until(pilot, lambda: screen.snapshot is not None and screen.snapshot.done, what="tuning done")
+        await eventually(
+            pilot, lambda: screen.snapshot is not None and screen.snapshot.done, WAIT, what="tuning done"
+        )
         snap = screen.snapshot
         assert snap.name == "ui-tune" and app.state.tuning_job == "ui-tune"
         table = screen.query_one("#children", DataTable)
@@ -150,15 +147,15 @@ async def test_tune_watch_sort_log_and_model_from_best(
         await pilot.press("enter")
         from screens.job_panel import JobPanelScreen
 
-        await until(pilot, lambda: isinstance(app.screen, JobPanelScreen), what="child panel")
+        await eventually(pilot, lambda: isinstance(app.screen, JobPanelScreen), WAIT, what="child panel")
         assert app.screen.job_name == best
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is screen, what="back to dashboard")
+        await eventually(pilot, lambda: app.screen is screen, WAIT, what="back to dashboard")
         # a model from the best job, planned and confirmed
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="model plan")
+        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="model plan")
         await pilot.click("#apply")
-        await until(pilot, lambda: app.state.model_name == "ui-tune-best", what="model created")
+        await eventually(pilot, lambda: app.state.model_name == "ui-tune-best", WAIT, what="model created")
         model = factory.client("sagemaker").describe_model(ModelName="ui-tune-best")
         assert best in model["PrimaryContainer"]["ModelDataUrl"]
 
@@ -173,11 +170,13 @@ async def test_stop_tuning_job_with_confirmation(make_app: Any, factory: Any, ba
     app.state.tuning_job = "to-stop"
     async with app.run_test(size=SIZE) as pilot:
         # (not wait_connected: the dashboard's poll worker runs until the job ends)
-        await until(pilot, lambda: app.identity is not None, what="connected")
+        await eventually(pilot, lambda: app.identity is not None, WAIT, what="connected")
         screen = app.screen
-        await until(pilot, lambda: screen.snapshot is not None and screen.snapshot.children, what="children")
+        await eventually(
+            pilot, lambda: screen.snapshot is not None and screen.snapshot.children, WAIT, what="children"
+        )
         await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="stop plan")
+        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="stop plan")
         assert "sagemaker:StopHyperParameterTuningJob" in app.screen.plan.render_text()
         await pilot.click("#cancel")  # cancelling changes nothing
         await pilot.pause()
@@ -188,11 +187,14 @@ async def test_stop_tuning_job_with_confirmation(make_app: Any, factory: Any, ba
             == "InProgress"
         )
         await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="stop plan")
+        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="stop plan")
         await pilot.click("#apply")
         trainer.set_pace(0.0)
-        await until(
-            pilot, lambda: screen.snapshot is not None and screen.snapshot.status == "Stopped", what="stopped"
+        await eventually(
+            pilot,
+            lambda: screen.snapshot is not None and screen.snapshot.status == "Stopped",
+            WAIT,
+            what="stopped",
         )
         assert (
             sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="to-stop")[
@@ -284,7 +286,7 @@ def test_snapshot_form(snap_compare: Any, make_app: Any, monkeypatch: Any) -> No
 
     async def settle(pilot: Any) -> None:
         await wait_connected(pilot)
-        await until(pilot, lambda: bool(text_of(pilot.app.screen, "#base-note")), what="base")
+        await eventually(pilot, lambda: bool(text_of(pilot.app.screen, "#base-note")), WAIT, what="base")
         await pilot.pause()
 
     assert snap_compare(make_app(start_step="tune"), terminal_size=SIZE, run_before=settle)
@@ -320,18 +322,22 @@ async def test_service_refusals_end_in_clear_messages(
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot)
         screen = app.screen
-        await until(pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), what="base loaded")
+        await eventually(
+            pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), WAIT, what="base loaded"
+        )
         screen.query_one("#tuning-name", Input).value = "taken"
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="plan")
+        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="plan")
         await pilot.click("#apply")
-        await until(pilot, lambda: isinstance(app.screen, ErrorScreen), what="error shown")
+        await eventually(pilot, lambda: isinstance(app.screen, ErrorScreen), WAIT, what="error shown")
         assert app.screen.error.kind == "conflict" and not app.screen.offer_doctor
         assert app.state.tuning_job == ""
     # signed as the seeded execution role, which may not describe training jobs
     as_role = SagewizApp(world.role_target(), sandbox=True, world=world, journal=journal, start_step="tune")
     as_role.state.training_job = job
     async with as_role.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(as_role.screen, ErrorScreen), what="access denied shown")
+        await eventually(
+            pilot, lambda: isinstance(as_role.screen, ErrorScreen), WAIT, what="access denied shown"
+        )
         assert as_role.screen.error.kind == "access-denied" and as_role.screen.offer_doctor
