@@ -29,7 +29,8 @@ from tui.steps import StepState
 if TYPE_CHECKING:
     # Imported when the copy starts, not with the screen.
     from services.denied import DeniedCall
-    from services.sync import SyncPlan, SyncProgress, SyncResult
+    from services.sync.plan import SyncPlan
+    from services.sync.progress import SyncProgress, SyncResult
 
 SAMPLE_SOURCE = "s3://sagemaker-sample-files/datasets/image/caltech-101/inference/"
 
@@ -127,7 +128,7 @@ class DataStep(StepScreen):
 
     # -- validation, before any call ------------------------------------------------------------
     def _inputs(self) -> tuple[Any, Any] | None:
-        from services.sync import parse_destination, parse_source
+        from services.sync.locations import parse_destination, parse_source
 
         error = self.query_one("#data-error", Static)
         src_in, dst_in = self.query_one("#source", Input), self.query_one("#dest", Input)
@@ -193,7 +194,10 @@ class DataStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="data-sync", exit_on_error=False, description="copy the data")
     def _copy_worker(self, source: Any, dest: Any, cancel: threading.Event) -> None:
-        from services.sync import HashCache, check_destination, plan_sync, run_sync
+        from services.sync.engine import run_sync
+        from services.sync.hash_cache import HashCache
+        from services.sync.plan import plan_sync
+        from services.sync.preflight import check_destination
 
         ident = self.identity
         account = ident.account if ident else None

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from services.sync import HashCache
+from services.sync.hash_cache import HashCache
 
 
 @pytest.fixture
@@ -15,12 +15,12 @@ def cache(tmp_path: Path) -> HashCache:
 @pytest.fixture
 def small_multipart(monkeypatch: pytest.MonkeyPatch) -> int:
     """Shrink the multipart threshold so a test file of ~11 MB goes up in 5 MiB parts (S3's minimum)."""
-    import services.sync as sync
+    import services.sync.parts as parts
 
     mib = 1024 * 1024
-    monkeypatch.setattr(sync, "MULTIPART_THRESHOLD", 6 * mib)
-    monkeypatch.setattr(sync, "MIN_PART", 5 * mib)
-    monkeypatch.setattr(sync, "MAX_PART", 5 * mib)
+    monkeypatch.setattr(parts, "MULTIPART_THRESHOLD", 6 * mib)
+    monkeypatch.setattr(parts, "MIN_PART", 5 * mib)
+    monkeypatch.setattr(parts, "MAX_PART", 5 * mib)
     return 5 * mib
 
 

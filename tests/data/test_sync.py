@@ -12,15 +12,12 @@ import pytest
 from services.errors import NotFoundError, ValidationError
 from services.s3uri import S3Uri
 from services.session import SessionFactory
-from services.sync import (
-    HashCache,
-    check_destination,
-    multipart_etag,
-    parse_destination,
-    parse_source,
-    plan_sync,
-    run_sync,
-)
+from services.sync.engine import run_sync
+from services.sync.hash_cache import HashCache
+from services.sync.locations import parse_destination, parse_source
+from services.sync.parts import multipart_etag
+from services.sync.plan import plan_sync
+from services.sync.preflight import check_destination
 from tests.data.conftest import make_tree
 
 
@@ -252,7 +249,7 @@ def test_destination_and_overlap_checks(world, factory) -> None:
 def test_medium_files_in_memory_budget_or_streamed(
     world, factory, tmp_path: Path, cache, monkeypatch
 ) -> None:
-    import services.sync as sync_mod
+    import services.sync.engine as sync_mod
 
     monkeypatch.setattr(sync_mod, "IN_MEMORY_MAX", 1024)  # every file here counts as "medium"
     src = tmp_path / "src"

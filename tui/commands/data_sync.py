@@ -17,15 +17,10 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     from services.errors import AccessDeniedError, ConnectError, NotFoundError, SagewizError, ValidationError
-    from services.sync import (
-        HashCache,
-        QuickUnavailable,
-        parse_destination,
-        parse_source,
-        quick_bucket_region,
-        quick_plan,
-        quick_target,
-    )
+    from services.sync.hash_cache import HashCache
+    from services.sync.locations import parse_destination, parse_source
+    from services.sync.plan import quick_plan
+    from services.sync.quick_client import QuickUnavailable, quick_bucket_region, quick_target
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -65,7 +60,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
                 _summary_nothing(out, plan)
             return EXIT_OK
 
-    from services.sync import check_destination, plan_sync, run_sync
+    from services.sync.engine import run_sync
+    from services.sync.plan import plan_sync
+    from services.sync.preflight import check_destination
     from tui.commands.common import connect_from_args
 
     if plan is not None and quick is not None:
@@ -158,7 +155,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 
 def _with_caller(result: Any, factory: Any) -> Any:
     """Name the denied principal: one sts:GetCallerIdentity, only when something was refused."""
-    from services.sync import with_principal
+    from services.sync.progress import with_principal
 
     try:
         from services.session import connect

@@ -213,7 +213,9 @@ class Flow:
         )
 
     def step_data(self) -> StepOutcome:
-        from services.sync import parse_destination, parse_source, plan_sync, run_sync
+        from services.sync.engine import run_sync
+        from services.sync.locations import parse_destination, parse_source
+        from services.sync.plan import plan_sync
 
         if not self.state.bucket:
             return StepOutcome("data", "skipped", "no bucket chosen")
