@@ -542,7 +542,7 @@ class PermissionsStep(StepScreen):
         st = self.perm_state
         if st is None or self.busy:
             return
-        from services.permissions.fixes import public_access_change
+        from services.permissions.fixes.public_access import public_access_change
 
         try:
             change = public_access_change(

@@ -271,7 +271,7 @@ def _check_fix(factory: Any, entry: JournalEntry) -> tuple[str, bool]:
     """(description, still in place). Raises when the document cannot be read."""
     from services.cleanup import _is_gone
     from services.permissions.apply import read_current, same_document
-    from services.permissions.fixes import PolicyTarget
+    from services.permissions.fixes.change import PolicyTarget
 
     target = PolicyTarget.from_dict(entry.data["target_info"])
     title = str(entry.data.get("title") or "policy change")

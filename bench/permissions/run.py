@@ -37,7 +37,9 @@ def median_of(fn, runs: int = RUNS) -> float:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     from services.journal import Journal
-    from services.permissions import apply, findings, fixes, proof
+    from services.permissions import apply, findings, proof
+    from services.permissions.fixes.bucket_policy import bucket_policy_change
+    from services.permissions.fixes.change import BUCKET_POLICY, PolicyTarget
     from services.permissions.state import read_state
     from services.sandbox.server import get_sandbox
     from services.session import SessionFactory
@@ -83,10 +85,10 @@ def main() -> None:
     baseline = median_of(cli, cli_runs)
 
     journal = Journal(Path(tempfile.mkdtemp()) / "journal.jsonl")
-    target = fixes.PolicyTarget(fixes.BUCKET_POLICY, bucket=b)
+    target = PolicyTarget(BUCKET_POLICY, bucket=b)
 
     def round_trip() -> None:
-        change = fixes.bucket_policy_change(b, world.role_arn, apply.read_current(factory, target))
+        change = bucket_policy_change(b, world.role_arn, apply.read_current(factory, target))
         apply.apply_change(factory, journal, change)
         apply.undo_last(factory, journal)
 

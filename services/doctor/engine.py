@@ -496,7 +496,7 @@ def _findings(
                 return fx.grant_fix(scope, inline, action, resource, why)
             except Exception as exc:  # a builder refusing (e.g. unreadable policy) is reported, not raised
                 return fx.admin_fix(f"{why} (sagewiz could not prepare the change: {exc})")
-        from services.permissions.fixes import flow_grant_refusal
+        from services.permissions.fixes.flow_grants import flow_grant_refusal
 
         refusal = flow_grant_refusal(action, resource, bucket=scope.bucket, execution_role=scope.execution_role,
                                      kms_key=scope.kms_key, account=scope.account, region=region)  # fmt: skip

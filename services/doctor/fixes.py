@@ -103,7 +103,7 @@ def grant_fix(
     """One statement for exactly `action` on `resource` in the role's `sagewiz-doctor-grants`
     inline policy, if the flow rule allows it and the minimal-change check passes; otherwise an
     admin fix saying why nothing is proposed."""
-    from services.permissions.fixes import flow_grant_refusal
+    from services.permissions.fixes.flow_grants import flow_grant_refusal
 
     registries: frozenset[str] = frozenset()
     if action.lower().startswith("ecr:"):
@@ -138,14 +138,8 @@ def grant_statement_fix(
 ) -> Fix:
     """Add one statement to the role's `sagewiz-doctor-grants` inline policy (created if absent),
     checked: only that statement's own request may become allowed."""
-    from services.permissions.fixes import (
-        ROLE_INLINE_POLICY,
-        PolicyChange,
-        PolicyTarget,
-        pretty,
-        subject_for,
-        verified,
-    )
+    from services.permissions.fixes.change import ROLE_INLINE_POLICY, PolicyChange, PolicyTarget, pretty
+    from services.permissions.fixes.safety import subject_for, verified
     from services.policy.minimal_change import Documents, Permitted
 
     role_name = scope.role_arn.rsplit("/", 1)[-1]
@@ -190,7 +184,7 @@ def bucket_grant_fix(
     identity: tuple[tuple[str, str], ...] = (),
 ) -> Fix:  # fmt: skip
     """One bucket-policy statement for exactly the refused request; existing statements stay."""
-    from services.permissions.fixes import bucket_statement_grant_change
+    from services.permissions.fixes.bucket_policy import bucket_statement_grant_change
 
     try:
         change = bucket_statement_grant_change(
@@ -207,7 +201,7 @@ def bucket_repair_fix(
 ) -> Fix:  # fmt: skip
     """The statement meant for the role gets the object resource its own actions need, limited to
     the refused scope; nothing else changes."""
-    from services.permissions.fixes import bucket_policy_change
+    from services.permissions.fixes.bucket_policy import bucket_policy_change
 
     try:
         change = bucket_policy_change(
@@ -224,7 +218,8 @@ def deny_exception_fix(
 ) -> Fix:  # fmt: skip
     """An exception to a bucket-policy Deny for exactly the refused request, or (a Deny aimed at
     the principal, or one enforcing a practice) an admin fix that says why, and how to comply."""
-    from services.permissions.fixes import UnsafeFix, narrow_deny_change
+    from services.permissions.fixes.deny_exceptions import narrow_deny_change
+    from services.permissions.fixes.safety import UnsafeFix
 
     try:
         change = narrow_deny_change(

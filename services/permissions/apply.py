@@ -21,8 +21,7 @@ from urllib.parse import unquote
 
 from services.errors import ConflictError, NotFoundError, SagewizError, ValidationError, translate
 from services.permissions import validate
-from services.permissions.fixes import (
-    BPA_KEYS,
+from services.permissions.fixes.change import (
     BUCKET_POLICY,
     PUBLIC_ACCESS_BLOCK,
     ROLE_INLINE_POLICY,
@@ -30,6 +29,7 @@ from services.permissions.fixes import (
     PolicyTarget,
     document_diff,
 )
+from services.permissions.fixes.public_access import BPA_KEYS
 from services.plan import Action, Plan
 
 ABSENT = "absent"

@@ -2,7 +2,7 @@
 
 `check(state)` returns findings, most severe first. Each has a severity, an explanation, the
 statement or setting it concerns (`evidence`), the doctor's cause id, and which fix addresses it.
-`proposed_changes(state, findings)` turns them into `fixes.PolicyChange`s.
+`proposed_changes(state, findings)` turns them into `PolicyChange`s (`services.permissions.fixes`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.errors import ValidationError
-from services.permissions import fixes
+from services.permissions.fixes.bucket_policy import bucket_policy_change
+from services.permissions.fixes.change import PolicyChange
+from services.permissions.fixes.deny_exceptions import aimed_at, practice_of
+from services.permissions.fixes.public_access import public_access_change
+from services.permissions.fixes.role_policy import is_over_broad, narrow_grant_change, role_policy_change
+from services.permissions.fixes.shapes import bucket_arn, objects_arn, wrong_resource_shape
 from services.permissions.matcher import Caller, Context, as_list, matching, role_context, statements
 from services.permissions.state import PermissionsState, PolicyDoc
 
@@ -104,7 +109,7 @@ def _resource_shapes(state: PermissionsState) -> list[Finding]:
             continue
         in_bucket_policy = doc.source == "bucket-policy"
         for i, st in enumerate(statements(doc.document)):
-            for problem in fixes.wrong_resource_shape(st, state.bucket):
+            for problem in wrong_resource_shape(st, state.bucket):
                 object_case = problem.startswith("object")
                 fid = "object-actions-on-bucket-arn" if object_case else "list-bucket-on-objects"
                 title = ("Object actions granted on the bucket ARN instead of bucket/*" if object_case
@@ -260,10 +265,10 @@ def _denies(state: PermissionsState) -> list[Finding]:
         else:
             sev, title = ERROR, f"An explicit Deny in the {policy} catches the role"
             how = "its conditions hold for the role's requests" if cond else "it has no condition"
-        practice = fixes.practice_of(stmt)
+        practice = practice_of(stmt)
         if practice is not None:
             advice = (f"This Deny enforces a practice ({practice.name}) and gets no exception: {practice.how_to_comply}.")  # fmt: skip
-        elif fixes.aimed_at(stmt, state.role_arn, state.role_id):
+        elif aimed_at(stmt, state.role_arn, state.role_id):
             advice = ("The Deny is aimed at this role itself: only its owner can decide it no longer applies; "
                       "sagewiz offers no exception (send the Doctor's report to an administrator).")  # fmt: skip
         else:
@@ -283,14 +288,14 @@ def _over_broad(state: PermissionsState) -> list[Finding]:
     out = []
     for p in state.role_policies:
         for i, st in enumerate(statements(p.document)):
-            if not fixes.is_over_broad(st):
+            if not is_over_broad(st):
                 continue
             narrower = json.dumps(
                 {
                     **st,
                     "Resource": [
-                        fixes.bucket_arn(state.bucket),
-                        fixes.objects_arn(state.bucket, state.prefix),
+                        bucket_arn(state.bucket),
+                        objects_arn(state.bucket, state.prefix),
                     ],
                 },
                 indent=2,
@@ -481,7 +486,7 @@ def _sid(st: dict[str, Any], i: int) -> str:
 class Proposal:
     """A change to offer, or why a wanted change cannot be offered."""
 
-    change: fixes.PolicyChange | None
+    change: PolicyChange | None
     title: str
     refused: str = ""  # non-empty: could not be planned, and why
 
@@ -503,23 +508,23 @@ def proposed_changes(
     if FIX_ROLE_POLICY in wanted and any(f.id == "role-lacks-access" for f in found):
         missing = tuple((a, r) for (a, r), v in role_access(state).items() if v == "no-allow")
     if FIX_ROLE_POLICY in wanted and state.role_exists:
-        out.append(_try("Repair the role's S3 access", lambda: fixes.role_policy_change(
+        out.append(_try("Repair the role's S3 access", lambda: role_policy_change(
             state.role_name, state.account, state.region, state.bucket, state.inline_texts(),
             prefix=state.prefix, fixes=ids(FIX_ROLE_POLICY), missing=missing, role_arn=state.role_arn)))  # fmt: skip
     if FIX_BUCKET_POLICY in wanted and state.bucket_policy is not None:
-        out.append(_try("Fix the bucket policy's grant to the role", lambda: fixes.bucket_policy_change(
+        out.append(_try("Fix the bucket policy's grant to the role", lambda: bucket_policy_change(
             state.bucket, state.role_arn, state.bucket_policy.text if state.bucket_policy else None,
             prefix=state.prefix, role_id=state.role_id, fixes=ids(FIX_BUCKET_POLICY),
             identity=tuple(state.inline_texts()))))  # fmt: skip
     if FIX_NARROW_GRANT in wanted and state.role_exists:
-        out.append(_try("Narrow the over-broad S3 grant (a separate change)", lambda: fixes.narrow_grant_change(
+        out.append(_try("Narrow the over-broad S3 grant (a separate change)", lambda: narrow_grant_change(
             state.role_name, state.bucket, state.inline_texts(), prefix=state.prefix,
             fixes=ids(FIX_NARROW_GRANT), role_arn=state.role_arn)))  # fmt: skip
     if FIX_BPA_ON in wanted and state.bucket_bpa is not None:
         out.append(
             _try(
                 "Turn Block Public Access back on",
-                lambda: fixes.public_access_change(
+                lambda: public_access_change(
                     state.bucket, state.bucket_bpa.text() if state.bucket_bpa else None
                 ),
             )
@@ -527,7 +532,7 @@ def proposed_changes(
     return out
 
 
-def _try(title: str, build: Callable[[], fixes.PolicyChange]) -> Proposal:
+def _try(title: str, build: Callable[[], PolicyChange]) -> Proposal:
     try:
         change = build()
     except ValidationError as exc:

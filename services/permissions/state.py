@@ -24,7 +24,9 @@ from services.errors import (
     ThrottledError,
     translate,
 )
-from services.permissions.fixes import BPA_KEYS, BUCKET_POLICY, ROLE_INLINE_POLICY, PolicyTarget, role_name_of
+from services.permissions.fixes.change import BUCKET_POLICY, ROLE_INLINE_POLICY, PolicyTarget
+from services.permissions.fixes.public_access import BPA_KEYS
+from services.permissions.fixes.shapes import role_name_of
 
 T = TypeVar("T")
 

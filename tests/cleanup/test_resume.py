@@ -98,7 +98,7 @@ def _session_that_did_things(journal: Journal, factory, world) -> Journal:
     """An earlier session: chose a bucket of its own, copied data, picked the role, fixed a policy."""
     import json
 
-    from services.permissions.fixes import ROLE_INLINE_POLICY, PolicyTarget
+    from services.permissions.fixes.change import ROLE_INLINE_POLICY, PolicyTarget
 
     s3, iam = factory.client("s3"), factory.client("iam")
     s3.create_bucket(Bucket="my-own-bucket", CreateBucketConfiguration={"LocationConstraint": world.region})

@@ -7,14 +7,24 @@ import json
 import pytest
 
 from services.errors import ConflictError, NotFoundError, ValidationError
-from services.permissions import apply, fixes
+from services.permissions import apply
 from services.permissions.apply import PolicyChangedError
+from services.permissions.fixes.bucket_policy import bucket_policy_change
+from services.permissions.fixes.change import (
+    BUCKET_POLICY,
+    PUBLIC_ACCESS_BLOCK,
+    ROLE_INLINE_POLICY,
+    PolicyChange,
+    PolicyTarget,
+)
+from services.permissions.fixes.public_access import BPA_KEYS, public_access_change
+from services.permissions.fixes.role_policy import role_policy_change
 
 ODD = '{\n    "Version":"2012-10-17",  "Statement" : [ {"Sid":"Keep", "Effect":"Allow","Principal":{"AWS":"%s"},\n "Action":"s3:GetObject","Resource":"arn:aws:s3:::%s"} ] }\n'
 
 
 def bucket_target(world):
-    return fixes.PolicyTarget(fixes.BUCKET_POLICY, bucket=world.default_bucket)
+    return PolicyTarget(BUCKET_POLICY, bucket=world.default_bucket)
 
 
 def test_apply_journals_the_complete_old_document_and_undo_restores_it_byte_for_byte(factory, world, journal):
@@ -22,7 +32,7 @@ def test_apply_journals_the_complete_old_document_and_undo_restores_it_byte_for_
     factory.client("s3").put_bucket_policy(Bucket=world.default_bucket, Policy=odd)
     old = apply.read_current(factory, bucket_target(world))
     assert old == odd
-    change = fixes.bucket_policy_change(world.default_bucket, world.role_arn, old)
+    change = bucket_policy_change(world.default_bucket, world.role_arn, old)
     result = apply.apply_change(factory, journal, change)
     assert result.took_effect
     entry = journal.last_policy_change()
@@ -39,7 +49,7 @@ def test_apply_journals_the_complete_old_document_and_undo_restores_it_byte_for_
 
 def test_undo_deletes_a_policy_that_was_absent(factory, world, journal):
     factory.client("s3").delete_bucket_policy(Bucket=world.default_bucket)
-    change = fixes.bucket_policy_change(world.default_bucket, world.role_arn, None)
+    change = bucket_policy_change(world.default_bucket, world.role_arn, None)
     apply.apply_change(factory, journal, change)
     assert journal.last_policy_change().data["old_document"] == "absent"
     apply.undo_last(factory, journal)
@@ -54,12 +64,10 @@ def test_role_inline_policy_undo_is_exact(factory, world, journal):
     factory.client("iam").put_role_policy(
         RoleName=world.role_name, PolicyName="SageMaker-tt-access", PolicyDocument=odd
     )
-    target = fixes.PolicyTarget(
-        fixes.ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="SageMaker-tt-access"
-    )
+    target = PolicyTarget(ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="SageMaker-tt-access")
     old = apply.read_current(factory, target)
     assert old == odd
-    change = fixes.role_policy_change(
+    change = role_policy_change(
         world.role_name, world.account, world.region, world.default_bucket, [("SageMaker-tt-access", old)]
     )
     apply.apply_change(factory, journal, change)
@@ -70,7 +78,7 @@ def test_role_inline_policy_undo_is_exact(factory, world, journal):
 
 def test_concurrent_change_is_refused_and_nothing_is_written(factory, world, journal):
     old = apply.read_current(factory, bucket_target(world))
-    change = fixes.bucket_policy_change(world.default_bucket, world.role_arn, old)
+    change = bucket_policy_change(world.default_bucket, world.role_arn, old)
     someone_else = ODD % (world.role_arn, world.default_bucket)
     factory.client("s3").put_bucket_policy(Bucket=world.default_bucket, Policy=someone_else)
     with pytest.raises(PolicyChangedError) as info:
@@ -79,15 +87,13 @@ def test_concurrent_change_is_refused_and_nothing_is_written(factory, world, jou
     assert apply.read_current(factory, bucket_target(world)) == someone_else
     assert journal.last_policy_change() is None
     # re-planning against the fresh text works
-    fresh = fixes.bucket_policy_change(world.default_bucket, world.role_arn, info.value.current)
+    fresh = bucket_policy_change(world.default_bucket, world.role_arn, info.value.current)
     assert apply.apply_change(factory, journal, fresh).took_effect
 
 
 def test_undo_refuses_to_overwrite_a_later_change_unless_forced(factory, world, journal):
     old = apply.read_current(factory, bucket_target(world))
-    apply.apply_change(
-        factory, journal, fixes.bucket_policy_change(world.default_bucket, world.role_arn, old)
-    )
+    apply.apply_change(factory, journal, bucket_policy_change(world.default_bucket, world.role_arn, old))
     later = ODD % (world.role_arn, world.default_bucket)
     factory.client("s3").put_bucket_policy(Bucket=world.default_bucket, Policy=later)
     with pytest.raises(ConflictError):
@@ -100,7 +106,7 @@ def test_undo_refuses_to_overwrite_a_later_change_unless_forced(factory, world, 
 def test_malformed_existing_policy_round_trip(factory, world, journal):
     bad = '{"Version": "2012-10-17", "Statement": ['
     factory.client("s3").put_bucket_policy(Bucket=world.default_bucket, Policy=bad)
-    change = fixes.bucket_policy_change(
+    change = bucket_policy_change(
         world.default_bucket, world.role_arn, apply.read_current(factory, bucket_target(world))
     )
     apply.apply_change(factory, journal, change)
@@ -111,7 +117,7 @@ def test_malformed_existing_policy_round_trip(factory, world, journal):
 
 def test_an_invalid_new_document_is_never_sent(factory, world, journal):
     old = apply.read_current(factory, bucket_target(world))
-    bad = fixes.PolicyChange(bucket_target(world), "bad", "", old, json.dumps({"Version": "2012-10-17", "Statement": [
+    bad = PolicyChange(bucket_target(world), "bad", "", old, json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{world.default_bucket}/*"}]}))  # fmt: skip
     with pytest.raises(ValidationError):
         apply.apply_change(factory, journal, bad)
@@ -119,11 +125,11 @@ def test_an_invalid_new_document_is_never_sent(factory, world, journal):
 
 
 def test_block_public_access_change_and_undo(factory, world, journal):
-    target = fixes.PolicyTarget(fixes.PUBLIC_ACCESS_BLOCK, bucket=world.default_bucket)
+    target = PolicyTarget(PUBLIC_ACCESS_BLOCK, bucket=world.default_bucket)
     factory.client("s3").delete_public_access_block(Bucket=world.default_bucket)
     assert apply.read_current(factory, target) is None
-    apply.apply_change(factory, journal, fixes.public_access_change(world.default_bucket, None))
-    assert json.loads(apply.read_current(factory, target)) == {k: True for k in fixes.BPA_KEYS}
+    apply.apply_change(factory, journal, public_access_change(world.default_bucket, None))
+    assert json.loads(apply.read_current(factory, target)) == {k: True for k in BPA_KEYS}
     apply.undo_last(factory, journal)
     assert apply.read_current(factory, target) is None
 
@@ -131,7 +137,7 @@ def test_block_public_access_change_and_undo(factory, world, journal):
 def test_plan_and_confirmation_name_everything(factory, world):
     from services.session import connect
 
-    change = fixes.bucket_policy_change(world.default_bucket, world.role_arn, None)
+    change = bucket_policy_change(world.default_bucket, world.role_arn, None)
     plan = apply.to_plan(change)
     assert plan.actions[0].api_call() == "s3:PutBucketPolicy" and plan.actions[0].diff
     line = apply.confirmation(change, connect(factory)).line()

@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 
 from services.doctor import fixes as dfx
 from services.errors import ValidationError
-from services.permissions import fixes
+from services.permissions.fixes.bucket_policy import (
+    BUCKET_ACTIONS,
+    OBJECT_ACTIONS,
+    bucket_policy_change,
+    bucket_statement_grant_change,
+)
+from services.permissions.fixes.deny_exceptions import narrow_deny_change
+from services.permissions.fixes.role_policy import narrow_grant_change, role_policy_change
+from services.permissions.fixes.shapes import objects_arn
 from services.policy import (
     NamedPolicy,
     PolicyError,
@@ -206,7 +214,7 @@ def test_doctor_bucket_statement_grant_is_minimal(
     policy: str, action: str, key: str, keys: list[str]
 ) -> None:
     scope = dfx.refused_scope(B, key, action)
-    change = offered(lambda: fixes.bucket_statement_grant_change(B, ROLE, policy, action, scope))
+    change = offered(lambda: bucket_statement_grant_change(B, ROLE, policy, action, scope))
     if change is None:
         return
     assert denies(change.new_text) == denies(policy)  # type: ignore[attr-defined]
@@ -243,9 +251,7 @@ def test_deny_exception_is_exact(deny: dict, rest: list, action: str, key: str, 
     policy = json.dumps({"Version": "2012-10-17", "Statement": stmts})
     index = 0
     resource = f"{BA}/{key}"
-    change = offered(
-        lambda: fixes.narrow_deny_change(B, ROLE, policy, index, action=action, resource=resource)
-    )
+    change = offered(lambda: narrow_deny_change(B, ROLE, policy, index, action=action, resource=resource))
     if change is None:
         return
     after = change.new_text  # type: ignore[attr-defined]
@@ -267,7 +273,7 @@ def test_permissions_bucket_policy_repair_is_minimal(
     policy: str, identity: str, prefix: str | None, keys: list[str]
 ) -> None:
     change = offered(
-        lambda: fixes.bucket_policy_change(B, ROLE, policy, prefix=prefix, identity=(("id", identity),))
+        lambda: bucket_policy_change(B, ROLE, policy, prefix=prefix, identity=(("id", identity),))
     )
     if change is None:
         return
@@ -276,7 +282,7 @@ def test_permissions_bucket_policy_repair_is_minimal(
         for s in json.loads(policy)["Statement"]
         for a in ([s["Action"]] if isinstance(s.get("Action"), str) else s.get("Action", []))
     }
-    flow = {a.lower() for a in (*fixes.OBJECT_ACTIONS, *fixes.BUCKET_ACTIONS)}
+    flow = {a.lower() for a in (*OBJECT_ACTIONS, *BUCKET_ACTIONS)}
 
     def may(a: str, r: str) -> bool:
         return (a.lower() in flow or any(action_matches(n, a) for n in named)) and (
@@ -299,7 +305,7 @@ def test_permissions_role_policy_repair_is_minimal(
     identity: str, prefix: str | None, keys: list[str], missing: list[str]
 ) -> None:
     pairs = tuple((a, BA if a == "s3:ListBucket" else f"{BA}/{prefix or ''}k") for a in missing)
-    change = offered(lambda: fixes.role_policy_change("SageMaker-tt", ACCT, "eu-north-1", B, [("id", identity)],
+    change = offered(lambda: role_policy_change("SageMaker-tt", ACCT, "eu-north-1", B, [("id", identity)],
                                                       prefix=prefix, missing=pairs, role_arn=ROLE))  # fmt: skip
     if change is None:
         return
@@ -308,7 +314,7 @@ def test_permissions_role_policy_repair_is_minimal(
         for s in json.loads(identity)["Statement"]
         for a in ([s["Action"]] if isinstance(s.get("Action"), str) else s.get("Action", []))
     }
-    scope = fixes.objects_arn(B, prefix)
+    scope = objects_arn(B, prefix)
 
     def may(a: str, r: str) -> bool:
         stated = a.lower() in named or any(a.lower() == m.lower() for m in missing)
@@ -328,7 +334,7 @@ def test_narrowing_an_over_broad_grant_allows_nothing_new(identity: str, keys: l
     doc = json.loads(identity)
     doc["Statement"].append({"Sid": "Broad", "Effect": "Allow", "Action": "s3:*", "Resource": "*"})
     text = json.dumps(doc)
-    change = offered(lambda: fixes.narrow_grant_change("SageMaker-tt", B, [("id", text)], role_arn=ROLE))
+    change = offered(lambda: narrow_grant_change("SageMaker-tt", B, [("id", text)], role_arn=ROLE))
     if change is None:
         return
     assert denies(change.new_text) == denies(text)  # type: ignore[attr-defined]

@@ -9,7 +9,23 @@ import pytest
 from parliament import analyze_policy_string
 
 from services.errors import ValidationError
-from services.permissions import fixes, validate
+from services.permissions import validate
+from services.permissions.fixes.bucket_policy import (
+    BUCKET_SID,
+    OBJECT_SID,
+    bucket_policy_change,
+    merge_bucket_policy,
+)
+from services.permissions.fixes.change import parse
+from services.permissions.fixes.deny_exceptions import deny_exception_statements, narrow_deny_change
+from services.permissions.fixes.public_access import BPA_KEYS, public_access_change
+from services.permissions.fixes.role_policy import (
+    NEW_INLINE_POLICY,
+    ROLE_BUCKET_SID,
+    ROLE_OBJECT_SID,
+    narrow_grant_change,
+    role_policy_change,
+)
 from services.sandbox.seed import bucket_policy, role_policy
 
 ACCT = "123456789012"
@@ -37,7 +53,7 @@ def test_merge_repairs_in_place_and_keeps_unrelated_statements_and_their_order()
     # Issue 14: the role's statement keeps its actions and gains the object ARN; it is no longer
     # replaced by read/write/delete on bucket/*.
     existing = {"Version": "2012-10-17", "Id": "keep-me", "Statement": [SECURE, BROKEN, OTHER]}
-    merged, granted = fixes.merge_bucket_policy(existing, B, ROLE)
+    merged, granted = merge_bucket_policy(existing, B, ROLE)
     assert [s["Sid"] for s in merged["Statement"]] == ["DenyInsecure", "AllowSageMakerRole", "Analytics"]
     assert merged["Statement"][0] == SECURE and merged["Statement"][2] == OTHER
     assert merged["Id"] == "keep-me"
@@ -49,7 +65,7 @@ def test_merge_repairs_in_place_and_keeps_unrelated_statements_and_their_order()
         ("s3:PutObject", f"arn:aws:s3:::{B}/*"),
     }
     # merging again changes nothing
-    assert fixes.merge_bucket_policy(merged, B, ROLE)[0] == merged
+    assert merge_bucket_policy(merged, B, ROLE)[0] == merged
 
 
 def test_merge_renames_wrong_principal_forms_but_leaves_shared_statements():
@@ -57,20 +73,20 @@ def test_merge_renames_wrong_principal_forms_but_leaves_shared_statements():
         BROKEN, Sid="Session", Principal={"AWS": f"arn:aws:sts::{ACCT}:assumed-role/SageMaker-tt/SageMaker"}
     )
     shared = dict(BROKEN, Sid="Shared", Principal={"AWS": [ROLE, f"arn:aws:iam::{ACCT}:role/analytics"]})
-    merged, _ = fixes.merge_bucket_policy({"Version": "2012-10-17", "Statement": [session, shared]}, B, ROLE)
+    merged, _ = merge_bucket_policy({"Version": "2012-10-17", "Statement": [session, shared]}, B, ROLE)
     assert [s["Sid"] for s in merged["Statement"]] == ["Session", "Shared"]
     assert merged["Statement"][0]["Principal"] == {"AWS": ROLE}
     assert merged["Statement"][1] == shared  # a statement shared with another role is not touched
 
 
 def test_merge_into_no_policy_and_with_prefix():
-    doc, granted = fixes.merge_bucket_policy(None, B, ROLE, prefix="data/")
+    doc, granted = merge_bucket_policy(None, B, ROLE, prefix="data/")
     assert doc["Statement"][1]["Resource"] == f"arn:aws:s3:::{B}/data/*"
     assert all(p.resource in (f"arn:aws:s3:::{B}", f"arn:aws:s3:::{B}/data/*") for p in granted)
 
 
 def test_role_policy_repair_keeps_other_statements_and_the_statement_s_actions():
-    change = fixes.role_policy_change(
+    change = role_policy_change(
         "SageMaker-tt", ACCT, "eu-north-1", B, [("SageMaker-tt-access", json.dumps(role_policy(B)))],
         role_arn=ROLE,
     )  # fmt: skip
@@ -86,14 +102,14 @@ def test_role_policy_repair_keeps_other_statements_and_the_statement_s_actions()
 
 def test_role_policy_grants_only_what_is_missing_beyond_the_repair():
     missing = (("s3:DeleteObject", f"arn:aws:s3:::{B}/x"), ("s3:GetBucketLocation", f"arn:aws:s3:::{B}"))
-    change = fixes.role_policy_change(
+    change = role_policy_change(
         "SageMaker-tt", ACCT, "eu-north-1", B, [("SageMaker-tt-access", json.dumps(role_policy(B)))],
         missing=missing, role_arn=ROLE,
     )  # fmt: skip
     added = json.loads(change.new_text)["Statement"][3:]
     assert added == [
-        {"Sid": fixes.ROLE_BUCKET_SID, "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": f"arn:aws:s3:::{B}"},
-        {"Sid": fixes.ROLE_OBJECT_SID, "Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{B}/*"},
+        {"Sid": ROLE_BUCKET_SID, "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": f"arn:aws:s3:::{B}"},
+        {"Sid": ROLE_OBJECT_SID, "Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{B}/*"},
     ]  # fmt: skip
 
 
@@ -101,10 +117,8 @@ def test_over_broad_grant_is_left_alone_and_narrowed_only_as_its_own_change():
     broad = {"Version": "2012-10-17", "Statement": [{"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
                                                     {"Sid": "Logs", "Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]}  # fmt: skip
     with pytest.raises(ValidationError, match="nothing to repair"):
-        fixes.role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(broad))])
-    change = fixes.narrow_grant_change(
-        "r", B, [("p", json.dumps(broad))], role_arn=f"arn:aws:iam::{ACCT}:role/r"
-    )
+        role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(broad))])
+    change = narrow_grant_change("r", B, [("p", json.dumps(broad))], role_arn=f"arn:aws:iam::{ACCT}:role/r")
     new = json.loads(change.new_text)
     assert new["Statement"][0] == {"Sid": "All", "Effect": "Allow", "Action": "s3:*",
                                    "Resource": [f"arn:aws:s3:::{B}", f"arn:aws:s3:::{B}/*"]}  # fmt: skip
@@ -115,19 +129,17 @@ def test_over_broad_grant_is_left_alone_and_narrowed_only_as_its_own_change():
 def test_role_policy_keeps_other_buckets_in_a_mixed_statement():
     mixed = {"Version": "2012-10-17", "Statement": [{"Sid": "Mixed", "Effect": "Allow", "Action": ["s3:GetObject"],
              "Resource": [f"arn:aws:s3:::{B}", "arn:aws:s3:::other/*"]}]}  # fmt: skip
-    new = json.loads(
-        fixes.role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(mixed))]).new_text
-    )
+    new = json.loads(role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(mixed))]).new_text)
     kept = [s for s in new["Statement"] if s.get("Sid") == "Mixed"][0]
     assert kept["Resource"] == [f"arn:aws:s3:::{B}", "arn:aws:s3:::other/*", f"arn:aws:s3:::{B}/*"]
 
 
 def test_new_inline_policy_when_none_to_fix():
     missing = (("s3:PutObject", f"arn:aws:s3:::{B}/k"),)
-    change = fixes.role_policy_change("r", ACCT, "eu-north-1", B, [], missing=missing)
-    assert change.old_text is None and change.target.policy_name == fixes.NEW_INLINE_POLICY
+    change = role_policy_change("r", ACCT, "eu-north-1", B, [], missing=missing)
+    assert change.old_text is None and change.target.policy_name == NEW_INLINE_POLICY
     assert json.loads(change.new_text)["Statement"] == [
-        {"Sid": fixes.ROLE_OBJECT_SID, "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{B}/*"}
+        {"Sid": ROLE_OBJECT_SID, "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{B}/*"}
     ]  # fmt: skip
 
 
@@ -137,7 +149,7 @@ def test_a_deny_exception_is_exact_and_keeps_the_deny():
                  "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/admin"}}}  # fmt: skip
     text = json.dumps({"Version": "2012-10-17", "Statement": [OTHER, allowlist]})
     key = f"arn:aws:s3:::{B}/data/x.csv"
-    change = fixes.narrow_deny_change(B, ROLE, text, 1, action="s3:PutObject", resource=key)
+    change = narrow_deny_change(B, ROLE, text, 1, action="s3:PutObject", resource=key)
     new = json.loads(change.new_text)
     assert new["Statement"][0] == OTHER
     everyone, other_actions, other_resources = new["Statement"][1:]
@@ -152,7 +164,7 @@ def test_a_deny_exception_is_exact_and_keeps_the_deny():
     # The sandbox decides S3 requests with the same evaluator as AWS-facing checks: no caveat to add.
     assert not any("Sandbox" in w for w in change.warnings)
     with pytest.raises(ValueError):
-        fixes.deny_exception_statements(OTHER, ROLE, "s3:GetObject", key)
+        deny_exception_statements(OTHER, ROLE, "s3:GetObject", key)
 
 
 def test_public_policies_are_never_proposed():
@@ -164,7 +176,7 @@ def test_public_policies_are_never_proposed():
         "Resource": f"arn:aws:s3:::{B}/*",
     }
     with pytest.raises(ValidationError, match="public"):
-        fixes.bucket_policy_change(B, ROLE, json.dumps({"Version": "2012-10-17", "Statement": [public]}))
+        bucket_policy_change(B, ROLE, json.dumps({"Version": "2012-10-17", "Statement": [public]}))
     assert validate.is_public({"Statement": [public]})
     with_condition = dict(public, Condition={"StringEquals": {"aws:SourceVpce": "vpce-1"}})
     assert not validate.is_public({"Statement": [with_condition]})
@@ -206,26 +218,24 @@ def test_validation_names_the_rule(doc, kind, expected):
 
 
 def test_existing_malformed_policy_is_replaced_whole_with_a_warning():
-    change = fixes.bucket_policy_change(B, ROLE, '{"Statement": [')
+    change = bucket_policy_change(B, ROLE, '{"Statement": [')
     assert change.old_text == '{"Statement": [' and "unreadable" in change.warnings[0]
     assert [s["Sid"] for s in json.loads(change.new_text)["Statement"]] == [
-        fixes.BUCKET_SID,
-        fixes.OBJECT_SID,
+        BUCKET_SID,
+        OBJECT_SID,
     ]
     assert '-{"Statement": [' in change.diff
 
 
 def test_parliament_reports_nothing_on_every_generated_document():
     generated = {
-        "bucket policy from none": json.loads(fixes.bucket_policy_change(B, ROLE, None).new_text),
+        "bucket policy from none": json.loads(bucket_policy_change(B, ROLE, None).new_text),
         "bucket policy merged into the seed's": json.loads(
-            fixes.bucket_policy_change(B, ROLE, json.dumps(bucket_policy(B, ROLE))).new_text
+            bucket_policy_change(B, ROLE, json.dumps(bucket_policy(B, ROLE))).new_text
         ),
-        "bucket policy with prefix": json.loads(
-            fixes.bucket_policy_change(B, ROLE, None, prefix="data/").new_text
-        ),
+        "bucket policy with prefix": json.loads(bucket_policy_change(B, ROLE, None, prefix="data/").new_text),
         "new inline role policy": json.loads(
-            fixes.role_policy_change(
+            role_policy_change(
                 "r",
                 ACCT,
                 "eu-north-1",
@@ -235,7 +245,7 @@ def test_parliament_reports_nothing_on_every_generated_document():
             ).new_text
         ),
         "deny exception": json.loads(
-            fixes.narrow_deny_change(
+            narrow_deny_change(
                 B,
                 ROLE,
                 json.dumps(
@@ -266,15 +276,15 @@ def test_parliament_reports_nothing_on_every_generated_document():
     # A merge into the user's own policy adds no finding the user's document did not already have.
     seed_role = role_policy(B)
     merged = json.loads(
-        fixes.role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(seed_role))]).new_text
+        role_policy_change("r", ACCT, "eu-north-1", B, [("p", json.dumps(seed_role))]).new_text
     )
     assert set(lint(merged)) <= set(lint(seed_role))
 
 
 def test_block_public_access_changes():
-    on = fixes.public_access_change(B, json.dumps({"BlockPublicAcls": False}))
-    assert json.loads(on.new_text) == {k: True for k in fixes.BPA_KEYS} and not on.warnings
-    off = fixes.public_access_change(B, json.dumps({k: True for k in fixes.BPA_KEYS}), want_public=True)
+    on = public_access_change(B, json.dumps({"BlockPublicAcls": False}))
+    assert json.loads(on.new_text) == {k: True for k in BPA_KEYS} and not on.warnings
+    off = public_access_change(B, json.dumps({k: True for k in BPA_KEYS}), want_public=True)
     new = json.loads(off.new_text)
     assert new["BlockPublicAcls"] and new["IgnorePublicAcls"]
     assert not new["BlockPublicPolicy"] and not new["RestrictPublicBuckets"]
@@ -287,5 +297,5 @@ def test_block_public_access_changes():
 )
 def test_an_unreadable_existing_policy_is_a_clear_refusal(text, says):
     with pytest.raises(ValidationError) as err:
-        fixes.parse(text)
+        parse(text)
     assert says in err.value.message

@@ -19,7 +19,12 @@ from services.doctor import fixes as dfx
 from services.doctor.model import Diagnosis, Finding, Fix
 from services.doctor.report import admin_report, redact
 from services.errors import ValidationError
-from services.permissions import fixes, validate
+from services.permissions import validate
+from services.permissions.fixes.bucket_policy import bucket_policy_change, bucket_statement_grant_change
+from services.permissions.fixes.change import PolicyChange
+from services.permissions.fixes.deny_exceptions import narrow_deny_change
+from services.permissions.fixes.role_policy import role_policy_change
+from services.permissions.fixes.safety import UnsafeFix, subject_for
 from services.policy import NamedPolicy, PolicySet, RequestContext, evaluate_request, parse_policy
 from services.policy.minimal_change import Documents, Permitted, check_change
 from services.policy.s3 import is_public_policy
@@ -64,7 +69,7 @@ def allowed(
     return evaluate_request(ctx, PolicySet(identity=ids, resource=res)).allowed
 
 
-def new_text(change: fixes.PolicyChange) -> str:
+def new_text(change: PolicyChange) -> str:
     assert change.new_text is not None
     return change.new_text
 
@@ -73,12 +78,12 @@ def new_text(change: fixes.PolicyChange) -> str:
 def test_a_deny_aimed_at_the_role_itself_gets_no_exception() -> None:
     deny = {"Sid": "NoDelete", "Effect": "Deny", "Principal": {"AWS": ROLE}, "Action": "s3:DeleteObject",
             "Resource": f"{BA}/*"}  # fmt: skip
-    with pytest.raises(fixes.UnsafeFix, match="aimed at SageMaker-tt itself"):
-        fixes.narrow_deny_change(B, ROLE, doc(deny), 0, action="s3:DeleteObject", resource=KEY)
+    with pytest.raises(UnsafeFix, match="aimed at SageMaker-tt itself"):
+        narrow_deny_change(B, ROLE, doc(deny), 0, action="s3:DeleteObject", resource=KEY)
     # The old "narrowing" (ArnNotEquals aws:PrincipalArn <role>) matched nobody: the checker sees it.
     old_style = dict(deny, Condition={"ArnNotEquals": {"aws:PrincipalArn": ROLE}})
     result = check_change(
-        fixes.subject_for(ROLE, B, "s3:DeleteObject", KEY),
+        subject_for(ROLE, B, "s3:DeleteObject", KEY),
         Documents(bucket_policy=doc(deny)),
         Documents(bucket_policy=doc(old_style)),
         (Permitted("s3:DeleteObject", KEY, "the request refused"),),
@@ -105,7 +110,7 @@ def test_a_deny_exception_lets_through_exactly_the_refused_request(
     deny = {"Sid": f"Guard{name}", **deny}
     before = doc(deny)
     assert not allowed(before, action, KEY)
-    after = new_text(fixes.narrow_deny_change(B, ROLE, before, 0, action=action, resource=KEY))
+    after = new_text(narrow_deny_change(B, ROLE, before, 0, action=action, resource=KEY))
     assert allowed(after, action, KEY)  # the one request refused
     # ... and nothing else the Deny refused: other keys, other actions, other principals.
     probes = [
@@ -134,8 +139,8 @@ def test_a_deny_exception_lets_through_exactly_the_refused_request(
 def test_a_deny_enforcing_encryption_gets_no_exception_but_the_header_to_send() -> None:
     deny = {"Sid": "RequireKms", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"{BA}/*",
             "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}}  # fmt: skip
-    with pytest.raises(fixes.UnsafeFix) as info:
-        fixes.narrow_deny_change(B, ROLE, doc(deny), 0, action="s3:PutObject", resource=KEY)
+    with pytest.raises(UnsafeFix) as info:
+        narrow_deny_change(B, ROLE, doc(deny), 0, action="s3:PutObject", resource=KEY)
     assert "enforces a practice (encryption)" in info.value.message
     assert "ServerSideEncryption='aws:kms'" in info.value.hint
     # the request that complies is allowed as it is
@@ -223,7 +228,7 @@ def test_a_refusal_on_another_prefix_is_granted_for_that_prefix_and_action_only(
 def test_a_bucket_policy_grant_for_one_prefix_is_kept_and_the_refused_prefix_added_alone() -> None:
     team_a = {"Sid": "TeamA", "Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:GetObject",
               "Resource": f"{BA}/team-a/*"}  # fmt: skip
-    change = fixes.bucket_statement_grant_change(B, ROLE, doc(team_a), "s3:GetObject", f"{BA}/team-b/*")
+    change = bucket_statement_grant_change(B, ROLE, doc(team_a), "s3:GetObject", f"{BA}/team-b/*")
     stmts = json.loads(new_text(change))["Statement"]
     assert stmts[0] == team_a and len(stmts) == 2
     assert stmts[1]["Action"] == "s3:GetObject" and stmts[1]["Resource"] == f"{BA}/team-b/*"
@@ -232,7 +237,7 @@ def test_a_bucket_policy_grant_for_one_prefix_is_kept_and_the_refused_prefix_add
 def test_an_s3_star_grant_is_never_cut_by_a_fix() -> None:
     star = {"Sid": "Star", "Effect": "Allow", "Action": "s3:*", "Resource": [BA, f"{BA}/*"]}
     wrong = {"Sid": "Wrong", "Effect": "Allow", "Action": "s3:PutObject", "Resource": BA}
-    change = fixes.role_policy_change(
+    change = role_policy_change(
         "SageMaker-tt", ACCT, "eu-north-1", B, [("p", doc(star, wrong))], role_arn=ROLE
     )
     assert json.loads(new_text(change))["Statement"][0] == star
@@ -241,7 +246,7 @@ def test_an_s3_star_grant_is_never_cut_by_a_fix() -> None:
 def test_a_fix_that_would_broaden_is_refused_with_the_requests_it_would_open() -> None:
     # A hand-made "fix" granting the whole bucket for a refusal on one prefix fails the check.
     result = check_change(
-        fixes.subject_for(ROLE, B, "s3:GetObject", f"{BA}/team-b/x.csv"),
+        subject_for(ROLE, B, "s3:GetObject", f"{BA}/team-b/x.csv"),
         Documents((("team", doc(TEAM_A)),)),
         Documents((("team", doc(TEAM_A, {"Effect": "Allow", "Action": "s3:*", "Resource": f"{BA}/*"})),)),
         (Permitted("s3:GetObject", f"{BA}/team-b/*", "the request refused"),),
@@ -299,7 +304,7 @@ def test_a_merge_into_a_policy_public_by_values_is_refused_not_labelled_safe() -
     hidden = {"Sid": "Looks", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{BA}/*",
               "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}}  # fmt: skip
     with pytest.raises(ValidationError, match="public"):
-        fixes.bucket_policy_change(B, ROLE, doc(hidden))
+        bucket_policy_change(B, ROLE, doc(hidden))
 
 
 # -- 6. command lines are quoted -------------------------------------------------------------------------

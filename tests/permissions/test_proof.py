@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from botocore.stub import Stubber
 
-from services.permissions import apply, findings, fixes, proof
+from services.permissions import apply, findings, proof
+from services.permissions.fixes.change import ROLE_INLINE_POLICY
 from services.permissions.state import read_state
 from services.session import AwsTarget, SessionFactory, StaticCredentials
 from tests.permissions.helpers import read
@@ -22,7 +23,7 @@ def test_marker_proof_fails_before_and_succeeds_after_the_fix(factory, role_fact
     change = [
         p.change
         for p in findings.proposed_changes(state, found)
-        if p.change and p.change.target.kind == fixes.ROLE_INLINE_POLICY
+        if p.change and p.change.target.kind == ROLE_INLINE_POLICY
     ][0]
     apply.apply_change(factory, journal, change)
     after = proof.prove(factory, read(factory, world), world=world)

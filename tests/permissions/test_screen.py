@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from screens.permissions import PermissionsStep
-from services.permissions import apply, fixes
+from services.permissions import apply
+from services.permissions.fixes.change import BUCKET_POLICY, ROLE_INLINE_POLICY, PolicyTarget
 from services.sandbox.seed import bucket_policy, role_policy
 from tests.support import eventually, wait_connected
 from tests.ui_text import shown
@@ -86,8 +87,8 @@ async def test_new_user_sees_why_fixes_with_diffs_proves_and_undoes(
         assert app.step_states["permissions"].value == "done"
         # undo each change, newest first, exactly
         for expected, target in (
-            (json.dumps(bucket_policy(world.default_bucket, world.role_arn)), fixes.PolicyTarget(fixes.BUCKET_POLICY, bucket=world.default_bucket)),
-            (json.dumps(role_policy(world.default_bucket)), fixes.PolicyTarget(fixes.ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="SageMaker-tt-access")),
+            (json.dumps(bucket_policy(world.default_bucket, world.role_arn)), PolicyTarget(BUCKET_POLICY, bucket=world.default_bucket)),
+            (json.dumps(role_policy(world.default_bucket)), PolicyTarget(ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="SageMaker-tt-access")),
         ):  # fmt: skip
             before = screen.checks_done
             await pilot.press("u")
@@ -117,7 +118,7 @@ async def test_a_change_made_meanwhile_is_refused_and_replanned(make_app, factor
         before = screen.checks_done
         await pilot.click("#apply")
         await settled(pilot, screen, before)
-        target = fixes.PolicyTarget(fixes.BUCKET_POLICY, bucket=world.default_bucket)
+        target = PolicyTarget(BUCKET_POLICY, bucket=world.default_bucket)
         assert apply.read_current(factory, target) == meanwhile  # nothing was overwritten
         assert screen.perm_state.bucket_policy.text == meanwhile  # re-read and re-planned
         assert app.journal.last_policy_change() is None
