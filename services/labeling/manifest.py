@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,20 +100,7 @@ def parse_label_categories(text: str) -> tuple[str, ...]:
 def parse_input_manifest(text: str) -> tuple[list[dict[str, Any]], list[ManifestProblem]]:
     objects: list[dict[str, Any]] = []
     problems: list[ManifestProblem] = []
-    for n, raw in enumerate(_lines(text), 1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            problems.append(ManifestProblem(n, f"not valid JSON ({exc.msg})"))
-            continue
-        except ValueError:  # json's only other error: an integer past Python's digit limit
-            problems.append(ManifestProblem(n, _TOO_LONG_NUMBER))
-            continue
-        except RecursionError:  # e.g. "[[[[…": deeper than the parser's stack
-            problems.append(ManifestProblem(n, _TOO_DEEP))
-            continue
+    for n, obj in _json_lines(text, problems):
         if not isinstance(obj, dict) or not ({"source-ref", "source"} & set(obj)):
             problems.append(ManifestProblem(n, "needs a source-ref (or source) key"))
             continue
@@ -168,23 +156,7 @@ def parse_output_manifest(
     job_names: list[str] = []
     unlabeled = 0
     attr = attribute
-    for n, raw in enumerate(_lines(text), 1):
-        if not raw.strip():
-            continue
-        if len(raw) > MAX_LINE_CHARS:
-            problems.append(ManifestProblem(n, f"longer than {MAX_LINE_CHARS} characters"))
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            problems.append(ManifestProblem(n, f"not valid JSON ({exc.msg} at column {exc.colno})"))
-            continue
-        except ValueError:  # json's only other error: an integer past Python's digit limit
-            problems.append(ManifestProblem(n, _TOO_LONG_NUMBER))
-            continue
-        except RecursionError:  # e.g. "[[[[…": deeper than the parser's stack
-            problems.append(ManifestProblem(n, _TOO_DEEP))
-            continue
+    for n, obj in _json_lines(text, problems, max_chars=MAX_LINE_CHARS):
         if not isinstance(obj, dict):
             problems.append(ManifestProblem(n, "is not a JSON object"))
             continue
@@ -320,8 +292,25 @@ def _guess_attribute(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def _lines(text: str) -> list[str]:
-    return text.replace("\r\n", "\n").split("\n")
+def _json_lines(
+    text: str, problems: list[ManifestProblem], max_chars: int | None = None
+) -> Iterator[tuple[int, Any]]:
+    """Each non-blank line's JSON value with its line number; a line that cannot be read is added
+    to `problems` (with its number) and skipped, never raised."""
+    for n, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
+        if not raw.strip():
+            continue
+        if max_chars is not None and len(raw) > max_chars:
+            problems.append(ManifestProblem(n, f"longer than {max_chars} characters"))
+            continue
+        try:
+            yield n, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            problems.append(ManifestProblem(n, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+        except ValueError:  # json's only other error: an integer past Python's digit limit
+            problems.append(ManifestProblem(n, _TOO_LONG_NUMBER))
+        except RecursionError:  # e.g. "[[[[…": deeper than the parser's stack
+            problems.append(ManifestProblem(n, _TOO_DEEP))
 
 
 # -- S3 layout -------------------------------------------------------------------------------

@@ -107,6 +107,9 @@ def test_input_manifest_and_categories() -> None:
     assert text == '{"source-ref": "s3://b/1.jpg"}\n{"source-ref": "s3://b/2.jpg"}\n'
     objs, problems = mf.parse_input_manifest(text + "oops\n")
     assert len(objs) == 2 and problems[0].line == 3
+    # Both parsers read lines with one reader: the same message, with the column, for a bad line.
+    assert problems[0].message == "not valid JSON (Expecting value at column 1)"
+    assert mf.parse_output_manifest("oops\n").problems[0].message == problems[0].message
     doc = mf.label_category_document(["Car", "Ferry"])
     assert doc == {"document-version": "2018-11-28", "labels": [{"label": "Car"}, {"label": "Ferry"}]}
     assert mf.parse_label_categories(json.dumps(doc)) == ("Car", "Ferry")
