@@ -21,15 +21,14 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from screens.base import StepScreen
-from services.buckets import (
-    BucketCheck,
-    BucketFacts,
-    BucketStatus,
+from services.buckets.facts import BucketFacts
+from services.buckets.naming import (
     alternative_names,
     expected_bucket_name,
     naming_problems,
     sagemaker_warning,
 )
+from services.buckets.ownership import BucketCheck, BucketStatus
 from services.errors import ErrorInfo, SagewizError, translate
 from tui.steps import StepState
 
@@ -157,7 +156,8 @@ class BucketStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="bucket", exit_on_error=False, description="check the bucket")
     def _check_worker(self, name: str, account: str) -> None:
-        from services.buckets import check_bucket, read_facts
+        from services.buckets.facts import read_facts
+        from services.buckets.ownership import check_bucket
 
         try:
             check = check_bucket(self.factory, name, account)
@@ -289,7 +289,7 @@ class BucketStep(StepScreen):
         if self.check is None or self.check.status is not BucketStatus.MISSING or self.identity is None:
             return
         from screens.confirm_plan import ConfirmPlanScreen
-        from services.buckets import create_plan
+        from services.buckets.creation import create_plan
 
         ident = self.identity
         try:
@@ -310,7 +310,7 @@ class BucketStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="bucket", exit_on_error=False, description="create the bucket")
     def _create_worker(self, plan: Any) -> None:
-        from services.buckets import create_bucket
+        from services.buckets.creation import create_bucket
 
         name = plan.actions[0].params["Bucket"]
         try:

@@ -299,7 +299,7 @@ class NotebookStep(StepScreen):
         description="check the notebook plan",
     )
     def _preflight(self, form: FormResult) -> None:
-        from services.roles import plan_create_role
+        from services.roles.creation import plan_create_role
 
         factory, ident = self.factory, self.identity
         assert factory is not None and ident is not None

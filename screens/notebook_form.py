@@ -18,7 +18,7 @@ from screens.notebook_role import RoleChoice, RolePicker
 from services import notebooks as nb
 from services.errors import SagewizError, ValidationError
 from services.pricing import notebook_price
-from services.roles import RoleSpec
+from services.roles.creation import RoleSpec
 
 NO_LC = "none"
 IDLE_LC = "idle"

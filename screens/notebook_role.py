@@ -23,14 +23,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, LoadingIndicator, RadioButton, RadioSet, Static
 
 from services.errors import ErrorInfo, SagewizError, translate
-from services.roles import (
-    FULL_ACCESS_EXPLAINED,
-    RoleListing,
-    RoleSpec,
-    least_privilege_policy,
-    role_name_problem,
-    trust_policy,
-)
+from services.roles.creation import FULL_ACCESS_EXPLAINED, RoleSpec
+from services.roles.documents import least_privilege_policy, trust_policy
+from services.roles.listing import RoleListing, role_name_problem
 
 
 @dataclass(frozen=True)
@@ -135,7 +130,7 @@ class RolePicker(ModalScreen[RoleChoice | None]):
 
     @work(thread=True, exclusive=True, group="nb-roles", exit_on_error=False, description="list roles")
     def _load(self) -> None:
-        from services.roles import list_execution_roles
+        from services.roles.listing import list_execution_roles
 
         try:
             self.post_message(RolesRead(list_execution_roles(self.factory)))

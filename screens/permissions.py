@@ -153,8 +153,8 @@ class PermissionsStep(StepScreen):
 
     # -- checking -------------------------------------------------------------------------------
     def _inputs(self) -> tuple[str, str] | None:
-        from services.buckets import naming_problem
-        from services.roles import role_arn_problem
+        from services.buckets.naming import naming_problem
+        from services.roles.listing import role_arn_problem
 
         bucket = self.query_one("#perm-bucket", Input).value.strip()
         role = self.query_one("#perm-role", Input).value.strip()

@@ -298,14 +298,14 @@ def _check_field(table: str, key: str, value: Any, fail: Any) -> Any:
     if not value:
         return value
     if dotted == "bucket.name":
-        from services.buckets import validate_bucket_name
+        from services.buckets.naming import validate_bucket_name
 
         try:
             validate_bucket_name(value)
         except ValidationError as exc:
             raise fail(dotted, exc.message, exc.hint) from exc
     elif dotted == "role.arn":
-        from services.roles import role_arn_problem
+        from services.roles.listing import role_arn_problem
 
         problem = role_arn_problem(value)
         if problem:

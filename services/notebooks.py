@@ -333,7 +333,7 @@ class NotebookSpec:
 
 def validate_spec(spec: NotebookSpec) -> list[ValidationError]:
     """Every rule the request breaks, each naming its field; empty when the spec is fine."""
-    from services.roles import role_arn_problem
+    from services.roles.listing import role_arn_problem
 
     out: list[ValidationError] = []
 
@@ -472,7 +472,8 @@ class Preflight:
 def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bool = False) -> Preflight:
     """What AWS would refuse, found before any change: name taken, a role SageMaker cannot assume,
     no iam:PassRole for the caller, a subnet that does not exist. Raises the first blocking problem."""
-    from services.roles import check_pass_role, check_role_assumable
+    from services.roles.listing import check_role_assumable
+    from services.roles.pass_role import check_pass_role
 
     problems = validate_spec(spec)
     if problems:
@@ -525,7 +526,7 @@ def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bo
 def _autostop_note(factory: Any, spec: NotebookSpec) -> list[str]:
     """Idle auto-stop runs as the execution role: say so when that role may not stop the notebook
     (users report auto-stop scripts that never fire; this is the usual reason)."""
-    from services.roles import role_allows
+    from services.roles.pass_role import role_allows
 
     account = spec.role_arn.split(":")[4]
     arn = f"arn:aws:sagemaker:{factory.region}:{account}:notebook-instance/{spec.name.lower()}"

@@ -73,7 +73,7 @@ def parse_s3_uri(text: str, field: str = "S3 URI", *, check_bucket_rules: bool =
     if not bucket:
         raise ValidationError(field, f"'{raw}' has no bucket name after s3://.", f"e.g. {example}")
     if check_bucket_rules:
-        from services.buckets import naming_problem
+        from services.buckets.naming import naming_problem
 
         problem = naming_problem(bucket)
         if problem:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from screens.bucket import BucketStep
-from services.buckets import BucketStatus
+from services.buckets.ownership import BucketStatus
 from services.sandbox.server import Sandbox
 from services.sandbox.world import SandboxWorld
 from tests.bucket.helpers import create_foreign_bucket

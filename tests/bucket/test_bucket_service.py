@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.buckets import BucketStatus, check_bucket, create_bucket, create_plan, read_facts
+from services.buckets.creation import create_bucket, create_plan
+from services.buckets.facts import read_facts
+from services.buckets.ownership import BucketStatus, check_bucket
 from services.errors import ConflictError
 from services.plan import TAG_KEY
 from services.session import SessionFactory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.buckets import (
+from services.buckets.naming import (
     RULES,
     expected_bucket_name,
     naming_problem,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.buckets import NamingProblem, naming_problems
+from services.buckets.naming import NamingProblem, naming_problems
 
 
 def charset_problems(name: str) -> list[NamingProblem]:

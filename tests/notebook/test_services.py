@@ -7,7 +7,6 @@ import json
 import pytest
 
 from services import notebooks as nb
-from services import roles
 from services.errors import (
     AccessDeniedError,
     ConflictError,
@@ -16,6 +15,10 @@ from services.errors import (
     ValidationError,
 )
 from services.plan import TAG_KEY, apply_plan
+from services.roles.creation import FULL_ACCESS_ARN, INLINE_POLICY_NAME, RoleSpec, plan_create_role
+from services.roles.documents import least_privilege_policy, sagemaker_role_problem, trust_policy
+from services.roles.listing import check_role_assumable, list_execution_roles
+from services.roles.pass_role import check_pass_role
 from services.sandbox.extensions import notebook as nb_ext
 from tests.notebook.conftest import make_user
 from tests.support import eventually_blocking
@@ -84,12 +87,12 @@ def test_spec_validation_names_each_field():
 
 # -- roles --------------------------------------------------------------------------------------
 def test_trust_policy_and_least_privilege_shapes():
-    trust = roles.trust_policy("123456789012")
+    trust = trust_policy("123456789012")
     st = trust["Statement"][0]
     assert st["Principal"] == {"Service": "sagemaker.amazonaws.com"}
     assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
-    assert roles.sagemaker_role_problem(trust) is None
-    pol = roles.least_privilege_policy("123456789012", "eu-north-1", "bkt", "data/")
+    assert sagemaker_role_problem(trust) is None
+    pol = least_privilege_policy("123456789012", "eu-north-1", "bkt", "data/")
     by_sid = {s["Sid"]: s for s in pol["Statement"]}
     assert by_sid["BucketLevel"]["Resource"] == "arn:aws:s3:::bkt"
     assert by_sid["BucketLevel"]["Condition"]["StringLike"]["s3:prefix"][0] == "data/*"
@@ -100,7 +103,7 @@ def test_trust_policy_and_least_privilege_shapes():
     assert "Condition" not in by_sid["BucketLocation"]
     assert "s3:GetBucketLocation" not in by_sid["BucketLevel"]["Action"]
     assert "/aws/sagemaker/*" in by_sid["JobLogs"]["Resource"][0]
-    no_prefix = roles.least_privilege_policy("123456789012", "eu-north-1", "bkt")
+    no_prefix = least_privilege_policy("123456789012", "eu-north-1", "bkt")
     assert no_prefix["Statement"][1]["Resource"] == "arn:aws:s3:::bkt/*"
     assert "Condition" not in no_prefix["Statement"][0]
 
@@ -121,33 +124,31 @@ def test_role_listing_explains_exclusions(world, factory):
             }
         ),
     )
-    listing = roles.list_execution_roles(factory)
+    listing = list_execution_roles(factory)
     assert "SageMaker-tt" in [r.name for r in listing.usable]
     excluded = {r.name: r.reason for r in listing.excluded}
     assert "ec2.amazonaws.com" in excluded["ec2-only"]
     with pytest.raises(ValidationError, match="SageMaker cannot assume ec2-only"):
-        roles.check_role_assumable(factory, "arn:aws:iam::123456789012:role/ec2-only")
+        check_role_assumable(factory, "arn:aws:iam::123456789012:role/ec2-only")
     with pytest.raises(ValidationError, match="does not exist"):
-        roles.check_role_assumable(factory, "arn:aws:iam::123456789012:role/ghost")
+        check_role_assumable(factory, "arn:aws:iam::123456789012:role/ghost")
     _role_sagemaker_cannot_assume(world, factory)
 
 
 def test_create_role_least_privilege_and_full_access(world, factory, journal):
-    spec = roles.RoleSpec(
-        "sw-exec", world.account, world.region, world.default_bucket, autostop_notebook="nb1"
-    )
-    plan = roles.plan_create_role(spec)
+    spec = RoleSpec("sw-exec", world.account, world.region, world.default_bucket, autostop_notebook="nb1")
+    plan = plan_create_role(spec)
     assert [a.operation for a in plan.actions] == ["create_role", "put_role_policy"]
     assert "aws:SourceAccount" in plan.actions[0].diff
     apply_plan(plan, factory, journal)
     iam = factory.client("iam")
     role = iam.get_role(RoleName="sw-exec")["Role"]
-    assert roles.sagemaker_role_problem(role["AssumeRolePolicyDocument"]) is None
+    assert sagemaker_role_problem(role["AssumeRolePolicyDocument"]) is None
     assert {"Key": TAG_KEY, "Value": "sagewiz"} in role.get("Tags", [])
-    doc = iam.get_role_policy(RoleName="sw-exec", PolicyName=roles.INLINE_POLICY_NAME)["PolicyDocument"]
+    doc = iam.get_role_policy(RoleName="sw-exec", PolicyName=INLINE_POLICY_NAME)["PolicyDocument"]
     assert any(s["Sid"] == "IdleAutoStop" for s in doc["Statement"])
     assert [e.data["id"] for e in journal.created_resources()] == ["sw-exec"]
-    assert spec.arn in [r.arn for r in roles.list_execution_roles(factory).usable]
+    assert spec.arn in [r.arn for r in list_execution_roles(factory).usable]
     # idle auto-stop: the new role may stop its notebook; the seeded role may not, and we say so
     assert (
         nb.preflight(factory, world.admin_arn, nb.NotebookSpec("nb1", spec.arn, idle_minutes=30)).notes == ()
@@ -160,10 +161,8 @@ def test_create_role_least_privilege_and_full_access(world, factory, journal):
 
 
 def _create_role_full_access(world, factory, journal):
-    plan = roles.plan_create_role(
-        roles.RoleSpec("sw-full", world.account, world.region, "", full_access=True)
-    )
-    assert plan.actions[1].params["PolicyArn"] == roles.FULL_ACCESS_ARN
+    plan = plan_create_role(RoleSpec("sw-full", world.account, world.region, "", full_access=True))
+    assert plan.actions[1].params["PolicyArn"] == FULL_ACCESS_ARN
     assert "far wider" in plan.warnings[0]
     apply_plan(plan, factory, journal)
     attached = factory.client("iam").list_attached_role_policies(RoleName="sw-full")["AttachedPolicies"]
@@ -172,14 +171,14 @@ def _create_role_full_access(world, factory, journal):
 
 def test_bad_role_names():
     with pytest.raises(ValidationError, match="letters, digits"):
-        roles.plan_create_role(roles.RoleSpec("has space", "1", "r", "b"))
+        plan_create_role(RoleSpec("has space", "1", "r", "b"))
     with pytest.raises(ValidationError, match="already exists"):
-        roles.plan_create_role(roles.RoleSpec("taken", "1", "r", "b"), existing_names={"taken"})
+        plan_create_role(RoleSpec("taken", "1", "r", "b"), existing_names={"taken"})
 
 
 # -- iam:PassRole --------------------------------------------------------------------------------
 def _pass_role_allowed_for_admin(world, factory):
-    check = roles.check_pass_role(factory, world.admin_arn, world.role_arn)
+    check = check_pass_role(factory, world.admin_arn, world.role_arn)
     assert check.allowed is True
 
 
@@ -191,7 +190,7 @@ def _pass_role_missing(world, factory):
         [{"Effect": "Allow", "Action": ["sagemaker:*", "iam:Get*", "iam:List*"], "Resource": "*"}],
     )
     arn = f"arn:aws:iam::{world.account}:user/no-pass"
-    check = roles.check_pass_role(user, arn, world.role_arn)
+    check = check_pass_role(user, arn, world.role_arn)
     assert check.allowed is False
     assert "iam:PassRole" in check.explanation
     spec = nb.NotebookSpec(name="nb-denied", role_arn=world.role_arn)
@@ -206,13 +205,13 @@ def _pass_role_condition_on_service(world, factory):
          "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}},
     ]  # fmt: skip
     user = make_user(factory, world, "cond-pass", stmts)
-    check = roles.check_pass_role(user, f"arn:aws:iam::{world.account}:user/cond-pass", world.role_arn)
+    check = check_pass_role(user, f"arn:aws:iam::{world.account}:user/cond-pass", world.role_arn)
     assert check.allowed is True
 
 
 def _pass_role_unknown_when_policies_unreadable(world, factory):
     user = make_user(factory, world, "blind", [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}])
-    check = roles.check_pass_role(user, f"arn:aws:iam::{world.account}:user/blind", world.role_arn)
+    check = check_pass_role(user, f"arn:aws:iam::{world.account}:user/blind", world.role_arn)
     assert check.allowed is None
     assert "Could not check" in check.explanation
 
@@ -348,20 +347,20 @@ def _pass_role_unknown_condition(world, factory):
          "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
     ]  # fmt: skip
     user = make_user(factory, world, "ip-bound", stmts)
-    check = roles.check_pass_role(user, f"arn:aws:iam::{world.account}:user/ip-bound", world.role_arn)
+    check = check_pass_role(user, f"arn:aws:iam::{world.account}:user/ip-bound", world.role_arn)
     assert check.allowed is None
     assert "cannot evaluate" in check.explanation
 
 
 def _failed_create_rolls_back_the_new_role(world, factory, journal):
     nb_ext.inject_fault("create_notebook_instance", "ResourceLimitExceeded", "limit is 0 Instances", times=3)
-    role_spec = roles.RoleSpec("sw-rollback", world.account, world.region, world.default_bucket)
+    role_spec = RoleSpec("sw-rollback", world.account, world.region, world.default_bucket)
     spec = nb.NotebookSpec(name="nb-rb", role_arn=role_spec.arn, idle_minutes=60)
-    plan = nb.plan_create_notebook(spec, world.region, role_plan=roles.plan_create_role(role_spec))
+    plan = nb.plan_create_notebook(spec, world.region, role_plan=plan_create_role(role_spec))
     with pytest.raises(QuotaExceededError) as info:
         nb.apply_create(plan, factory, journal, name="nb-rb")
     assert "role sw-rollback deleted" in info.value.message
-    assert "sw-rollback" not in [r.name for r in roles.list_execution_roles(factory).usable]
+    assert "sw-rollback" not in [r.name for r in list_execution_roles(factory).usable]
     lcs = factory.client("sagemaker").list_notebook_instance_lifecycle_configs()[
         "NotebookInstanceLifecycleConfigs"
     ]
@@ -402,4 +401,4 @@ def test_vpc_rules_before_any_call():
 
 @pytest.mark.parametrize("trust", ["[]", '"text"', "{", '{"n": ' + "1" * 5000 + "}"])
 def test_a_trust_policy_that_is_not_a_json_object_is_named_not_crashed_on(trust):
-    assert roles.sagemaker_role_problem(trust) == "its trust policy is not valid JSON"
+    assert sagemaker_role_problem(trust) == "its trust policy is not valid JSON"

@@ -135,13 +135,9 @@ class Flow:
 
     # -- steps ---------------------------------------------------------------------------------
     def step_bucket(self) -> StepOutcome:
-        from services.buckets import (
-            BucketStatus,
-            check_bucket,
-            create_bucket,
-            create_plan,
-            expected_bucket_name,
-        )
+        from services.buckets.creation import create_bucket, create_plan
+        from services.buckets.naming import expected_bucket_name
+        from services.buckets.ownership import BucketStatus, check_bucket
 
         name = self.state.bucket or expected_bucket_name(self.region, self.account)
         check = check_bucket(self.factory, name, self.account)
@@ -159,7 +155,8 @@ class Flow:
         return StepOutcome("bucket", "changed", f"bucket {name} created")
 
     def step_role(self) -> StepOutcome:
-        from services.roles import RoleSpec, check_role_assumable, plan_create_role
+        from services.roles.creation import RoleSpec, plan_create_role
+        from services.roles.listing import check_role_assumable
 
         arn = self.state.role_arn
         if not arn:

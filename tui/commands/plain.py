@@ -212,7 +212,7 @@ class Plain:
 
     # -- per-step questions (they fill the state; the Flow plans and applies) ---------------------
     def ask_bucket(self) -> bool:
-        from services.buckets import expected_bucket_name, naming_problem
+        from services.buckets.naming import expected_bucket_name, naming_problem
 
         st = self.flow.state  # type: ignore[union-attr]
         default = st.bucket or expected_bucket_name(st.region, st.account)
@@ -229,7 +229,7 @@ class Plain:
         return True
 
     def ask_role(self) -> bool:
-        from services.roles import list_execution_roles, role_name_problem
+        from services.roles.listing import list_execution_roles, role_name_problem
 
         flow = self.flow
         assert flow is not None

@@ -29,10 +29,10 @@ NEW_INLINE_POLICY = "sagewiz-least-privilege"
 
 
 def least_privilege(account: str, region: str, bucket: str, prefix: str | None = None) -> dict[str, Any]:
-    """services.roles.least_privilege_policy (the notebook step's), the one source of that policy,
+    """services.roles.documents.least_privilege_policy (the notebook step's), the one source of that policy,
     with s3:GetBucketLocation moved out of any statement conditioned on s3:prefix (that key is
     never present for GetBucketLocation, so the condition would deny it)."""
-    from services.roles import least_privilege_policy
+    from services.roles.documents import least_privilege_policy
 
     doc = copy.deepcopy(least_privilege_policy(account, region, bucket, prefix))
     out: list[Any] = []

@@ -1,0 +1,125 @@
+"""The plan to create a least-privilege execution role (trust policy, inline policy, tags)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from services.errors import SagewizError, ValidationError
+from services.plan import Action, Plan, pretty_json, tags_list
+from services.roles.documents import autostop_statement, least_privilege_policy, trust_policy
+from services.roles.listing import role_name_problem
+
+FULL_ACCESS_ARN = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+INLINE_POLICY_NAME = "sagewiz-least-privilege"
+ROLE_PATH = "/service-role/"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    account: str
+    region: str
+    bucket: str
+    prefix: str | None = None
+    full_access: bool = False  # attach AmazonSageMakerFullAccess instead of the inline policy
+    autostop_notebook: str | None = None  # let the idle auto-stop script stop this notebook
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:role{ROLE_PATH}{self.name}"
+
+
+FULL_ACCESS_EXPLAINED = (
+    "AmazonSageMakerFullAccess is AWS's broad managed policy: all SageMaker actions, iam:PassRole to "
+    "SageMaker, and S3 access to every bucket whose name contains 'sagemaker'. It is convenient but far "
+    "wider than one bucket; the least-privilege policy is recommended."
+)
+
+
+def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> Plan:
+    """The calls that create the execution role, with both policy documents shown in full."""
+    problem = role_name_problem(spec.name)
+    if problem:
+        raise ValidationError("role name", problem, "Example: AmazonSageMaker-ExecutionRole-notebook")
+    if existing_names and spec.name in existing_names:
+        raise ValidationError(
+            "role name",
+            f"A role named {spec.name} already exists.",
+            "Pick it from the list, or choose another name.",
+        )
+    if not spec.full_access and not spec.bucket:
+        raise ValidationError("bucket", "The least-privilege policy needs the bucket it is scoped to.")
+    trust = trust_policy(spec.account)
+    role_record = {"type": "iam-role", "id": spec.name, "arn": spec.arn}
+    actions = [
+        Action(
+            service="iam",
+            operation="create_role",
+            params={
+                "RoleName": spec.name,
+                "Path": ROLE_PATH,
+                "AssumeRolePolicyDocument": json.dumps(trust),
+                "Description": "SageMaker execution role created by sagewiz",
+                "Tags": tags_list(),
+            },
+            description=f"Create role {spec.name} that only SageMaker, acting for account {spec.account}, can assume",
+            diff=_added("trust policy", trust),
+            undo=f"delete role {spec.name} (detach/delete its policies first)",
+            resource=spec.arn,
+            journal_kind="resource-created",
+            journal_data=role_record,
+        )
+    ]
+    if spec.full_access:
+        actions.append(
+            Action(
+                service="iam",
+                operation="attach_role_policy",
+                params={"RoleName": spec.name, "PolicyArn": FULL_ACCESS_ARN},
+                description="Attach AWS's managed AmazonSageMakerFullAccess (broad; see the warning)",
+                undo=f"detach {FULL_ACCESS_ARN} from {spec.name}",
+                resource=spec.arn,
+                journal_kind="resource-changed",
+                journal_data={"type": "iam-role", "id": spec.name, "attached": FULL_ACCESS_ARN},
+            )
+        )
+    else:
+        policy = least_privilege_policy(spec.account, spec.region, spec.bucket, spec.prefix)
+        if spec.autostop_notebook:
+            policy["Statement"].append(autostop_statement(spec.account, spec.region, spec.autostop_notebook))
+        scope = f"s3://{spec.bucket}/{(spec.prefix or '').lstrip('/')}"
+        actions.append(
+            Action(
+                service="iam",
+                operation="put_role_policy",
+                params={
+                    "RoleName": spec.name,
+                    "PolicyName": INLINE_POLICY_NAME,
+                    "PolicyDocument": json.dumps(policy),
+                },
+                description=f"Give {spec.name} a least-privilege inline policy scoped to {scope}",
+                diff=_added("inline policy " + INLINE_POLICY_NAME, policy),
+                undo=f"delete inline policy {INLINE_POLICY_NAME} of {spec.name}",
+                resource=spec.arn,
+                journal_kind="resource-changed",
+                journal_data={"type": "iam-role", "id": spec.name, "inline_policy": INLINE_POLICY_NAME},
+            )
+        )
+    warnings = (FULL_ACCESS_EXPLAINED,) if spec.full_access else ()
+    return Plan(f"Create the SageMaker execution role {spec.name}", tuple(actions), warnings)
+
+
+def _added(name: str, doc: dict[str, Any]) -> str:
+    lines = [f"--- (no {name})", f"+++ {name}"] + ["+" + line for line in pretty_json(doc).splitlines()]
+    return "\n".join(lines)
+
+
+def describe_role_error(err: SagewizError) -> SagewizError:
+    """Errors from the role calls, said plainly."""
+    if err.code == "EntityAlreadyExists":
+        return ValidationError(
+            "role name", "A role of that name already exists.", "Pick it from the list instead."
+        )
+    return err
