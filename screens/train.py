@@ -190,7 +190,8 @@ class TrainStep(StepScreen):
                 continue
 
     def _fill_defaults(self, identity: Any) -> None:
-        from services.training import default_job_name, seed_hyperparameters
+        from services.tabular_dataset import seed_hyperparameters
+        from services.training import default_job_name
 
         state = self.state
         bucket = state.bucket or state.default_bucket
@@ -360,7 +361,7 @@ class TrainStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="train-derive", exit_on_error=False)
     def _derive_worker(self, images: str, dest: str, manifest: str, labels: tuple[str, ...]) -> None:
-        from services.training import tabular_from_images
+        from services.tabular_dataset import tabular_from_images
 
         try:
             ds = tabular_from_images(self.factory, images, dest, manifest, labels)

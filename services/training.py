@@ -10,7 +10,6 @@ read the channels and write the output; `plan_training` is the one action to con
 from __future__ import annotations
 
 import io
-import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -428,104 +427,6 @@ def preflight(
                 PreflightFinding(action, resource, False, f"the role cannot {what}: {decision.reason}")
             )
     return out
-
-
-# -- the tabular dataset derived from the sample images (sandbox) -------------------------------------
-@dataclass(frozen=True)
-class TabularDataset:
-    train_uri: str
-    validation_uri: str
-    rows: int
-    features: int
-    classes: tuple[str, ...]
-    label_source: str  # what the labels came from, said to the user
-
-
-def tabular_from_images(
-    factory: Any, images_prefix: str, dest_prefix: str, manifest_uri: str = "", classes: tuple[str, ...] = ()
-) -> TabularDataset:
-    """Turn labeled images into XGBoost CSVs (label first, no header): 27 colour-layout features per
-    image (services.sandbox.images.features), labels from the Labels step's output.manifest when
-    there is one, else from each image's pixels (true_class). 80/20 split, deterministic."""
-    from services.s3uri import parse_s3_uri
-    from services.sandbox.images import CLASSES, features, true_class
-
-    s3 = factory.client("s3")
-    src = parse_s3_uri(images_prefix)
-    labels: dict[str, str] = {}
-    source = "the image scenes (true_class: no labeling job output was found)"
-    class_names = tuple(classes) or CLASSES
-    if manifest_uri:
-        m = parse_s3_uri(manifest_uri)
-        try:
-            body = s3.get_object(Bucket=m.bucket, Key=m.key)["Body"].read().decode()
-        except Exception as exc:
-            raise translate(exc, "GetObject") from exc
-        for raw in body.splitlines():
-            if not raw.strip():
-                continue
-            rec = json.loads(raw)
-            meta_key = next((k for k in rec if k.endswith("-metadata")), None)
-            if not meta_key:
-                continue
-            name = rec[meta_key].get("class-name")
-            if name:
-                labels[str(rec.get("source-ref", ""))] = name
-        source = f"the labeling job's output manifest {manifest_uri}"
-    rows: list[str] = []
-    try:
-        keys = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=src.bucket, Prefix=src.key):
-            keys += [
-                o["Key"]
-                for o in page.get("Contents", [])
-                if o["Key"].lower().endswith((".jpg", ".jpeg", ".png"))
-            ]
-        for key in sorted(keys):
-            uri = f"s3://{src.bucket}/{key}"
-            data = s3.get_object(Bucket=src.bucket, Key=key)["Body"].read()
-            name = labels.get(uri) if labels else true_class(data)
-            if name is None or name not in class_names:
-                continue
-            feats = features(data)
-            rows.append(",".join([str(class_names.index(name))] + [f"{v:.5f}" for v in feats]))
-    except SagewizError:
-        raise
-    except Exception as exc:
-        raise translate(exc, "GetObject") from exc
-    if len(rows) < 5:
-        raise ValidationError(
-            "images", f"Only {len(rows)} labeled image(s) found under {images_prefix}; need at least 5."
-        )
-    val = rows[::5]
-    train = [r for i, r in enumerate(rows) if i % 5]
-    dest = parse_s3_uri(dest_prefix)
-    base = dest.key if dest.key.endswith("/") or not dest.key else dest.key + "/"
-    try:
-        s3.put_object(
-            Bucket=dest.bucket, Key=f"{base}train/train.csv", Body=("\n".join(train) + "\n").encode()
-        )
-        s3.put_object(
-            Bucket=dest.bucket, Key=f"{base}validation/validation.csv", Body=("\n".join(val) + "\n").encode()
-        )
-    except Exception as exc:
-        raise translate(exc, "PutObject") from exc
-    return TabularDataset(
-        f"s3://{dest.bucket}/{base}train/",
-        f"s3://{dest.bucket}/{base}validation/",
-        len(rows),
-        27,
-        class_names,
-        source,
-    )
-
-
-def seed_hyperparameters(num_class: int = 5) -> dict[str, str]:
-    """The hyperparameters of the seed notebook (multi-class XGBoost on the image features)."""
-    return {
-        "max_depth": "5", "eta": "0.2", "gamma": "4", "min_child_weight": "6", "subsample": "0.8",
-        "objective": "multi:softmax", "num_class": str(num_class), "num_round": "100",
-    }  # fmt: skip
 
 
 def model_tar_members(data: bytes) -> list[str]:

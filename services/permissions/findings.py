@@ -3,6 +3,11 @@
 `check(state)` returns findings, most severe first. Each has a severity, an explanation, the
 statement or setting it concerns (`evidence`), the doctor's cause id, and which fix addresses it.
 `proposed_changes(state, findings)` turns them into `PolicyChange`s (`services.permissions.fixes`).
+
+About 530 lines, one concern: every check reads the same `PermissionsState` and says its finding
+with the fix id that answers it, and `proposed_changes` is the other half of that mapping (fix id to
+change). Kept together so a new finding and the change that fixes it are added in one place; the
+changes themselves are built in `services.permissions.fixes`.
 """
 
 from __future__ import annotations

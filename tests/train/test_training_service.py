@@ -9,6 +9,7 @@ import pytest
 
 from services.errors import ConflictError
 from services.journal import Journal
+from services.tabular_dataset import tabular_from_images
 from services.training import (
     ChannelInput,
     TrainingConfig,
@@ -16,7 +17,6 @@ from services.training import (
     create,
     plan_training,
     preflight,
-    tabular_from_images,
 )
 from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
 

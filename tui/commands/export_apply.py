@@ -360,7 +360,7 @@ class Flow:
         return StepOutcome("labels", "changed", f"labeling job {job} started")
 
     def step_train(self) -> StepOutcome:
-        from services import training
+        from services import tabular_dataset, training
 
         s = self.settings("training")
         name = self.state.training_job
@@ -382,7 +382,7 @@ class Flow:
                     "run apply again once it has",
                 )  # fmt: skip
             manifest = ""
-        hp = training.seed_hyperparameters(len(self.state.labels) or 5) if algo == "xgboost" else {}
+        hp = tabular_dataset.seed_hyperparameters(len(self.state.labels) or 5) if algo == "xgboost" else {}
         hp.update({k: str(v) for k, v in (s.get("hyperparameters") or {}).items()})
         channels = s.get("channels") or {}
         if not channels and algo == "xgboost":
@@ -393,7 +393,7 @@ class Flow:
                 )
                 channels = {"train": f"{dest}train/", "validation": f"{dest}validation/"}
             else:
-                ds = training.tabular_from_images(
+                ds = tabular_dataset.tabular_from_images(
                     self.factory,
                     self.state.data_prefix,
                     dest,

@@ -352,7 +352,8 @@ class Plain:
 
     def ask_train(self) -> bool:
         from services.algorithms import get
-        from services.training import NAME_RE, TRAINING_INSTANCE_TYPES, default_job_name, seed_hyperparameters
+        from services.tabular_dataset import seed_hyperparameters
+        from services.training import NAME_RE, TRAINING_INSTANCE_TYPES, default_job_name
 
         flow = self.flow
         assert flow is not None
