@@ -8,7 +8,6 @@ returns are turned into messages that say which rule failed and what to do.
 from __future__ import annotations
 
 import base64
-import functools
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,10 +26,8 @@ from services.errors import (
 )
 from services.plan import Action, Plan, tags_list
 from services.pricing import PriceEstimate, notebook_price
+from services.sagemaker_model import EnumShape, NameShape, enum_values, name_rule
 
-NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
-NAME_MAX = 63
-_NAME_RE = re.compile(NAME_PATTERN)
 VOLUME_MIN_GB, VOLUME_MAX_GB = 5, 16384
 DEFAULT_TYPE = "ml.t3.medium"
 DEFAULT_VOLUME_GB = 5
@@ -90,9 +87,10 @@ def name_problem(name: str) -> str | None:
     """Why `name` is not a valid notebook instance name (the API's pattern and length), or None."""
     if not name:
         return "A name is required."
-    if len(name) > NAME_MAX:
-        return f"A notebook instance name is at most {NAME_MAX} characters (this one has {len(name)})."
-    if not _NAME_RE.match(name):
+    rule = name_rule(NameShape.NOTEBOOK_INSTANCE)
+    if len(name) > rule.max_length:
+        return f"A notebook instance name is at most {rule.max_length} characters (this one has {len(name)})."
+    if not rule.matches(name):
         bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c == "-"))})
         if bad:
             shown = " ".join(repr(c) for c in bad)
@@ -103,14 +101,9 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-@functools.cache
 def notebook_instance_types() -> tuple[str, ...]:
     """The instance types CreateNotebookInstance accepts (from the API model botocore ships)."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    shape = model.operation_model("CreateNotebookInstance").input_shape.members["InstanceType"]
-    return tuple(shape.enum)
+    return enum_values(EnumShape.NOTEBOOK_INSTANCE_TYPE)
 
 
 def instance_type_problem(instance_type: str) -> str | None:
@@ -288,7 +281,8 @@ def autostop_script(idle_minutes: int) -> str:
 
 
 def autostop_config_name(notebook: str) -> str:
-    return f"{notebook[: NAME_MAX - 9]}-autostop"
+    limit = name_rule(NameShape.LIFECYCLE_CONFIG).max_length
+    return f"{notebook[: limit - len('-autostop')]}-autostop"
 
 
 def idle_minutes_problem(minutes: int | None) -> str | None:
@@ -525,10 +519,11 @@ def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bo
 def _autostop_note(factory: Any, spec: NotebookSpec) -> list[str]:
     """Idle auto-stop runs as the execution role: say so when that role may not stop the notebook
     (users report auto-stop scripts that never fire; this is the usual reason)."""
+    from services.regions import arn as regional_arn
     from services.roles import role_allows
 
     account = spec.role_arn.split(":")[4]
-    arn = f"arn:aws:sagemaker:{factory.region}:{account}:notebook-instance/{spec.name.lower()}"
+    arn = regional_arn("sagemaker", factory.region, account, f"notebook-instance/{spec.name.lower()}")
     allowed = role_allows(factory, spec.role_arn, "sagemaker:StopNotebookInstance", arn)
     role = spec.role_arn.rsplit("/", 1)[-1]
     if allowed is False:

@@ -17,11 +17,12 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+from services import regions
 from services.errors import SagewizError, ValidationError, translate
 from services.plan import Action, Plan, pretty_json, tags_list
 
-SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
-FULL_ACCESS_ARN = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+SAGEMAKER_SERVICE = regions.service_principal("sagemaker")
+FULL_ACCESS_POLICY = "AmazonSageMakerFullAccess"
 INLINE_POLICY_NAME = "sagewiz-least-privilege"
 ROLE_PATH = "/service-role/"
 
@@ -55,6 +56,7 @@ def least_privilege_policy(
     `bucket/*`: mixing the two up is the classic cause of "access is forbidden".
     """
     prefix = (prefix or "").lstrip("/")
+    bucket_arn = regions.global_arn("s3", region, "", bucket)
     bucket_stmts: list[dict[str, Any]]
     if prefix:
         # s3:prefix exists only on list requests: a GetBucketLocation under that condition would
@@ -64,14 +66,14 @@ def least_privilege_policy(
                 "Sid": "BucketLevel",
                 "Effect": "Allow",
                 "Action": "s3:ListBucket",
-                "Resource": f"arn:aws:s3:::{bucket}",
+                "Resource": bucket_arn,
                 "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*", prefix.rstrip("/")]}},
             },
             {
                 "Sid": "BucketLocation",
                 "Effect": "Allow",
                 "Action": "s3:GetBucketLocation",
-                "Resource": f"arn:aws:s3:::{bucket}",
+                "Resource": bucket_arn,
             },
         ]
     else:
@@ -80,10 +82,10 @@ def least_privilege_policy(
                 "Sid": "BucketLevel",
                 "Effect": "Allow",
                 "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                "Resource": f"arn:aws:s3:::{bucket}",
+                "Resource": bucket_arn,
             }
         ]
-    log_groups = f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/*"
+    log_groups = regions.arn("logs", region, account, "log-group:/aws/sagemaker/*")
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -92,7 +94,7 @@ def least_privilege_policy(
                 "Sid": "ObjectLevel",
                 "Effect": "Allow",
                 "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                "Resource": f"arn:aws:s3:::{bucket}/{prefix}*",
+                "Resource": f"{bucket_arn}/{prefix}*",
             },
             {
                 "Sid": "JobLogs",
@@ -121,7 +123,7 @@ def least_privilege_policy(
                     "ecr:GetDownloadUrlForLayer",
                     "ecr:BatchGetImage",
                 ],
-                "Resource": "arn:aws:ecr:*:*:repository/*",
+                "Resource": f"arn:{regions.partition_of(region)}:ecr:*:*:repository/*",
             },
             {
                 # PutMetricData has no resource-level permissions; the namespace condition narrows it.
@@ -144,7 +146,7 @@ def autostop_statement(account: str, region: str, notebook: str) -> dict[str, An
         "Sid": "IdleAutoStop",
         "Effect": "Allow",
         "Action": ["sagemaker:StopNotebookInstance", "sagemaker:DescribeNotebookInstance"],
-        "Resource": f"arn:aws:sagemaker:{region}:{account}:notebook-instance/{notebook.lower()}",
+        "Resource": regions.arn("sagemaker", region, account, f"notebook-instance/{notebook.lower()}"),
     }
 
 
@@ -313,7 +315,7 @@ class RoleSpec:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:iam::{self.account}:role{ROLE_PATH}{self.name}"
+        return regions.global_arn("iam", self.region, self.account, f"role{ROLE_PATH}{self.name}")
 
 
 FULL_ACCESS_EXPLAINED = (
@@ -358,16 +360,17 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
         )
     ]
     if spec.full_access:
+        full_access = regions.global_arn("iam", spec.region, "aws", f"policy/{FULL_ACCESS_POLICY}")
         actions.append(
             Action(
                 service="iam",
                 operation="attach_role_policy",
-                params={"RoleName": spec.name, "PolicyArn": FULL_ACCESS_ARN},
+                params={"RoleName": spec.name, "PolicyArn": full_access},
                 description="Attach AWS's managed AmazonSageMakerFullAccess (broad; see the warning)",
-                undo=f"detach {FULL_ACCESS_ARN} from {spec.name}",
+                undo=f"detach {full_access} from {spec.name}",
                 resource=spec.arn,
                 journal_kind="resource-changed",
-                journal_data={"type": "iam-role", "id": spec.name, "attached": FULL_ACCESS_ARN},
+                journal_data={"type": "iam-role", "id": spec.name, "attached": full_access},
             )
         )
     else:

@@ -40,7 +40,6 @@ from typing import Any
 from services.sandbox import jobs
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _TERMINAL = ("Completed", "Failed", "Stopped")
 
 # Seconds each phase takes in the sandbox, multiplied by PACE (tests set it to 0).
@@ -109,11 +108,14 @@ def submit_training_job(
     time; returns the job ARN."""
     from moto.sagemaker.exceptions import ResourceInUseException
 
+    from services.sagemaker_model import NameShape, name_rule
+
     name = str(request.get("TrainingJobName") or "")
-    if not _NAME_RE.match(name):
+    rule = name_rule(NameShape.TRAINING_JOB)
+    if not rule.matches(name):
         raise _validation(
             f"1 validation error detected: Value '{name}' at 'trainingJobName' failed to satisfy constraint: "
-            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+            f"Member must satisfy regular expression pattern: {rule.pattern}"
         )
     backend = _sm_backend(account_id, region)
     if name in backend.training_jobs:

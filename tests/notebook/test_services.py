@@ -163,7 +163,7 @@ def _create_role_full_access(world, factory, journal):
     plan = roles.plan_create_role(
         roles.RoleSpec("sw-full", world.account, world.region, "", full_access=True)
     )
-    assert plan.actions[1].params["PolicyArn"] == roles.FULL_ACCESS_ARN
+    assert plan.actions[1].params["PolicyArn"] == "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
     assert "far wider" in plan.warnings[0]
     apply_plan(plan, factory, journal)
     attached = factory.client("iam").list_attached_role_policies(RoleName="sw-full")["AttachedPolicies"]
