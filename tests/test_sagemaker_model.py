@@ -12,6 +12,7 @@ from services import notebooks, training
 from services.config_file import ConfigError, loads
 from services.errors import ValidationError
 from services.labeling import rules
+from services.notebook_autostop import autostop_config_name
 from services.sagemaker_model import EnumShape, NameShape, enum_values, name_rule, sagemaker_model
 from services.tuning.config import STRATEGIES, WARM_START_TYPES
 from services.tuning.request import build_plan, build_request, check, model_problems
@@ -65,7 +66,7 @@ def test_every_validator_applies_the_models_limits() -> None:
         rules.check_attribute_name("a" * 128)
     with pytest.raises(ConfigError, match="at most 32"):
         loads(f'version = 1\nregion = "eu-north-1"\n[tuning]\njob = "{"t" * 33}"\n')
-    assert len(notebooks.autostop_config_name("n" * 63)) <= name_rule(NameShape.LIFECYCLE_CONFIG).max_length
+    assert len(autostop_config_name("n" * 63)) <= name_rule(NameShape.LIFECYCLE_CONFIG).max_length
 
 
 def test_the_offered_choices_are_the_models_enums() -> None:

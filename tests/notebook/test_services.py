@@ -15,6 +15,7 @@ from services.errors import (
     ThrottledError,
     ValidationError,
 )
+from services.notebook_errors import explain_failure
 from services.plan import TAG_KEY, apply_plan
 from services.sandbox.extensions import notebook as nb_ext
 from tests.notebook.conftest import make_user
@@ -337,7 +338,7 @@ def test_failed_lifecycle_gives_failure_reason(world, factory, journal):
     wait_status(factory, "nb-fail", "Failed")
     info = nb.describe_notebook(factory, "nb-fail")
     assert "Lifecycle Config" in info.failure_reason
-    assert "CloudWatch" in nb.explain_failure(info.failure_reason)
+    assert "CloudWatch" in explain_failure(info.failure_reason)
     assert nb.plan_delete("nb-fail", info).actions  # a failed instance can be deleted directly
 
 
