@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from services.profiles import list_profiles
-from services.regions import KNOWN_REGIONS, region_problem
+from services.regions import known_regions, region_problem
 from services.session import AwsTarget
 
 DEFAULT_CHAIN = "__default_chain__"
@@ -26,7 +26,7 @@ class ConnectForm(Vertical):
         yield Static("", id="profile-hint", classes="hint")
         with Horizontal(classes="row"):
             yield Label("Region", classes="field-label")
-            yield Select[str]([(r, r) for r in KNOWN_REGIONS], id="region", prompt="(from the profile)")
+            yield Select[str]([(r, r) for r in known_regions()], id="region", prompt="(from the profile)")
         with Horizontal(classes="row"):
             yield Label("Endpoint", classes="field-label")
             yield Input(placeholder="optional, e.g. http://127.0.0.1:5000 (AWS_ENDPOINT_URL)", id="endpoint")
@@ -52,7 +52,7 @@ class ConnectForm(Vertical):
             hint = "No profiles found in ~/.aws/config or ~/.aws/credentials."
         self.query_one("#profile-hint", Static).update(hint)
         region = self.query_one("#region", Select)
-        if app.target.region in KNOWN_REGIONS:
+        if app.target.region in known_regions():
             region.value = app.target.region
         if app.target.endpoint_url:
             self.query_one("#endpoint", Input).value = app.target.endpoint_url

@@ -383,12 +383,9 @@ class JobPanelScreen(Screen[None]):
             self.notify("The doctor is offered when the job failed on an S3 access denial.", markup=False)
             return
         from services.denied import DeniedCall
+        from services.policy.arns import session_arn
 
-        role = snap.role_arn
-        session = role
-        if ":role/" in role:
-            account = role.split(":")[4]
-            session = f"arn:aws:sts::{account}:assumed-role/{role.rsplit('/', 1)[-1]}/SageMaker"
+        session = session_arn(snap.role_arn, "SageMaker")
         self.wizard.open_doctor(
             DeniedCall(
                 error_text=snap.failure_reason,

@@ -25,6 +25,7 @@ from textual.widgets import (
 from screens.confirm_plan import ConfirmPlanScreen
 from screens.labels_messages import ImagesListed, JobCreated, LabelsFailed, SetupPlanned, TeamsListed
 from screens.labels_sub import LabelsSubScreen
+from services import regions
 from services.errors import SagewizError, ValidationError
 from services.labeling import rules
 from services.labeling.jobs import CLOSED_NOTICE
@@ -147,12 +148,12 @@ class LabelsBuilderScreen(LabelsSubScreen):
         with Vertical(id="lambda-inputs"):
             yield Input(
                 compact=True,
-                placeholder=f"arn:aws:lambda:{region}:ACCOUNT:function:PRE-ImageMultiClass",
+                placeholder=regions.arn("lambda", region, "ACCOUNT", "function:PRE-ImageMultiClass"),
                 id="pre-arn",
             )
             yield Input(
                 compact=True,
-                placeholder=f"arn:aws:lambda:{region}:ACCOUNT:function:ACS-ImageMultiClass",
+                placeholder=regions.arn("lambda", region, "ACCOUNT", "function:ACS-ImageMultiClass"),
                 id="acs-arn",
             )
         yield Static(id="form-error", classes="field-error")

@@ -17,6 +17,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from screens.notebook_role import RoleChoice, RolePicker
 from services import notebooks as nb
 from services.errors import SagewizError, ValidationError
+from services.notebook_autostop import list_lifecycle_configs
 from services.pricing import notebook_price
 from services.roles.creation import RoleSpec
 
@@ -206,7 +207,7 @@ class NotebookForm(ModalScreen[FormResult | None]):
     )
     def _load_lifecycle_configs(self) -> None:
         try:
-            names = nb.list_lifecycle_configs(self.factory)
+            names = list_lifecycle_configs(self.factory)
         except SagewizError:
             return  # the list is a convenience; the form works without it
         self.post_message(LifecycleConfigsRead(names))

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from services import notebooks as nb
+from services.notebook_errors import explain_failure
 
 STATUS_STYLE = {
     "InService": "bold green",
@@ -58,7 +59,7 @@ def render_live(
     parts: list[RenderableType] = [head, _timeline(history, NEXT.get(info.status))]
     if info.status == "Failed":
         parts.append(Text.assemble(("Failure reason: ", "bold red"), info.failure_reason or "(none given)"))
-        parts.append(Text("What to do: " + nb.explain_failure(info.failure_reason), style="yellow"))
+        parts.append(Text("What to do: " + explain_failure(info.failure_reason), style="yellow"))
     table = Table(box=None, show_header=False, padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
     table.add_column()

@@ -31,6 +31,7 @@ from typing import Any
 
 from services.errors import ValidationError
 from services.regions import region_problem
+from services.sagemaker_model import NameShape, name_rule
 from services.state import WizardState
 
 FORMAT_VERSION = 1
@@ -49,7 +50,14 @@ FIELD_MAP: dict[tuple[str, str], str] = {
     ("training", "model"): "model_name",
     ("tuning", "job"): "tuning_job",
 }
-_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# The API model's shape for each name the file may hold.
+_NAME_SHAPES = {
+    "notebook.name": NameShape.NOTEBOOK_INSTANCE,
+    "labels.job": NameShape.LABELING_JOB,
+    "training.job": NameShape.TRAINING_JOB,
+    "training.model": NameShape.MODEL,
+    "tuning.job": NameShape.TUNING_JOB,
+}
 
 
 class ConfigError(ValidationError):
@@ -317,9 +325,10 @@ def _check_field(table: str, key: str, value: Any, fail: Any) -> Any:
             parse_s3_uri(value, dotted)
         except ValidationError as exc:
             raise fail(dotted, exc.message, exc.hint) from exc
-    elif key in {"name", "job", "model"}:
-        limit = 32 if dotted == "tuning.job" else 63
-        if len(value) > limit or not _NAME.fullmatch(value):
+    elif dotted in _NAME_SHAPES:
+        rule = name_rule(_NAME_SHAPES[dotted])
+        limit = rule.max_length
+        if not rule.matches(value):
             raise fail(
                 dotted,
                 f"'{value}' is not a valid SageMaker name (letters, digits and hyphens, at most {limit}, "

@@ -3,12 +3,17 @@
 Input is checked with the API's own rules before any call (name pattern and length, the instance
 types CreateNotebookInstance accepts, platform identifiers, volume size, VPC settings). Errors AWS
 returns are turned into messages that say which rule failed and what to do.
+
+At about 570 lines this is one concern on purpose: the notebook instance's own calls (list,
+describe, the create plan and its checks, stop/start/delete and rolling back a failed create),
+which share the spec, the status values and the journal records. What stands apart lives beside
+it: `notebook_autostop` (the idle auto-stop lifecycle script, shipped as `notebook_autostop.sh`)
+and `notebook_errors` (the service's errors and failure reasons, said plainly).
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,21 +25,24 @@ from services.errors import (
     AccessDeniedError,
     ConflictError,
     NotFoundError,
-    QuotaExceededError,
     SagewizError,
     ValidationError,
     translate,
 )
+from services.notebook_autostop import (
+    autostop_config_name,
+    autostop_note,
+    autostop_script,
+    idle_minutes_problem,
+)
+from services.notebook_errors import OFFERED_EVERYWHERE, notebook_error, refine
 from services.plan import Action, Plan, tags_list
 from services.pricing import PriceEstimate, notebook_price
+from services.sagemaker_model import EnumShape, NameShape, enum_values, name_rule
 
-NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
-NAME_MAX = 63
-_NAME_RE = re.compile(NAME_PATTERN)
 VOLUME_MIN_GB, VOLUME_MAX_GB = 5, 16384
-DEFAULT_TYPE = "ml.t3.medium"
+DEFAULT_TYPE = OFFERED_EVERYWHERE
 DEFAULT_VOLUME_GB = 5
-IDLE_MIN_MINUTES, IDLE_MAX_MINUTES = 5, 24 * 60
 # Describes run in parallel when listing (the list call does not return the role); 4 keeps well
 # under DescribeNotebookInstance's rate limit. bench/notebook measures it.
 LIST_WORKERS = 4
@@ -90,9 +98,10 @@ def name_problem(name: str) -> str | None:
     """Why `name` is not a valid notebook instance name (the API's pattern and length), or None."""
     if not name:
         return "A name is required."
-    if len(name) > NAME_MAX:
-        return f"A notebook instance name is at most {NAME_MAX} characters (this one has {len(name)})."
-    if not _NAME_RE.match(name):
+    rule = name_rule(NameShape.NOTEBOOK_INSTANCE)
+    if len(name) > rule.max_length:
+        return f"A notebook instance name is at most {rule.max_length} characters (this one has {len(name)})."
+    if not rule.matches(name):
         bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c == "-"))})
         if bad:
             shown = " ".join(repr(c) for c in bad)
@@ -103,14 +112,9 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-@functools.cache
 def notebook_instance_types() -> tuple[str, ...]:
     """The instance types CreateNotebookInstance accepts (from the API model botocore ships)."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    shape = model.operation_model("CreateNotebookInstance").input_shape.members["InstanceType"]
-    return tuple(shape.enum)
+    return enum_values(EnumShape.NOTEBOOK_INSTANCE_TYPE)
 
 
 def instance_type_problem(instance_type: str) -> str | None:
@@ -240,79 +244,6 @@ def notebook_exists(factory: Any, name: str) -> bool:
     except NotFoundError:
         return False
     return True
-
-
-# -- lifecycle: idle auto-stop ---------------------------------------------------------------------
-AUTOSTOP_SCRIPT = r"""#!/bin/bash
-# sagewiz idle auto-stop: stop this notebook instance after IDLE_MINUTES without Jupyter activity.
-# Runs every 5 minutes from cron; the log is /var/log/sagewiz-autostop.log. The execution role
-# needs sagemaker:StopNotebookInstance and sagemaker:DescribeNotebookInstance on this instance.
-set -euo pipefail
-IDLE_MINUTES=__IDLE_MINUTES__
-cat > /usr/local/bin/sagewiz-autostop.py <<'PY'
-import datetime, json, ssl, subprocess, sys, urllib.request
-
-idle = datetime.timedelta(minutes=int(sys.argv[1]))
-now = datetime.datetime.now(datetime.timezone.utc)
-ctx = ssl._create_unverified_context()  # Jupyter on the instance uses a self-signed certificate
-
-
-def get(path):
-    with urllib.request.urlopen("https://localhost:8443" + path, context=ctx, timeout=10) as r:
-        return json.load(r)
-
-
-def parse(ts):
-    return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
-
-
-last = parse(get("/api/status")["last_activity"])
-for session in get("/api/sessions"):
-    kernel = session.get("kernel") or {}
-    if kernel.get("execution_state") == "busy":
-        sys.exit(0)
-    if kernel.get("last_activity"):
-        last = max(last, parse(kernel["last_activity"]))
-if now - last < idle:
-    sys.exit(0)
-meta = json.load(open("/opt/ml/metadata/resource-metadata.json"))
-print(now.isoformat(), "idle since", last.isoformat(), "- stopping", meta["ResourceName"], flush=True)
-subprocess.run(["aws", "sagemaker", "stop-notebook-instance", "--notebook-instance-name", meta["ResourceName"]], check=True)
-PY
-echo "*/5 * * * * root /usr/bin/python3 /usr/local/bin/sagewiz-autostop.py ${IDLE_MINUTES} >> /var/log/sagewiz-autostop.log 2>&1" > /etc/cron.d/sagewiz-autostop
-"""
-
-
-def autostop_script(idle_minutes: int) -> str:
-    return AUTOSTOP_SCRIPT.replace("__IDLE_MINUTES__", str(int(idle_minutes)))
-
-
-def autostop_config_name(notebook: str) -> str:
-    return f"{notebook[: NAME_MAX - 9]}-autostop"
-
-
-def idle_minutes_problem(minutes: int | None) -> str | None:
-    if minutes is None:
-        return None
-    if not IDLE_MIN_MINUTES <= minutes <= IDLE_MAX_MINUTES:
-        return f"Idle minutes must be between {IDLE_MIN_MINUTES} and {IDLE_MAX_MINUTES} (got {minutes})."
-    return None
-
-
-def list_lifecycle_configs(factory: Any) -> list[str]:
-    """Names of the lifecycle configurations in the region."""
-    names: list[str] = []
-    try:
-        for page in (
-            factory.client("sagemaker").get_paginator("list_notebook_instance_lifecycle_configs").paginate()
-        ):
-            names += [
-                c["NotebookInstanceLifecycleConfigName"]
-                for c in page.get("NotebookInstanceLifecycleConfigs", [])
-            ]
-    except Exception as exc:
-        raise notebook_error(exc, "sagemaker:ListNotebookInstanceLifecycleConfigs") from exc
-    return sorted(names)
 
 
 # -- the create spec, validation and the plan -------------------------------------------------------
@@ -506,7 +437,7 @@ def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bo
     if passing.allowed is None:
         notes.append(passing.explanation)
     if spec.idle_minutes is not None and not role_is_new:
-        notes.extend(_autostop_note(factory, spec))
+        notes.extend(autostop_note(factory, spec.role_arn, spec.name))
     if spec.subnet_id:
         try:
             factory.client("ec2").describe_subnets(SubnetIds=[spec.subnet_id])
@@ -521,25 +452,6 @@ def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bo
                     "Check the subnet ID.",
                 ) from exc
     return Preflight(passing, tuple(notes))
-
-
-def _autostop_note(factory: Any, spec: NotebookSpec) -> list[str]:
-    """Idle auto-stop runs as the execution role: say so when that role may not stop the notebook
-    (users report auto-stop scripts that never fire; this is the usual reason)."""
-    from services.roles.pass_role import role_allows
-
-    account = spec.role_arn.split(":")[4]
-    arn = f"arn:aws:sagemaker:{factory.region}:{account}:notebook-instance/{spec.name.lower()}"
-    allowed = role_allows(factory, spec.role_arn, "sagemaker:StopNotebookInstance", arn)
-    role = spec.role_arn.rsplit("/", 1)[-1]
-    if allowed is False:
-        return [
-            f"Idle auto-stop will NOT fire: the role {role} may not call sagemaker:StopNotebookInstance on "
-            f"{spec.name}. Add that permission to the role, or create a new role here (it gets it)."
-        ]
-    if allowed is None:
-        return [f"Could not check that the role {role} may stop the notebook (needed by idle auto-stop)."]
-    return []
 
 
 # -- changes ----------------------------------------------------------------------------------------------
@@ -659,123 +571,6 @@ def presigned_url(factory: Any, name: str, session_seconds: int = 1800) -> str:
     except Exception as exc:
         raise notebook_error(exc, "sagemaker:CreatePresignedNotebookInstanceUrl", name=name) from exc
     return str(out["AuthorizedUrl"])
-
-
-# -- failures, explained -------------------------------------------------------------------------------------
-def notebook_error(
-    exc: BaseException, operation: str, name: str = "", instance_type: str = ""
-) -> SagewizError:
-    return refine(translate(exc, operation), name=name, instance_type=instance_type)
-
-
-def refine(err: SagewizError, name: str = "", instance_type: str = "") -> SagewizError:
-    """Make SageMaker's terse notebook errors say what happened and what to do."""
-    msg = err.message or ""
-    low = msg.lower()
-    code = err.code or ""
-    what = f"notebook instance {name}" if name else "the notebook instance"
-    if "duplicate notebook instance" in low:
-        return ConflictError(
-            "Name already taken",
-            f"A notebook instance named {name or 'like this'} already exists in this account and region.",
-            "Choose another name, or select the existing instance in the list.",
-            code=code,
-            operation=err.operation,
-        )
-    if code == "ValidationException" and ("instancetype" in low or "instance type" in low):
-        itype = instance_type or _quoted(msg) or "this instance type"
-        return ValidationError(
-            "instance type",
-            f"{itype} is not offered for notebook instances in this region.",
-            f"Pick another type; {DEFAULT_TYPE} is offered in every region.",
-        )
-    if code == "ValidationException" and "recordnotfound" in low.replace(" ", ""):
-        return NotFoundError(
-            "Notebook instance not found",
-            f"{what.capitalize()} does not exist (it may have just been deleted).",
-            "Refresh the list (r).",
-            code=code,
-            operation=err.operation,
-        )
-    if code == "ValidationException" and "unable to transition to (deleting)" in low:
-        return ConflictError(
-            "Stop it first",
-            f"Only a stopped (or failed) notebook instance can be deleted; {what} is {_status_in(msg)}.",
-            "Stop it (s), wait until the status is Stopped, then delete it.",
-            code=code,
-            operation=err.operation,
-        )
-    if code == "ValidationException" and "unable to transition to" in low:
-        return ConflictError(
-            "Not possible in this state",
-            f"{what.capitalize()} is {_status_in(msg)}: {msg}",
-            "Wait for the status to settle, then try again.",
-            code=code,
-            operation=err.operation,
-        )
-    if code == "ValidationException" and "not in inservice" in low:
-        return ConflictError(
-            "Not running",
-            f"{what.capitalize()} must be InService to open it.",
-            "Start it (t) and wait until it is InService.",
-            code=code,
-            operation=err.operation,
-        )
-    if code == "ValidationException" and ("assume" in low or "role" in low and "not" in low):
-        return ValidationError(
-            "execution role",
-            f"SageMaker refused the role: {msg}",
-            "Pick a role whose trust policy lets sagemaker.amazonaws.com assume it, or create one here.",
-        )
-    if isinstance(err, QuotaExceededError):
-        return QuotaExceededError(
-            "Notebook instance quota reached",
-            f"{msg or 'The account has reached its quota.'}",
-            "Stop or delete a notebook you no longer use, pick another instance type, or request an increase "
-            "in Service Quotas (Amazon SageMaker, '<type> for notebook instance usage').",
-            code=code,
-            operation=err.operation,
-        )
-    if isinstance(err, AccessDeniedError) and "passrole" in low:
-        return AccessDeniedError(
-            "You may not pass the role to SageMaker",
-            msg,
-            "Ask an administrator for iam:PassRole on the role (condition iam:PassedToService = "
-            "sagemaker.amazonaws.com), or open the doctor (d).",
-            code=code,
-            operation=err.operation,
-            details=err.details,
-        )
-    return err
-
-
-def _quoted(msg: str) -> str:
-    m = re.search(r"'(ml\.[a-z0-9.-]+)'", msg)
-    return m.group(1) if m else ""
-
-
-def _status_in(msg: str) -> str:
-    m = re.search(r"Status \((\w+)\)", msg)
-    return m.group(1) if m else "not stopped"
-
-
-FAILURE_HINTS: tuple[tuple[str, str], ...] = (
-    ("lifecycle config", "The lifecycle configuration script failed or ran longer than 5 minutes. Read its "
-     "log in CloudWatch (/aws/sagemaker/NotebookInstances, stream <name>/LifecycleConfigOnStart), fix the "
-     "script, then start the instance again."),
-    ("subnet", "The VPC subnet is out of addresses or unusable: pick another subnet."),
-    ("capacity", "AWS has no capacity for this type right now: try again later or pick another type."),
-    ("role", "SageMaker could not use the execution role: check its trust policy names sagemaker.amazonaws.com."),
-    ("kms", "SageMaker could not use the KMS key: check the key policy allows the execution role."),
-)  # fmt: skip
-
-
-def explain_failure(reason: str) -> str:
-    low = (reason or "").lower()
-    for needle, hint in FAILURE_HINTS:
-        if needle in low:
-            return hint
-    return "Read the reason above; fix it, then start the instance again (t) or delete it."
 
 
 def now_utc() -> datetime:

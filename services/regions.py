@@ -1,23 +1,87 @@
-"""AWS regions: the list offered in pickers and the name check."""
+"""AWS regions and partitions, from botocore's own data: the regions offered in pickers, the name
+check, which partition a region is in, and the ARNs and service principals built for it.
+
+The data is botocore's `partitions.json` (the file its loader and endpoint resolver read), so a
+region AWS adds arrives with botocore, and every ARN sagewiz builds agrees on the partition. It is
+read as a file rather than through `botocore.loaders`, whose import (about 0.3 s) would delay the
+first screen, which lists the regions.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+from dataclasses import dataclass
+from importlib import resources
 
-# Commercial, China and GovCloud regions (as of 2026-11). A name outside this list that has
-# the right shape is still accepted with a warning: AWS adds regions.
-KNOWN_REGIONS: tuple[str, ...] = (
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-    "af-south-1",
-    "ap-east-1", "ap-east-2", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
-    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-northeast-1",
-    "ap-northeast-2", "ap-northeast-3",
-    "ca-central-1", "ca-west-1",
-    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1",
-    "eu-south-2", "eu-north-1",
-    "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
-    "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1",
-)  # fmt: skip
+# The partitions sagewiz offers regions of: commercial, China and GovCloud (the others are
+# air-gapped or sovereign clouds whose endpoints a person sets up explicitly).
+OFFERED_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+DEFAULT_PARTITION = "aws"  # botocore's answer too, for a region no partition claims
+
+
+@dataclass(frozen=True)
+class Partition:
+    id: str  # aws, aws-cn, aws-us-gov, ...
+    dns_suffix: str  # amazonaws.com, amazonaws.com.cn, ...
+    region_regex: str
+    regions: tuple[str, ...]
+
+    def holds(self, region: str) -> bool:
+        return region in self.regions or re.match(self.region_regex, region) is not None
+
+
+@functools.cache
+def partitions() -> tuple[Partition, ...]:
+    """Every partition botocore knows, in its order."""
+    data = json.loads((resources.files("botocore") / "data" / "partitions.json").read_text("utf-8"))
+    return tuple(
+        Partition(
+            p["id"],
+            p["outputs"]["dnsSuffix"],
+            p["regionRegex"],
+            tuple(r for r in p["regions"] if not r.endswith("-global")),
+        )
+        for p in data["partitions"]
+    )
+
+
+def partition_ids() -> tuple[str, ...]:
+    return tuple(p.id for p in partitions())
+
+
+def partition_of(region: str) -> str:
+    """The partition a region is in: a region botocore lists by name first, then its pattern, as
+    botocore's endpoint resolver decides."""
+    listed = next((p for p in partitions() if region in p.regions), None)
+    matched = listed or next((p for p in partitions() if p.holds(region)), None)
+    return matched.id if matched else DEFAULT_PARTITION
+
+
+@functools.cache
+def known_regions() -> tuple[str, ...]:
+    """The regions offered in pickers: the commercial, China and GovCloud ones botocore lists."""
+    return tuple(r for p in partitions() if p.id in OFFERED_PARTITIONS for r in p.regions)
+
+
+def arn(service: str, region: str, account: str, resource: str) -> str:
+    """A regional ARN, in the partition of `region` (e.g. arn:aws-cn:sagemaker:cn-north-1:...)."""
+    return f"arn:{partition_of(region)}:{service}:{region}:{account}:{resource}"
+
+
+def global_arn(service: str, region: str, account: str, resource: str) -> str:
+    """An ARN with no region field (IAM, STS, S3), in the partition of `region`; S3 names no
+    account either, so pass "" for it."""
+    return f"arn:{partition_of(region)}:{service}::{account}:{resource}"
+
+
+def service_principal(service: str) -> str:
+    """The principal a service acts as in trust policies and `iam:PassedToService`. For the
+    services sagewiz names (SageMaker) it is `<service>.amazonaws.com` in aws, aws-cn and
+    aws-us-gov alike: the principal is not the endpoint's DNS suffix (amazonaws.com.cn)."""
+    return f"{service}.amazonaws.com"
+
 
 _REGION_SHAPE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 
@@ -31,11 +95,3 @@ def region_problem(name: str) -> str | None:
     if not _REGION_SHAPE.match(name):
         return f"'{name}' is not a region name; region names look like eu-north-1 or us-east-1"
     return None
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"

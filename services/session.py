@@ -188,6 +188,12 @@ def _botocore_session() -> Any:
     return core
 
 
+def service_model(service: str) -> Any:
+    """botocore's model of `service` (operations, shapes, patterns, enums), read through the shared
+    loader: every fact sagewiz takes from an API's own description comes from here."""
+    return _botocore_session().get_service_model(service)
+
+
 def connect(factory: SessionFactory) -> Identity:
     """Resolve credentials and call sts:GetCallerIdentity; every failure becomes a ConnectError."""
     import botocore.exceptions as bx

@@ -17,11 +17,10 @@ from typing import Any
 
 from services.errors import SagewizError, ValidationError, translate
 from services.plan import Action, Plan, tags_list
+from services.sagemaker_model import EnumShape, NameShape, enum_problem, name_rule
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-/]+$")
-INSTANCE_RE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-# What the form offers; others may be typed (they are checked by the pattern only).
+# What the form offers first; any type the API model lists may be typed.
 TRAINING_INSTANCE_TYPES = (
     "ml.m5.large", "ml.m5.xlarge", "ml.m5.2xlarge", "ml.m5.4xlarge", "ml.c5.xlarge", "ml.c5.2xlarge",
     "ml.c5.4xlarge", "ml.m4.xlarge", "ml.g4dn.xlarge", "ml.g5.xlarge", "ml.p3.2xlarge",
@@ -89,7 +88,7 @@ class TrainingConfig:
 
 def default_job_name(algorithm_id: str, now: datetime | None = None) -> str:
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d-%H-%M-%S")
-    return f"sagewiz-{algorithm_id}-{stamp}"[:63]
+    return f"sagewiz-{algorithm_id}-{stamp}"[: name_rule(NameShape.TRAINING_JOB).max_length]
 
 
 # -- validation (no AWS calls) ------------------------------------------------------------------
@@ -102,9 +101,9 @@ def validate_config(cfg: TrainingConfig) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not cfg.job_name:
         errors["job_name"] = "A job name is required."
-    elif len(cfg.job_name) > 63:
-        errors["job_name"] = f"A job name has at most 63 characters (this one has {len(cfg.job_name)})."
-    elif not NAME_RE.match(cfg.job_name):
+    elif len(cfg.job_name) > (limit := name_rule(NameShape.TRAINING_JOB).max_length):
+        errors["job_name"] = f"A job name has at most {limit} characters (this one has {len(cfg.job_name)})."
+    elif not name_rule(NameShape.TRAINING_JOB).matches(cfg.job_name):
         errors["job_name"] = (
             "Use letters, digits and hyphens only; start and end with a letter or digit (no _ . or spaces)."
         )
@@ -115,8 +114,12 @@ def validate_config(cfg: TrainingConfig) -> dict[str, str]:
     msg = _s3_problem(cfg.output_path)
     if msg:
         errors["output_path"] = msg
-    if not INSTANCE_RE.match(cfg.instance_type or ""):
-        errors["instance_type"] = "Instance types look like ml.m5.xlarge."
+    if not cfg.instance_type:
+        errors["instance_type"] = "Pick an instance type (they look like ml.m5.xlarge)."
+    elif problem := enum_problem(
+        cfg.instance_type, EnumShape.TRAINING_INSTANCE_TYPE, "a training instance type"
+    ):
+        errors["instance_type"] = problem
     if cfg.instance_count < 1 or cfg.instance_count > 100:
         errors["instance_count"] = "Instance count must be between 1 and 100."
     if not 1 <= cfg.volume_gb <= 16384:
@@ -275,9 +278,12 @@ def plan_create_model(snapshot: Any, model_name: str | None = None) -> Plan:
     """CreateModel from a completed job's artifact, with the same image and role."""
     if snapshot.status != "Completed" or not snapshot.model_artifact:
         raise ValidationError("model", f"Job {snapshot.name} has no model yet (status {snapshot.status}).")
-    name = (model_name or f"{snapshot.name}-model")[:63]
-    if not NAME_RE.match(name):
-        raise ValidationError("model_name", "Use letters, digits and hyphens only (at most 63).")
+    rule = name_rule(NameShape.MODEL)
+    name = (model_name or f"{snapshot.name}-model")[: rule.max_length]
+    if not rule.matches(name):
+        raise ValidationError(
+            "model_name", f"Use letters, digits and hyphens only (at most {rule.max_length})."
+        )
     params = {
         "ModelName": name,
         "PrimaryContainer": {"Image": snapshot.image, "ModelDataUrl": snapshot.model_artifact},
@@ -390,7 +396,9 @@ def preflight(
         return bucket_policies[bucket]
 
     account = cfg.role_arn.split(":")[4]
-    session = f"arn:aws:sts::{account}:assumed-role/{role_name}/SageMaker"
+    from services.policy.arns import session_arn
+
+    session = session_arn(cfg.role_arn, "SageMaker")
     checks: list[tuple[str, str, str]] = []  # (action, bucket, key or None)
     for ch in cfg.channels:
         u = parse_s3_uri(ch.s3_uri)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -58,7 +56,11 @@ class SagewizApp(App[int]):
         start_step: str = "connect",
         auto_connect: bool = True,
         fresh: bool = False,
+        background_work: bool = False,
     ) -> None:
+        """`background_work`: once connected, poll the running cost of what sagewiz started and
+        offer to resume the last session. The wizard's command line turns it on; an App made for
+        one screen or one scripted check leaves it off, so what it shows depends only on its input."""
         super().__init__()
         # --fresh: the first sandbox connection seeds a new world; later ones reuse it.
         self._fresh_sandbox = fresh
@@ -73,6 +75,8 @@ class SagewizApp(App[int]):
         self.connect_problem: ConnectFailed | None = None
         self._pending_doctor: DeniedCall | None = None  # a failed call handed to the doctor
         self._auto_connect = auto_connect
+        self._background_work = background_work
+        self._resume_offered = False
         self._cost_nudge = threading.Event()
         self._choices_lock = threading.Lock()
         self._last_choices: dict[str, Any] | None = None
@@ -91,15 +95,6 @@ class SagewizApp(App[int]):
         return self._make_step_screen(step("connect"))
 
     def _first_screen_shown(self) -> None:
-        ready_file = os.environ.get("SAGEWIZ_EXIT_WHEN_READY")
-        if ready_file:
-            # For bench/startup: record when the first screen was painted and which SDK modules
-            # were loaded by then, and leave without connecting.
-            heavy = sorted(m for m in sys.modules if m.split(".")[0] == "sagemaker")
-            with open(ready_file, "w", encoding="utf-8") as f:
-                f.write(f"{time.time()}\n" + "\n".join(heavy))
-            self.exit(0)
-            return
         if self._auto_connect:
             self.reconnect(self.target)
 
@@ -161,16 +156,7 @@ class SagewizApp(App[int]):
             self.notify(warning, title="Journal", severity="warning", markup=False)
         self.identity = ident
         self.set_step_state("connect", StepState.DONE)
-        if os.environ.get("SAGEWIZ_EXIT_WHEN_CONNECTED"):
-            self.call_after_refresh(self._connected_shown)
-            return
         self._start_running_extras()
-
-    def _connected_shown(self) -> None:
-        # For bench/startup: the header now shows the account that was read from AWS (the sandbox).
-        with open(os.environ["SAGEWIZ_EXIT_WHEN_CONNECTED"], "w", encoding="utf-8") as f:
-            f.write(f"{time.time()}\n{self.state.account}")
-        self.exit(0)
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
         self.connecting = False
@@ -185,12 +171,10 @@ class SagewizApp(App[int]):
     COST_POLL_SECONDS = 60.0
 
     def _start_running_extras(self) -> None:
-        # Headless test apps skip both unless a test asks (they would make every snapshot depend
-        # on timing and on earlier sessions); `extras_in_tests = True` turns them on.
-        if self.is_headless and not getattr(self, "extras_in_tests", False):
+        if not self._background_work:
             return
         self._cost_worker()
-        if not getattr(self, "_resume_offered", False) and self.current_step == "connect":
+        if not self._resume_offered and self.current_step == "connect":
             self._resume_offered = True
             self._resume_worker()
 
@@ -295,12 +279,7 @@ class SagewizApp(App[int]):
             self.step_version += 1
 
     def _make_step_screen(self, info: StepInfo) -> Screen[Any]:
-        cls = load_screen_class(info)
-        if cls is None:
-            from screens.not_built import NotBuiltStep
-
-            return NotBuiltStep(info)
-        return cls()
+        return load_screen_class(info)()
 
     def action_goto(self, step_id: str) -> None:
         if step_id not in STEP_IDS:

@@ -174,14 +174,7 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def _run_module(module: str, args: argparse.Namespace) -> int:
-    name = f"tui.commands.{module}"
-    try:
-        mod = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            print(f"sagewiz: `{args.command or module}` is not built yet in this version.", file=sys.stderr)
-            return EXIT_USAGE
-        raise
+    mod = importlib.import_module(f"tui.commands.{module}")
     try:
         return int(mod.run(args))
     except Exception as exc:  # the last guard: a person gets a sentence, not a traceback
@@ -223,6 +216,7 @@ def run_tui(args: argparse.Namespace) -> int:
         sandbox=args.sandbox,
         fresh=bool(getattr(args, "fresh", False)),
         start_step=args.step or "connect",
+        background_work=True,
     )
     code = app.run()
     return int(code or 0)

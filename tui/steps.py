@@ -1,7 +1,7 @@
 """The steps of the flow, in order, and how to find each one's screen.
 
-A step's screen lives in `screens/<module>.py` as `<Class>`; a step whose module does not exist
-yet is shown as not built (plainly, with what it will do).
+A step's screen lives in `screens/<module>.py` as `<Class>` (tests/shell/test_app.py checks that
+every step's does).
 """
 
 from __future__ import annotations
@@ -68,14 +68,9 @@ def neighbour(step_id: str, delta: int) -> StepInfo | None:
     return STEPS[i] if 0 <= i < len(STEPS) else None
 
 
-def load_screen_class(info: StepInfo) -> type[Screen[Any]] | None:
-    """The step's screen class, or None when the step is not built yet."""
-    name = f"screens.{info.module}"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
-    cls: type[Screen[Any]] | None = getattr(module, info.cls, None)
+def load_screen_class(info: StepInfo) -> type[Screen[Any]]:
+    """The step's screen class, imported on first use (a screen's module is loaded only when the
+    step is opened, which keeps the first screen fast)."""
+    module = importlib.import_module(f"screens.{info.module}")
+    cls: type[Screen[Any]] = getattr(module, info.cls)
     return cls

@@ -1,4 +1,4 @@
-"""The baseline: a minimal Textual app showing one static screen (exits once painted)."""
+"""The baseline: a minimal Textual app showing one static screen (quit with ctrl+q)."""
 
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, Header, Static
@@ -9,17 +9,6 @@ class Minimal(App[None]):
         yield Header()
         yield Static("Hello from a minimal Textual app")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._ready)
-
-    def _ready(self) -> None:
-        import os
-        import time
-
-        with open(os.environ["SAGEWIZ_EXIT_WHEN_READY"], "w") as f:
-            f.write(f"{time.time()}\n")
-        self.exit()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-# DESIGN.md "Contracts": the cause IDs, in the order findings of equal blocking-ness are listed.
+# The README's "The `--json` contract" lists these cause IDs, in the order findings of equal
+# blocking-ness are listed.
 CAUSES: dict[str, str] = {
     "invalid-credentials": "the credentials are invalid or expired (not a permissions problem)",
     "bucket-missing": "no such bucket",
@@ -170,7 +171,7 @@ class Diagnosis:
         return next(iter(self.blocking), None)
 
     def to_json(self) -> dict[str, Any]:
-        """Exactly the DESIGN.md contract object (plus nothing that could break consumers)."""
+        """Exactly the object of the README's `--json` contract (nothing more that could break consumers)."""
         return {
             "verdict": self.verdict,
             "principal": self.principal,

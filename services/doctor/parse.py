@@ -14,8 +14,9 @@ import html
 import re
 from dataclasses import dataclass
 
-from services.policy.arns import PARTITIONS, parse_principal, parse_s3_arn
+from services.policy.arns import parse_principal, parse_s3_arn
 from services.policy.s3 import action_for_operation
+from services.regions import partition_ids
 
 MAX_TEXT = 20_000
 
@@ -175,7 +176,7 @@ def _parse(raw: str) -> ParsedError:
         if part != "aws":
             problems.append(
                 f"{am.group(0)} is in the {part} partition"
-                + ("" if part in PARTITIONS else " (not a known AWS partition)")
+                + ("" if part in partition_ids() else " (not a known AWS partition)")
                 + "; sagewiz diagnoses the standard aws partition only"
             )
             break

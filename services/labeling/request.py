@@ -7,7 +7,7 @@ from typing import Any
 
 from services.errors import ValidationError
 from services.labeling import rules
-from services.labeling.model_check import check_request, format_problems
+from services.model_check import check_request, format_problems
 from services.plan import tags_list
 
 PUBLIC = "public"  # Amazon Mechanical Turk

@@ -2,7 +2,7 @@
 
 Every rule returns a message that says which rule failed and how to fix it, before any AWS call.
 Sources: botocore's sagemaker model (patterns, lengths), the Ground Truth developer guide (label
-rules, quotas, price list, Lambda ARNs); see docs/aws-facts section 6.
+rules, quotas, price list, Lambda ARNs); see docs/aws-facts section 6. Names are checked by `services.sagemaker_model`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from services import regions
 from services.errors import ValidationError
+from services.sagemaker_model import NameShape, name_rule
 
-# botocore: LabelingJobName / LabelAttributeName
-JOB_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
-ATTRIBUTE_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}")
 LAMBDA_PATTERN = re.compile(r"arn:aws[a-z\-]*:lambda:[a-z0-9\-]*:[0-9]{12}:function:.*")
 WORKTEAM_PATTERN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:workteam/.*")
 S3_URI_PATTERN = re.compile(r"(https|s3)://([^/]+)/?(.*)")
@@ -127,14 +126,17 @@ def check_job_name(name: str) -> str:
         raise ValidationError(
             "job name", "The job name is empty.", "Use letters, digits and hyphens, e.g. vehicle-labels."
         )
-    if len(name) > 63:
-        raise ValidationError(
-            "job name", f"The job name is {len(name)} characters; the limit is 63.", "Shorten it."
-        )
-    if not JOB_NAME_PATTERN.fullmatch(name):
+    rule = name_rule(NameShape.LABELING_JOB)
+    if len(name) > rule.max_length:
         raise ValidationError(
             "job name",
-            f"'{name}' does not match the API's pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}.",
+            f"The job name is {len(name)} characters; the limit is {rule.max_length}.",
+            "Shorten it.",
+        )
+    if not rule.matches(name):
+        raise ValidationError(
+            "job name",
+            f"'{name}' does not match the API's pattern {rule.pattern}.",
             "Use only letters, digits and hyphens; start and end with a letter or digit (no _ . or spaces).",
         )
     return name
@@ -144,14 +146,17 @@ def check_attribute_name(name: str) -> str:
     name = name.strip()
     if not name:
         raise ValidationError("label attribute name", "The label attribute name is empty.", "e.g. vehicle")
-    if len(name) > 127:
-        raise ValidationError(
-            "label attribute name", f"It is {len(name)} characters; the limit is 127.", "Shorten it."
-        )
-    if not ATTRIBUTE_PATTERN.fullmatch(name):
+    rule = name_rule(NameShape.LABEL_ATTRIBUTE)
+    if len(name) > rule.max_length:
         raise ValidationError(
             "label attribute name",
-            f"'{name}' does not match the API's pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){{0,126}}.",
+            f"It is {len(name)} characters; the limit is {rule.max_length}.",
+            "Shorten it.",
+        )
+    if not rule.matches(name):
+        raise ValidationError(
+            "label attribute name",
+            f"'{name}' does not match the API's pattern {rule.pattern}.",
             "Use only letters, digits and hyphens; start and end with a letter or digit.",
         )
     if name.endswith("-metadata"):
@@ -251,7 +256,7 @@ def documented_lambdas(region: str, task_type: str = SINGLE) -> TaskLambdas | No
     if account is None:
         return None
     family = "ImageMultiClassMultiLabel" if task_type == MULTI else "ImageMultiClass"
-    base = f"arn:aws:lambda:{region}:{account}:function:"
+    base = regions.arn("lambda", region, account, "function:")
     return TaskLambdas(base + f"PRE-{family}", base + f"ACS-{family}", True)
 
 
@@ -294,7 +299,7 @@ def user_lambdas(pre: str, consolidation: str, region: str) -> TaskLambdas:
 
 
 def public_workteam_arn(region: str) -> str:
-    return f"arn:aws:sagemaker:{region}:{PUBLIC_WORKTEAM_ACCOUNT}:workteam/public-crowd/default"
+    return regions.arn("sagemaker", region, PUBLIC_WORKTEAM_ACCOUNT, "workteam/public-crowd/default")
 
 
 def check_workteam_arn(arn: str, region: str) -> str:

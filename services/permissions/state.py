@@ -144,7 +144,11 @@ class PermissionsState:
 
     @property
     def session_arn(self) -> str:
-        return f"arn:aws:sts::{self.account}:assumed-role/{self.role_name}/SageMaker"
+        from services.policy.arns import parse_principal
+
+        info = parse_principal(self.role_arn)
+        partition = info.partition if info else "aws"
+        return f"arn:{partition}:sts::{self.account}:assumed-role/{self.role_name}/SageMaker"
 
     def inline_texts(self) -> list[tuple[str, str]]:
         return [(p.name, p.text) for p in self.role_policies if p.source == "inline" and p.text is not None]

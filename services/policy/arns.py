@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 _ACCOUNT = re.compile(r"^\d{12}$")
 
 
@@ -71,6 +70,15 @@ def role_arn(partition: str, account: str, path: str, name: str) -> str:
     path = path if path.startswith("/") else "/" + path
     path = path if path.endswith("/") else path + "/"
     return f"arn:{partition}:iam::{account}:role{path}{name}"
+
+
+def session_arn(role: str, session: str) -> str:
+    """The ARN of `session` of the role `role` (its partition and account kept, its path dropped,
+    as STS does); `role` itself when it is not a role ARN."""
+    info = parse_principal(role)
+    if info is None or info.kind != "role":
+        return role
+    return f"arn:{info.partition}:sts::{info.account}:assumed-role/{info.name}/{session}"
 
 
 def is_account_id(value: str) -> bool:

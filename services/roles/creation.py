@@ -6,12 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from services import regions
 from services.errors import SagewizError, ValidationError
 from services.plan import Action, Plan, pretty_json, tags_list
 from services.roles.documents import autostop_statement, least_privilege_policy, trust_policy
 from services.roles.listing import role_name_problem
 
-FULL_ACCESS_ARN = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+FULL_ACCESS_POLICY = "AmazonSageMakerFullAccess"
 INLINE_POLICY_NAME = "sagewiz-least-privilege"
 ROLE_PATH = "/service-role/"
 
@@ -28,7 +29,7 @@ class RoleSpec:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:iam::{self.account}:role{ROLE_PATH}{self.name}"
+        return regions.global_arn("iam", self.region, self.account, f"role{ROLE_PATH}{self.name}")
 
 
 FULL_ACCESS_EXPLAINED = (
@@ -73,16 +74,17 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
         )
     ]
     if spec.full_access:
+        full_access = regions.global_arn("iam", spec.region, "aws", f"policy/{FULL_ACCESS_POLICY}")
         actions.append(
             Action(
                 service="iam",
                 operation="attach_role_policy",
-                params={"RoleName": spec.name, "PolicyArn": FULL_ACCESS_ARN},
+                params={"RoleName": spec.name, "PolicyArn": full_access},
                 description="Attach AWS's managed AmazonSageMakerFullAccess (broad; see the warning)",
-                undo=f"detach {FULL_ACCESS_ARN} from {spec.name}",
+                undo=f"detach {full_access} from {spec.name}",
                 resource=spec.arn,
                 journal_kind="resource-changed",
-                journal_data={"type": "iam-role", "id": spec.name, "attached": FULL_ACCESS_ARN},
+                journal_data={"type": "iam-role", "id": spec.name, "attached": full_access},
             )
         )
     else:

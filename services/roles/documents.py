@@ -14,7 +14,9 @@ import json
 import urllib.parse
 from typing import Any
 
-SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
+from services import regions
+
+SAGEMAKER_SERVICE = regions.service_principal("sagemaker")
 
 
 def trust_policy(account: str) -> dict[str, Any]:
@@ -42,6 +44,7 @@ def least_privilege_policy(
     `bucket/*`: mixing the two up is the classic cause of "access is forbidden".
     """
     prefix = (prefix or "").lstrip("/")
+    bucket_arn = regions.global_arn("s3", region, "", bucket)
     bucket_stmts: list[dict[str, Any]]
     if prefix:
         # s3:prefix exists only on list requests: a GetBucketLocation under that condition would
@@ -51,14 +54,14 @@ def least_privilege_policy(
                 "Sid": "BucketLevel",
                 "Effect": "Allow",
                 "Action": "s3:ListBucket",
-                "Resource": f"arn:aws:s3:::{bucket}",
+                "Resource": bucket_arn,
                 "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*", prefix.rstrip("/")]}},
             },
             {
                 "Sid": "BucketLocation",
                 "Effect": "Allow",
                 "Action": "s3:GetBucketLocation",
-                "Resource": f"arn:aws:s3:::{bucket}",
+                "Resource": bucket_arn,
             },
         ]
     else:
@@ -67,10 +70,10 @@ def least_privilege_policy(
                 "Sid": "BucketLevel",
                 "Effect": "Allow",
                 "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                "Resource": f"arn:aws:s3:::{bucket}",
+                "Resource": bucket_arn,
             }
         ]
-    log_groups = f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/*"
+    log_groups = regions.arn("logs", region, account, "log-group:/aws/sagemaker/*")
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -79,7 +82,7 @@ def least_privilege_policy(
                 "Sid": "ObjectLevel",
                 "Effect": "Allow",
                 "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                "Resource": f"arn:aws:s3:::{bucket}/{prefix}*",
+                "Resource": f"{bucket_arn}/{prefix}*",
             },
             {
                 "Sid": "JobLogs",
@@ -108,7 +111,7 @@ def least_privilege_policy(
                     "ecr:GetDownloadUrlForLayer",
                     "ecr:BatchGetImage",
                 ],
-                "Resource": "arn:aws:ecr:*:*:repository/*",
+                "Resource": f"arn:{regions.partition_of(region)}:ecr:*:*:repository/*",
             },
             {
                 # PutMetricData has no resource-level permissions; the namespace condition narrows it.
@@ -131,7 +134,7 @@ def autostop_statement(account: str, region: str, notebook: str) -> dict[str, An
         "Sid": "IdleAutoStop",
         "Effect": "Allow",
         "Action": ["sagemaker:StopNotebookInstance", "sagemaker:DescribeNotebookInstance"],
-        "Resource": f"arn:aws:sagemaker:{region}:{account}:notebook-instance/{notebook.lower()}",
+        "Resource": regions.arn("sagemaker", region, account, f"notebook-instance/{notebook.lower()}"),
     }
 
 

@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from services.sagemaker_model import EnumShape, NameShape, enum_problem, enum_values, name_rule
 from services.tuning.ranges import CATEGORICAL, ParameterRange, Problem, validate_range
 
+# The order the form offers them in; what is accepted is the API model's enum (a test keeps them equal).
 STRATEGIES = ("Bayesian", "Random", "Hyperband", "Grid")
 WARM_START_TYPES = ("IdenticalDataAndAlgorithm", "TransferLearning")
-JOB_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
 # Service limits (SageMaker "Resource Limits for Automatic Model Tuning").
@@ -82,12 +83,13 @@ class TuningConfig:
 def validate_config(cfg: TuningConfig) -> list[Problem]:
     """Every rule the configuration breaks, in form order. Empty means it may be submitted."""
     out: list[Problem] = []
-    if not JOB_NAME_RE.match(cfg.name or ""):
+    name_ok = name_rule(NameShape.TUNING_JOB)
+    if not name_ok.matches(cfg.name or ""):
         out.append(
             Problem(
                 "tuning job name",
                 f"{cfg.name!r} is not a valid tuning job name" if cfg.name else "the name is empty",
-                "1 to 32 letters, digits and hyphens, starting and ending with a letter or digit",
+                f"1 to {name_ok.max_length} letters, digits and hyphens, starting and ending with a letter or digit",
             )
         )
     # ranges
@@ -120,11 +122,13 @@ def validate_config(cfg: TuningConfig) -> list[Problem]:
                 "add the validation data, or pick a train:* metric",
             )
         )
-    if cfg.objective_type not in ("Maximize", "Minimize"):
-        out.append(Problem("objective", f"direction {cfg.objective_type!r} must be Maximize or Minimize"))
+    if cfg.objective_type not in (directions := enum_values(EnumShape.OBJECTIVE_TYPE)):
+        out.append(
+            Problem("objective", f"direction {cfg.objective_type!r} must be " + " or ".join(directions))
+        )
     # strategy
-    if cfg.strategy not in STRATEGIES:
-        out.append(Problem("strategy", f"unknown strategy {cfg.strategy!r}", "use " + ", ".join(STRATEGIES)))
+    if cfg.strategy not in (strategies := enum_values(EnumShape.TUNING_STRATEGY)):
+        out.append(Problem("strategy", f"unknown strategy {cfg.strategy!r}", "use " + ", ".join(strategies)))
     if cfg.strategy == "Grid":
         numeric = [r.name for r in cfg.ranges if r.kind != CATEGORICAL]
         if numeric:
@@ -202,12 +206,12 @@ def validate_config(cfg: TuningConfig) -> list[Problem]:
         if len(cfg.warm_start_parents) > MAX_WARM_START_PARENTS:
             out.append(Problem("warm start", f"at most {MAX_WARM_START_PARENTS} parent tuning jobs"))
         for parent in cfg.warm_start_parents:
-            if not JOB_NAME_RE.match(parent):
+            if not name_ok.matches(parent):
                 out.append(Problem("warm start", f"{parent!r} is not a valid tuning job name"))
             elif parent == cfg.name:
                 out.append(Problem("warm start", "a tuning job cannot warm start from itself"))
-        if cfg.warm_start_type not in WARM_START_TYPES:
-            out.append(Problem("warm start", f"type must be one of {', '.join(WARM_START_TYPES)}"))
+        if cfg.warm_start_type not in (kinds := enum_values(EnumShape.WARM_START_TYPE)):
+            out.append(Problem("warm start", f"type must be one of {', '.join(kinds)}"))
     out.extend(validate_base(cfg.base, tuned={r.name for r in cfg.ranges}))
     return out
 
@@ -233,6 +237,10 @@ def validate_base(base: TrainingBase, tuned: set[str] | None = None) -> list[Pro
         out.append(Problem("input data", "no train channel", "load the settings of the Train step's job"))
     if not base.instance_type.startswith("ml."):
         out.append(Problem("instance type", f"{base.instance_type!r} is not an ml.* instance type"))
+    elif problem := enum_problem(
+        base.instance_type, EnumShape.TRAINING_INSTANCE_TYPE, "a training instance type"
+    ):
+        out.append(Problem("instance type", problem))
     if base.instance_count < 1:
         out.append(Problem("instance count", "must be at least 1"))
     if base.volume_gb < 1:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from services.errors import SagewizError, ValidationError, translate
+from services.model_check import Constraint, check_request
 from services.plan import Action, Plan, tags_list
 from services.pricing import cost_for, training_price
+from services.sagemaker_model import sagemaker_model
 from services.tuning.config import TrainingBase, TuningConfig, validate_config
 from services.tuning.ranges import CATEGORICAL, CONTINUOUS, INTEGER, Problem
 
@@ -84,25 +85,28 @@ def training_definition(base: TrainingBase, tuned: set[str]) -> dict[str, Any]:
     return definition
 
 
-@lru_cache(maxsize=4)
-def _input_shape(operation: str) -> Any:
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return model.operation_model(operation).input_shape
-
-
 def model_problems(request: dict[str, Any], operation: str = OPERATION) -> list[Problem]:
-    """What botocore's model of the operation says is wrong with `request` (types, required, enums,
-    minimum values), as Problems. botocore leaves maximums and patterns to the service."""
+    """What botocore's model of the operation says is wrong with `request`, as Problems.
+
+    botocore's ParamValidator checks types, required members and minimums; it does not check
+    enums, maximums or patterns (it accepts InstanceType="ml.bogus"), which the service would
+    refuse only after the call. Those come from the model's own constraints (`check_request`)."""
     from botocore.validate import ParamValidator
 
-    report = ParamValidator().validate(request, _input_shape(operation))
-    if not report.has_errors():
-        return []
-    return [
-        Problem("request", line.strip()) for line in report.generate_report().splitlines() if line.strip()
+    report = ParamValidator().validate(request, sagemaker_model().operation_model(operation).input_shape)
+    out: list[Problem] = []
+    if report.has_errors():
+        lines = (line.strip() for line in report.generate_report().splitlines())
+        out = [Problem("request", line) for line in lines if line]
+    out += [
+        Problem("request", p.plain())
+        for p in check_request(operation, request)
+        if p.constraint in _LEFT_BY_BOTOCORE
     ]
+    return out
+
+
+_LEFT_BY_BOTOCORE = (Constraint.ENUM, Constraint.MAXIMUM, Constraint.PATTERN)
 
 
 @dataclass(frozen=True)

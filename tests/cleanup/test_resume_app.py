@@ -1,4 +1,4 @@
-"""The App on start (extras_in_tests: headless apps skip the cost worker and the offer): offers to resume the last session and re-attaches to what still runs; the
+"""The App on start (with background_work, as the command line starts it): offers to resume the last session and re-attaches to what still runs; the
 header shows the running cost."""
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ async def test_resume_reattaches_to_a_running_notebook_and_shows_its_cost(make_a
     make_notebook(factory, world, old, name="resume-me")
     wait_status(factory, "resume-me", "InService")
 
-    app = make_app()
-    app.extras_in_tests = True
+    app = make_app(background_work=True)
     async with app.run_test(size=(120, 40)) as pilot:
         # the cost worker never completes
         await eventually(pilot, lambda: app.identity is not None, SCREEN_WAIT)
@@ -47,8 +46,7 @@ async def test_start_fresh_keeps_the_state_empty(make_app, world, journal):
     old.bind(world.account, world.region, True)
     old.append("session", caller=world.admin_arn, sandbox=True)
     old.append("choice", bucket="some-earlier-bucket")
-    app = make_app()
-    app.extras_in_tests = True
+    app = make_app(background_work=True)
     async with app.run_test(size=(120, 40)) as pilot:
         # the cost worker never completes
         await eventually(pilot, lambda: app.identity is not None, SCREEN_WAIT)
@@ -79,8 +77,7 @@ def test_resume_offer_snapshot(snap_compare, make_app, world, journal):
     ]  # fmt: skip
     journal.path.parent.mkdir(parents=True, exist_ok=True)
     journal.path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    app = make_app()
-    app.extras_in_tests = True
+    app = make_app(background_work=True)
 
     async def offered(pilot) -> None:
         await eventually(

@@ -46,8 +46,7 @@ def test_cost_and_stop_of_a_running_training_job(running_job, factory, journal, 
 
 
 async def test_resume_reattaches_to_the_running_training_job(running_job, make_app):
-    app = make_app()
-    app.extras_in_tests = True
+    app = make_app(background_work=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await eventually(
             pilot,

@@ -8,8 +8,8 @@ import pytest
 
 from services.errors import ValidationError
 from services.labeling import rules
-from services.labeling.model_check import check_request
 from services.labeling.request import PRIVATE, PUBLIC, JobSpec, Workforce, build_request, check_spec
+from services.model_check import check_request
 
 ROLE = "arn:aws:iam::123456789012:role/service-role/SageMaker-tt"
 MTURK = Workforce(PUBLIC, 36, free_of_pii=True, free_of_adult_content=True, acknowledged=True)

@@ -14,8 +14,9 @@ from services.errors import (
     ThrottledError,
     ValidationError,
 )
+from services.notebook_errors import explain_failure
 from services.plan import TAG_KEY, apply_plan
-from services.roles.creation import FULL_ACCESS_ARN, INLINE_POLICY_NAME, RoleSpec, plan_create_role
+from services.roles.creation import INLINE_POLICY_NAME, RoleSpec, plan_create_role
 from services.roles.documents import least_privilege_policy, sagemaker_role_problem, trust_policy
 from services.roles.listing import check_role_assumable, list_execution_roles
 from services.roles.pass_role import check_pass_role
@@ -162,7 +163,7 @@ def test_create_role_least_privilege_and_full_access(world, factory, journal):
 
 def _create_role_full_access(world, factory, journal):
     plan = plan_create_role(RoleSpec("sw-full", world.account, world.region, "", full_access=True))
-    assert plan.actions[1].params["PolicyArn"] == FULL_ACCESS_ARN
+    assert plan.actions[1].params["PolicyArn"] == "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
     assert "far wider" in plan.warnings[0]
     apply_plan(plan, factory, journal)
     attached = factory.client("iam").list_attached_role_policies(RoleName="sw-full")["AttachedPolicies"]
@@ -336,7 +337,7 @@ def test_failed_lifecycle_gives_failure_reason(world, factory, journal):
     wait_status(factory, "nb-fail", "Failed")
     info = nb.describe_notebook(factory, "nb-fail")
     assert "Lifecycle Config" in info.failure_reason
-    assert "CloudWatch" in nb.explain_failure(info.failure_reason)
+    assert "CloudWatch" in explain_failure(info.failure_reason)
     assert nb.plan_delete("nb-fail", info).actions  # a failed instance can be deleted directly
 
 

@@ -1,6 +1,6 @@
 """`sagewiz doctor`: diagnose an AccessDenied / "access is forbidden" error.
 
-Text by default, `--json` for the one JSON object of the DESIGN contract. Exit codes: 0 nothing
+Text by default, `--json` for the one JSON object of the README's `--json` contract. Exit codes: 0 nothing
 blocks the access (verdict allowed), 1 a blocking cause was found (verdict denied), 2 bad usage
 or a diagnosis that cannot be made from the input (verdict unknown; one line on stderr).
 No textual import here.

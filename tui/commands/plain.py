@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from services.errors import SagewizError, ValidationError, translate
 from services.journal import Journal
+from services.regions import global_arn
 from services.state import WizardState
 from tui.commands.export_apply import (
     EXIT_FAIL,
@@ -243,7 +244,7 @@ class Plain:
                 "AmazonSageMaker-ExecutionRole-sagewiz",
                 validate=lambda t: role_name_problem(t.strip()) or True,
             )
-            picked = f"arn:aws:iam::{flow.account}:role/service-role/{name}"
+            picked = global_arn("iam", flow.region, flow.account, f"role/service-role/{name}")
         flow.state.update(role_arn=picked)
         return True
 
@@ -352,8 +353,9 @@ class Plain:
 
     def ask_train(self) -> bool:
         from services.algorithms import get
+        from services.sagemaker_model import NameShape, name_rule
         from services.tabular_dataset import seed_hyperparameters
-        from services.training import NAME_RE, TRAINING_INSTANCE_TYPES, default_job_name
+        from services.training import TRAINING_INSTANCE_TYPES, default_job_name
 
         flow = self.flow
         assert flow is not None
@@ -375,7 +377,10 @@ class Plain:
         name = self.ask_text(
             "Training job name",
             flow.state.training_job or default_job_name(algo),
-            lambda t: bool(NAME_RE.fullmatch(t.strip())) or "Letters, digits and hyphens; at most 63.",
+            lambda t: (
+                name_rule(NameShape.TRAINING_JOB).matches(t.strip())
+                or f"Letters, digits and hyphens; at most {name_rule(NameShape.TRAINING_JOB).max_length}."
+            ),
         )
         spec = get(algo)
         hp = dict(seed_hyperparameters(len(flow.state.labels) or 5)) if algo == "xgboost" else {}

@@ -186,7 +186,7 @@ def _check_readable(account: str, role_arn: str, uri: str, what: str) -> bytes:
 def _validate(
     account: str, region: str, params: dict[str, Any], jobs: dict[str, dict[str, Any]]
 ) -> list[str]:
-    from services.labeling.model_check import check_request, format_problems
+    from services.model_check import check_request, format_problems
 
     problems = check_request("CreateLabelingJob", params)
     if problems:

@@ -12,23 +12,40 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
+
+from services.sagemaker_model import one_of, sagemaker_model
+
+
+class Constraint(Enum):
+    """Which of the model's constraints failed; botocore's ParamValidator checks only the first four."""
+
+    TYPE = "type"
+    REQUIRED = "required"
+    UNKNOWN_MEMBER = "unknown member"
+    MINIMUM = "minimum"
+    MAXIMUM = "maximum"
+    ENUM = "enum"
+    PATTERN = "pattern"
 
 
 @dataclass(frozen=True)
 class ModelProblem:
     path: str  # AWS-style member path, e.g. humanTaskConfig.taskDescription
     message: str  # the constraint that failed, in the API's words
+    constraint: Constraint = Constraint.TYPE
+    value: str = ""  # the value refused (enum and pattern failures)
+    allowed: tuple[str, ...] = ()  # the enum's values (enum failures)
 
     def __str__(self) -> str:
         return self.message
 
-
-@functools.lru_cache(maxsize=1)
-def sagemaker_model() -> Any:
-    import botocore.session
-
-    return botocore.session.get_session().get_service_model("sagemaker")
+    def plain(self) -> str:
+        """The same failure for a person: an enum names the value and what is accepted instead."""
+        if self.constraint is Constraint.ENUM:
+            return f"{self.path}: {self.value!r} is not a value SageMaker accepts ({one_of(self.allowed)})."
+        return self.message
 
 
 @functools.lru_cache(maxsize=256)
@@ -49,7 +66,8 @@ def _camel(name: str) -> str:
 
 
 def check_request(operation: str, params: dict[str, Any]) -> list[ModelProblem]:
-    """Every constraint of the operation's input shape that `params` breaks (empty when valid)."""
+    """Every constraint of the operation's input shape that `params` breaks (empty when valid):
+    types, required and unknown members, minimums and maximums, enums and patterns."""
     shape = sagemaker_model().operation_model(operation).input_shape
     problems: list[ModelProblem] = []
     _walk(shape, params, "", problems)
@@ -79,13 +97,15 @@ def _walk(shape: Any, value: Any, path: str, out: list[ModelProblem]) -> None:
                 p = _join(path, req)
                 out.append(
                     ModelProblem(
-                        p, f"Value null at '{p}' failed to satisfy constraint: Member must not be null"
+                        p,
+                        f"Value null at '{p}' failed to satisfy constraint: Member must not be null",
+                        Constraint.REQUIRED,
                     )
                 )
         for key, member_value in value.items():
             if key not in shape.members:
                 p = _join(path, key)
-                out.append(ModelProblem(p, f"Unknown parameter '{p}'"))
+                out.append(ModelProblem(p, f"Unknown parameter '{p}'", Constraint.UNKNOWN_MEMBER))
                 continue
             if member_value is None:
                 continue
@@ -110,14 +130,20 @@ def _walk(shape: Any, value: Any, path: str, out: list[ModelProblem]) -> None:
         _bounds(len(value), meta, path, value, out, "length")
         enum = meta.get("enum")
         if enum and value not in enum:
-            out.append(ModelProblem(path, f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                                          f"Member must satisfy enum value set: [{', '.join(enum)}]"))  # fmt: skip
+            message = (
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{', '.join(enum)}]"
+            )
+            out.append(ModelProblem(path, message, Constraint.ENUM, value, tuple(enum)))
         pattern = meta.get("pattern")
         if pattern:
             rx = _compile(pattern)
             if rx is not None and rx.fullmatch(value) is None:
-                out.append(ModelProblem(path, f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                                              f"Member must satisfy regular expression pattern: {pattern}"))  # fmt: skip
+                message = (
+                    f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                    f"Member must satisfy regular expression pattern: {pattern}"
+                )
+                out.append(ModelProblem(path, message, Constraint.PATTERN, value))
         return
     if t in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -149,14 +175,18 @@ def _bounds(n: int, meta: dict[str, Any], path: str, value: Any, out: list[Model
         )
         out.append(
             ModelProblem(
-                path, f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must {rel} {lo}"
+                path,
+                f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must {rel} {lo}",
+                Constraint.MINIMUM,
             )
         )
     if hi is not None and n > hi:
         rel = "have value less than or equal to" if what == "value" else "have length less than or equal to"
         out.append(
             ModelProblem(
-                path, f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must {rel} {hi}"
+                path,
+                f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must {rel} {hi}",
+                Constraint.MAXIMUM,
             )
         )
 
