@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.denied import DeniedCall
 from services.remedy import Face, Remedy, RemedyKind
+
+if TYPE_CHECKING:  # for annotations only: the values stay cheap to import
+    from services.doctor.evidence import Evidence
+    from services.doctor.reads import Read
+    from services.permissions.fixes import PolicyChange
+    from services.plan import Plan
+    from services.policy.evaluate import Decision
 
 # DESIGN.md "Contracts": the cause IDs, in the order findings of equal blocking-ness are listed.
 CAUSES: dict[str, str] = {
@@ -133,8 +140,8 @@ class Fix:
 
     description: str
     changes: tuple[dict[str, Any], ...] = ()
-    policy_changes: tuple[Any, ...] = field(default=(), compare=False)
-    plan: Any = field(default=None, compare=False)
+    policy_changes: tuple[PolicyChange, ...] = field(default=(), compare=False)
+    plan: Plan | None = field(default=None, compare=False)
     request_changes: dict[str, Any] = field(default_factory=dict)
     admin_only: bool = False
     warnings: tuple[str, ...] = ()
@@ -195,15 +202,15 @@ class Diagnosis:
     needs: tuple[Need, ...] = ()  # why the verdict is "unknown", first the most useful
     assumptions: tuple[Assumption, ...] = ()
     trace: tuple[str, ...] = ()  # statement-level trace, one line each
-    reads: tuple[Any, ...] = ()  # evidence.Read
+    reads: tuple[Read, ...] = ()
     calls: int = 0
     cross_check: CrossCheck | None = None
     request: DoctorRequest | None = None
     role_arn: str | None = None
     bucket: str | None = None
     key: str | None = None
-    decision: Any = field(default=None, compare=False)
-    evidence: Any = field(default=None, compare=False)
+    decision: Decision | None = field(default=None, compare=False)
+    evidence: Evidence | None = field(default=None, compare=False)
 
     def recheck_request(self) -> DoctorRequest:
         """The request to re-check after a fix: what the error text told us, as fields (the old
