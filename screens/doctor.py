@@ -26,6 +26,7 @@ from textual.widgets import Button, Collapsible, Input, Label, LoadingIndicator,
 
 from screens.base import StepScreen
 from services.errors import ErrorInfo, SagewizError, translate
+from services.remedy import Face
 from tui.steps import StepState
 
 VERDICT_STYLE = {"allowed": "bold green", "denied": "bold red", "unknown": "bold yellow"}
@@ -80,7 +81,8 @@ def render_diagnosis(d: Any) -> Group:
         for e in f.evidence:
             parts.append(Text(f"     evidence: {e}", style="dim"))
         if f.fix:
-            who = "  (needs an administrator: use Send to admin)" if f.fix.admin_only else ""
+            remedy = f.fix.remedy
+            who = f"  ({remedy.render(Face.TUI)})" if remedy else ""
             parts.append(Text(f"     fix: {f.fix.description}{who}", style="yellow"))
             if n == 1 or f.blocking:
                 for c in f.fix.changes:
@@ -90,15 +92,15 @@ def render_diagnosis(d: Any) -> Group:
                         )
             for w in f.fix.warnings:
                 parts.append(Text(f"     warning: {w}", style="yellow"))
-    if d.missing:
+    if d.needs:
         parts.append(Text("What is missing:", style="bold"))
-        parts += [Text(f"  - {m}") for m in d.missing]
+        parts += [Text(f"  - {n.render(Face.TUI)}") for n in d.needs]
     if d.understood:
         parts.append(Text("What was understood:", style="bold"))
         parts += [Text(f"  - {u}", style="dim") for u in d.understood]
     if d.assumptions:
         parts.append(Text("Assumptions:", style="bold"))
-        parts += [Text(f"  - {a}", style="dim") for a in d.assumptions]
+        parts += [Text(f"  - {a.text}", style="dim") for a in d.assumptions]
     if d.reads:
         bad = [r for r in d.reads if r.status in ("denied", "error")]
         line = f"Evidence: {len(d.reads)} read-only calls" + (
@@ -336,7 +338,7 @@ class DoctorStep(StepScreen):
             # Bad input: said before any AWS call.
             self._show(early)
             self.query_one("#doctor-error", Static).update(
-                Text(early.missing[0] if early.missing else early.headline)
+                Text(early.needs[0].render(Face.TUI) if early.needs else early.headline)
             )
             return
         self.query_one("#doctor-error", Static).update("")
@@ -397,7 +399,7 @@ class DoctorStep(StepScreen):
         from screens.confirm_plan import ConfirmPlanScreen
         from services.doctor.fixes import fix_plan
 
-        plan = fix_plan(fix)
+        plan = fix_plan(fix, Face.TUI)
 
         def confirmed(ok: bool | None) -> None:
             if ok:

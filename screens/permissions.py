@@ -18,6 +18,7 @@ from textual.widgets import Button, Collapsible, DataTable, Input, Label, Loadin
 
 from screens.base import StepScreen
 from services.errors import ErrorInfo, SagewizError, translate
+from services.remedy import Face
 from tui.steps import StepState
 from tui.widgets.policy_view import PolicyView
 
@@ -444,7 +445,7 @@ class PermissionsStep(StepScreen):
                 self.changing = True
                 self._apply_worker(change)
 
-        plan = to_plan(change)
+        plan = to_plan(change, Face.TUI)
         # The diff was just reviewed on the previous screen; the confirmation stays short so its
         # buttons and the account/region/resource/caller line are always in view.
         plan = replace(plan, actions=tuple(replace(a, diff="") for a in plan.actions))

@@ -17,6 +17,7 @@ from typing import Any
 from services.doctor.model import Fix
 from services.errors import ValidationError
 from services.plan import Action, Plan, tags_list
+from services.remedy import Face
 
 GRANTS_POLICY = "sagewiz-doctor-grants"
 
@@ -326,14 +327,14 @@ def apply_fix(factory: Any, journal: Any, fix: Fix) -> list[Any]:
     return done
 
 
-def fix_plan(fix: Fix) -> Plan:
-    """One Plan for the confirmation screen and --dry-run."""
+def fix_plan(fix: Fix, face: Face) -> Plan:
+    """One Plan for the confirmation screen and --dry-run (undo said as `face` can do it)."""
     from services.permissions.apply import to_plan
 
     actions: list[Action] = []
     warnings: list[str] = list(fix.warnings)
     for change in fix.policy_changes:
-        p = to_plan(change)
+        p = to_plan(change, face)
         actions.extend(p.actions)
     if fix.plan is not None:
         actions.extend(fix.plan.actions)

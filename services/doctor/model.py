@@ -1,9 +1,21 @@
-"""The doctor's data: the request, findings with cause IDs, fixes, and the diagnosis."""
+"""The doctor's data: the request, findings with cause IDs, fixes, what was assumed, what is
+missing, and the diagnosis."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from services.denied import DeniedCall
+from services.remedy import Face, Remedy, RemedyKind
+
+if TYPE_CHECKING:  # for annotations only: the values stay cheap to import
+    from services.doctor.evidence import Evidence
+    from services.doctor.reads import Read
+    from services.permissions.fixes.change import PolicyChange
+    from services.plan import Plan
+    from services.policy.evaluate import Decision
 
 # The README's "The `--json` contract" lists these cause IDs, in the order findings of equal
 # blocking-ness are listed.
@@ -59,18 +71,62 @@ class DoctorRequest:
         return replace(self, **changes)
 
     @classmethod
-    def from_denied(cls, denied: Any, **defaults: Any) -> DoctorRequest:
-        """From a services.denied.DeniedCall handed over by another screen."""
+    def from_denied(
+        cls,
+        denied: DeniedCall,
+        *,
+        default_principal: str | None = None,
+        default_bucket: str | None = None,
+        notebook_name: str | None = None,
+    ) -> DoctorRequest:
+        """From a call another step saw refused; the defaults fill what the call did not say."""
         return cls(
-            error_text=getattr(denied, "error_text", "") or "",
-            principal=getattr(denied, "principal_arn", None),
-            bucket=getattr(denied, "bucket", None),
-            key=getattr(denied, "key", None),
-            action=getattr(denied, "action", None),
-            operation=getattr(denied, "operation", None),
-            source_step=getattr(denied, "source_step", None),
-            **defaults,
+            error_text=denied.error_text,
+            principal=denied.principal_arn,
+            bucket=denied.bucket,
+            key=denied.key,
+            action=denied.action,
+            operation=denied.operation,
+            source_step=denied.source_step,
+            default_principal=default_principal,
+            default_bucket=default_bucket,
+            notebook_name=notebook_name,
         )
+
+
+class AssumptionReason(Enum):
+    """Why the doctor had to assume something: which gap in what it was given or could read."""
+
+    PRINCIPAL_FROM_WIZARD = "principal-from-wizard"  # the error did not say; the wizard's role
+    PRINCIPAL_IS_CALLER = "principal-is-caller"  # the error did not say; the connected identity
+    BUCKET_FROM_WIZARD = "bucket-from-wizard"  # the error did not say; the wizard's bucket
+    ANY_KEY = "any-key"  # an object action without a key: a key named '*'
+    ROLE_PATH_UNREAD = "role-path-unread"  # a session's role could not be read for its path
+    RESOURCE_UNKNOWN = "resource-unknown"  # a non-S3 action without a resource: Resource '*'
+    PASSED_TO_SAGEMAKER = "passed-to-sagemaker"  # iam:PassRole evaluated for SageMaker
+    REQUEST_CONTEXT = "request-context"  # a condition key's value (HTTPS, VPC endpoint, IP…)
+    OTHER_ACCOUNT_POLICY = "other-account-policy"  # another account's bucket policy: assumed to allow
+    IDENTITY_INCOMPLETE = "identity-incomplete"  # some identity policies could not be read
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """Something the verdict rests on that nobody said and sagewiz could not read. Made only when
+    the gap exists; shown with every diagnosis so nobody mistakes a guess for a fact."""
+
+    reason: AssumptionReason
+    text: str
+
+
+@dataclass(frozen=True)
+class Need:
+    """Something the diagnosis lacks, and how the user can supply it (when there is a way)."""
+
+    what: str
+    remedy: Remedy | None = None
+
+    def render(self, face: Face) -> str:
+        return f"{self.what}: {self.remedy.render(face)}" if self.remedy else self.what
 
 
 @dataclass(frozen=True)
@@ -85,8 +141,8 @@ class Fix:
 
     description: str
     changes: tuple[dict[str, Any], ...] = ()
-    policy_changes: tuple[Any, ...] = field(default=(), compare=False)
-    plan: Any = field(default=None, compare=False)
+    policy_changes: tuple[PolicyChange, ...] = field(default=(), compare=False)
+    plan: Plan | None = field(default=None, compare=False)
     request_changes: dict[str, Any] = field(default_factory=dict)
     admin_only: bool = False
     warnings: tuple[str, ...] = ()
@@ -94,6 +150,11 @@ class Fix:
     @property
     def applicable(self) -> bool:
         return bool(self.policy_changes or self.plan is not None) and not self.admin_only
+
+    @property
+    def remedy(self) -> Remedy | None:
+        """The way forward when sagewiz cannot apply it itself."""
+        return Remedy(RemedyKind.SEND_TO_ADMIN) if self.admin_only else None
 
     def to_json(self) -> dict[str, Any]:
         return {"description": self.description, "changes": [dict(c) for c in self.changes]}
@@ -139,18 +200,18 @@ class Diagnosis:
     findings: tuple[Finding, ...] = ()
     headline: str = ""
     understood: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()
-    assumptions: tuple[str, ...] = ()
+    needs: tuple[Need, ...] = ()  # why the verdict is "unknown", first the most useful
+    assumptions: tuple[Assumption, ...] = ()
     trace: tuple[str, ...] = ()  # statement-level trace, one line each
-    reads: tuple[Any, ...] = ()  # evidence.Read
+    reads: tuple[Read, ...] = ()
     calls: int = 0
     cross_check: CrossCheck | None = None
     request: DoctorRequest | None = None
     role_arn: str | None = None
     bucket: str | None = None
     key: str | None = None
-    decision: Any = field(default=None, compare=False)
-    evidence: Any = field(default=None, compare=False)
+    decision: Decision | None = field(default=None, compare=False)
+    evidence: Evidence | None = field(default=None, compare=False)
 
     def recheck_request(self) -> DoctorRequest:
         """The request to re-check after a fix: what the error text told us, as fields (the old
@@ -161,6 +222,11 @@ class Diagnosis:
         resource = None if self.bucket else self.resource
         return base.with_(error_text="", principal=principal, bucket=self.bucket or base.bucket, key=key,
                           action=self.action or base.action, resource=resource or base.resource)  # fmt: skip
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """What is missing, as sentences (front ends render `needs` for their own face)."""
+        return tuple(n.render(Face.PLAIN) for n in self.needs)
 
     @property
     def blocking(self) -> tuple[Finding, ...]:

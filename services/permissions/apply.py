@@ -31,6 +31,7 @@ from services.permissions.fixes.change import (
 )
 from services.permissions.fixes.public_access import BPA_KEYS
 from services.plan import Action, Plan
+from services.remedy import Face, Remedy, RemedyKind
 
 ABSENT = "absent"
 _RAW_KEY = "SagewizRawPolicyDocument"
@@ -193,22 +194,24 @@ def _call(target: PolicyTarget, text: str | None) -> tuple[str, str, dict[str, A
     )
 
 
-def to_plan(change: PolicyChange) -> Plan:
-    """The change as a one-action Plan (for ConfirmPlanScreen and --dry-run). Apply it with
+def undo_remedy(change: PolicyChange) -> Remedy:
+    """How the change is undone: the journal's backup restores the old document, or deletes the
+    new one when there was none."""
+    return Remedy(RemedyKind.UNDO_CHANGE, change.target.describe(), restores=change.old_text is not None)
+
+
+def to_plan(change: PolicyChange, face: Face = Face.CLI) -> Plan:
+    """The change as a one-action Plan (for ConfirmPlanScreen, `face` TUI, and --dry-run / plain
+    mode / apply, face CLI: the undo is said as that front end can do it). Apply it with
     `apply_change`, not `services.plan.apply_plan`: only `apply_change` checks for concurrent edits."""
     service, operation, params = _call(change.target, change.new_text)
-    undo = (
-        f"sagewiz undo (u) restores the previous {change.target.describe()} exactly"
-        if change.old_text is not None
-        else f"sagewiz undo (u) deletes the {change.target.describe()} again (there was none)"
-    )
     action = Action(
         service=service,
         operation=operation,
         params=params,
         description=change.title,
         diff=change.diff,
-        undo=undo,
+        undo=undo_remedy(change).render(face),
         resource=change.target.describe(),
     )
     return Plan(title=change.title, actions=(action,), warnings=change.warnings)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from services.doctor.engine import diagnose, precheck
-from services.doctor.model import Diagnosis, DoctorRequest
+from services.doctor.model import Assumption, AssumptionReason, Diagnosis, DoctorRequest
 from services.doctor.report import render_text, to_json
+from services.remedy import Face
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
 MAX_ERROR_FILE = 1_000_000
@@ -47,7 +49,8 @@ def _emit(d: Diagnosis, as_json: bool) -> int:
         return EXIT_OK
     if d.verdict == "denied":
         return EXIT_BLOCKED
-    print(f"sagewiz doctor: cannot diagnose: {d.missing[0] if d.missing else d.headline}", file=sys.stderr)
+    why = d.needs[0].render(Face.CLI) if d.needs else d.headline
+    print(f"sagewiz doctor: cannot diagnose: {why}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -91,10 +94,8 @@ def run(args: argparse.Namespace) -> int:
         sandbox=bool(ctx.world) or ctx.identity.sandbox,
     )
     if not req.principal and req.default_principal == ctx.identity.arn:
-        d = Diagnosis(
-            **{
-                **d.__dict__,
-                "assumptions": (f"the principal is you, the caller ({ctx.identity.arn})", *d.assumptions),
-            }
+        caller = Assumption(
+            AssumptionReason.PRINCIPAL_IS_CALLER, f"the principal is you, the caller ({ctx.identity.arn})"
         )
+        d = replace(d, assumptions=(caller, *d.assumptions))
     return _emit(d, args.json)
