@@ -142,7 +142,8 @@ async def test_create_watch_and_browse_results(make_app, factory, world, journal
         await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         plan_text = text(app, "#plan-text")
         assert "CreateLabelingJob" in plan_text and "PutBucketCors" in plan_text and "+" in plan_text
-        ext.configure(seconds_per_object=0.2)  # slow enough to see the counters rise
+        # Slow enough to see the counters rise even on a loaded machine (the panel polls every 0.5 s).
+        ext.configure(seconds_per_object=0.6)
         await pilot.click("#apply")
         await eventually(pilot, lambda: isinstance(app.screen, LiveJobScreen))
         seen: set[str] = set()
