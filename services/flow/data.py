@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.buckets import check_bucket
 from services.errors import NotFoundError, SagewizError
 from services.flow.context import FlowContext
 from services.flow.outcome import StepPlan, Verdict
@@ -83,6 +84,18 @@ def plan_locations(
             message="copy planned after the bucket exists",
             preview=f"Sync {source_text} -> {prefix} (after the bucket is created)",
             problem=err,
+            source_text=source_text,
+            prefix=prefix,
+        )
+    owner = check_bucket(ctx.factory, dest.bucket, ctx.account)
+    if not owner.usable:  # the Bucket step's ownership check: never copy into another account's bucket
+        problem = SagewizError(
+            f"Bucket {dest.bucket} cannot be used", owner.problem or owner.ownership_evidence
+        )
+        return DataPlan(
+            verdict=Verdict.CANNOT,
+            message=problem.title,
+            problem=problem,
             source_text=source_text,
             prefix=prefix,
         )

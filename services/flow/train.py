@@ -37,7 +37,7 @@ class TrainChoices:
     channels_pending: bool = False  # the derived dataset is written before the job (a dry run skips it)
     label_attribute: str = ""
     hyperparameters: Mapping[str, str] = field(default_factory=dict)
-    hyperparameters_complete: bool = False  # False: these override the algorithm's defaults
+    complete: bool = False  # True: a form gave every field; no default fills an empty one
     output_path: str = ""
     instance_type: str = ""
     instance_count: int = DEFAULT_INSTANCE_COUNT
@@ -127,24 +127,47 @@ def choices_from_state(state: WizardState) -> TrainChoices | None:
     )
 
 
-def config(ctx: FlowContext, state: WizardState, choices: TrainChoices) -> training.TrainingConfig:
-    """The training configuration the choices describe (no AWS call; the image is resolved by `plan`)."""
+def config(state: WizardState, choices: TrainChoices, role_arn: str = "") -> training.TrainingConfig:
+    """The training configuration the choices describe (no AWS call; the image is resolved by `plan`).
+    `role_arn` is the role used when none is chosen."""
     algo = choices.algorithm
-    hp = {} if choices.hyperparameters_complete else default_hyperparameters(algo, state)
+    full = choices.complete
+    hp = {} if full else default_hyperparameters(algo, state)
     hp.update(choices.hyperparameters)
-    uris = dict(choices.channels) or default_channels(algo, state)
+    uris = dict(choices.channels) if full else dict(choices.channels) or default_channels(algo, state)
     if algo == IMAGE_CLASSIFICATION:
-        attr = choices.label_attribute or default_label_attribute(state) or DEFAULT_LABEL_ATTRIBUTE
+        attr = (
+            choices.label_attribute
+            or ("" if full else default_label_attribute(state))
+            or DEFAULT_LABEL_ATTRIBUTE
+        )
         channels = tuple(
             training.ChannelInput(n, u, "application/x-recordio", "AugmentedManifestFile", ("source-ref", attr), "Pipe", "RecordIO")
             for n, u in uris.items() if u
         )  # fmt: skip
     else:
         channels = tuple(training.ChannelInput(n, u, "text/csv") for n, u in uris.items() if u)
+    if full:
+        return training.TrainingConfig(
+            job_name=choices.job_name,
+            algorithm_id=algo,
+            role_arn=choices.role_arn,
+            channels=channels,
+            hyperparameters=hp,
+            output_path=choices.output_path,
+            instance_type=choices.instance_type,
+            instance_count=choices.instance_count,
+            volume_gb=choices.volume_gb,
+            max_runtime_s=choices.max_runtime_s,
+            spot=choices.spot,
+            max_wait_s=choices.max_wait_s if choices.spot else None,
+            checkpoint_s3=choices.checkpoint_s3 if choices.spot else "",
+            input_mode="Pipe" if algo == IMAGE_CLASSIFICATION else "File",
+        )
     return training.TrainingConfig(
         job_name=choices.job_name or training.default_job_name(algo),
         algorithm_id=algo,
-        role_arn=choices.role_arn or default_role(ctx, state),
+        role_arn=choices.role_arn or role_arn,
         channels=channels,
         hyperparameters=hp,
         output_path=choices.output_path or default_output_path(state),
@@ -213,7 +236,7 @@ def plan(ctx: FlowContext, state: WizardState, choices: TrainChoices, image: str
     earlier = plan_existing(ctx, state, choices)
     if earlier is not None:
         return earlier
-    cfg = config(ctx, state, choices)
+    cfg = config(state, choices, default_role(ctx, state))
     cfg = cfg.with_(image_uri=image or training.image_uri(cfg.algorithm_id, ctx.region))
     notes: list[str] = []
     warnings: list[str] = []
@@ -225,9 +248,8 @@ def plan(ctx: FlowContext, state: WizardState, choices: TrainChoices, image: str
         if chk.sample_key:
             samples[chk.field.removeprefix("channel:")] = chk.sample_key
     if any(w.startswith("channel:") for w in warnings):
-        problem = ValidationError(
-            "A channel has no data", "; ".join(warnings), "Fix the S3 URI or upload the data."
-        )
+        problem = ValidationError("training data", "; ".join(warnings), "Fix the S3 URI or upload the data.")
+        problem.title = "A channel has no data"
         return TrainPlan(verdict=Verdict.CANNOT, message=problem.title, problem=problem, config=cfg)
     denied = [f for f in training.preflight(ctx.factory, cfg, samples) if f.allowed is False]
     warning = ""
