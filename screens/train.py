@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from screens.base import StepScreen
 from services.algorithms import HyperParameter, algorithms
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow import train as flow_train
 from services.flow.outcome import Verdict
 from tui.steps import StepState
 
@@ -29,10 +30,10 @@ _RESOURCE_FIELDS = (
     ("job_name", "Job name", ""),
     ("role_arn", "Execution role ARN", ""),
     ("output_path", "Output path", ""),
-    ("instance_type", "Instance type", "ml.m5.xlarge"),
-    ("instance_count", "Instance count", "1"),
-    ("volume_gb", "Volume (GB)", "10"),
-    ("max_runtime_s", "Max runtime (s)", "3600"),
+    ("instance_type", "Instance type", flow_train.DEFAULT_INSTANCE_TYPE),
+    ("instance_count", "Instance count", str(flow_train.DEFAULT_INSTANCE_COUNT)),
+    ("volume_gb", "Volume (GB)", str(flow_train.DEFAULT_VOLUME_GB)),
+    ("max_runtime_s", "Max runtime (s)", str(flow_train.DEFAULT_MAX_RUNTIME_S)),
     ("max_wait_s", "Spot: max wait (s)", "7200"),
     ("checkpoint_s3", "Spot: checkpoints S3", ""),
 )
