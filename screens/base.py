@@ -16,6 +16,7 @@ from tui.widgets.header import AwsHeader
 from tui.widgets.stepbar import StepBar
 
 if TYPE_CHECKING:
+    from services.flow.context import FlowContext
     from services.journal import Journal
     from services.session import Identity, SessionFactory
     from services.state import WizardState
@@ -61,6 +62,22 @@ class StepScreen(Screen[Any]):
                 "not-connected", "Not connected", "The AWS connection is not made yet.", "Go to Connect (1)."
             )
         return factory, identity
+
+    @property
+    def flow_context(self) -> FlowContext:
+        """What services.flow's steps need, for plans built from this screen's choices."""
+        from services.flow.context import FlowContext
+
+        factory, identity = self.connection
+        return FlowContext(
+            factory=factory,
+            account=identity.account,
+            region=identity.region,
+            journal=self.journal,
+            caller_arn=identity.arn,
+            sandbox=identity.sandbox,
+            world=self.wizard.world,
+        )
 
     @property
     def state(self) -> WizardState:

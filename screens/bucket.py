@@ -105,7 +105,9 @@ class BucketStep(StepScreen):
         )
         field = self.query_one("#bucket-name", Input)
         if not field.value:
-            field.value = self.state.bucket or expected
+            from services.flow import bucket as flow_bucket
+
+            field.value = flow_bucket.default_name(self.flow_context, self.state)
         self.action_check()
 
     def _name_ok(self, name: str) -> bool:
@@ -289,13 +291,16 @@ class BucketStep(StepScreen):
         if self.check is None or self.check.status is not BucketStatus.MISSING or self.identity is None:
             return
         from screens.confirm_plan import ConfirmPlanScreen
-        from services.buckets.creation import create_plan
+        from services.flow import bucket as flow_bucket
 
-        ident = self.identity
         try:
-            plan = create_plan(self.check.name, ident.region, ident.account)
+            planned = flow_bucket.decide(self.flow_context, flow_bucket.BucketFindings(self.check))
+            planned.raise_problem()
         except SagewizError as exc:
             self.wizard.show_error(exc)
+            return
+        plan = planned.requests
+        if plan is None:
             return
 
         def confirmed(ok: bool | None) -> None:

@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from screens.base import StepScreen
 from services.errors import ErrorInfo, SagewizError, ValidationError, translate
+from services.flow.outcome import Verdict
 from services.state import OUTPUT_PREFIX, default_data_prefix
 from tui.steps import StepState
 
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
     from services.denied import DeniedCall
     from services.sync.plan import SyncPlan
     from services.sync.progress import SyncProgress, SyncResult
-
-SAMPLE_SOURCE = "s3://sagemaker-sample-files/datasets/image/caltech-101/inference/"
 
 
 @dataclass
@@ -70,6 +69,7 @@ class DataStep(StepScreen):
         super().__init__()
         self.running = False
         self.cancel_event: threading.Event | None = None
+        self.planned: SyncPlan | None = None  # the last copy's plan (services.flow.data)
         self.denied: Any = None
 
     def compose_body(self) -> ComposeResult:
@@ -110,15 +110,12 @@ class DataStep(StepScreen):
     def _ready(self, identity: Any) -> None:
         source = self.query_one("#source", Input)
         dest = self.query_one("#dest", Input)
-        if not source.value:
-            world = self.wizard.world
-            if world is not None and getattr(world, "sample_bucket", None):
-                source.value = f"s3://{world.sample_bucket}/{world.sample_prefix}"
-            else:
-                source.value = SAMPLE_SOURCE
-        if not dest.value:
-            bucket = self.state.bucket or f"sagemaker-{identity.region}-{identity.account}"
-            dest.value = default_data_prefix(bucket)
+        if not (source.value and dest.value):
+            from services.flow import data as flow_data
+
+            chosen = flow_data.choices_from_state(self.state)
+            source.value = source.value or chosen.source or flow_data.default_source(self.flow_context)
+            dest.value = dest.value or chosen.prefix or default_data_prefix(self.state.default_bucket)
         if self.state.data_prefix:
             self.query_one("#data-plan", Static).update(
                 Text(
@@ -194,18 +191,18 @@ class DataStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="data-sync", exit_on_error=False, description="copy the data")
     def _copy_worker(self, source: Any, dest: Any, cancel: threading.Event) -> None:
+        from services.flow import data as flow_data
         from services.sync.engine import run_sync
-        from services.sync.hash_cache import HashCache
-        from services.sync.plan import plan_sync
-        from services.sync.preflight import check_destination
 
         ident = self.identity
         account = ident.account if ident else None
         principal = ident.arn if ident else None
         try:
-            check_destination(self.factory, dest, account)
-            cache = HashCache.default()
-            plan = plan_sync(self.factory, source, dest, cache=cache, account=account)
+            planned = flow_data.plan_locations(self.flow_context, source, dest)
+            if planned.verdict is not Verdict.UNCHANGED:
+                planned.raise_problem()  # e.g. the bucket does not exist, or is another account's
+            plan, cache = planned.sync, planned.cache
+            assert plan is not None
         except SagewizError as exc:
             denied = exc.details.get("denied")
             if denied is not None and principal and not denied.principal_arn:
@@ -236,7 +233,7 @@ class DataStep(StepScreen):
     def on_sync_planned(self, message: SyncPlanned) -> None:
         from services.sync import human_bytes
 
-        plan = message.plan
+        plan = self.planned = message.plan
         how = "server-side copy" if not plan.source.is_local else "upload"
         self.query_one("#data-plan", Static).update(
             Text(

@@ -299,17 +299,19 @@ class NotebookStep(StepScreen):
         description="check the notebook plan",
     )
     def _preflight(self, form: FormResult) -> None:
-        from services.roles.creation import plan_create_role
+        from services.flow import notebook as flow_notebook
 
         factory, ident = self.factory, self.identity
         assert factory is not None and ident is not None
         try:
-            role_plan = None
             if form.role.new is not None:
                 _role_name_free(factory, form.role.new.name)
-                role_plan = plan_create_role(form.role.new)
             pre = nb.preflight(factory, ident.arn, form.spec, role_is_new=form.role.new is not None)
-            plan = nb.plan_create_notebook(form.spec, ident.region, role_plan=role_plan)
+            choices = flow_notebook.NotebookChoices(form.spec, form.role.new)
+            planned = flow_notebook.plan(self.flow_context, self.state, choices)
+            if planned.requests is None:
+                raise ValidationError("notebook name", planned.message, "Choose another name.")
+            plan = planned.requests
         except SagewizError as exc:
             action = exc.details.get("action") or exc.operation or "sagemaker:CreateNotebookInstance"
             denied = self._denied(ErrorInfo.of(exc), action, resource=form.spec.role_arn)

@@ -194,17 +194,14 @@ class PermissionsStep(StepScreen):
         thread=True, exclusive=True, group="permissions", exit_on_error=False, description="check permissions"
     )
     def _check_worker(self, bucket: str, role_arn: str, after_change: bool, prove: bool = True) -> None:
-        from services.permissions import findings as checks
+        from services.flow import permissions as flow_permissions
         from services.permissions.proof import prove as run_proof
-        from services.permissions.state import read_state
 
         try:
-            factory, ident = self.connection
-            state = read_state(
-                factory, account=ident.account, region=ident.region, bucket=bucket, role_arn=role_arn
+            read = flow_permissions.inspect(
+                self.flow_context, flow_permissions.PermissionsChoices(bucket=bucket, role_arn=role_arn)
             )
-            found = checks.check(state)
-            proposals = checks.proposed_changes(state, found, sandbox=bool(ident.sandbox))
+            state, found, proposals = read.state, list(read.findings), list(read.proposals)
             proof = (
                 run_proof(self.factory, state, world=self.wizard.world)
                 if prove and state.bucket_exists

@@ -22,16 +22,18 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from screens.base import StepScreen
 from services.algorithms import HyperParameter, algorithms
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow import train as flow_train
+from services.flow.outcome import Verdict
 from tui.steps import StepState
 
 _RESOURCE_FIELDS = (
     ("job_name", "Job name", ""),
     ("role_arn", "Execution role ARN", ""),
     ("output_path", "Output path", ""),
-    ("instance_type", "Instance type", "ml.m5.xlarge"),
-    ("instance_count", "Instance count", "1"),
-    ("volume_gb", "Volume (GB)", "10"),
-    ("max_runtime_s", "Max runtime (s)", "3600"),
+    ("instance_type", "Instance type", flow_train.DEFAULT_INSTANCE_TYPE),
+    ("instance_count", "Instance count", str(flow_train.DEFAULT_INSTANCE_COUNT)),
+    ("volume_gb", "Volume (GB)", str(flow_train.DEFAULT_VOLUME_GB)),
+    ("max_runtime_s", "Max runtime (s)", str(flow_train.DEFAULT_MAX_RUNTIME_S)),
     ("max_wait_s", "Spot: max wait (s)", "7200"),
     ("checkpoint_s3", "Spot: checkpoints S3", ""),
 )
@@ -190,23 +192,19 @@ class TrainStep(StepScreen):
                 continue
 
     def _fill_defaults(self, identity: Any) -> None:
-        from services.tabular_dataset import seed_hyperparameters
+        from services.flow import train as flow_train
         from services.training import default_job_name
 
         state = self.state
-        bucket = state.bucket or state.default_bucket
-        world = self.wizard.world
-        role = state.role_arn or (world.role_arn if world is not None else "")
+        channels = flow_train.default_channels(flow_train.XGBOOST, state)
         self._set("job_name", default_job_name(self.algorithm_id))
-        self._set("role_arn", role)
-        self._set("output_path", f"s3://{bucket}/sagewiz/output" if bucket else "")
-        self._set("channel_train", f"s3://{bucket}/sagewiz/xgboost/train/" if bucket else "")
-        self._set("channel_validation", f"s3://{bucket}/sagewiz/xgboost/validation/" if bucket else "")
-        # A terminal-labeled or imported manifest names its attribute; a real job uses its name.
-        self._set("label_attribute", state.extra.get("label_attribute") or state.labeling_job or "")
-        self.hp_values["xgboost"].update(seed_hyperparameters(len(state.labels) or 5))
-        self.hp_values["image-classification"].update({"num_classes": str(len(state.labels) or 5), "epochs": "10",
-                                                       "num_training_samples": "40", "mini_batch_size": "8"})  # fmt: skip
+        self._set("role_arn", flow_train.default_role(self.flow_context, state))
+        self._set("output_path", flow_train.default_output_path(state))
+        self._set("channel_train", channels.get("train", ""))
+        self._set("channel_validation", channels.get("validation", ""))
+        self._set("label_attribute", flow_train.default_label_attribute(state))
+        for algo_id in (flow_train.XGBOOST, flow_train.IMAGE_CLASSIFICATION):
+            self.hp_values[algo_id].update(flow_train.default_hyperparameters(algo_id, state))
         for name, value in self.hp_values[self.algorithm_id].items():
             for inp in self.query(f"#{self.algorithm_id}-{_safe_id(name)}").results(Input):
                 inp.value = value
@@ -230,16 +228,13 @@ class TrainStep(StepScreen):
         self.algorithm_id = str(event.value)
         self._show_algorithm()
         if self.identity is not None:
-            state = self.state
-            bucket = state.bucket or state.default_bucket
-            if self.algorithm_id == "image-classification" and state.output_manifest:
-                self._set("channel_train", state.output_manifest)
-                self._set("channel_validation", state.output_manifest)
-                self._set("instance_type", "ml.p3.2xlarge")
-            elif self.algorithm_id == "xgboost" and bucket:
-                self._set("channel_train", f"s3://{bucket}/sagewiz/xgboost/train/")
-                self._set("channel_validation", f"s3://{bucket}/sagewiz/xgboost/validation/")
-                self._set("instance_type", "ml.m5.xlarge")
+            from services.flow import train as flow_train
+
+            channels = flow_train.default_channels(self.algorithm_id, self.state)
+            if channels:
+                self._set("channel_train", channels["train"])
+                self._set("channel_validation", channels["validation"])
+                self._set("instance_type", flow_train.default_instance_type(self.algorithm_id))
         self._validate()
 
     def _show_algorithm(self) -> None:
@@ -256,8 +251,9 @@ class TrainStep(StepScreen):
         """The values typed for the chosen algorithm (kept across algorithm switches)."""
         return {k: v.strip() for k, v in self.hp_values[self.algorithm_id].items() if v.strip()}
 
-    def config(self) -> Any:
-        from services.training import ChannelInput, TrainingConfig
+    def choices(self) -> Any:
+        """The form's values, every field as typed (services.flow.train turns them into the request)."""
+        from services.flow import train as flow_train
 
         def num(key: str, default: int) -> int:
             try:
@@ -265,34 +261,29 @@ class TrainStep(StepScreen):
             except ValueError:
                 return -1 if self._get(key) else default
 
-        channels = []
-        for name in ("train", "validation"):
-            uri = self._get(f"channel_{name}")
-            if not uri:
-                continue
-            if self.algorithm_id == "image-classification":
-                attr = self._get("label_attribute") or "label"
-                channels.append(ChannelInput(name, uri, "application/x-recordio", "AugmentedManifestFile",
-                                             ("source-ref", attr), "Pipe", "RecordIO"))  # fmt: skip
-            else:
-                channels.append(ChannelInput(name, uri, "text/csv"))
         spot = self._w("tr-spot").value
-        return TrainingConfig(
+        return flow_train.TrainChoices(
+            algorithm=self.algorithm_id,
             job_name=self._get("job_name"),
-            algorithm_id=self.algorithm_id,
             role_arn=self._get("role_arn"),
-            channels=tuple(channels),
+            channels={n: self._get(f"channel_{n}") for n in flow_train.CHANNELS if self._get(f"channel_{n}")},
+            label_attribute=self._get("label_attribute"),
             hyperparameters=self.hyperparameters(),
             output_path=self._get("output_path"),
             instance_type=self._get("instance_type"),
-            instance_count=num("instance_count", 1),
-            volume_gb=num("volume_gb", 10),
-            max_runtime_s=num("max_runtime_s", 3600),
+            instance_count=num("instance_count", flow_train.DEFAULT_INSTANCE_COUNT),
+            volume_gb=num("volume_gb", flow_train.DEFAULT_VOLUME_GB),
+            max_runtime_s=num("max_runtime_s", flow_train.DEFAULT_MAX_RUNTIME_S),
             spot=spot,
             max_wait_s=num("max_wait_s", 0) if spot else None,
             checkpoint_s3=self._get("checkpoint_s3") if spot else "",
-            input_mode="Pipe" if self.algorithm_id == "image-classification" else "File",
+            complete=True,
         )
+
+    def config(self) -> Any:
+        from services.flow import train as flow_train
+
+        return flow_train.config(self.state, self.choices())
 
     def _validate(self) -> dict[str, str]:
         from services.training import validate_config
@@ -396,41 +387,29 @@ class TrainStep(StepScreen):
             return
         self.query_one("#tr-result", Static).update(Text("resolving the image, checking data and permissions ...", style="dim"))  # fmt: skip
         self.notify("Resolving the image, checking the data and the role's permissions ...", markup=False)
-        self._prepare(self.config())
+        self._prepare(self.choices())
 
     @work(thread=True, exclusive=True, group="train-prepare", exit_on_error=False)
-    def _prepare(self, cfg: Any) -> None:
-        from services.training import check_inputs, image_uri, plan_training, preflight
+    def _prepare(self, choices: Any) -> None:
+        from services.flow import train as flow_train
 
         try:
             factory, _identity = self.connection
-            region = factory.region
-            cfg = cfg.with_(
-                image_uri=self.images.get((cfg.algorithm_id, region)) or image_uri(cfg.algorithm_id, region)
-            )
-            notes: list[str] = []
-            warnings: list[str] = []
-            samples: dict[str, str] = {}
-            for chk in check_inputs(factory, cfg):
-                (notes if chk.ok else warnings).append(f"{chk.field}: {chk.message}")
-                if chk.sample_key:
-                    samples[chk.field.removeprefix("channel:")] = chk.sample_key
-            if any(w.startswith("channel:") for w in warnings):
-                self.post_message(TrainFailed(ErrorInfo("A channel has no data", "; ".join(warnings), "Fix the S3 URI or upload the data.", "validation")))  # fmt: skip
+            image = self.images.get((choices.algorithm, factory.region), "")
+            planned = flow_train.plan(self.flow_context, self.state, choices, image=image)
+            if planned.verdict is Verdict.CANNOT and planned.problem is not None:
+                self.post_message(TrainFailed(ErrorInfo.of(planned.problem)))
                 return
-            denied = [f for f in preflight(factory, cfg, samples) if f.allowed is False]
-            warning = ""
-            if denied:
-                warning = "The role will probably be denied: " + "; ".join(f.message for f in denied)
-                warning += ". The job would fail; fix it in the Permissions step or the doctor first."
-            plan = plan_training(cfg, region, tuple(warnings))
+            if planned.requests is None:
+                self.post_message(TrainFailed(ErrorInfo("Not sent", planned.message, "", "validation")))
+                return
         except SagewizError as err:
             self.post_message(TrainFailed(ErrorInfo.of(err)))
             return
         except Exception as exc:
             self.post_message(TrainFailed(ErrorInfo.of(translate(exc, "prepare training"))))
             return
-        self.post_message(PlanReady(plan, warning, notes))
+        self.post_message(PlanReady(planned.requests, planned.warning, list(planned.notes)))
 
     def on_train_failed(self, message: TrainFailed) -> None:
         info = message.error

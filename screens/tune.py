@@ -672,14 +672,15 @@ class TuneStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="tune-plan", exit_on_error=False)
     def _build_plan(self, cfg: TuningConfig) -> None:
-        from services.tuning.request import build_plan, check
+        from services.flow import tune as flow_tune
+        from services.tuning.request import check
 
         problems = check(cfg)  # includes botocore's model of the request
         if problems:
             self.post_message(ProblemsFound(problems))
             return
         try:
-            plan = build_plan(cfg, self.state.region or (self.factory.region if self.factory else ""))
+            plan = flow_tune.plan_config(self.flow_context, cfg).requests
         except SagewizError as err:
             self.post_message(ActionFailed(ErrorInfo.of(err), "plan"))
             return

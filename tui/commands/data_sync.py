@@ -80,8 +80,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         try:
             ctx = connect_from_args(args)
             factory = ctx.factory
-            check_destination(factory, dest)
-            plan = plan_sync(factory, source, dest, cache=cache, existing=existing)
+            # As in the Data step and `apply`: every call names the account as the bucket's owner.
+            account = ctx.identity.account
+            check_destination(factory, dest, account)
+            plan = plan_sync(factory, source, dest, cache=cache, existing=existing, account=account)
         except (ValidationError, ConnectError, NotFoundError) as exc:
             _usage(err, exc)
             return EXIT_USAGE
@@ -107,6 +109,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
                 plan,
                 on_progress=printer.update if printer else None,
                 cancel=cancel,
+                account=ctx.identity.account if ctx else None,
                 principal_arn=ctx.identity.arn if ctx else None,
                 cache=cache,
                 quick=quick,

@@ -15,18 +15,12 @@ import sys
 from typing import Any, TextIO
 
 from services.errors import SagewizError, ValidationError, translate
+from services.flow.context import FlowContext
+from services.flow.outcome import Status, StepOutcome, summary_line
+from services.flow.walk import STEP_ORDER, Walk
 from services.journal import Journal
-from services.regions import global_arn
 from services.state import WizardState
-from tui.commands.export_apply import (
-    EXIT_FAIL,
-    EXIT_OK,
-    EXIT_USAGE,
-    STEP_ORDER,
-    Flow,
-    StepOutcome,
-    summary_line,
-)
+from tui.commands.export_apply import EXIT_FAIL, EXIT_OK, EXIT_USAGE, flow_context
 
 EXIT_INTERRUPTED = 130
 STEP_TITLES = {
@@ -79,7 +73,17 @@ class Plain:
     def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO, journal: Journal | None) -> None:
         self.args, self.out, self.err = args, out, err
         self.journal = journal or Journal()
-        self.flow: Flow | None = None
+        self.walk: Walk | None = None
+
+    @property
+    def ctx(self) -> FlowContext:
+        assert self.walk is not None
+        return self.walk.ctx
+
+    @property
+    def state(self) -> WizardState:
+        assert self.walk is not None
+        return self.walk.state
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -103,8 +107,7 @@ class Plain:
         return str(questionary.select(message, choices=options, default=picked).unsafe_ask())
 
     def confirm_plan(self, title: str, _text: str) -> bool:
-        assert self.flow is not None
-        self.say(f"This changes {self.flow.where()}.")
+        self.say(f"This changes {self.ctx.where()}.")
         return self.ask_yes(f"{title}: apply it?", default=False)
 
     # -- the walk --------------------------------------------------------------------------------
@@ -133,9 +136,7 @@ class Plain:
             "session", caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="plain"
         )
         state.update(region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox)
-        self.flow = Flow(
-            ctx.factory, ident, self.journal, state, self.confirm_plan, self.out, False, ctx.world
-        )
+        self.walk = Walk(flow_context(ctx, self.journal), state, self.confirm_plan, self.say)
         if not self.args.config and step in (None, "connect"):
             self.offer_resume()
         if step == "cleanup":
@@ -164,9 +165,9 @@ class Plain:
                 if not self.ask_yes("Go on with the next step?", True):
                     break
                 continue
-            outcome = self.flow.run_step(name)
+            outcome = self.walk.run_step(name)
             outcomes.append(outcome)
-            if outcome.status == "failed" and not self.ask_yes(
+            if outcome.status is Status.FAILED and not self.ask_yes(
                 "That step failed. Go on with the next one?", False
             ):
                 break
@@ -174,22 +175,21 @@ class Plain:
         self.offer_export()
         if self.ask_yes("Review what sagewiz created (and clean up)?", default=False):
             self.cleanup()
-        return EXIT_FAIL if any(o.status == "failed" for o in outcomes) else EXIT_OK
+        return EXIT_FAIL if any(o.status is Status.FAILED for o in outcomes) else EXIT_OK
 
     def offer_resume(self) -> None:
         from services.resume import offer_for, restore
 
-        assert self.flow is not None
-        ident = self.flow.identity
+        ctx = self.ctx
         try:
-            offer = offer_for(self.journal, self.flow.factory, ident.account, ident.region, ident.sandbox)
+            offer = offer_for(self.journal, ctx.factory, ctx.account, ctx.region, ctx.sandbox)
         except SagewizError:
             return
         if offer is None:
             return
         self.say("\n".join(["A previous session was found:", *offer.summary()]))
         if self.ask_yes("Resume it (reuse its choices)?", default=True):
-            changed = restore(self.flow.state, offer)
+            changed = restore(self.state, offer)
             self.say(f"Resumed: {len(changed)} choices restored.")
             if offer.attach_to is not None:
                 a = offer.attach_to
@@ -200,7 +200,6 @@ class Plain:
     def offer_export(self) -> None:
         from services.config_file import export
 
-        assert self.flow is not None
         if not self.ask_yes(
             "Export these choices to a TOML file (replay with `sagewiz apply`)?", default=False
         ):
@@ -208,21 +207,20 @@ class Plain:
         path = self.ask_text(
             "File name", "sagewiz.toml", validate=lambda t: bool(t.strip()) or "Type a file name."
         )
-        written = export(self.flow.state, path)
+        written = export(self.state, path)
         self.say(f"Wrote {written}. Replay it with: sagewiz apply {written} --dry-run")
 
-    # -- per-step questions (they fill the state; the Flow plans and applies) ---------------------
+    # -- per-step questions (they fill the session's choices; services.flow plans and applies) ----
     def ask_bucket(self) -> bool:
-        from services.buckets.naming import expected_bucket_name, naming_problem
-
-        st = self.flow.state  # type: ignore[union-attr]
-        default = st.bucket or expected_bucket_name(st.region, st.account)
+        from services.buckets.naming import naming_problem
+        from services.flow import bucket
 
         def valid(text: str) -> bool | str:
             p = naming_problem(text.strip())
             return True if p is None else f"{p.message} {p.hint}"
 
-        st.update(
+        default = bucket.default_name(self.ctx, self.state)
+        self.state.update(
             bucket=self.ask_text(
                 "Bucket name (SageMaker expects sagemaker-<region>-<account>)", default, valid
             )
@@ -230,76 +228,66 @@ class Plain:
         return True
 
     def ask_role(self) -> bool:
+        from services.flow import role
         from services.roles.listing import list_execution_roles, role_name_problem
 
-        flow = self.flow
-        assert flow is not None
-        listing = list_execution_roles(flow.factory)
+        listing = list_execution_roles(self.ctx.factory)
         choices = [(f"{r.name}  ({r.arn})", r.arn) for r in listing.usable]
         choices.append(("Create a new role with a least-privilege policy for the bucket", "new"))
-        picked = self.ask_choice("Execution role for SageMaker", choices, flow.state.role_arn or None)
+        picked = self.ask_choice("Execution role for SageMaker", choices, self.state.role_arn or None)
         if picked == "new":
             name = self.ask_text(
-                "Role name",
-                "AmazonSageMaker-ExecutionRole-sagewiz",
-                validate=lambda t: role_name_problem(t.strip()) or True,
+                "Role name", role.DEFAULT_ROLE_NAME, validate=lambda t: role_name_problem(t.strip()) or True
             )
-            picked = global_arn("iam", flow.region, flow.account, f"role/service-role/{name}")
-        flow.state.update(role_arn=picked)
+            picked = role.new_role_arn(self.ctx, name)
+        self.state.update(role_arn=picked)
         return True
 
     def ask_notebook(self) -> bool:
-        from services.notebooks import name_problem, type_options
+        from services import notebooks
+        from services.flow import notebook
 
-        flow = self.flow
-        assert flow is not None
         if not self.ask_yes("Use a notebook instance (billed by the hour while InService)?", default=False):
             return False
+        current = notebook.choices_from_state(self.state).spec
         name = self.ask_text(
             "Notebook instance name",
-            flow.state.notebook_name or "sagewiz-notebook",
-            lambda t: name_problem(t.strip()) or True,
+            self.state.notebook_name or notebook.DEFAULT_NAME,
+            lambda t: notebooks.name_problem(t.strip()) or True,
         )
-        options = type_options(flow.region)[:8]
+        options = notebooks.type_options(self.ctx.region)[:8]
         itype = self.ask_choice(
             "Instance type",
             [(f"{o.instance_type}  {o.price.label()}", o.instance_type) for o in options],
-            "ml.t3.medium",
+            current.instance_type if current else notebooks.DEFAULT_TYPE,
         )
-        flow.state.update(notebook_name=name)
-        flow.settings("notebook")["instance_type"] = itype
+        notebook.keep_settings(self.state, notebooks.NotebookSpec(name, self.state.role_arn, itype))
         return True
 
     def ask_data(self) -> bool:
+        from services.flow import data
         from services.s3uri import is_s3_uri
 
-        flow = self.flow
-        assert flow is not None
-        s = flow.settings("data")
-        world = flow.world
-        default_src = s.get("source") or (
-            f"s3://{world.sample_bucket}/{world.sample_prefix}" if world is not None else
-            "s3://sagemaker-sample-files/datasets/image/caltech-101/inference/"
-        )  # fmt: skip
-        s["source"] = self.ask_text("Copy images from (an s3:// prefix or a local folder)", default_src)
-        dest = flow.state.images_prefix()
-        flow.state.update(
-            data_prefix=self.ask_text("Into", dest, lambda t: is_s3_uri(t.strip()) or "Give an s3:// prefix.")
+        chosen = data.choices_from_state(self.state)
+        source = self.ask_text(
+            "Copy images from (an s3:// prefix or a local folder)",
+            chosen.source or data.default_source(self.ctx),
         )
+        dest = self.ask_text("Into", chosen.prefix, lambda t: is_s3_uri(t.strip()) or "Give an s3:// prefix.")
+        data.keep_settings(self.state, source, dest)
         return True
 
     def ask_labels(self) -> bool:
-        from services.labeling.rules import check_job_name, check_labels
+        from services.labeling.rules import check_job_name, check_labels, documented_lambdas
 
-        flow = self.flow
-        assert flow is not None
+        st = self.state
         how = self.ask_choice(
             "Labels",
             [
                 ("Start a Ground Truth labeling job", "job"),
                 ("Skip: train on classes derived from the images", "skip"),
             ],
-            "job" if flow.state.labeling_job else "skip",
+            "job" if st.labeling_job else "skip",
         )
         if how == "skip":
             return False
@@ -318,10 +306,12 @@ class Plain:
                 return f"{exc.message} {exc.hint}"
             return True
 
-        text = self.ask_text("Labels, separated by commas", ", ".join(flow.state.labels), labels_ok)
-        job = self.ask_text("Labeling job name", flow.state.labeling_job or "vehicle-labels", job_ok)
-        flow.state.update(labels=[t.strip() for t in text.split(",")], labeling_job=job)
-        s = flow.settings("labels")
+        from services.labeling.request import JobSpec
+
+        text = self.ask_text("Labels, separated by commas", ", ".join(st.labels), labels_ok)
+        job = self.ask_text("Labeling job name", st.labeling_job or JobSpec.job_name, job_ok)
+        st.update(labels=[t.strip() for t in text.split(",")], labeling_job=job)
+        s = st.extra.setdefault("labels", {})
         s["workforce"] = self.ask_choice(
             "Who labels the images?",
             [
@@ -330,10 +320,10 @@ class Plain:
             ],
             s.get("workforce", "public"),
         )
-        from services.labeling.rules import documented_lambdas
-
-        if documented_lambdas(flow.region) is None:
-            self.say(f"AWS documents no Ground Truth pre-annotation/consolidation Lambdas for {flow.region}.")
+        if documented_lambdas(self.ctx.region) is None:
+            self.say(
+                f"AWS documents no Ground Truth pre-annotation/consolidation Lambdas for {self.ctx.region}."
+            )
             s["pre_annotation_lambda"] = self.ask_text(
                 "Pre-annotation Lambda ARN", s.get("pre_annotation_lambda", "")
             )
@@ -353,37 +343,38 @@ class Plain:
 
     def ask_train(self) -> bool:
         from services.algorithms import get
+        from services.flow import train
         from services.sagemaker_model import NameShape, name_rule
-        from services.tabular_dataset import seed_hyperparameters
         from services.training import TRAINING_INSTANCE_TYPES, default_job_name
 
-        flow = self.flow
-        assert flow is not None
-        s = flow.settings("training")
+        st = self.state
+        s = st.extra.setdefault("training", {})
         algo = self.ask_choice(
             "Algorithm",
-            [("XGBoost on features derived from the images (CSV)", "xgboost"),
-             ("Image classification on the labeled manifest", "image-classification")],
-            s.get("algorithm", "xgboost"),
+            [("XGBoost on features derived from the images (CSV)", train.XGBOOST),
+             ("Image classification on the labeled manifest", train.IMAGE_CLASSIFICATION)],
+            s.get("algorithm", train.DEFAULT_ALGORITHM),
         )  # fmt: skip
-        if algo == "image-classification" and not flow.state.output_manifest:
+        if algo == train.IMAGE_CLASSIFICATION and not st.output_manifest:
             self.say(
                 "Image classification needs the labeling job's output manifest; finish the Labels step first."
             )
             return False
         itype = self.ask_choice(
-            "Instance type", [(t, t) for t in TRAINING_INSTANCE_TYPES], s.get("instance_type", "ml.m5.xlarge")
+            "Instance type",
+            [(t, t) for t in TRAINING_INSTANCE_TYPES],
+            s.get("instance_type") or train.default_instance_type(algo),
         )
         name = self.ask_text(
             "Training job name",
-            flow.state.training_job or default_job_name(algo),
+            st.training_job or default_job_name(algo),
             lambda t: (
                 name_rule(NameShape.TRAINING_JOB).matches(t.strip())
                 or f"Letters, digits and hyphens; at most {name_rule(NameShape.TRAINING_JOB).max_length}."
             ),
         )
         spec = get(algo)
-        hp = dict(seed_hyperparameters(len(flow.state.labels) or 5)) if algo == "xgboost" else {}
+        hp = train.default_hyperparameters(algo, st)
         hp.update({k: str(v) for k, v in (s.get("hyperparameters") or {}).items()})
         if self.ask_yes("Review the hyperparameters?", default=False):
             for p in spec.hyperparameters:
@@ -395,40 +386,42 @@ class Plain:
                     lambda t, p=p: (p.check(t.strip()) or True) if t.strip() else True,
                 )
         s.update(algorithm=algo, instance_type=itype, hyperparameters={k: v for k, v in hp.items() if v})
-        flow.state.update(training_job=name)
+        st.update(training_job=name)
         return True
 
     def ask_tune(self) -> bool:
-        flow = self.flow
-        assert flow is not None
-        if not flow.state.training_job:
+        from services.flow import tune
+
+        st = self.state
+        if not st.training_job:
             self.say("Tuning starts from a training job; run the Train step first.")
             return False
-        s = flow.settings("tuning")
+        s = st.extra.setdefault("tuning", {})
         s["strategy"] = self.ask_choice(
-            "Search strategy",
-            [("Bayesian", "Bayesian"), ("Random", "Random"), ("Hyperband", "Hyperband"), ("Grid", "Grid")],
-            s.get("strategy", "Bayesian"),
+            "Search strategy", [(x, x) for x in tune.STRATEGIES], s.get("strategy", tune.DEFAULT_STRATEGY)
         )
 
         def whole(t: str) -> bool | str:
             return (t.strip().isdigit() and int(t) >= 1) or "A whole number, at least 1."
 
-        s["max_jobs"] = int(self.ask_text("Training jobs in total", str(s.get("max_jobs", 4)), whole))
-        s["max_parallel_jobs"] = int(
-            self.ask_text("At the same time", str(s.get("max_parallel_jobs", 2)), whole)
+        s["max_jobs"] = int(
+            self.ask_text("Training jobs in total", str(s.get("max_jobs", tune.DEFAULT_MAX_JOBS)), whole)
         )
-        name = flow.state.tuning_job or f"tune-{flow.state.training_job}"[:32].rstrip("-")
-        flow.state.update(tuning_job=self.ask_text("Tuning job name (at most 32 characters)", name))
+        s["max_parallel_jobs"] = int(
+            self.ask_text(
+                "At the same time", str(s.get("max_parallel_jobs", tune.DEFAULT_MAX_PARALLEL)), whole
+            )
+        )
+        name = st.tuning_job or tune.default_name(st.training_job)
+        st.update(tuning_job=self.ask_text(f"Tuning job name (at most {tune.NAME_MAX} characters)", name))
         return True
 
     # -- clean up --------------------------------------------------------------------------------
     def cleanup(self) -> int:
         from services import cleanup
 
-        flow = self.flow
-        assert flow is not None
-        inv = cleanup.inventory(flow.factory, self.journal)
+        ctx = self.ctx
+        inv = cleanup.inventory(ctx.factory, self.journal)
         for w in inv.warnings:
             self.say(f"note: {w}")
         if not inv.resources:
@@ -462,13 +455,13 @@ class Plain:
                 ).unsafe_ask()
                 or []
             )
-        cplan = cleanup.plan_stop(chosen) if what == "stop" else cleanup.plan_delete(flow.factory, chosen)
+        cplan = cleanup.plan_stop(chosen) if what == "stop" else cleanup.plan_delete(ctx.factory, chosen)
         self.say(cplan.render_text())
         if cplan.empty:
             self.say("Nothing to do.")
             return EXIT_OK
         verb = "stop" if what == "stop" else "delete"
-        self.say(f"This changes {flow.where()}.")
+        self.say(f"This changes {ctx.where()}.")
         typed = self.ask_text(f"Type {verb} to confirm (anything else cancels)")
         if typed != verb:
             self.say("Cancelled; nothing was changed.")
@@ -489,8 +482,8 @@ class Plain:
 
         try:
             cleanup.apply_cleanup(
-                cplan, flow.factory, self.journal, confirmed_buckets=confirmed, on_progress=progress,
-                poll=0.2 if flow.identity.sandbox else 5.0,
+                cplan, ctx.factory, self.journal, confirmed_buckets=confirmed, on_progress=progress,
+                poll=0.2 if ctx.sandbox else 5.0,
             )  # fmt: skip
         except SagewizError as err:
             self.say(f"Stopped: {err.title}: {err.message}. What was done is in the journal.")
@@ -499,7 +492,7 @@ class Plain:
             info = translate(exc)
             self.say(f"Stopped: {info.title}: {info.message}. What was done is in the journal.")
             return EXIT_FAIL
-        left = cleanup.inventory(flow.factory, self.journal)
+        left = cleanup.inventory(ctx.factory, self.journal)
         running = left.running
         self.say(
             "Done. "

@@ -1,0 +1,168 @@
+"""The Tune step: a hyperparameter tuning job that starts from a training job's settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from services.flow.context import FlowContext
+from services.flow.outcome import StepPlan, Verdict
+from services.flow.reads import JobKind, job_status
+from services.flow.train import DEFAULT_ALGORITHM
+from services.state import WizardState
+from services.tuning import request as tuning
+from services.tuning.catalog import catalog_for
+from services.tuning.config import TuningConfig
+from services.tuning.ranges import ParameterRange
+
+DEFAULT_STRATEGY = "Bayesian"
+STRATEGIES = ("Bayesian", "Random", "Hyperband", "Grid")
+DEFAULT_MAX_JOBS = 4
+DEFAULT_MAX_PARALLEL = 2
+NAME_MAX = 32
+
+
+@dataclass(frozen=True)
+class RangeChoice:
+    name: str
+    kind: str = ""  # "" : the algorithm's documented kind
+    min_value: str = ""
+    max_value: str = ""
+    scaling: str = "Auto"
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TuneChoices:
+    name: str = ""  # "" : tune-<training job>
+    training_job: str = ""  # the job whose settings are tuned
+    algorithm: str = DEFAULT_ALGORITHM
+    strategy: str = DEFAULT_STRATEGY
+    max_jobs: int = DEFAULT_MAX_JOBS
+    max_parallel: int = DEFAULT_MAX_PARALLEL
+    objective: str = ""  # "" : the algorithm's first objective metric
+    objective_type: str = ""  # "" : the metric's direction
+    ranges: tuple[RangeChoice, ...] = ()  # () : the algorithm's suggested ranges
+    early_stopping: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TunePlan(StepPlan):
+    config: TuningConfig | None = None
+
+
+def default_name(training_job: str) -> str:
+    return f"tune-{training_job}"[:NAME_MAX].rstrip("-")
+
+
+def choices_from_state(state: WizardState) -> TuneChoices | None:
+    """The [tuning] table as choices; None when no tuning job is chosen."""
+    raw = state.extra.get("tuning")
+    s: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    if not state.tuning_job and not s:
+        return None
+    trained = state.extra.get("training")
+    algorithm = (
+        trained.get("algorithm", DEFAULT_ALGORITHM) if isinstance(trained, dict) else DEFAULT_ALGORITHM
+    )
+    ranges: Mapping[str, Mapping[str, Any]] = s.get("ranges") or {}
+    return TuneChoices(
+        name=state.tuning_job,
+        training_job=state.training_job,
+        algorithm=str(algorithm),
+        strategy=str(s.get("strategy", DEFAULT_STRATEGY)),
+        max_jobs=int(s.get("max_jobs", DEFAULT_MAX_JOBS)),
+        max_parallel=int(s.get("max_parallel_jobs", DEFAULT_MAX_PARALLEL)),
+        objective=str(s.get("objective") or ""),
+        objective_type=str(s.get("objective_type") or ""),
+        ranges=tuple(
+            RangeChoice(
+                str(name),
+                str(r.get("kind") or ""),
+                str(r.get("min", "")),
+                str(r.get("max", "")),
+                str(r.get("scaling", "Auto")),
+                tuple(str(v) for v in r.get("values", ())),
+            )
+            for name, r in ranges.items()
+        ),  # fmt: skip
+        early_stopping=bool(s.get("early_stopping", False)),
+    )
+
+
+def plan(ctx: FlowContext, state: WizardState, choices: TuneChoices) -> TunePlan:
+    if choices.name:
+        status = job_status(ctx, JobKind.TUNING, choices.name)
+        if status:
+            return TunePlan(verdict=Verdict.UNCHANGED, message=f"tuning job {choices.name} exists ({status})")
+    if not choices.training_job:
+        return TunePlan(verdict=Verdict.SKIPPED, message="tuning starts from a training job; none is chosen")
+    if not job_status(ctx, JobKind.TRAINING, choices.training_job):
+        return TunePlan(
+            verdict=Verdict.WAITING,
+            message=f"waits for training job {choices.training_job}; run apply again once it exists",
+            preview=f"tuning job {choices.name} planned after training starts",
+        )
+    base = tuning.load_base(ctx.factory, choices.training_job)
+    catalog = catalog_for(choices.algorithm, base.static_hyperparameters)
+    ranges = []
+    for r in choices.ranges:
+        spec = catalog.spec(r.name)
+        kind = r.kind or (spec.kind if spec else ("Categorical" if r.values else "Continuous"))
+        ranges.append(
+            ParameterRange(
+                r.name, kind, r.min_value, r.max_value, r.scaling, r.values, spec.bounds if spec else None
+            )
+        )
+    if not ranges:
+        ranges = [t.default_range() for t in catalog.tunable if t.suggested]
+    objective = choices.objective or catalog.objectives[0].metric
+    obj = catalog.objective(objective)
+    cfg = TuningConfig(
+        name=choices.name or default_name(choices.training_job),
+        base=base,
+        ranges=tuple(ranges),
+        objective_metric=objective,
+        objective_type=choices.objective_type or (obj.direction if obj else "Minimize"),
+        strategy=choices.strategy,
+        max_jobs=choices.max_jobs,
+        max_parallel=choices.max_parallel,
+        early_stopping=choices.early_stopping,
+    )
+    return plan_config(ctx, cfg)
+
+
+def plan_config(ctx: FlowContext, cfg: TuningConfig) -> TunePlan:
+    """The plan for a configuration a face built itself (the Tune screen's form)."""
+    return TunePlan(
+        verdict=Verdict.SEND,
+        message=f"Start tuning job {cfg.name}",
+        requests=tuning.build_plan(cfg, ctx.region),
+        config=cfg,
+    )
+
+
+def _range_dict(r: ParameterRange) -> dict[str, Any]:
+    if r.values:
+        return {"kind": r.kind, "values": list(r.values)}
+    return {"kind": r.kind, "min": r.min_value, "max": r.max_value, "scaling": r.scaling}
+
+
+def record(state: WizardState, plan: TunePlan) -> None:
+    cfg = plan.config
+    if cfg is None:
+        return
+    kept = state.extra.setdefault("tuning", {})
+    kept.update(
+        strategy=cfg.strategy, max_jobs=cfg.max_jobs, max_parallel_jobs=cfg.max_parallel,
+        objective=cfg.objective_metric, ranges={r.name: _range_dict(r) for r in cfg.ranges},
+    )  # fmt: skip
+    state.update(tuning_job=cfg.name)
+
+
+def apply(ctx: FlowContext, state: WizardState, plan: TunePlan) -> str:
+    assert plan.config is not None
+    tuning.create(plan.config, ctx.factory, ctx.journal, ctx.region)
+    record(state, plan)
+    return f"tuning job {plan.config.name} started"

@@ -1,0 +1,234 @@
+"""The three faces of each step agree: for the same choices, the screen, `--plain` and
+`sagewiz apply --dry-run` show the same plan, request for request, in the sandbox.
+
+`--plain` runs first and declines its plan, so AWS is unchanged for the other two; the screen
+runs last (the Data screen copies without asking). Each face picks its own defaults; a default
+that drifts in one face makes its plan differ here."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from screens.confirm_plan import ConfirmPlanScreen
+from services.flow import data as flow_data
+from services.flow.context import FlowContext
+from services.journal import Journal
+from services.session import SessionFactory
+from services.state import WizardState
+from tests.plain.test_plain import CLEAR, DOWN, ENTER, keys
+from tests.support import eventually, wait_connected
+from tui.app import SagewizApp
+from tui.commands import plain
+from tui.commands.export_apply import run_apply
+
+SIZE = (120, 40)
+FINISH = (DOWN, DOWN, ENTER, "n", "n")  # at the next step: finish here; no export, no clean-up review
+
+
+@pytest.fixture
+def signed_in(world, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", world.admin.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", world.admin.secret_key)
+    return world
+
+
+def write_config(tmp_path: Path, world: Any, text: str) -> Path:
+    path = tmp_path / "faces.toml"
+    path.write_text(f'region = "{world.region}"\n{text}')
+    return path
+
+
+def plain_face(world: Any, journal: Journal, step: str, config: Path | None, *presses: str) -> str:
+    """`--plain` with scripted key presses (in a thread of its own: prompt_toolkit runs its own loop)."""
+    args = argparse.Namespace(
+        command=None, plain=True, yes=False, config=str(config) if config else None, step=step,
+        profile=None, region=world.region, endpoint_url=world.endpoint, sandbox=False,
+    )  # fmt: skip
+    out, err = io.StringIO(), io.StringIO()
+    with keys(*presses):
+        code = plain.run(args, out, err, interactive=True, journal=journal)
+    text = out.getvalue() + err.getvalue()
+    assert code == 0, text
+    assert "not applied (declined)" in text, text
+    return text
+
+
+def apply_face(world: Any, journal: Journal, config: Path) -> str:
+    args = argparse.Namespace(
+        command="apply", file=str(config), dry_run=True, yes=False, profile=None, region=world.region,
+        endpoint_url=world.endpoint, sandbox=False,
+    )  # fmt: skip
+    out, err = io.StringIO(), io.StringIO()
+    code = run_apply(args, out, err, journal=journal)
+    assert code == 0, out.getvalue() + err.getvalue()
+    return out.getvalue()
+
+
+def agree(screen_text: str, plain_text: str, apply_text: str) -> None:
+    """The screen's plan, every line in order, is what the other two printed."""
+    assert screen_text.count("\n") >= 1, screen_text  # a title and at least one request
+    for face, text in (("--plain", plain_text), ("apply --dry-run", apply_text)):
+        assert screen_text in text, f"{face} planned something else.\nscreen:\n{screen_text}\n{face}:\n{text}"
+
+
+def agree_in_order(screen_text: str, plain_text: str, apply_text: str) -> None:
+    """For a plan the confirmation shows shortened (without its diff): each of its lines, in order."""
+    for face, text in (("--plain", plain_text), ("apply --dry-run", apply_text)):
+        lines = text.splitlines()
+        at = 0
+        for line in screen_text.splitlines():
+            assert line in lines[at:], f"{face} lacks {line!r}.\nscreen:\n{screen_text}\n{face}:\n{text}"
+            at = lines.index(line, at) + 1
+
+
+def app_on(world: Any, journal: Journal, step: str, **state: Any) -> SagewizApp:
+    app = SagewizApp(world.target(), sandbox=True, world=world, journal=journal, start_step=step)
+    app.state.update(**state)
+    return app
+
+
+async def confirmed_plan(pilot: Any, timeout: float = 30) -> ConfirmPlanScreen:
+    app = pilot.app
+    await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), timeout, what="the plan")
+    screen = app.screen
+    assert isinstance(screen, ConfirmPlanScreen)
+    return screen
+
+
+# -- the steps ---------------------------------------------------------------------------------------
+async def test_bucket(empty_world, journal, tmp_path, monkeypatch) -> None:
+    world = empty_world
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", world.admin.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", world.admin.secret_key)
+    plain_text = await asyncio.to_thread(
+        plain_face, world, journal, "bucket", None, ENTER, ENTER, "n", *FINISH
+    )
+    apply_text = await asyncio.to_thread(apply_face, world, journal, write_config(tmp_path, world, ""))
+    app = app_on(world, journal, "bucket")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        await eventually(pilot, lambda: getattr(app.screen, "check", None) is not None)
+        await pilot.press("k")
+        screen_text = (await confirmed_plan(pilot)).plan.render_text()
+    assert world.default_bucket in screen_text and "CreateBucketConfiguration" in screen_text
+    agree(screen_text, plain_text, apply_text)
+
+
+async def test_notebook(signed_in, journal, tmp_path) -> None:
+    world = signed_in
+    plain_text = await asyncio.to_thread(
+        plain_face,
+        world, journal, "role", None,
+        ENTER, ENTER,  # Execution role: go; the first usable role
+        ENTER, "y", CLEAR + "faces-nb" + ENTER, ENTER,  # Notebook: go; use one; its name; the default type
+        "n", *FINISH,
+    )  # fmt: skip
+    config = write_config(
+        tmp_path, world, f'[notebook]\nname = "faces-nb"\n[role]\narn = "{world.role_arn}"\n'
+    )
+    apply_text = await asyncio.to_thread(apply_face, world, journal, config)
+    app = app_on(world, journal, "notebook")
+    async with app.run_test(size=SIZE) as pilot:
+        await eventually(pilot, lambda: app.identity is not None)
+        await eventually(pilot, lambda: getattr(app.screen, "loaded", False))
+        await pilot.press("c")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "NotebookForm")
+        await pilot.press(*"faces-nb")
+        await pilot.press("ctrl+r")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "RolePicker")
+        await eventually(pilot, lambda: app.screen.listing is not None)
+        await pilot.press("enter")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "NotebookForm")
+        await pilot.press("ctrl+s")
+        screen_text = (await confirmed_plan(pilot)).plan.render_text()
+    assert "faces-nb" in screen_text and world.role_arn in screen_text
+    agree(screen_text, plain_text, apply_text)
+
+
+async def test_data(signed_in, journal, tmp_path) -> None:
+    world = signed_in
+    config = write_config(tmp_path, world, f'[bucket]\nname = "{world.default_bucket}"\n')
+    plain_text = await asyncio.to_thread(
+        plain_face, world, journal, "data", config, ENTER, ENTER, ENTER, "n", *FINISH
+    )  # go; the sample; the default prefix; decline
+    apply_text = await asyncio.to_thread(apply_face, world, journal, config)
+    app = app_on(world, journal, "data", bucket=world.default_bucket)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await eventually(pilot, lambda: bool(screen.query_one("#dest").value))
+        await pilot.press("c")
+        await eventually(pilot, lambda: getattr(screen, "planned", None) is not None, 30)
+        screen_text = screen.planned.render_text()
+        await eventually(pilot, lambda: not screen.running, 30)
+    assert "50" in screen_text and f"s3://{world.default_bucket}/ground-truth-demo/images/" in screen_text
+    agree(screen_text, plain_text, apply_text)
+
+
+async def test_permissions(signed_in, journal, tmp_path) -> None:
+    world = signed_in
+    config = write_config(
+        tmp_path, world, f'[bucket]\nname = "{world.default_bucket}"\n[role]\narn = "{world.role_arn}"\n'
+    )
+    plain_text = await asyncio.to_thread(
+        plain_face, world, journal, "permissions", config, ENTER, "n", *FINISH
+    )
+    apply_text = await asyncio.to_thread(apply_face, world, journal, config)
+    app = app_on(world, journal, "permissions", bucket=world.default_bucket, role_arn=world.role_arn)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await eventually(pilot, lambda: screen.perm_state is not None and not screen.busy, 30)
+        await pilot.press("f")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "FixReviewScreen")
+        await pilot.press("a")
+        screen_text = (await confirmed_plan(pilot)).plan.render_text()
+    assert "iam:PutRolePolicy" in screen_text or "s3:PutBucketPolicy" in screen_text, screen_text
+    agree_in_order(screen_text, plain_text, apply_text)
+
+
+async def test_train(signed_in, journal, tmp_path, factory: SessionFactory) -> None:
+    from tests.train.conftest import grant_bucket
+
+    world = signed_in
+    grant_bucket(factory, world)
+    ctx = FlowContext(factory, world.account, world.region, journal, world.admin_arn, world=world)
+    state = WizardState(region=world.region, account=world.account, bucket=world.default_bucket)
+    copy = flow_data.plan(ctx, state, flow_data.DataChoices())
+    flow_data.apply(ctx, state, copy)  # the images the derived dataset is made from
+    config = write_config(
+        tmp_path, world,
+        f'[bucket]\nname = "{world.default_bucket}"\n[role]\narn = "{world.role_arn}"\n'
+        f'[data]\nprefix = "{state.data_prefix}"\n[training]\njob = "faces-xgb"\nalgorithm = "xgboost"\n',
+    )  # fmt: skip
+    plain_text = await asyncio.to_thread(
+        plain_face,
+        world, journal, "train", config,
+        ENTER, ENTER, ENTER,  # go; XGBoost on derived features; the default instance type
+        CLEAR + "faces-xgb" + ENTER, "n",  # the job's name; keep the hyperparameters
+        "n", *FINISH,
+    )  # fmt: skip
+    apply_text = await asyncio.to_thread(apply_face, world, journal, config)
+    app = app_on(
+        world,
+        journal,
+        "train",
+        bucket=world.default_bucket,
+        role_arn=world.role_arn,
+        data_prefix=state.data_prefix,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        step = app.screen
+        await eventually(pilot, lambda: step.query_one("#in-job_name").value != "")
+        step._set("job_name", "faces-xgb")
+        await pilot.press("f5")
+        screen_text = (await confirmed_plan(pilot, 60)).plan.render_text()
+    assert "faces-xgb" in screen_text and "ml.m5.xlarge" in screen_text
+    agree(screen_text, plain_text, apply_text)
