@@ -31,6 +31,7 @@ from services.buckets import (
     sagemaker_warning,
 )
 from services.errors import ErrorInfo, SagewizError, translate
+from services.journal_events import ChoiceMade
 from tui.steps import StepState
 
 
@@ -334,7 +335,7 @@ class BucketStep(StepScreen):
         changed = self.state.update(bucket=name)
         if changed:
             try:
-                self.journal.append("choice", step="bucket", bucket=name)
+                self.journal.append(ChoiceMade(dict(step="bucket", bucket=name)))
             except OSError as exc:
                 self.notify(f"The journal could not be written: {exc}", severity="warning", markup=False)
         self.mark(StepState.DONE)

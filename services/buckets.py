@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.errors import AccessDeniedError, ConflictError, SagewizError, ValidationError, translate
+from services.journal_events import ResourceCreated
 from services.plan import Action, Plan, tags_list
+from services.resource_kinds import ResourceKind
 
 # -- naming ---------------------------------------------------------------------------------------
 
@@ -507,14 +509,9 @@ def create_plan(name: str, region: str, account: str) -> Plan:
             f"Create bucket {name} in {region} (Object Ownership: bucket owner enforced, ACLs off)",
             undo=f"delete the bucket once empty (Clean up step, or: {shlex.join(['aws', 's3', 'rb', f's3://{name}'])})",
             resource=arn,
-            journal_kind="resource-created",
-            journal_data={
-                "type": "s3-bucket",
-                "name": name,
-                "arn": arn,
-                "region": region,
-                "account": account,
-            },
+            journal=ResourceCreated(
+                ResourceKind.BUCKET, name, arn, attributes={"region": region, "account": account}
+            ),
         ),
         Action(
             "s3",

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.errors import SagewizError, ValidationError, translate
+from services.journal_events import Change, ResourceChanged, ResourceCreated
 from services.plan import Action, Plan, pretty_json, tags_list
+from services.resource_kinds import ResourceKind
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 FULL_ACCESS_ARN = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
@@ -337,7 +339,6 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
     if not spec.full_access and not spec.bucket:
         raise ValidationError("bucket", "The least-privilege policy needs the bucket it is scoped to.")
     trust = trust_policy(spec.account)
-    role_record = {"type": "iam-role", "id": spec.name, "arn": spec.arn}
     actions = [
         Action(
             service="iam",
@@ -353,8 +354,7 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
             diff=_added("trust policy", trust),
             undo=f"delete role {spec.name} (detach/delete its policies first)",
             resource=spec.arn,
-            journal_kind="resource-created",
-            journal_data=role_record,
+            journal=ResourceCreated(ResourceKind.ROLE, spec.name, spec.arn),
         )
     ]
     if spec.full_access:
@@ -366,8 +366,12 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
                 description="Attach AWS's managed AmazonSageMakerFullAccess (broad; see the warning)",
                 undo=f"detach {FULL_ACCESS_ARN} from {spec.name}",
                 resource=spec.arn,
-                journal_kind="resource-changed",
-                journal_data={"type": "iam-role", "id": spec.name, "attached": FULL_ACCESS_ARN},
+                journal=ResourceChanged(
+                    ResourceKind.ROLE,
+                    spec.name,
+                    change=Change.POLICY_ATTACHED,
+                    attributes={"policy_arn": FULL_ACCESS_ARN},
+                ),
             )
         )
     else:
@@ -388,8 +392,12 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
                 diff=_added("inline policy " + INLINE_POLICY_NAME, policy),
                 undo=f"delete inline policy {INLINE_POLICY_NAME} of {spec.name}",
                 resource=spec.arn,
-                journal_kind="resource-changed",
-                journal_data={"type": "iam-role", "id": spec.name, "inline_policy": INLINE_POLICY_NAME},
+                journal=ResourceChanged(
+                    ResourceKind.ROLE,
+                    spec.name,
+                    change=Change.INLINE_POLICY_PUT,
+                    attributes={"policy_name": INLINE_POLICY_NAME},
+                ),
             )
         )
     warnings = (FULL_ACCESS_EXPLAINED,) if spec.full_access else ()

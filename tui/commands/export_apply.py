@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from services.errors import SagewizError, ValidationError, translate
 from services.journal import Journal
+from services.journal_events import SessionStarted
 from services.state import WizardState
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -312,7 +313,7 @@ class Flow:
                 "labels", "unchanged", f"labeling job {job} exists ({d.get('LabelingJobStatus')})"
             )
         except Exception as exc:
-            from services.cleanup import _is_gone
+            from services.errors import is_gone as _is_gone
 
             if not _is_gone(exc):
                 raise translate(exc, "sagemaker:DescribeLabelingJob") from exc
@@ -537,7 +538,7 @@ def _job_status(factory: Any, kind: str, name: str) -> str:
         d = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
         return str(d["HyperParameterTuningJobStatus"])
     except Exception as exc:
-        from services.cleanup import _is_gone
+        from services.errors import is_gone as _is_gone
 
         if _is_gone(exc):
             return ""
@@ -651,7 +652,7 @@ def run_apply(
     journal.bind(ident.account, ident.region, ident.sandbox)
     if not args.dry_run:
         journal.append(
-            "session", caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="apply"
+            SessionStarted(caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="apply")
         )
     state = WizardState(
         region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox

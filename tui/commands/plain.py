@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from services.errors import SagewizError, ValidationError, translate
 from services.journal import Journal
+from services.journal_events import SessionStarted
 from services.state import WizardState
 from tui.commands.export_apply import (
     EXIT_FAIL,
@@ -129,7 +130,7 @@ class Plain:
         self.say(f"Connected: account {ident.account}, region {ident.region}, as {ident.arn}{sandbox}")
         self.journal.bind(ident.account, ident.region, ident.sandbox)
         self.journal.append(
-            "session", caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="plain"
+            SessionStarted(caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="plain")
         )
         state.update(region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox)
         self.flow = Flow(
