@@ -30,6 +30,7 @@ from services.buckets.naming import (
 )
 from services.buckets.ownership import BucketCheck, BucketStatus
 from services.errors import ErrorInfo, SagewizError, translate
+from services.journal_events import ChoiceMade
 from tui.steps import StepState
 
 
@@ -339,7 +340,7 @@ class BucketStep(StepScreen):
         changed = self.state.update(bucket=name)
         if changed:
             try:
-                self.journal.append("choice", step="bucket", bucket=name)
+                self.journal.append(ChoiceMade(dict(step="bucket", bucket=name)))
             except OSError as exc:
                 self.notify(f"The journal could not be written: {exc}", severity="warning", markup=False)
         self.mark(StepState.DONE)

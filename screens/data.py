@@ -24,6 +24,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 from screens.base import StepScreen
 from services.errors import ErrorInfo, SagewizError, ValidationError, translate
 from services.flow.outcome import Verdict
+from services.journal_events import ChoiceMade
 from services.state import OUTPUT_PREFIX, default_data_prefix
 from tui.steps import StepState
 
@@ -341,10 +342,10 @@ class DataStep(StepScreen):
         self.state.extra["labels_output"] = output.uri
         if changed or not result.skipped:
             try:
-                self.journal.append(
-                    "choice", step="data", bucket=dest.bucket, data_prefix=dest.uri, source=result.plan.source.text,
+                self.journal.append(ChoiceMade(dict(
+                    step="data", bucket=dest.bucket, data_prefix=dest.uri, source=result.plan.source.text,
                     labels_output=output.uri,
-                )  # fmt: skip
+                )))  # fmt: skip
             except OSError as exc:
                 self.notify(f"The journal could not be written: {exc}", severity="warning", markup=False)
         table = Table(

@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Static
 from screens.labels_messages import LabelsFailed, ManifestLoaded, ManifestSaved
 from screens.labels_sub import LabelsSubScreen
 from services.errors import ValidationError
+from services.journal_events import ChoiceMade
 from tui.steps import StepState
 
 MAX_SHOWN = 30
@@ -159,8 +160,8 @@ class ImportManifestScreen(LabelsSubScreen):
         labels = [c for c in parsed.categories]
         self.state.update(output_manifest=uri, labels=labels)
         self.state.extra["label_attribute"] = parsed.label_attribute
-        self.journal.append("choice", output_manifest=uri, labels=labels, extra={"label_attribute": parsed.label_attribute},
-                            source="import")  # fmt: skip
+        self.journal.append(ChoiceMade(dict(output_manifest=uri, labels=labels, extra={"label_attribute": parsed.label_attribute},
+                            source="import")))  # fmt: skip
         self.mark(StepState.DONE)
         from screens.labels_results import ResultsScreen
 

@@ -17,8 +17,10 @@ from textual.worker import get_current_worker
 from screens.confirm_plan import ConfirmPlanScreen
 from screens.labels_messages import JobPolled, LabelsFailed
 from screens.labels_sub import LabelsSubScreen, fmt_elapsed
+from services.journal_events import Change, ChoiceMade, ResourceChanged
 from services.labeling import rules
 from services.plan import Action, Plan
+from services.resource_kinds import ResourceKind
 from tui.steps import StepState
 
 STATUS_STYLE = {"Completed": "bold green", "Failed": "bold red", "Stopped": "bold yellow", "Stopping": "yellow",
@@ -115,8 +117,8 @@ class LiveJobScreen(LabelsSubScreen):
             if has_output:
                 self.state.update(output_manifest=st.output_manifest, labeling_job=st.name)
                 self.state.extra["label_attribute"] = st.label_attribute
-                self.journal.append("choice", output_manifest=st.output_manifest, extra={"label_attribute": st.label_attribute},
-                                    labeling_job=st.name, source="labeling-job")  # fmt: skip
+                self.journal.append(ChoiceMade(dict(output_manifest=st.output_manifest, extra={"label_attribute": st.label_attribute},
+                                    labeling_job=st.name, source="labeling-job")))  # fmt: skip
                 self.mark(StepState.DONE if st.status == "Completed" else StepState.ATTENTION)
             else:
                 self.mark(StepState.ATTENTION)
@@ -140,8 +142,8 @@ class LiveJobScreen(LabelsSubScreen):
             service="sagemaker", operation="stop_labeling_job", params={"LabelingJobName": self.job_name},
             description=f"Stop {self.job_name}: objects labeled so far are kept in the output manifest",
             undo="none: a stopped labeling job cannot be restarted (create a new one)",
-            resource=self.job_name, journal_kind="resource-changed",
-            journal_data={"type": "labeling-job", "id": self.job_name, "change": "stopped"}),))  # fmt: skip
+            resource=self.job_name,
+            journal=ResourceChanged(ResourceKind.LABELING_JOB, self.job_name, change=Change.STOPPED)),))  # fmt: skip
 
         def confirmed(ok: bool | None) -> None:
             if ok:

@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Select, Static
 from screens.labels_image import make_image
 from screens.labels_messages import ImageFetched, LabelsFailed, ManifestLoaded
 from screens.labels_sub import LabelsSubScreen, short_name
+from services.journal_events import ChoiceMade
 from tui.steps import StepState
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ class ResultsScreen(LabelsSubScreen):
         labels = list(parsed.categories)
         self.state.update(output_manifest=self.uri, labels=labels)
         self.state.extra["label_attribute"] = parsed.label_attribute
-        self.journal.append("choice", output_manifest=self.uri, labels=labels, extra={"label_attribute": parsed.label_attribute},
-                            source="results")  # fmt: skip
+        self.journal.append(ChoiceMade(dict(output_manifest=self.uri, labels=labels, extra={"label_attribute": parsed.label_attribute},
+                            source="results")))  # fmt: skip
         self.mark(StepState.DONE)
         self.notify(f"The Train step will use {self.uri}", markup=False)

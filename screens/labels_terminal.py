@@ -14,6 +14,7 @@ from screens.labels_image import make_image, renderer_name
 from screens.labels_messages import ImageFetched, ImagesListed, LabelsFailed, ManifestSaved
 from screens.labels_sub import LabelsSubScreen, short_name
 from services.errors import SagewizError
+from services.journal_events import ChoiceMade
 from services.labeling.setup import locations
 from services.labeling.terminal import TerminalLabeling
 from tui.steps import StepState
@@ -228,8 +229,8 @@ class TerminalLabelScreen(LabelsSubScreen):
         assert s is not None
         self.state.update(output_manifest=message.uri, labels=list(self.labels))
         self.state.extra["label_attribute"] = self.job_name
-        self.journal.append("choice", output_manifest=message.uri, labels=list(self.labels),
-                            extra={"label_attribute": self.job_name}, source="terminal", labeled=len(s.answers))  # fmt: skip
+        self.journal.append(ChoiceMade(dict(output_manifest=message.uri, labels=list(self.labels),
+                            extra={"label_attribute": self.job_name}, source="terminal", labeled=len(s.answers))))  # fmt: skip
         self.mark(StepState.DONE)
         _SESSIONS.pop((self.data_prefix, tuple(self.labels), self.multi), None)
         self.notify(f"Saved {len(s.answers)} labels to {message.uri}", markup=False)

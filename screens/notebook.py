@@ -28,6 +28,7 @@ from screens.notebook_role import RoleChoice
 from services import notebooks as nb
 from services.denied import DeniedCall
 from services.errors import ConflictError, ErrorInfo, SagewizError, ValidationError, translate
+from services.journal_events import ChoiceMade
 from services.plan import Plan
 from services.pricing import PRICE_DATE, PRICE_SOURCE
 from tui.steps import StepState
@@ -447,7 +448,7 @@ class NotebookStep(StepScreen):
             return
         changed = self.state.update(notebook_name=info.name, role_arn=info.role_arn)
         if changed:
-            self.journal.append("choice", **changed)
+            self.journal.append(ChoiceMade(changed))
         self.notify(f"The next steps use {info.name} and its role {info.role_name}.", markup=False)
         self._update_step_state()
 
@@ -467,7 +468,7 @@ class NotebookStep(StepScreen):
             spec = message.created.spec
             changed = self.state.update(notebook_name=spec.name, role_arn=spec.role_arn)
             if changed:
-                self.journal.append("choice", **changed)
+                self.journal.append(ChoiceMade(changed))
             # What `sagewiz export` writes to [notebook] so the setup can be applied again.
             settings = {
                 "instance_type": spec.instance_type,

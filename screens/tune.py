@@ -37,6 +37,8 @@ from textual.worker import get_current_worker
 from screens.base import StepScreen
 from screens.confirm_plan import ConfirmPlanScreen
 from services.errors import ErrorInfo, SagewizError, translate
+from services.journal_events import Change, ChoiceMade, ResourceChanged
+from services.resource_kinds import ResourceKind
 from services.tuning.catalog import AlgorithmCatalog, catalog_for
 from services.tuning.config import STRATEGIES, WARM_START_TYPES, TrainingBase, TuningConfig
 from services.tuning.dashboard import ChildJob, TuningSnapshot, best_child
@@ -720,7 +722,7 @@ class TuneStep(StepScreen):
     def on_tuning_created(self, message: TuningCreated) -> None:
         self.state.update(tuning_job=message.name)
         with contextlib.suppress(OSError):
-            self.journal.append("choice", tuning_job=message.name)
+            self.journal.append(ChoiceMade(dict(tuning_job=message.name)))
         self.notify(f"Tuning job {message.name} started.", markup=False)
         self.watch_tuning_job(message.name)
 
@@ -1051,8 +1053,7 @@ class TuneStep(StepScreen):
             description=f"Stop tuning job {snap.name} and its {running} running training job(s)",
             undo="none: a stopped tuning job cannot be resumed (start a new one with warm start from it)",
             resource=snap.name,
-            journal_kind="resource-changed",
-            journal_data={"type": "hyper-parameter-tuning-job", "id": snap.name, "change": "stop"},
+            journal=ResourceChanged(ResourceKind.TUNING_JOB, snap.name, change=Change.STOPPED),
         )
         self.on_plan_ready(PlanReady(Plan(f"Stop tuning job {snap.name}", (action,)), None, "stop"))
 

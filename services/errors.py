@@ -252,3 +252,14 @@ def translate(exc: BaseException, operation: str | None = None) -> SagewizError:
     if isinstance(exc, bx.BotoCoreError):
         return SagewizError("AWS client error", str(exc), operation=operation)
     return SagewizError("Unexpected error", f"{type(exc).__name__}: {exc}", operation=operation)
+
+
+def is_gone(exc: BaseException) -> bool:
+    """True when the error says the thing no longer exists (each service words it its own way)."""
+    err = translate(exc)
+    if isinstance(err, NotFoundError):
+        return True
+    text = f"{err.code} {err.message}".lower()
+    return any(
+        s in text for s in ("recordnotfound", "could not find", "does not exist", "not found", "nosuch")
+    )

@@ -2,7 +2,8 @@
 
 One JSON object a line in `<user state dir>/journal.jsonl`. Lines are only ever appended and
 flushed with fsync, so an interrupted apply leaves exactly what was done. A half-written or
-corrupt line is skipped with a warning and never stops the reader.
+corrupt line, or one whose event does not fit its type, is skipped with a warning and never
+stops the reader. What each line holds is a typed event of `services.journal_events`.
 """
 
 from __future__ import annotations
@@ -11,22 +12,25 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ENTRY_KINDS = {
-    "session",  # a sagewiz run started: target, account, region
-    "resource-created",  # a resource sagewiz made (bucket, role, notebook, ...)
-    "resource-deleted",
-    "resource-changed",  # stop/start and similar state changes
-    "policy-replaced",  # with the complete previous document, for undo
-    "policy-restored",  # an undo of a policy-replaced entry
-    "job-started",  # training, tuning, labeling
-    "choice",  # a wizard choice worth resuming (bucket, prefix, labels ...)
-}
+from services.journal_events import (
+    ChoiceMade,
+    EntryKind,
+    Event,
+    JobStarted,
+    PolicyReplaced,
+    PolicyRestored,
+    ResourceCreated,
+    ResourceDeleted,
+    ResourceEvent,
+    parse_event,
+)
+from services.resource_kinds import ResourceKind
 
 
 def default_path() -> Path:
@@ -40,14 +44,22 @@ def default_path() -> Path:
 
 @dataclass(frozen=True)
 class JournalEntry:
-    kind: str
-    data: dict[str, Any]
+    event: Event
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     session: str | None = None
     account: str | None = None
     region: str | None = None
     sandbox: bool = False
+
+    @property
+    def kind(self) -> EntryKind:
+        return self.event.KIND
+
+    @property
+    def data(self) -> dict[str, object]:
+        """The event as the JSON line holds it."""
+        return self.event.to_data()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -88,13 +100,10 @@ class Journal:
         """Entries written after this carry the account and region they concern."""
         self.account, self.region, self.sandbox = account, region, sandbox
 
-    def append(self, kind: str, **data: Any) -> JournalEntry:
-        if kind not in ENTRY_KINDS:
-            raise ValueError(f"unknown journal entry kind {kind!r}")
-        _refuse_secrets(data)
+    def append(self, event: Event) -> JournalEntry:
+        _refuse_secrets(event.to_data())
         entry = JournalEntry(
-            kind=kind,
-            data=data,
+            event=event,
             session=self.session_id,
             account=self.account,
             region=self.region,
@@ -128,9 +137,14 @@ class Journal:
                 continue
             try:
                 obj = json.loads(line.decode("utf-8"))
+                raw_kind = str(obj["kind"])
+                data = dict(obj.get("data") or {})
+            except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, RecursionError):
+                warnings.append(f"journal line {number} is damaged and was skipped")
+                continue
+            try:
                 entry = JournalEntry(
-                    kind=str(obj["kind"]),
-                    data=dict(obj.get("data") or {}),
+                    event=parse_event(raw_kind, data),
                     id=str(obj["id"]),
                     at=str(obj["at"]),
                     session=obj.get("session"),
@@ -138,8 +152,9 @@ class Journal:
                     region=obj.get("region"),
                     sandbox=bool(obj.get("sandbox", False)),
                 )
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-                warnings.append(f"journal line {number} is damaged and was skipped")
+            except (ValueError, KeyError, TypeError) as exc:
+                reason = exc.args[0] if isinstance(exc, ValueError) and exc.args else "it is damaged"
+                warnings.append(f"journal line {number} ({raw_kind}) was skipped: {reason}")
                 continue
             entries.append(entry)
         return ReadResult(tuple(entries), tuple(warnings))
@@ -155,13 +170,19 @@ class Journal:
             out.append(e)
         return out
 
+    def resource_events(self) -> list[tuple[JournalEntry, ResourceEvent]]:
+        """Every entry about one resource (created, started, changed, deleted), in order, here."""
+        return [(e, e.event) for e in self.entries() if isinstance(e.event, ResourceEvent)]
+
     def created_resources(self) -> list[JournalEntry]:
         """Resources created and not deleted since, newest first."""
-        deleted = {(e.data.get("type"), e.data.get("id")) for e in self.entries("resource-deleted")}
-        seen: set[tuple[Any, Any]] = set()
+        deleted: set[tuple[ResourceKind, str] | None] = {
+            _key(e.event) for e in self.entries(EntryKind.RESOURCE_DELETED)
+        }
+        seen: set[tuple[ResourceKind, str] | None] = set()
         out = []
-        for e in reversed(self.entries("resource-created")):
-            key = (e.data.get("type"), e.data.get("id"))
+        for e in reversed(self.entries(EntryKind.RESOURCE_CREATED)):
+            key = _key(e.event)
             if key in deleted or key in seen:
                 continue
             seen.add(key)
@@ -170,27 +191,37 @@ class Journal:
 
     def last_policy_change(self, target: str | None = None) -> JournalEntry | None:
         """The newest policy replacement not yet undone (optionally for one target)."""
-        undone = {e.data.get("undoes") for e in self.entries("policy-restored")}
-        for e in reversed(self.entries("policy-replaced")):
-            if e.id in undone:
+        undone = {
+            e.event.undoes
+            for e in self.entries(EntryKind.POLICY_RESTORED)
+            if isinstance(e.event, PolicyRestored)
+        }
+        for e in reversed(self.entries(EntryKind.POLICY_REPLACED)):
+            if e.id in undone or not isinstance(e.event, PolicyReplaced):
                 continue
-            if target is None or e.data.get("target") == target:
+            if target is None or e.event.target == target:
                 return e
         return None
 
     def jobs(self) -> list[JournalEntry]:
-        return self.entries("job-started")
+        return self.entries(EntryKind.JOB_STARTED)
 
     def last_session(self) -> JournalEntry | None:
-        sessions = [e for e in self.entries("session", scope=False) if e.session != self.session_id]
+        sessions = [e for e in self.entries(EntryKind.SESSION, scope=False) if e.session != self.session_id]
         return sessions[-1] if sessions else None
 
-    def choices(self, session: str | None = None) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        for e in self.entries("choice", scope=False):
-            if session is None or e.session == session:
-                merged.update(e.data)
+    def choices(self, session: str | None = None) -> dict[str, object]:
+        merged: dict[str, object] = {}
+        for e in self.entries(EntryKind.CHOICE, scope=False):
+            if isinstance(e.event, ChoiceMade) and (session is None or e.session == session):
+                merged.update(e.event.values)
         return merged
+
+
+def _key(event: Event) -> tuple[ResourceKind, str] | None:
+    if isinstance(event, (ResourceCreated, ResourceDeleted, JobStarted)):
+        return (event.kind, event.id)
+    return None
 
 
 _SECRET_KEYS = {"aws_secret_access_key", "secretaccesskey", "secret_key", "sessiontoken", "aws_session_token"}
@@ -212,7 +243,3 @@ def _walk(obj: Any, key: str = "") -> Iterator[tuple[str, Any]]:
     elif isinstance(obj, (list, tuple)):
         for v in obj:
             yield from _walk(v, key)
-
-
-def iter_kinds(entries: Iterable[JournalEntry], kind: str) -> Iterator[JournalEntry]:
-    return (e for e in entries if e.kind == kind)

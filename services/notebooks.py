@@ -29,6 +29,7 @@ from services.errors import (
     ValidationError,
     translate,
 )
+from services.journal_events import Change, Event, ResourceChanged, ResourceCreated, ResourceDeleted
 from services.notebook_autostop import (
     autostop_config_name,
     autostop_note,
@@ -38,6 +39,7 @@ from services.notebook_autostop import (
 from services.notebook_errors import OFFERED_EVERYWHERE, notebook_error, refine
 from services.plan import Action, Plan, tags_list
 from services.pricing import PriceEstimate, notebook_price
+from services.resource_kinds import ResourceKind
 from services.sagemaker_model import EnumShape, NameShape, enum_values, name_rule
 
 VOLUME_MIN_GB, VOLUME_MAX_GB = 5, 16384
@@ -359,8 +361,7 @@ def plan_create_notebook(spec: NotebookSpec, region: str, role_plan: Plan | None
                 ),
                 undo=f"delete lifecycle configuration {lc_name}",
                 resource=lc_name,
-                journal_kind="resource-created",
-                journal_data={"type": "notebook-lifecycle-config", "id": lc_name},
+                journal=ResourceCreated(ResourceKind.LIFECYCLE_CONFIG, lc_name),
             )
         )
         warnings.append(
@@ -378,13 +379,11 @@ def plan_create_notebook(spec: NotebookSpec, region: str, role_plan: Plan | None
             f"{spec.platform}); cost {price.label()}",
             undo=f"stop, then delete notebook instance {spec.name}",
             resource=spec.name,
-            journal_kind="resource-created",
-            journal_data={
-                "type": "notebook-instance",
-                "id": spec.name,
-                "instance_type": spec.instance_type,
-                "role_arn": spec.role_arn,
-            },
+            journal=ResourceCreated(
+                ResourceKind.NOTEBOOK,
+                spec.name,
+                attributes={"instance_type": spec.instance_type, "role_arn": spec.role_arn},
+            ),
         )
     )
     pw = platform_warning(spec.platform)
@@ -461,18 +460,18 @@ def _lifecycle_plan(kind: str, name: str, info: NotebookInfo | None) -> Plan:
     if kind == "delete":
         desc = f"Delete notebook instance {name} and its ML storage volume (files under /home/ec2-user/SageMaker are lost)"
         undo = "none: create a new notebook instance"
-        jkind, jdata = "resource-deleted", {"type": "notebook-instance", "id": name}
+        event: Event = ResourceDeleted(ResourceKind.NOTEBOOK, name)
     elif kind == "stop":
         desc = f"Stop notebook instance {name} (billing for the instance stops; the volume is kept)"
         undo = f"start {name} again"
-        jkind, jdata = "resource-changed", {"type": "notebook-instance", "id": name, "change": "stopped"}
+        event = ResourceChanged(ResourceKind.NOTEBOOK, name, change=Change.STOPPED)
     else:
         cost = info.cost_label if info else "see the price table"
         desc = f"Start notebook instance {name} (billing resumes: {cost})"
         undo = f"stop {name}"
-        jkind, jdata = "resource-changed", {"type": "notebook-instance", "id": name, "change": "started"}
+        event = ResourceChanged(ResourceKind.NOTEBOOK, name, change=Change.STARTED)
     action = Action("sagemaker", op, {"NotebookInstanceName": name}, desc, undo=undo, resource=name,
-                    journal_kind=jkind, journal_data=jdata)  # fmt: skip
+                    journal=event)  # fmt: skip
     return Plan(f"{what} the notebook instance {name}", (action,))
 
 
@@ -546,7 +545,7 @@ def _roll_back(done: list[Action], factory: Any, journal: Any) -> list[str]:
                     NotebookInstanceLifecycleConfigName=name
                 )
                 journal.append(
-                    "resource-deleted", type="notebook-lifecycle-config", id=name, reason="rollback"
+                    ResourceDeleted(ResourceKind.LIFECYCLE_CONFIG, name, attributes={"reason": "rollback"})
                 )
                 undone.append(f"lifecycle configuration {name} deleted")
             elif action.operation == "put_role_policy":
@@ -555,7 +554,9 @@ def _roll_back(done: list[Action], factory: Any, journal: Any) -> list[str]:
                 factory.client("iam").detach_role_policy(RoleName=p["RoleName"], PolicyArn=p["PolicyArn"])
             elif action.operation == "create_role":
                 factory.client("iam").delete_role(RoleName=p["RoleName"])
-                journal.append("resource-deleted", type="iam-role", id=p["RoleName"], reason="rollback")
+                journal.append(
+                    ResourceDeleted(ResourceKind.ROLE, p["RoleName"], attributes={"reason": "rollback"})
+                )
                 undone.append(f"role {p['RoleName']} deleted")
         except Exception as exc:  # report, never hide: the journal still lists what exists
             err = translate(exc, action.api_call())

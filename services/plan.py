@@ -10,8 +10,10 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from services.journal_events import Event
 
 TAG_KEY = "sagewiz:created-by"
 TAG_VALUE = "sagewiz"
@@ -26,8 +28,7 @@ class Action:
     diff: str = ""  # unified diff against current state, empty when nothing is replaced
     undo: str = ""  # how to undo, for people
     resource: str = ""  # ARN or name of what it touches
-    journal_kind: str | None = None  # "resource-created", "policy-replaced", ...
-    journal_data: dict[str, Any] = field(default_factory=dict)
+    journal: Event | None = None  # what applying it records, e.g. ResourceCreated(...)
 
     def api_call(self) -> str:
         return f"{self.service}:{_pascal(self.operation)}"
@@ -88,8 +89,8 @@ def apply_plan(
             err = translate(exc, action.api_call())
             done.append(AppliedAction(action, False, error=f"{err.title}: {err.message}"))
             raise err from exc
-        if action.journal_kind and journal is not None:
-            journal.append(action.journal_kind, **action.journal_data)
+        if action.journal is not None and journal is not None:
+            journal.append(action.journal)
         done.append(AppliedAction(action, True, result=_strip_meta(result)))
     return done
 

@@ -12,39 +12,54 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from services.cleanup import canonical_type
+from services.errors import is_gone, translate
 from services.journal import Journal, JournalEntry
+from services.journal_events import (
+    ChoiceMade,
+    JobStarted,
+    PolicyReplaced,
+    PolicyRestored,
+    ResourceCreated,
+    ResourceDeleted,
+)
+from services.resource_kinds import ResourceKind
+from services.resources import Resource, handler_for
 from services.state import WizardState
 
 # Which step shows a running thing, and which state field names it.
 STEP_OF = {
-    "notebook": "notebook",
-    "labeling-job": "labels",
-    "training-job": "train",
-    "tuning-job": "tune",
+    ResourceKind.NOTEBOOK: "notebook",
+    ResourceKind.LABELING_JOB: "labels",
+    ResourceKind.TRAINING_JOB: "train",
+    ResourceKind.TUNING_JOB: "tune",
 }
 FIELD_OF = {
-    "bucket": "bucket",
-    "role": "role_arn",
-    "notebook": "notebook_name",
-    "labeling-job": "labeling_job",
-    "training-job": "training_job",
-    "tuning-job": "tuning_job",
-    "model": "model_name",
+    ResourceKind.BUCKET: "bucket",
+    ResourceKind.ROLE: "role_arn",
+    ResourceKind.NOTEBOOK: "notebook_name",
+    ResourceKind.LABELING_JOB: "labeling_job",
+    ResourceKind.TRAINING_JOB: "training_job",
+    ResourceKind.TUNING_JOB: "tuning_job",
+    ResourceKind.MODEL: "model_name",
 }
 RESTORABLE = {
     "role_arn", "notebook_name", "bucket", "data_prefix", "labels", "labeling_job", "output_manifest",
     "training_job", "tuning_job", "model_name", "extra",
 }  # fmt: skip
 # Where each step should look first when re-attaching: tuning over training over labeling.
-ATTACH_ORDER = ("tuning-job", "training-job", "labeling-job", "notebook")
+ATTACH_ORDER = (
+    ResourceKind.TUNING_JOB,
+    ResourceKind.TRAINING_JOB,
+    ResourceKind.LABELING_JOB,
+    ResourceKind.NOTEBOOK,
+)
 
 
 @dataclass(frozen=True)
 class Activity:
     """Something the last session started that may still be running."""
 
-    type: str  # notebook | labeling-job | training-job | tuning-job
+    type: ResourceKind  # notebook, labeling, training or tuning job
     name: str
     status: str = ""  # as read from AWS; "" before reading, "gone" when AWS no longer knows it
 
@@ -93,7 +108,7 @@ class ResumeOffer:
             text = ", ".join(value) if isinstance(value, list) else str(value)
             lines.append(f"  {key.replace('_', ' ')}: {text}")
         for a in self.running:
-            lines.append(f"  running: {a.type} {a.name} ({a.status})")
+            lines.append(f"  running: {a.type.value} {a.name} ({a.status})")
         for fix in self.fixes_in_place:
             lines.append(f"  policy fix still in place: {fix}")
         return lines
@@ -116,32 +131,30 @@ def find_offer(journal: Journal, account: str, region: str, sandbox: bool) -> Re
     # Choices carry over from every earlier session here, the newest winning; the offer names the
     # newest session that did something worth resuming.
     choices: dict[str, Any] = {}
-    activities: dict[tuple[str, str], Activity] = {}
+    activities: dict[tuple[ResourceKind, str], Activity] = {}
     last: JournalEntry | None = None
     for e in entries:
-        if e.kind == "choice":
-            for key, value in e.data.items():
+        event = e.event
+        if isinstance(event, ChoiceMade):
+            for key, value in event.values.items():
                 if key == "extra" and isinstance(value, dict):
                     choices["extra"] = _merge_extra(choices.get("extra"), value)
                 elif key in RESTORABLE:
                     choices[key] = value
             last = e
-        elif e.kind in {"resource-created", "job-started", "resource-deleted"}:
-            kind = canonical_type(str(e.data.get("type") or e.data.get("kind") or ""))
-            name = str(
-                e.data.get("id") or e.data.get("name") or e.data.get("job_name") or e.data.get("job") or ""
-            )
-            if not kind or not name:
-                continue
-            name = name.rsplit("/", 1)[-1] if kind not in {"role", "policy"} else name
-            if e.kind == "resource-deleted":
+        elif isinstance(event, (ResourceCreated, JobStarted, ResourceDeleted)):
+            kind = event.kind
+            name = event.id
+            if kind not in {ResourceKind.ROLE, ResourceKind.POLICY, ResourceKind.OBJECT}:
+                name = name.rsplit("/", 1)[-1]
+            if isinstance(event, ResourceDeleted):
                 activities.pop((kind, name.lower()), None)
-                if FIELD_OF.get(kind) and choices.get(FIELD_OF[kind]) in (name, e.data.get("arn")):
+                if FIELD_OF.get(kind) and choices.get(FIELD_OF[kind]) in (name, event.arn):
                     choices.pop(FIELD_OF[kind])
                 continue
             attr = FIELD_OF.get(kind)
             if attr:
-                choices[attr] = e.data.get("arn") if kind == "role" and e.data.get("arn") else name
+                choices[attr] = event.arn if kind is ResourceKind.ROLE and event.arn else name
             if kind in STEP_OF:
                 activities[(kind, name.lower())] = Activity(kind, name)
             last = e
@@ -167,31 +180,17 @@ def read_status(offer: ResumeOffer, factory: Any) -> ResumeOffer:
     """The offer with each activity's status read from AWS (in parallel)."""
     if not offer.activities:
         return offer
-    sm = factory.client("sagemaker")
     warnings: list[str] = []
 
     def status(a: Activity) -> Activity:
         try:
-            if a.type == "notebook":
-                s = sm.describe_notebook_instance(NotebookInstanceName=a.name)["NotebookInstanceStatus"]
-            elif a.type == "training-job":
-                s = sm.describe_training_job(TrainingJobName=a.name)["TrainingJobStatus"]
-            elif a.type == "tuning-job":
-                d = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=a.name)
-                s = d["HyperParameterTuningJobStatus"]
-            elif a.type == "labeling-job":
-                s = sm.describe_labeling_job(LabelingJobName=a.name)["LabelingJobStatus"]
-            else:
-                return a
+            read = handler_for(a.type).read(factory, Resource(a.type, a.name))
         except Exception as exc:
-            from services.cleanup import _is_gone
-            from services.errors import translate
-
-            if _is_gone(exc):
+            if is_gone(exc):
                 return Activity(a.type, a.name, "gone")
-            warnings.append(f"{a.type} {a.name}: {translate(exc).title}")
+            warnings.append(f"{a.type.value} {a.name}: {translate(exc).title}")
             return Activity(a.type, a.name, "unknown")
-        return Activity(a.type, a.name, str(s))
+        return Activity(a.type, a.name, read.state)
 
     with ThreadPoolExecutor(max_workers=min(8, len(offer.activities))) as pool:
         read = tuple(pool.map(status, offer.activities))
@@ -215,8 +214,6 @@ def _split_s3(uri: str) -> tuple[str, str]:
 def _check_choice(factory: Any, key: str, value: Any) -> str | None:
     """None when the thing still exists; else a sentence saying it does not. Raises when the
     check itself fails (no permission, network)."""
-    from services.cleanup import _is_gone
-
     try:
         if key == "bucket":
             factory.client("s3").head_bucket(Bucket=value)
@@ -239,7 +236,7 @@ def _check_choice(factory: Any, key: str, value: Any) -> str | None:
         response = getattr(exc, "response", None)
         if isinstance(response, dict):
             code = str(response.get("Error", {}).get("Code", ""))
-        if _is_gone(exc) or code in {"404", "NoSuchBucket", "NoSuchKey", "NoSuchEntity"}:
+        if is_gone(exc) or code in {"404", "NoSuchBucket", "NoSuchKey", "NoSuchEntity"}:
             return {
                 "bucket": f"bucket {value} no longer exists",
                 "role_arn": f"role {value} no longer exists",
@@ -259,28 +256,28 @@ def _fix_entries(journal: Journal, offer: ResumeOffer) -> list[JournalEntry]:
         if e.account == offer.account and e.region == offer.region and e.sandbox == offer.sandbox
         and e.session != journal.session_id
     ]  # fmt: skip
-    undone = {e.data.get("undoes") for e in entries if e.kind == "policy-restored"}
+    undone = {e.event.undoes for e in entries if isinstance(e.event, PolicyRestored)}
     latest: dict[str, JournalEntry] = {}
     for e in entries:
-        if e.kind == "policy-replaced" and e.id not in undone and isinstance(e.data.get("target_info"), dict):
-            latest[str(e.data.get("target"))] = e  # the newest change of each document counts
+        if isinstance(e.event, PolicyReplaced) and e.id not in undone and e.event.target_info:
+            latest[e.event.target] = e  # the newest change of each document counts
     return list(latest.values())
 
 
 def _check_fix(factory: Any, entry: JournalEntry) -> tuple[str, bool]:
     """(description, still in place). Raises when the document cannot be read."""
-    from services.cleanup import _is_gone
     from services.permissions.apply import read_current, same_document
     from services.permissions.fixes.change import PolicyTarget
 
-    target = PolicyTarget.from_dict(entry.data["target_info"])
-    title = str(entry.data.get("title") or "policy change")
-    label = f"{title} ({target.describe()})"
-    new = None if entry.data.get("new_absent") else str(entry.data.get("new_document"))
+    event = entry.event
+    assert isinstance(event, PolicyReplaced)  # _fix_entries picks only these
+    target = PolicyTarget.from_dict(dict(event.target_info))
+    label = f"{event.title or 'policy change'} ({target.describe()})"
+    new = None if event.new_absent else event.new_document
     try:
         current = read_current(factory, target)
     except Exception as exc:
-        if _is_gone(exc):
+        if is_gone(exc):
             return label, False
         raise
     return label, same_document(current, new)
@@ -289,8 +286,6 @@ def _check_fix(factory: Any, entry: JournalEntry) -> tuple[str, bool]:
 def verify(offer: ResumeOffer, factory: Any, journal: Journal) -> ResumeOffer:
     """Check everything the offer would restore against AWS: what no longer exists is said plainly
     and left out of the choices; a check that cannot run is a warning, and its choice is kept."""
-    from services.errors import translate
-
     choices = dict(offer.choices)
     missing: list[str] = []
     warnings: list[str] = []
@@ -334,7 +329,7 @@ def verify(offer: ResumeOffer, factory: Any, journal: Journal) -> ResumeOffer:
             warnings.append(f"policy fix {label}: {problem}")
     for a in offer.activities:
         if a.status == "gone":
-            missing.append(f"{a.type.replace('-', ' ')} {a.name} no longer exists")
+            missing.append(f"{a.type.value.replace('-', ' ')} {a.name} no longer exists")
             attr = FIELD_OF.get(a.type)
             if attr and choices.get(attr) == a.name:
                 choices.pop(attr, None)
@@ -377,7 +372,7 @@ def journal_choices(
         if before.get(k) != v and not (k not in before and v in ("", [], {}, None))
     }
     if changed:
-        journal.append("choice", **changed)
+        journal.append(ChoiceMade(changed))
     return now
 
 

@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.errors import SagewizError, ValidationError, translate
+from services.journal_events import JobStarted, ResourceCreated
 from services.plan import Action, Plan, tags_list
+from services.resource_kinds import ResourceKind
 from services.sagemaker_model import EnumShape, NameShape, enum_problem, name_rule
 
 ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-/]+$")
@@ -247,14 +249,15 @@ def plan_training(cfg: TrainingConfig, region: str, warnings: tuple[str, ...] = 
         description=f"Start training job {cfg.job_name} on {hosts}, {price.label()}",
         undo="stop it (StopTrainingJob); a finished job cannot be deleted, only its artifacts",
         resource=cfg.job_name,
-        journal_kind="job-started",
-        journal_data={
-            "type": "training",
-            "name": cfg.job_name,
-            "algorithm": cfg.algorithm_id,
-            "instance_type": cfg.instance_type,
-            "instance_count": cfg.instance_count,
-        },  # fmt: skip
+        journal=JobStarted(
+            ResourceKind.TRAINING_JOB,
+            cfg.job_name,
+            attributes={
+                "algorithm": cfg.algorithm_id,
+                "instance_type": cfg.instance_type,
+                "instance_count": cfg.instance_count,
+            },
+        ),
     )
     return Plan(f"Create training job {cfg.job_name}", (action,), warnings)
 
@@ -292,8 +295,8 @@ def plan_create_model(snapshot: Any, model_name: str | None = None) -> Plan:
     }
     action = Action(
         "sagemaker", "create_model", params, f"Create model {name} from {snapshot.model_artifact}",
-        undo=f"delete it: DeleteModel {name}", resource=name, journal_kind="resource-created",
-        journal_data={"type": "sagemaker-model", "name": name, "from_job": snapshot.name},
+        undo=f"delete it: DeleteModel {name}", resource=name,
+        journal=ResourceCreated(ResourceKind.MODEL, name, attributes={"from_job": snapshot.name}),
     )  # fmt: skip
     return Plan(f"Create model {name}", (action,))
 

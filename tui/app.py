@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from services.errors import ConnectError, ErrorInfo, translate
 from services.journal import Journal
+from services.journal_events import SessionStarted
 from services.session import AwsTarget, Identity, SessionFactory
 from services.state import WizardState
 from tui.context import Wizard
@@ -144,11 +145,12 @@ class SagewizApp(App[int]):
         self.journal.bind(ident.account, ident.region, ident.sandbox)
         try:
             self.journal.append(
-                "session",
-                profile=ident.profile,
-                caller=ident.arn,
-                endpoint=ident.endpoint,
-                sandbox=ident.sandbox,
+                SessionStarted(
+                    caller=ident.arn,
+                    endpoint=ident.endpoint,
+                    sandbox=ident.sandbox,
+                    profile=ident.profile or "",
+                )
             )
         except OSError as exc:
             self.notify(f"The journal could not be written: {exc}", severity="warning", markup=False)

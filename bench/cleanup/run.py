@@ -6,7 +6,7 @@ A world with 8 notebooks, 8 buckets, 8 roles and 8 completed training jobs, all 
 (tagged and journaled), plus the seeded resources that are not. Every AWS call is delayed by a
 simulated round trip (RTT) with a botocore `before-send` hook, since the emulator on loopback answers
 in about a millisecond and real AWS does not. Figures: the median of RUNS inventories with the reads
-in parallel (services.cleanup.WORKERS = 8) and the same with one read at a time (the baseline),
+in parallel (services.cleanup.listing.WORKERS = 8) and the same with one read at a time (the baseline),
 measured in the same run; calls per inventory are counted. Prints medians and the ratio.
 """
 
@@ -30,8 +30,11 @@ N = 8
 
 def main() -> None:
     from services import cleanup
+    from services.cleanup import listing
     from services.journal import Journal
+    from services.journal_events import JobStarted, ResourceCreated
     from services.plan import tags_list
+    from services.resource_kinds import ResourceKind
     from services.sandbox.server import boot
     from services.session import SessionFactory
 
@@ -48,7 +51,7 @@ def main() -> None:
             RoleArn=world.role_arn,
             Tags=tags_list(),
         )
-        journal.append("resource-created", type="notebook", id=f"bench-nb-{n}")
+        journal.append(ResourceCreated(ResourceKind.NOTEBOOK, f"bench-nb-{n}"))
         s3.create_bucket(
             Bucket=f"bench-bucket-{n}", CreateBucketConfiguration={"LocationConstraint": world.region}
         )
@@ -63,7 +66,7 @@ def main() -> None:
             StoppingCondition={"MaxRuntimeInSeconds": 60},
             Tags=tags_list(),
         )
-        journal.append("job-started", type="training", name=f"bench-job-{n}")
+        journal.append(JobStarted(ResourceKind.TRAINING_JOB, f"bench-job-{n}"))
 
     calls = 0
     lock = threading.Lock()
@@ -79,7 +82,7 @@ def main() -> None:
 
     def measure(workers: int) -> tuple[float, int, int]:
         nonlocal calls
-        cleanup.WORKERS = workers
+        listing.WORKERS = workers
         times = []
         found = 0
         for _ in range(RUNS):

@@ -7,7 +7,9 @@ from typing import Any
 
 from services.buckets.naming import sagemaker_warning, validate_bucket_name
 from services.errors import ConflictError, SagewizError
+from services.journal_events import ResourceCreated
 from services.plan import Action, Plan, tags_list
+from services.resource_kinds import ResourceKind
 
 
 def create_plan(name: str, region: str, account: str) -> Plan:
@@ -26,14 +28,9 @@ def create_plan(name: str, region: str, account: str) -> Plan:
             f"Create bucket {name} in {region} (Object Ownership: bucket owner enforced, ACLs off)",
             undo=f"delete the bucket once empty (Clean up step, or: {shlex.join(['aws', 's3', 'rb', f's3://{name}'])})",
             resource=arn,
-            journal_kind="resource-created",
-            journal_data={
-                "type": "s3-bucket",
-                "name": name,
-                "arn": arn,
-                "region": region,
-                "account": account,
-            },
+            journal=ResourceCreated(
+                ResourceKind.BUCKET, name, arn, attributes={"region": region, "account": account}
+            ),
         ),
         Action(
             "s3",

@@ -16,8 +16,10 @@ from typing import Any
 
 from services.doctor.model import Fix
 from services.errors import ValidationError
+from services.journal_events import Change, ResourceChanged, ResourceCreated
 from services.plan import Action, Plan, tags_list
 from services.remedy import Face
+from services.resource_kinds import ResourceKind
 
 GRANTS_POLICY = "sagewiz-doctor-grants"
 
@@ -248,8 +250,7 @@ def create_bucket_fix(bucket: str, region: str) -> Fix:
                 f"Create the bucket {bucket} ({region}); Block Public Access, SSE-S3 and BucketOwnerEnforced are AWS's defaults",
                 undo="delete the bucket from the Clean up step",
                 resource=f"arn:aws:s3:::{bucket}",
-                journal_kind="resource-created",
-                journal_data={"type": "s3-bucket", "id": bucket, "region": region},
+                journal=ResourceCreated(ResourceKind.BUCKET, bucket, attributes={"region": region}),
             ),
             Action(
                 "s3",
@@ -280,8 +281,12 @@ def ownership_fix(bucket: str, current: str | None) -> Fix:
                 diff=f"- ObjectOwnership: {current or '(none: ObjectWriter)'}\n+ ObjectOwnership: BucketOwnerEnforced",
                 undo=f"set Object Ownership back to {current or 'ObjectWriter'}",
                 resource=f"arn:aws:s3:::{bucket}",
-                journal_kind="resource-changed",
-                journal_data={"type": "s3-object-ownership", "id": bucket, "old": current or "ObjectWriter"},
+                journal=ResourceChanged(
+                    ResourceKind.BUCKET,
+                    bucket,
+                    change=Change.OWNERSHIP_CHANGED,
+                    attributes={"old": current or "ObjectWriter"},
+                ),
             ),
         ),
         warnings=(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 
-from services.cleanup import _is_gone
+from services.errors import is_gone as _is_gone
 from services.errors import translate
 from services.flow.context import FlowContext
 

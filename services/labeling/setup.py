@@ -12,11 +12,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from services.errors import NotFoundError, ValidationError, translate
+from services.journal_events import Change, JobStarted, ResourceChanged, ResourceCreated
 from services.labeling import manifest as mf
 from services.labeling.request import JobSpec, build_request
 from services.labeling.rules import check_s3_uri, split_s3
 from services.labeling.template import worker_template
 from services.plan import Action, Plan, unified_json_diff
+from services.resource_kinds import ResourceKind
 
 # "CORS Permission Requirement" (Ground Truth developer guide): workers' browsers fetch the images.
 GT_CORS_RULE: dict[str, Any] = {
@@ -125,8 +127,12 @@ def cors_action(bucket: str, current: list[dict[str, Any]]) -> Action | None:
         if current
         else "delete the bucket's CORS configuration",
         resource=f"arn:aws:s3:::{bucket}",
-        journal_kind="resource-changed",
-        journal_data={"type": "s3-bucket-cors", "id": bucket, "previous": current, "new": proposed},
+        journal=ResourceChanged(
+            ResourceKind.BUCKET,
+            bucket,
+            change=Change.CORS_REPLACED,
+            attributes={"previous": current, "new": proposed},
+        ),
     )
 
 
@@ -151,8 +157,7 @@ def _put(uri: str, body: str, what: str, content_type: str) -> Action:
         description=f"Upload {what} to {uri}",
         undo=f"delete {uri}",
         resource=uri,
-        journal_kind="resource-created",
-        journal_data={"type": "s3-object", "id": uri, "what": what},
+        journal=ResourceCreated(ResourceKind.OBJECT, uri, attributes={"what": what}),
     )
 
 
@@ -198,10 +203,9 @@ def build_setup_plan(factory: Any, spec: JobSpec, data_prefix: str, images: list
             description=f"Create the labeling job {spec.job_name} ({len(images)} images, {len(spec.labels)} labels)",
             undo=f"stop it with StopLabelingJob {spec.job_name} (labeling jobs cannot be deleted)",
             resource=spec.job_name,
-            journal_kind="job-started",
-            journal_data={"type": "labeling-job", "id": spec.job_name, "name": spec.job_name,
-                          "output_manifest": mf.output_manifest_uri(loc.output_path, spec.job_name),
-                          "label_attribute": spec.label_attribute},  # fmt: skip
+            journal=JobStarted(ResourceKind.LABELING_JOB, spec.job_name, attributes={
+                "output_manifest": mf.output_manifest_uri(loc.output_path, spec.job_name),
+                "label_attribute": spec.label_attribute}),  # fmt: skip
         ))  # fmt: skip
     title = "Labeling job setup" if create_job else "Labeling files (no job)"
     return SetupPlan(Plan(title, tuple(actions), tuple(warnings)), spec, request, tuple(images), loc, template,

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.errors import ValidationError
+from services.journal_events import ResourceCreated
 from services.labeling import manifest as mf
 from services.labeling.rules import split_s3
 from services.plan import Action, Plan
+from services.resource_kinds import ResourceKind
 
 
 def _now() -> datetime:
@@ -191,8 +193,7 @@ def write_plan(objects: list[mf.LabeledObject], output_path: str, job_name: str,
         description=f"Write output.manifest ({len(objects)} objects {source}) to {uri}",
         undo=f"delete {uri}",
         resource=uri,
-        journal_kind="resource-created",
-        journal_data={"type": "s3-object", "id": uri, "what": "output.manifest"},
+        journal=ResourceCreated(ResourceKind.OBJECT, uri, attributes={"what": "output.manifest"}),
     )
     actions = [action]
     if replaces:
@@ -203,6 +204,5 @@ def write_plan(objects: list[mf.LabeledObject], output_path: str, job_name: str,
             params={"Bucket": bucket, "Key": backup_key, "CopySource": {"Bucket": bucket, "Key": key}},
             description=f"Back up the existing output.manifest to s3://{bucket}/{backup_key}",
             undo=f"delete s3://{bucket}/{backup_key}", resource=f"s3://{bucket}/{backup_key}",
-            journal_kind="resource-created",
-            journal_data={"type": "s3-object", "id": f"s3://{bucket}/{backup_key}", "what": "backup"}))  # fmt: skip
+            journal=ResourceCreated(ResourceKind.OBJECT, f"s3://{bucket}/{backup_key}", attributes={"what": "backup"})))  # fmt: skip
     return Plan("Save the labels", tuple(actions)), uri

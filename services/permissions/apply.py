@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from services.errors import ConflictError, NotFoundError, SagewizError, ValidationError, translate
+from services.journal_events import PolicyReplaced, PolicyRestored
 from services.permissions import validate
 from services.permissions.fixes.change import (
     BUCKET_POLICY,
@@ -270,15 +271,16 @@ def apply_change(factory: Any, journal: Any, change: PolicyChange) -> ApplyResul
                 baseline = None
         validate.check(doc, kind, baseline=baseline, refuse_public=not _wants_public(change))
     entry = journal.append(
-        "policy-replaced",
-        target=target.key,
-        document_kind=target.kind,
-        target_info=target.to_dict(),
-        title=change.title,
-        old_document=change.old_text if change.old_text is not None else ABSENT,
-        old_absent=change.old_text is None,
-        new_document=change.new_text if change.new_text is not None else ABSENT,
-        new_absent=change.new_text is None,
+        PolicyReplaced(
+            target=target.key,
+            document_kind=target.kind,
+            target_info=target.to_dict(),
+            title=change.title,
+            old_document=change.old_text if change.old_text is not None else ABSENT,
+            old_absent=change.old_text is None,
+            new_document=change.new_text if change.new_text is not None else ABSENT,
+            new_absent=change.new_text is None,
+        )
     )
     write(factory, target, change.new_text)
     after = read_current(factory, target)
@@ -316,13 +318,14 @@ def undo_last(
         )
     write(factory, target, old)
     journal.append(
-        "policy-restored",
-        undoes=entry.id,
-        target=target.key,
-        document_kind=target.kind,
-        target_info=target.to_dict(),
-        restored_document=old if old is not None else ABSENT,
-        replaced_document=current if current is not None else ABSENT,
+        PolicyRestored(
+            undoes=entry.id,
+            target=target.key,
+            document_kind=target.kind,
+            target_info=target.to_dict(),
+            restored_document=old if old is not None else ABSENT,
+            replaced_document=current if current is not None else ABSENT,
+        )
     )
     after = read_current(factory, target)
     return UndoResult(target, entry.id, old, after)

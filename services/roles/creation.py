@@ -8,7 +8,9 @@ from typing import Any
 
 from services import regions
 from services.errors import SagewizError, ValidationError
+from services.journal_events import Change, ResourceChanged, ResourceCreated
 from services.plan import Action, Plan, pretty_json, tags_list
+from services.resource_kinds import ResourceKind
 from services.roles.documents import autostop_statement, least_privilege_policy, trust_policy
 from services.roles.listing import role_name_problem
 
@@ -53,7 +55,6 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
     if not spec.full_access and not spec.bucket:
         raise ValidationError("bucket", "The least-privilege policy needs the bucket it is scoped to.")
     trust = trust_policy(spec.account)
-    role_record = {"type": "iam-role", "id": spec.name, "arn": spec.arn}
     actions = [
         Action(
             service="iam",
@@ -69,8 +70,7 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
             diff=_added("trust policy", trust),
             undo=f"delete role {spec.name} (detach/delete its policies first)",
             resource=spec.arn,
-            journal_kind="resource-created",
-            journal_data=role_record,
+            journal=ResourceCreated(ResourceKind.ROLE, spec.name, spec.arn),
         )
     ]
     if spec.full_access:
@@ -83,8 +83,12 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
                 description="Attach AWS's managed AmazonSageMakerFullAccess (broad; see the warning)",
                 undo=f"detach {full_access} from {spec.name}",
                 resource=spec.arn,
-                journal_kind="resource-changed",
-                journal_data={"type": "iam-role", "id": spec.name, "attached": full_access},
+                journal=ResourceChanged(
+                    ResourceKind.ROLE,
+                    spec.name,
+                    change=Change.POLICY_ATTACHED,
+                    attributes={"policy_arn": full_access},
+                ),
             )
         )
     else:
@@ -105,8 +109,12 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
                 diff=_added("inline policy " + INLINE_POLICY_NAME, policy),
                 undo=f"delete inline policy {INLINE_POLICY_NAME} of {spec.name}",
                 resource=spec.arn,
-                journal_kind="resource-changed",
-                journal_data={"type": "iam-role", "id": spec.name, "inline_policy": INLINE_POLICY_NAME},
+                journal=ResourceChanged(
+                    ResourceKind.ROLE,
+                    spec.name,
+                    change=Change.INLINE_POLICY_PUT,
+                    attributes={"policy_name": INLINE_POLICY_NAME},
+                ),
             )
         )
     warnings = (FULL_ACCESS_EXPLAINED,) if spec.full_access else ()

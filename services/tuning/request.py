@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.errors import SagewizError, ValidationError, translate
+from services.journal_events import JobStarted
 from services.model_check import Constraint, check_request
 from services.plan import Action, Plan, tags_list
 from services.pricing import cost_for, training_price
+from services.resource_kinds import ResourceKind
 from services.sagemaker_model import sagemaker_model
 from services.tuning.config import TrainingBase, TuningConfig, validate_config
 from services.tuning.ranges import CATEGORICAL, CONTINUOUS, INTEGER, Problem
@@ -173,14 +175,15 @@ def build_plan(cfg: TuningConfig, region: str) -> Plan:
         ),
         undo="stop it from the dashboard (s); finished child jobs stay, as in AWS",
         resource=cfg.name,
-        journal_kind="job-started",
-        journal_data={
-            "type": "hyper-parameter-tuning-job",
-            "id": cfg.name,
-            "strategy": cfg.strategy,
-            "max_jobs": cfg.planned_jobs(),
-            "objective": cfg.objective_metric,
-        },
+        journal=JobStarted(
+            ResourceKind.TUNING_JOB,
+            cfg.name,
+            attributes={
+                "strategy": cfg.strategy,
+                "max_jobs": cfg.planned_jobs(),
+                "objective": cfg.objective_metric,
+            },
+        ),
     )
     warnings = [cost.text()]
     if cfg.max_parallel > 10:

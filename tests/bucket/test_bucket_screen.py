@@ -63,7 +63,7 @@ async def test_new_user_creates_the_default_bucket(empty_world, journal) -> None
             pilot, lambda: screen.check is not None and screen.check.status is BucketStatus.OWNED
         )
         created = [e for e in journal.read().entries if e.kind == "resource-created"]
-        assert created[0].data["name"] == empty_world.default_bucket
+        assert created[0].data["id"] == empty_world.default_bucket
 
 
 async def test_squatted_name_is_refused_and_another_offered(sandbox: Sandbox, empty_world, journal) -> None:

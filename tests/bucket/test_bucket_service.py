@@ -58,7 +58,7 @@ def test_create_in_region_with_location_constraint_tagged_and_journaled(empty_wo
     assert facts.block_public_access.value == "all four settings on"
     assert facts.object_ownership.value.startswith("BucketOwnerEnforced")
     created = [e for e in journal.read().entries if e.kind == "resource-created"]
-    assert created and created[0].data["name"] == name and created[0].data["region"] == "eu-north-1"
+    assert created and created[0].data["id"] == name and created[0].data["region"] == "eu-north-1"
 
 
 def test_create_in_us_east_1_has_no_location_constraint(empty_world, journal) -> None:

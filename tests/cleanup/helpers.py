@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
+from pathlib import Path
 from typing import Any
 
+from services.journal_events import ResourceCreated
 from services.plan import tags_list
+from services.resource_kinds import ResourceKind
 from tests.support import eventually_blocking
 
 # Generous: a clean-up screen waits on several sandbox round trips at once, and machines running
@@ -35,7 +39,7 @@ def make_notebook(factory: Any, world: Any, journal: Any, name: str = "hk-nb", t
         NotebookInstanceName=name, InstanceType="ml.t3.medium", RoleArn=world.role_arn, **kw
     )
     if journal is not None:
-        journal.append("resource-created", type="notebook", id=name)
+        journal.append(ResourceCreated(ResourceKind.NOTEBOOK, name))
 
 
 def make_bucket(
@@ -52,7 +56,7 @@ def make_bucket(
     if objects:
         s3.delete_object(Bucket=name, Key="k0")  # a delete marker
     if journal is not None:
-        journal.append("resource-created", type="s3-bucket", name=name)
+        journal.append(ResourceCreated(ResourceKind.BUCKET, name))
 
 
 def make_role(factory: Any, journal: Any, name: str = "hk-role") -> str:
@@ -72,8 +76,20 @@ def make_role(factory: Any, journal: Any, name: str = "hk-role") -> str:
     )
     iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AmazonSageMakerFullAccess")
     if journal is not None:
-        journal.append("resource-created", type="iam-role", id=name, arn=arn)
+        journal.append(ResourceCreated(ResourceKind.ROLE, name, arn))
     return arn
+
+
+def append_legacy(journal: Any, kind: str, **data: Any) -> None:
+    """Append a line as sagewiz wrote it before the journal's events were typed (a resource type
+    spelled by its step, a job's name under `name`), to prove such journals still load."""
+    line = {
+        "id": uuid.uuid4().hex[:12], "at": "2025-01-01T00:00:00+00:00", "kind": kind,
+        "session": journal.session_id, "account": journal.account, "region": journal.region,
+        "sandbox": journal.sandbox, "data": data,
+    }  # fmt: skip
+    with Path(journal.path).open("a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")
 
 
 def wait_status(factory: Any, name: str, status: str, timeout: float = 10.0) -> None:

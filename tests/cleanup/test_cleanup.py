@@ -6,7 +6,17 @@ import pytest
 
 from services import cleanup
 from services.errors import NotFoundError, ValidationError
-from tests.cleanup.helpers import fast_notebooks, make_bucket, make_notebook, make_role, wait_status
+from services.journal_events import ResourceCreated
+from services.plan import tags_list
+from services.resource_kinds import ResourceKind
+from tests.cleanup.helpers import (
+    append_legacy,
+    fast_notebooks,
+    make_bucket,
+    make_notebook,
+    make_role,
+    wait_status,
+)
 
 
 @pytest.fixture
@@ -20,7 +30,7 @@ def test_inventory_lists_journal_and_tagged_but_not_the_seeded_world(factory, wo
     make_notebook(factory, world, bound)
     make_bucket(factory, None, "hk-tag-only")  # tagged, not journaled (another machine made it)
     make_role(factory, bound)
-    bound.append("resource-created", type="s3-bucket", name="long-gone-bucket")
+    append_legacy(bound, "resource-created", type="s3-bucket", name="long-gone-bucket")
     inv = cleanup.inventory(factory, bound)
     keys = {(r.type, r.id): r for r in inv.resources}
     assert ("notebook", "hk-nb") in keys and keys[("notebook", "hk-nb")].source == "journal+tag"
@@ -41,7 +51,7 @@ def test_unowned_resources_are_refused_unless_selected_explicitly(factory, world
     assert inv.find("notebook", "not-ours") is None
     other = cleanup.lookup(factory, "notebook-instance", "not-ours")
     assert not other.ours and other.selected_explicitly
-    sneaky = cleanup.Resource("notebook", "not-ours", state="InService", ours=False)
+    sneaky = cleanup.Resource(ResourceKind.NOTEBOOK, "not-ours", state="InService", ours=False)
     with pytest.raises(ValidationError, match="not created by sagewiz"):
         cleanup.plan_stop([sneaky])
     plan = cleanup.plan_delete(factory, [other])
@@ -121,11 +131,66 @@ def test_costs_count_running_notebooks(factory, world, bound):
     assert snap.line().startswith("running ~$0.05/h") and "(estimate)" in snap.line()
 
 
-def test_the_other_steps_journal_spellings_are_understood():
+def test_kinds_are_named_by_their_value_or_an_earlier_spelling():
     for spelling, kind in {
         "s3-bucket": "bucket", "iam-role": "role", "notebook-instance": "notebook", "sagemaker-model": "model",
         "notebook-lifecycle-config": "lifecycle-config", "training": "training-job",
-        "hyper-parameter-tuning-job": "tuning-job", "labeling-job": "labeling-job",
+        "hyper-parameter-tuning-job": "tuning-job", "labeling-job": "labeling-job", "s3-object": "s3-object",
+        "Notebook": "notebook", "training_job": "training-job",
     }.items():  # fmt: skip
-        assert cleanup.canonical_type(spelling) == kind
-    assert cleanup.canonical_type("s3-object") is None  # objects go with their bucket
+        assert ResourceKind.named(spelling) == kind
+    assert ResourceKind.named("spaceship") is None
+
+
+def test_each_kind_sagewiz_journals_is_inventoried_and_deleted(factory, world, bound):
+    """Lifecycle config, model, managed policy and S3 object, made as their steps make them and
+    journaled with the enum: listed with their state, deleted, and gone after."""
+    sm, iam, s3 = factory.client("sagemaker"), factory.client("iam"), factory.client("s3")
+    sm.create_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName="hk-lc", Tags=tags_list()
+    )
+    sm.create_model(
+        ModelName="hk-model", ExecutionRoleArn=world.role_arn, Tags=tags_list(),
+        PrimaryContainer={"Image": "123.dkr.ecr.eu-north-1.amazonaws.com/xgboost:1", "ModelDataUrl": "s3://b/m"},
+    )  # fmt: skip
+    arn = iam.create_policy(
+        PolicyName="hk-policy",
+        PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}',
+    )["Policy"]["Arn"]
+    s3.put_object(Bucket=world.default_bucket, Key="gt/hk-manifest.json", Body=b"{}")
+    for kind, ident in [
+        (ResourceKind.LIFECYCLE_CONFIG, "hk-lc"), (ResourceKind.MODEL, "hk-model"), (ResourceKind.POLICY, arn),
+        (ResourceKind.OBJECT, f"s3://{world.default_bucket}/gt/hk-manifest.json"),
+    ]:  # fmt: skip
+        bound.append(ResourceCreated(kind, ident))
+    inv = cleanup.inventory(factory, bound)
+    found = {r.type: r for r in inv.resources}
+    assert set(found) == {
+        ResourceKind.LIFECYCLE_CONFIG,
+        ResourceKind.MODEL,
+        ResourceKind.POLICY,
+        ResourceKind.OBJECT,
+    }
+    assert all(r.state == "exists" for r in found.values())
+    assert found[ResourceKind.MODEL].hourly_label() == "no charge"
+    assert found[ResourceKind.OBJECT].hourly is None  # storage is billed by the GB-month
+    plan = cleanup.plan_delete(factory, inv.resources)
+    assert [a.api_call() for a in plan.plan.actions] == [
+        "sagemaker:DeleteModel", "sagemaker:DeleteNotebookInstanceLifecycleConfig", "iam:DeletePolicy",
+        "s3:DeleteObject",
+    ]  # fmt: skip
+    assert all(d.ok for d in cleanup.apply_cleanup(plan, factory, bound))
+    assert cleanup.inventory(factory, bound).resources == ()
+    assert not s3.list_objects_v2(Bucket=world.default_bucket, Prefix="gt/hk-manifest.json").get("Contents")
+
+
+def test_jobs_are_stopped_while_they_run_and_never_deleted():
+    for kind, operation in [
+        (ResourceKind.TRAINING_JOB, "stop_training_job"), (ResourceKind.TUNING_JOB, "stop_hyper_parameter_tuning_job"),
+        (ResourceKind.LABELING_JOB, "stop_labeling_job"),
+    ]:  # fmt: skip
+        running = cleanup.Resource(kind, "j", state="InProgress")
+        assert [a.operation for a in cleanup.plan_stop([running]).plan.actions] == [operation]
+        done = cleanup.Resource(kind, "j", state="Completed")
+        plan = cleanup.plan_delete(None, [done])
+        assert plan.empty and "cannot be deleted" in plan.skipped[0]

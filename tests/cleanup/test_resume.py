@@ -6,6 +6,8 @@ from pathlib import Path
 
 from services import resume
 from services.journal import Journal
+from services.journal_events import ChoiceMade, JobStarted, PolicyReplaced, SessionStarted
+from services.resource_kinds import ResourceKind
 from services.state import WizardState
 from tests.cleanup.helpers import fast_notebooks, make_notebook
 
@@ -13,7 +15,7 @@ from tests.cleanup.helpers import fast_notebooks, make_notebook
 def earlier_session(path: Path, world) -> Journal:
     old = Journal(path)
     old.bind(world.account, world.region, True)
-    old.append("session", caller="x", sandbox=True)
+    old.append(SessionStarted(caller="x", sandbox=True))
     return old
 
 
@@ -24,12 +26,14 @@ def test_no_offer_without_an_earlier_session(journal, world):
 def test_offer_restores_choices_and_reattaches_to_a_running_notebook(journal, factory, world):
     fast_notebooks()
     old = earlier_session(journal.path, world)
-    old.append("choice", bucket=world.default_bucket, data_prefix=f"s3://{world.default_bucket}/gt/images/")
+    old.append(
+        ChoiceMade({"bucket": world.default_bucket, "data_prefix": f"s3://{world.default_bucket}/gt/images/"})
+    )
     make_notebook(factory, world, old, name="resume-nb")
-    old.append("job-started", type="training-job", name="finished-long-ago")  # gone from AWS
+    old.append(JobStarted(ResourceKind.TRAINING_JOB, "finished-long-ago"))  # gone from AWS
 
     journal.bind(world.account, world.region, True)
-    journal.append("session", caller="y", sandbox=True)  # the current session does not count
+    journal.append(SessionStarted(caller="y", sandbox=True))  # the current session does not count
     offer = resume.offer_for(journal, factory, world.account, world.region, True)
     assert offer is not None and offer.session == old.session_id
     assert offer.choices["bucket"] == world.default_bucket
@@ -51,7 +55,7 @@ def test_offer_restores_choices_and_reattaches_to_a_running_notebook(journal, fa
 def test_other_accounts_and_the_real_world_are_not_offered(journal, world):
     old = Journal(journal.path)
     old.bind("999999999999", world.region, False)
-    old.append("choice", bucket="elsewhere")
+    old.append(ChoiceMade({"bucket": "elsewhere"}))
     assert resume.find_offer(journal, world.account, world.region, True) is None
 
 
@@ -69,10 +73,14 @@ def test_journal_choices_appends_only_changes(journal):
 def test_later_settings_merge_into_earlier_ones(journal, world):
     one = Journal(journal.path)
     one.bind(world.account, world.region, True)
-    one.append("choice", extra={"training": {"algorithm": "xgboost", "hyperparameters": {"eta": "0.2"}}})
+    one.append(
+        ChoiceMade({"extra": {"training": {"algorithm": "xgboost", "hyperparameters": {"eta": "0.2"}}}})
+    )
     two = Journal(journal.path)
     two.bind(world.account, world.region, True)
-    two.append("choice", extra={"training": {"instance_type": "ml.m5.large"}, "tuning": {"max_jobs": 2}})
+    two.append(
+        ChoiceMade({"extra": {"training": {"instance_type": "ml.m5.large"}, "tuning": {"max_jobs": 2}}})
+    )
     offer = resume.find_offer(journal, world.account, world.region, True)
     assert offer is not None and offer.session == two.session_id
     assert offer.choices["extra"] == {
@@ -107,14 +115,20 @@ def _session_that_did_things(journal: Journal, factory, world) -> Journal:
     iam.put_role_policy(RoleName=world.role_name, PolicyName="sagewiz-fix", PolicyDocument=doc)
     old = earlier_session(journal.path, world)
     old.append(
-        "choice", bucket="my-own-bucket", data_prefix="s3://my-own-bucket/gt/images/", role_arn=world.role_arn
+        ChoiceMade(
+            {
+                "bucket": "my-own-bucket",
+                "data_prefix": "s3://my-own-bucket/gt/images/",
+                "role_arn": world.role_arn,
+            }
+        )
     )
     target = PolicyTarget(ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="sagewiz-fix")
-    old.append(
-        "policy-replaced", target=target.key, document_kind=target.kind, target_info=target.to_dict(),
+    old.append(PolicyReplaced(
+        target=target.key, document_kind=target.kind, target_info=target.to_dict(),
         title="Let the role write the bucket", old_document="absent", old_absent=True,
         new_document=doc, new_absent=False,
-    )  # fmt: skip
+    ))  # fmt: skip
     return old
 
 
@@ -136,7 +150,7 @@ def test_resume_says_plainly_what_a_reseeded_world_no_longer_has(journal, factor
     _session_that_did_things(journal, factory, world)
     old = Journal(journal.path)
     old.bind(world.account, world.region, True)
-    old.append("job-started", type="training-job", name="trained-before")
+    old.append(JobStarted(ResourceKind.TRAINING_JOB, "trained-before"))
     fresh = sandbox.reset(seed=True)  # the world was seeded again: nothing of that session is left
     fresh_factory = type(factory)(fresh.target())
     offer = resume.offer_for(journal, fresh_factory, world.account, world.region, True)

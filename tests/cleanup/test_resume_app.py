@@ -4,6 +4,7 @@ header shows the running cost."""
 from __future__ import annotations
 
 from services.journal import Journal
+from services.journal_events import ChoiceMade, SessionStarted
 from tests.cleanup.helpers import SCREEN_WAIT, fast_notebooks, make_notebook, wait_status
 from tests.support import eventually
 
@@ -12,8 +13,10 @@ async def test_resume_reattaches_to_a_running_notebook_and_shows_its_cost(make_a
     fast_notebooks()
     old = Journal(journal.path)
     old.bind(world.account, world.region, True)
-    old.append("session", caller=world.admin_arn, sandbox=True)
-    old.append("choice", bucket=world.default_bucket, data_prefix=f"s3://{world.default_bucket}/gt/images/")
+    old.append(SessionStarted(caller=world.admin_arn, sandbox=True))
+    old.append(
+        ChoiceMade({"bucket": world.default_bucket, "data_prefix": f"s3://{world.default_bucket}/gt/images/"})
+    )
     make_notebook(factory, world, old, name="resume-me")
     wait_status(factory, "resume-me", "InService")
 
@@ -44,8 +47,8 @@ async def test_resume_reattaches_to_a_running_notebook_and_shows_its_cost(make_a
 async def test_start_fresh_keeps_the_state_empty(make_app, world, journal):
     old = Journal(journal.path)
     old.bind(world.account, world.region, True)
-    old.append("session", caller=world.admin_arn, sandbox=True)
-    old.append("choice", bucket="some-earlier-bucket")
+    old.append(SessionStarted(caller=world.admin_arn, sandbox=True))
+    old.append(ChoiceMade({"bucket": "some-earlier-bucket"}))
     app = make_app(background_work=True)
     async with app.run_test(size=(120, 40)) as pilot:
         # the cost worker never completes

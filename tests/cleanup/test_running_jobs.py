@@ -7,8 +7,9 @@ import pytest
 
 from services import cleanup, costs
 from services.journal import Journal
+from services.journal_events import SessionStarted
 from services.training import build_request
-from tests.cleanup.helpers import SCREEN_WAIT
+from tests.cleanup.helpers import SCREEN_WAIT, append_legacy
 from tests.support import eventually
 from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
 
@@ -22,9 +23,11 @@ def running_job(world, factory, journal):
     upload_csv(factory, world)
     earlier = Journal(journal.path)
     earlier.bind(world.account, world.region, True)
-    earlier.append("session", caller=world.admin_arn, sandbox=True)
+    earlier.append(SessionStarted(caller=world.admin_arn, sandbox=True))
     factory.client("sagemaker").create_training_job(**build_request(xgb_config(world, name="hk-running")))
-    earlier.append("job-started", type="training", name="hk-running", algorithm="xgboost")
+    append_legacy(
+        earlier, "job-started", type="training", name="hk-running", algorithm="xgboost"
+    )  # an old journal
     yield "hk-running"
     trainer.set_pace(old)
 

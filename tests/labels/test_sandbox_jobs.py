@@ -46,7 +46,7 @@ def test_job_runs_to_completion_and_writes_the_real_layout(world, factory, journ
     ops = [a.operation for a in setup.plan.actions]
     assert ops == ["put_object", "put_object", "put_object", "put_bucket_cors", "create_labeling_job"]
     apply_plan(setup.plan, factory, journal)
-    assert journal.entries("job-started")[0].data["name"] == "vehicle-labels"
+    assert journal.entries("job-started")[0].data["id"] == "vehicle-labels"
     st = wait_job_done(factory, "vehicle-labels")
     assert st.status == "Completed", st.failure_reason
     assert (st.labeled, st.failed, st.unlabeled) == (50, 0, 0)

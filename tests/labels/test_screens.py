@@ -158,7 +158,7 @@ async def test_create_watch_and_browse_results(make_app, factory, world, journal
         assert len(rising) >= 2 and rising[0] < 10 and rising[-1] == 10, rising
         assert app.state.labeling_job == "vehicle-labels"
         assert app.state.output_manifest.endswith("/vehicle-labels/manifests/output/output.manifest")
-        assert [e.data["name"] for e in journal.entries("job-started")] == ["vehicle-labels"]
+        assert [e.data["id"] for e in journal.entries("job-started")] == ["vehicle-labels"]
         await pilot.press("r")
         await eventually(
             pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.parsed is not None

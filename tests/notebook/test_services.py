@@ -257,7 +257,7 @@ def test_create_stop_start_delete_with_status_sequence(world, factory, journal):
     assert kinds.count("resource-created") == 2  # lifecycle config + notebook
     assert kinds.count("resource-changed") == 3
     assert kinds[-1] == "resource-deleted"
-    assert [e.data["type"] for e in journal.created_resources()] == ["notebook-lifecycle-config"]
+    assert [e.data["type"] for e in journal.created_resources()] == ["lifecycle-config"]
 
 
 def test_name_taken_and_type_not_offered(world, factory, journal):

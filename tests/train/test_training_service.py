@@ -39,7 +39,7 @@ def test_inputs_preflight_and_taken_name(world, factory, tmp_path):
     plan = plan_training(cfg, world.region)
     arn = create(factory, journal, plan)
     assert arn.endswith("training-job/pf-job")
-    assert journal.jobs()[-1].data["name"] == "pf-job"
+    assert journal.jobs()[-1].data["id"] == "pf-job"
     with pytest.raises(ConflictError):
         create(factory, journal, plan)
 

@@ -208,7 +208,7 @@ async def test_train_step_end_to_end(world, factory, make_app):
         await eventually(pilot, lambda: panel.snapshot is not None and panel.snapshot.terminal, 60)
         assert panel.snapshot.status == "Completed", panel.snapshot.failure_reason
         assert app.state.training_job == "e2e-job"
-        assert app.journal.jobs()[-1].data["name"] == "e2e-job"
+        assert app.journal.jobs()[-1].data["id"] == "e2e-job"
 
 
 def test_train_step_snapshot(make_app, snap_compare, monkeypatch):

@@ -7,6 +7,8 @@ import math
 import pytest
 
 from services.errors import ValidationError
+from services.journal_events import JobStarted
+from services.resource_kinds import ResourceKind
 from services.tuning.ranges import CATEGORICAL, ParameterRange
 from services.tuning.request import build_plan, build_request, check, estimate_cost, model_problems
 from tests.tune.test_validation import cat, config, cont, integer
@@ -108,7 +110,11 @@ def test_plan_names_the_call_the_cost_and_refuses_bad_input() -> None:
     plan = build_plan(config(), "eu-north-1")
     action = plan.actions[0]
     assert action.api_call() == "sagemaker:CreateHyperParameterTuningJob"
-    assert action.journal_kind == "job-started" and action.journal_data["id"] == "xgb-tune"
+    assert action.journal == JobStarted(
+        ResourceKind.TUNING_JOB,
+        "xgb-tune",
+        attributes={"strategy": "Bayesian", "max_jobs": 10, "objective": "validation:merror"},
+    )
     assert any(w.startswith("Upper bound") for w in plan.warnings)
     assert "Bayesian, 10 training jobs (2 at once), minimize validation:merror" in action.description
     with pytest.raises(ValidationError) as err:

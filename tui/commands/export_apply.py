@@ -18,6 +18,7 @@ from services.flow.context import FlowContext
 from services.flow.outcome import Status, StepOutcome, summary_line
 from services.flow.walk import Confirm
 from services.journal import Journal
+from services.journal_events import SessionStarted
 from services.state import WizardState
 from tui.commands.common import CommandContext
 
@@ -110,7 +111,7 @@ def run_apply(
     journal.bind(ident.account, ident.region, ident.sandbox)
     if not args.dry_run:
         journal.append(
-            "session", caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="apply"
+            SessionStarted(caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="apply")
         )
     state = WizardState(
         region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox

@@ -19,6 +19,7 @@ from services.flow.context import FlowContext
 from services.flow.outcome import Status, StepOutcome, summary_line
 from services.flow.walk import STEP_ORDER, Walk
 from services.journal import Journal
+from services.journal_events import SessionStarted
 from services.state import WizardState
 from tui.commands.export_apply import EXIT_FAIL, EXIT_OK, EXIT_USAGE, flow_context
 
@@ -133,7 +134,7 @@ class Plain:
         self.say(f"Connected: account {ident.account}, region {ident.region}, as {ident.arn}{sandbox}")
         self.journal.bind(ident.account, ident.region, ident.sandbox)
         self.journal.append(
-            "session", caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="plain"
+            SessionStarted(caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="plain")
         )
         state.update(region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox)
         self.walk = Walk(flow_context(ctx, self.journal), state, self.confirm_plan, self.say)
