@@ -17,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from screens.base import StepScreen
@@ -31,24 +30,19 @@ from services.buckets.naming import (
 from services.buckets.ownership import BucketCheck, BucketStatus
 from services.errors import ErrorInfo, SagewizError, translate
 from services.journal_events import ChoiceMade
+from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 
 
-@dataclass
-class BucketChecked(Message):
+@dataclass(frozen=True)
+class CheckedBucket:
     check: BucketCheck
     facts: BucketFacts | None
 
 
-@dataclass
-class BucketFailed(Message):
-    error: ErrorInfo
-    name: str
-
-
-@dataclass
-class BucketCreated(Message):
-    name: str
+# -- the work this screen hands to workers (a failure's subject is the bucket's name) ----------------
+CHECK: Work[CheckedBucket] = Work("bucket: check")
+CREATE: Work[str] = Work("bucket: create")
 
 
 class BucketStep(StepScreen):
@@ -166,41 +160,48 @@ class BucketStep(StepScreen):
             check = check_bucket(self.factory, name, account)
             facts = read_facts(self.factory, name, account) if check.usable else None
         except Exception as exc:
-            self.post_message(BucketFailed(ErrorInfo.of(translate(exc, "check bucket")), name))
+            self.post_message(CHECK.failed(ErrorInfo.of(translate(exc, "check bucket")), subject=name))
             return
-        self.post_message(BucketChecked(check, facts))
+        self.post_message(CHECK.done(CheckedBucket(check, facts)))
 
-    def on_bucket_checked(self, message: BucketChecked) -> None:
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(CHECK.to(self._checked), CREATE.to(self._created))
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        message.route(CHECK.on_failure(self._failed), CREATE.on_failure(self._failed))
+
+    def _checked(self, checked: CheckedBucket) -> None:
         self.query_one("#bucket-loading").display = False
-        self.check, self.facts = message.check, message.facts
+        self.check, self.facts = checked.check, checked.facts
         self.set_focus(None)  # hand the keys back to the step (the name field keeps its text)
-        self._show_check(message.check)
-        self._show_facts(message.facts)
+        self._show_check(checked.check)
+        self._show_facts(checked.facts)
         self._buttons()
-        if message.check.status in (BucketStatus.OTHER_ACCOUNT, BucketStatus.FORBIDDEN):
+        if checked.check.status in (BucketStatus.OTHER_ACCOUNT, BucketStatus.FORBIDDEN):
             self.mark(StepState.ATTENTION)
-        elif message.check.usable and self.state.bucket == message.check.name:
+        elif checked.check.usable and self.state.bucket == checked.check.name:
             self.mark(StepState.DONE)
 
-    def on_bucket_failed(self, message: BucketFailed) -> None:
+    def _failed(self, failed: WorkFailed) -> None:
+        error = failed.error
         self.query_one("#bucket-loading").display = False
         self.query_one("#bucket-status", Static).update(
-            Text.assemble((message.error.title, "bold red"), "\n", message.error.message)
+            Text.assemble((error.title, "bold red"), "\n", error.message)
         )
         self._buttons()
         denied = None
-        if message.error.kind == "access-denied":
+        if error.kind == "access-denied":
             from services.denied import DeniedCall
 
             denied = DeniedCall(
-                error_text=message.error.details.get("raw") or message.error.message,
+                error_text=error.details.get("raw") or error.message,
                 principal_arn=self.identity.arn if self.identity else None,
                 action="s3:ListBucket",
-                bucket=message.name,
-                operation=message.error.operation or "HeadBucket",
+                bucket=failed.subject,
+                operation=error.operation or "HeadBucket",
                 source_step="bucket",
             )
-        self.wizard.show_error(message.error, denied=denied)
+        self.wizard.show_error(error, denied=denied)
 
     def _show_check(self, check: BucketCheck) -> None:
         status = self.query_one("#bucket-status", Static)
@@ -322,13 +323,13 @@ class BucketStep(StepScreen):
         try:
             create_bucket(self.factory, plan, self.journal)
         except Exception as exc:
-            self.post_message(BucketFailed(ErrorInfo.of(translate(exc, "s3:CreateBucket")), name))
+            self.post_message(CREATE.failed(ErrorInfo.of(translate(exc, "s3:CreateBucket")), subject=name))
             return
-        self.post_message(BucketCreated(name))
+        self.post_message(CREATE.done(name))
 
-    def on_bucket_created(self, message: BucketCreated) -> None:
-        self.notify(f"Created {message.name}", markup=False)
-        self._use(message.name)
+    def _created(self, name: str) -> None:
+        self.notify(f"Created {name}", markup=False)
+        self._use(name)
         self.action_check()
 
     def action_use(self) -> None:

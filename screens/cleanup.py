@@ -3,14 +3,12 @@ one, several or all of it behind a typed confirmation (and a second one per buck
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Input, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
@@ -19,39 +17,19 @@ from screens.confirm_plan import ConfirmPlanScreen, where_line
 from services.errors import ErrorInfo, SagewizError, translate
 from services.plan import Plan
 from services.pricing import PRICE_DATE
+from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 
-
-@dataclass
-class InventoryRead(Message):
-    inventory: Any  # services.cleanup.Inventory
+if TYPE_CHECKING:
+    from services.cleanup import CleanupPlan, Inventory, Resource
 
 
-@dataclass
-class CleanupFailed(Message):
-    error: ErrorInfo
-    what: str
-
-
-@dataclass
-class PlanReady(Message):
-    plan: Any  # services.cleanup.CleanupPlan
-    verb: str  # "stop" | "delete"
-
-
-@dataclass
-class CleanupProgress(Message):
-    text: str
-
-
-@dataclass
-class CleanupDone(Message):
-    count: int
-
-
-@dataclass
-class ResourceFound(Message):
-    resource: Any  # services.cleanup.Resource
+# -- the work this screen hands to workers -------------------------------------------------------------
+READ: Work[Inventory] = Work("cleanup: read the inventory")
+LOOKUP: Work[Resource] = Work("cleanup: look up a resource by name")
+DELETE_PLAN: Work[CleanupPlan] = Work("cleanup: plan the deletion")
+APPLY_STEP: Work[str] = Work("cleanup: one step applied")  # "n/total: what it did"
+APPLY: Work[int] = Work("cleanup: apply")  # how many steps were applied
 
 
 TRANSITIONS = {"Pending", "Stopping", "Deleting", "Updating"}
@@ -121,13 +99,31 @@ class CleanupStep(StepScreen):
         try:
             inv = inventory(self.factory, self.journal)
         except Exception as exc:
-            self.post_message(CleanupFailed(ErrorInfo.of(translate(exc)), "read"))
+            self.post_message(READ.failed(ErrorInfo.of(translate(exc))))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(InventoryRead(inv))
+            self.post_message(READ.done(inv))
 
-    def on_inventory_read(self, message: InventoryRead) -> None:
-        inv = message.inventory
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(
+            READ.to(self._inventory_read),
+            LOOKUP.to(self._resource_found),
+            DELETE_PLAN.to(lambda plan: self._confirm(plan, "delete")),
+            APPLY_STEP.to(self._applied_one),
+            APPLY.to(self._cleanup_done),
+        )
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.busy = False
+        self.query_one("#cleanup-loading").display = False
+        if message.work is APPLY:
+            self.query_one("#cleanup-status", Static).update(
+                Text("Stopped at a failure; what was done is in the journal.", style="yellow")
+            )
+            self.action_refresh()
+        self.wizard.show_error(message.error)
+
+    def _inventory_read(self, inv: Inventory) -> None:
         explicit = [r for r in self.resources if r.selected_explicitly and inv.find(r.type, r.id) is None]
         self.resources = list(inv.resources) + explicit
         keys = {r.key for r in self.resources}
@@ -239,12 +235,11 @@ class CleanupStep(StepScreen):
 
         try:
             account = self.identity.account if self.identity else ""
-            self.post_message(ResourceFound(lookup(self.factory, kind, name, account=account)))
+            self.post_message(LOOKUP.done(lookup(self.factory, kind, name, account=account)))
         except Exception as exc:
-            self.post_message(CleanupFailed(ErrorInfo.of(translate(exc)), "lookup"))
+            self.post_message(LOOKUP.failed(ErrorInfo.of(translate(exc))))
 
-    def on_resource_found(self, message: ResourceFound) -> None:
-        r = message.resource
+    def _resource_found(self, r: Resource) -> None:
         if all(x.key != r.key for x in self.resources):
             self.resources.append(r)
         self.selected.add(r.key)
@@ -273,12 +268,9 @@ class CleanupStep(StepScreen):
         from services.cleanup import plan_delete
 
         try:
-            self.post_message(PlanReady(plan_delete(self.factory, chosen), "delete"))
+            self.post_message(DELETE_PLAN.done(plan_delete(self.factory, chosen)))
         except Exception as exc:
-            self.post_message(CleanupFailed(ErrorInfo.of(translate(exc)), "plan"))
-
-    def on_plan_ready(self, message: PlanReady) -> None:
-        self._confirm(message.plan, message.verb)
+            self.post_message(DELETE_PLAN.failed(ErrorInfo.of(translate(exc))))
 
     def _confirm(self, cplan: Any, verb: str) -> None:
         if cplan.empty:
@@ -334,7 +326,7 @@ class CleanupStep(StepScreen):
         total = len(cplan.plan.actions)
 
         def progress(n: int, action: Any) -> None:
-            self.post_message(CleanupProgress(f"{n + 1}/{total}: {action.description}"))
+            self.post_message(APPLY_STEP.done(f"{n + 1}/{total}: {action.description}"))
 
         try:
             done = apply_cleanup(
@@ -347,27 +339,17 @@ class CleanupStep(StepScreen):
                 poll=0.2 if self.wizard.sandbox else 5.0,  # the sandbox's notebooks stop in seconds
             )
         except Exception as exc:
-            self.post_message(CleanupFailed(ErrorInfo.of(translate(exc)), "apply"))
+            self.post_message(APPLY.failed(ErrorInfo.of(translate(exc))))
             return
-        self.post_message(CleanupDone(len(done)))
+        self.post_message(APPLY.done(len(done)))
 
-    def on_cleanup_progress(self, message: CleanupProgress) -> None:
-        self.query_one("#cleanup-status", Static).update(Text(message.text))
+    def _applied_one(self, text: str) -> None:
+        self.query_one("#cleanup-status", Static).update(Text(text))
 
-    def on_cleanup_done(self, message: CleanupDone) -> None:
+    def _cleanup_done(self, count: int) -> None:
         self.busy = False
         self.selected.clear()
         self.query_one("#cleanup-status", Static).update(
-            Text(f"Done: {message.count} steps applied and journaled.", style="green")
+            Text(f"Done: {count} steps applied and journaled.", style="green")
         )
         self.action_refresh()
-
-    def on_cleanup_failed(self, message: CleanupFailed) -> None:
-        self.busy = False
-        self.query_one("#cleanup-loading").display = False
-        if message.what == "apply":
-            self.query_one("#cleanup-status", Static).update(
-                Text("Stopped at a failure; what was done is in the journal.", style="yellow")
-            )
-            self.action_refresh()
-        self.wizard.show_error(message.error)

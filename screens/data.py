@@ -9,7 +9,6 @@ later steps use are shown, as the seed's notebook printed them.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
@@ -18,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from screens.base import StepScreen
@@ -26,34 +24,19 @@ from services.errors import ErrorInfo, SagewizError, ValidationError, translate
 from services.flow.outcome import Verdict
 from services.journal_events import ChoiceMade
 from services.state import OUTPUT_PREFIX, default_data_prefix
+from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 
 if TYPE_CHECKING:
     # Imported when the copy starts, not with the screen.
-    from services.denied import DeniedCall
     from services.sync.plan import SyncPlan
     from services.sync.progress import SyncProgress, SyncResult
 
 
-@dataclass
-class SyncPlanned(Message):
-    plan: SyncPlan
-
-
-@dataclass
-class SyncProgressed(Message):
-    progress: SyncProgress
-
-
-@dataclass
-class SyncFinished(Message):
-    result: SyncResult
-
-
-@dataclass
-class SyncFailed(Message):
-    error: ErrorInfo
-    denied: DeniedCall | None = None
+# -- the work this screen hands to workers: one copy plans, reports progress, then finishes ---------
+PLANNED: Work[SyncPlan] = Work("data: plan the copy")
+PROGRESSED: Work[SyncProgress] = Work("data: copy progress")
+COPY: Work[SyncResult] = Work("data: copy")
 
 
 class DataStep(StepScreen):
@@ -188,7 +171,7 @@ class DataStep(StepScreen):
         self._copy_worker(source, dest, self.cancel_event)
 
     def _progressed(self, progress: SyncProgress) -> None:
-        self.post_message(SyncProgressed(progress))
+        self.post_message(PROGRESSED.done(progress))
 
     @work(thread=True, exclusive=True, group="data-sync", exit_on_error=False, description="copy the data")
     def _copy_worker(self, source: Any, dest: Any, cancel: threading.Event) -> None:
@@ -210,12 +193,12 @@ class DataStep(StepScreen):
                 from dataclasses import replace
 
                 denied = replace(denied, principal_arn=principal)
-            self.post_message(SyncFailed(ErrorInfo.of(exc), denied))
+            self.post_message(COPY.failed(ErrorInfo.of(exc), denied=denied))
             return
         except Exception as exc:
-            self.post_message(SyncFailed(ErrorInfo.of(translate(exc, "data sync"))))
+            self.post_message(COPY.failed(ErrorInfo.of(translate(exc, "data sync"))))
             return
-        self.post_message(SyncPlanned(plan))
+        self.post_message(PLANNED.done(plan))
         try:
             result = run_sync(
                 self.factory,
@@ -227,14 +210,20 @@ class DataStep(StepScreen):
                 cache=cache,
             )
         except Exception as exc:
-            self.post_message(SyncFailed(ErrorInfo.of(translate(exc, "data sync"))))
+            self.post_message(COPY.failed(ErrorInfo.of(translate(exc, "data sync"))))
             return
-        self.post_message(SyncFinished(result))
+        self.post_message(COPY.done(result))
 
-    def on_sync_planned(self, message: SyncPlanned) -> None:
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(PLANNED.to(self._planned), PROGRESSED.to(self._show_progress), COPY.to(self._finished))
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        message.route(COPY.on_failure(self._failed))
+
+    def _planned(self, plan: SyncPlan) -> None:
         from services.sync import human_bytes
 
-        plan = self.planned = message.plan
+        self.planned = plan
         how = "server-side copy" if not plan.source.is_local else "upload"
         self.query_one("#data-plan", Static).update(
             Text(
@@ -246,10 +235,9 @@ class DataStep(StepScreen):
         bar = self.query_one("#data-progress", ProgressBar)
         bar.update(total=max(plan.bytes_to_copy, 1), progress=0 if plan.to_copy else 1)
 
-    def on_sync_progressed(self, message: SyncProgressed) -> None:
+    def _show_progress(self, p: SyncProgress) -> None:
         from services.sync import human_bytes, human_seconds
 
-        p = message.progress
         self.query_one("#data-progress", ProgressBar).update(
             total=max(p.bytes_total, 1), progress=p.bytes_done
         )
@@ -261,24 +249,23 @@ class DataStep(StepScreen):
             text += f" · {p.failed} failed"
         self.query_one("#data-progress-text", Static).update(Text(text))
 
-    def on_sync_failed(self, message: SyncFailed) -> None:
+    def _failed(self, failed: WorkFailed) -> None:
         self.running = False
         self.query_one("#data-progress").display = False
         self.query_one("#data-plan", Static).update(
-            Text.assemble((message.error.title, "bold red"), "\n", message.error.message)
+            Text.assemble((failed.error.title, "bold red"), "\n", failed.error.message)
         )
-        self.denied = message.denied
+        self.denied = failed.denied
         self._buttons()
         self.mark(StepState.ATTENTION)
-        if message.denied is not None:
-            self._show_denied(message.denied)
+        if failed.denied is not None:
+            self._show_denied(failed.denied)
         else:
-            self.wizard.show_error(message.error)
+            self.wizard.show_error(failed.error)
 
-    def on_sync_finished(self, message: SyncFinished) -> None:
+    def _finished(self, result: SyncResult) -> None:
         from services.sync import human_bytes
 
-        result = message.result
         self.running = False
         self.cancel_event = None
         total = result.plan.bytes_to_copy

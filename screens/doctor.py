@@ -4,164 +4,47 @@ smallest safe fix (applied after confirmation, with a backup and undo), a live r
 redacted report to send to an administrator.
 
 Every AWS call runs in a thread worker; results arrive as messages. AWS text is never markup.
+How a diagnosis is drawn, and the report for an administrator, live in screens/doctor_report.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Input, Label, LoadingIndicator, Static, TextArea
 
 from screens.base import StepScreen
+from screens.doctor_report import VERDICT_STYLE, AdminReportScreen, render_diagnosis
 from services.errors import ErrorInfo, SagewizError, translate
 from services.remedy import Face
+from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 
-VERDICT_STYLE = {"allowed": "bold green", "denied": "bold red", "unknown": "bold yellow"}
+if TYPE_CHECKING:
+    from services.doctor.model import Diagnosis
+    from services.doctor.probe import ProbeResult
 
 
-@dataclass
-class Diagnosed(Message):
-    diagnosis: Any  # services.doctor.model.Diagnosis
-
-
-@dataclass
-class FixDone(Message):
-    before: Any
-    after: Any
-    probe: Any  # services.doctor.probe.ProbeResult | None
+@dataclass(frozen=True)
+class FixOutcome:
+    before: Diagnosis
+    after: Diagnosis
+    probe: ProbeResult | None  # the live re-check as the principal, when sagewiz can sign as it
     applied: tuple[str, ...]
 
 
-@dataclass
-class DoctorFailed(Message):
-    error: ErrorInfo
-    what: str
-
-
-@dataclass
-class UndoDone(Message):
-    text: str
-
-
-def render_diagnosis(d: Any) -> Group:
-    """The verdict, the findings with evidence and fixes, and what was assumed. No markup."""
-    parts: list[Any] = [
-        Text.assemble(
-            (f"{d.verdict.upper()}  ", VERDICT_STYLE.get(d.verdict, "bold")), (d.headline or "", "")
-        ),
-        Text.assemble(("principal  ", "dim"), d.principal or "(unknown)"),
-    ]
-    if d.role_arn and d.role_arn != d.principal:
-        parts.append(Text.assemble(("role       ", "dim"), d.role_arn))
-    parts += [
-        Text.assemble(("action     ", "dim"), d.action or "(unknown)"),
-        Text.assemble(("resource   ", "dim"), d.resource or "(unknown)"),
-        Text(""),
-    ]
-    for n, f in enumerate(d.findings, 1):
-        tag = ("BLOCKING", "bold red") if f.blocking else ("not the cause", "green")
-        parts.append(
-            Text.assemble(
-                (f"{n}. ", "bold"), (f"[{tag[0]}] ", tag[1]), (f.cause, "bold cyan"), "  ", f.summary
-            )
-        )
-        for e in f.evidence:
-            parts.append(Text(f"     evidence: {e}", style="dim"))
-        if f.fix:
-            remedy = f.fix.remedy
-            who = f"  ({remedy.render(Face.TUI)})" if remedy else ""
-            parts.append(Text(f"     fix: {f.fix.description}{who}", style="yellow"))
-            if n == 1 or f.blocking:
-                for c in f.fix.changes:
-                    if c.get("diff"):
-                        parts.append(
-                            Syntax(str(c["diff"]), "diff", theme="ansi_dark", background_color="default")
-                        )
-            for w in f.fix.warnings:
-                parts.append(Text(f"     warning: {w}", style="yellow"))
-    if d.needs:
-        parts.append(Text("What is missing:", style="bold"))
-        parts += [Text(f"  - {n.render(Face.TUI)}") for n in d.needs]
-    if d.understood:
-        parts.append(Text("What was understood:", style="bold"))
-        parts += [Text(f"  - {u}", style="dim") for u in d.understood]
-    if d.assumptions:
-        parts.append(Text("Assumptions:", style="bold"))
-        parts += [Text(f"  - {a.text}", style="dim") for a in d.assumptions]
-    if d.reads:
-        bad = [r for r in d.reads if r.status in ("denied", "error")]
-        line = f"Evidence: {len(d.reads)} read-only calls" + (
-            f", {len(bad)} refused" if bad else ", all answered"
-        )
-        parts.append(Text(line, style="bold"))
-        parts += [Text(f"  - could not read {r.what} ({r.call}): {r.detail}", style="yellow") for r in bad]
-    if d.cross_check:
-        style = "red" if d.cross_check.agrees is False else "dim"
-        parts.append(Text(f"Cross-check: {d.cross_check.message}", style=style))
-    return Group(*parts)
-
-
-class AdminReportScreen(ModalScreen[None]):
-    """The redacted Markdown report: copy it, or save it to a file."""
-
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close"),
-        Binding("s", "save", "Save to file"),
-        Binding("c", "copy", "Copy"),
-    ]
-
-    def __init__(self, markdown: str, save_dir: Path) -> None:
-        super().__init__()
-        self.markdown = markdown
-        self.save_dir = save_dir
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="admin-dialog"):
-            yield Static(
-                "Send to admin (redacted: no keys, session names or IP addresses)", classes="step-title"
-            )
-            yield TextArea(self.markdown, read_only=True, id="admin-text", language="markdown")
-            yield Static("", id="admin-saved", classes="hint")
-            with Horizontal(classes="buttons"):
-                yield Button("Copy (c)", id="admin-copy", variant="primary")
-                yield Button("Save (s)", id="admin-save")
-                yield Button("Close (esc)", id="admin-close")
-
-    @on(Button.Pressed, "#admin-copy")
-    def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.markdown)
-        self.query_one("#admin-saved", Static).update(
-            Text("Copied to the clipboard (if your terminal allows it).")
-        )
-
-    @on(Button.Pressed, "#admin-save")
-    def action_save(self) -> None:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        path = self.save_dir / f"doctor-report-{stamp}.md"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(self.markdown, encoding="utf-8")
-        except OSError as exc:
-            self.query_one("#admin-saved", Static).update(Text(f"Could not save: {exc.strerror or exc}"))
-            return
-        self.query_one("#admin-saved", Static).update(Text(f"Saved to {path}"))
-
-    @on(Button.Pressed, "#admin-close")
-    def _close(self) -> None:
-        self.dismiss(None)
+# -- the work this screen hands to workers -------------------------------------------------------------
+DIAGNOSE: Work[Diagnosis] = Work("doctor: diagnose")
+FIX: Work[FixOutcome] = Work("doctor: fix and re-check")
+UNDO: Work[str] = Work("doctor: undo the last fix")  # what was restored, said to the person
 
 
 class DoctorStep(StepScreen):
@@ -357,15 +240,23 @@ class DoctorStep(StepScreen):
                          region=ident.region if ident else None, sandbox=bool(ident and ident.sandbox))  # fmt: skip
         except Exception as exc:  # diagnose never raises; this guards the worker anyway
             err = exc if isinstance(exc, SagewizError) else translate(exc, "diagnose")
-            self.post_message(DoctorFailed(ErrorInfo.of(err), "diagnose"))
+            self.post_message(DIAGNOSE.failed(ErrorInfo.of(err)))
             return
-        self.post_message(Diagnosed(d))
+        self.post_message(DIAGNOSE.done(d))
 
-    def on_diagnosed(self, message: Diagnosed) -> None:
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(DIAGNOSE.to(self._diagnosed), FIX.to(self._fix_done), UNDO.to(self._undo_done))
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self._set_busy(False)
+        self.query_one("#doctor-error", Static).update("")
+        self.wizard.show_error(message.error)
+
+    def _diagnosed(self, diagnosis: Diagnosis) -> None:
         self._set_busy(False)
         self.query_one("#doctor-error", Static).update("")
         self.query_one("#doctor-before-after", Static).update("")
-        self._show(message.diagnosis)
+        self._show(diagnosis)
 
     def _show(self, d: Any) -> None:
         self.diagnosis = d
@@ -379,11 +270,6 @@ class DoctorStep(StepScreen):
         elif d.verdict == "denied":
             self.mark(StepState.ATTENTION)
         self._buttons()
-
-    def on_doctor_failed(self, message: DoctorFailed) -> None:
-        self._set_busy(False)
-        self.query_one("#doctor-error", Static).update("")
-        self.wizard.show_error(message.error)
 
     # -- fix --------------------------------------------------------------------------------------------
     @on(Button.Pressed, "#fix")
@@ -435,30 +321,30 @@ class DoctorStep(StepScreen):
             result = probe(pf, after.action, after.bucket, after.key) if pf is not None and apply else None
         except Exception as exc:
             err = exc if isinstance(exc, SagewizError) else translate(exc, "apply the fix")
-            self.post_message(DoctorFailed(ErrorInfo.of(err), "fix"))
+            self.post_message(FIX.failed(ErrorInfo.of(err)))
             return
-        self.post_message(FixDone(before, after, result, tuple(applied)))
+        self.post_message(FIX.done(FixOutcome(before, after, result, tuple(applied))))
 
-    def on_fix_done(self, message: FixDone) -> None:
+    def _fix_done(self, outcome: FixOutcome) -> None:
         self._set_busy(False)
         self.query_one("#doctor-error", Static).update("")
-        b, a = message.before, message.after
+        b, a = outcome.before, outcome.after
         lines = [Text("Before → after", style="bold")]
         lines.append(
             Text.assemble(
                 ("before: ", "dim"), (b.verdict.upper(), VERDICT_STYLE.get(b.verdict, "")), f"  {b.headline}"
             )
         )
-        for t in message.applied:
+        for t in outcome.applied:
             lines.append(Text(f"applied: {t} (backup in the journal; u undoes it)", style="green"))
         lines.append(
             Text.assemble(
                 ("after:  ", "dim"), (a.verdict.upper(), VERDICT_STYLE.get(a.verdict, "")), f"  {a.headline}"
             )
         )
-        if message.probe is not None:
-            style = "green" if message.probe.allowed else "red"
-            lines.append(Text(f"live check as the principal: {message.probe.message}", style=style))
+        if outcome.probe is not None:
+            style = "green" if outcome.probe.allowed else "red"
+            lines.append(Text(f"live check as the principal: {outcome.probe.message}", style=style))
         else:
             lines.append(
                 Text(
@@ -495,14 +381,14 @@ class DoctorStep(StepScreen):
             result = undo_last(self.factory, self.journal)
         except Exception as exc:
             err = exc if isinstance(exc, SagewizError) else translate(exc, "undo")
-            self.post_message(DoctorFailed(ErrorInfo.of(err), "undo"))
+            self.post_message(UNDO.failed(ErrorInfo.of(err)))
             return
-        self.post_message(UndoDone(f"Restored the {result.target.describe()} as it was before the fix."))
+        self.post_message(UNDO.done(f"Restored the {result.target.describe()} as it was before the fix."))
 
-    def on_undo_done(self, message: UndoDone) -> None:
+    def _undo_done(self, text: str) -> None:
         self._set_busy(False)
         self.query_one("#doctor-error", Static).update("")
-        self.notify(message.text, title="Undo", markup=False)
+        self.notify(text, title="Undo", markup=False)
 
     def action_trace(self) -> None:
         box = self.query_one("#doctor-trace-box", Collapsible)

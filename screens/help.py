@@ -1,19 +1,62 @@
-"""? : every key of the App and of the current screen."""
+"""? : every key of the current screen and of the App, read from their bindings.
+
+Nothing here names a key: the rows come from the live bindings of the screen below (the keys its
+`check_action` allows now) and of the App, so a binding added, changed or removed shows here at
+once. A binding's `tooltip`, when it has one, is the longer explanation shown beside it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from tui.steps import STEPS
+
+@dataclass(frozen=True)
+class HelpRow:
+    keys: str  # every key of one binding, as the footer shows them: "escape / q"
+    description: str
+    tooltip: str
+
+
+def help_rows(screen: Screen[object]) -> tuple[list[HelpRow], list[HelpRow]]:
+    """The screen's own keys and the App's keys, each in declaration order, one row a binding."""
+    app = screen.app
+    rows: dict[DOMNode, dict[int, tuple[Binding, list[str]]]] = {screen: {}, app: {}}
+    for active in screen.active_bindings.values():
+        if not _listed(active) or active.node not in rows:
+            continue  # a focused widget's own keys (an Input's cursor keys) are the widget's business
+        by_binding = rows[active.node]
+        binding, keys = by_binding.setdefault(id(active.binding), (active.binding, []))
+        keys.append(app.get_key_display(binding))
+
+    def as_rows(node: DOMNode) -> list[HelpRow]:
+        return [
+            HelpRow(" / ".join(keys), binding.description, binding.tooltip)
+            for binding, keys in rows[node].values()
+        ]
+
+    return as_rows(screen), as_rows(app)
+
+
+def _listed(active: ActiveBinding) -> bool:
+    # A binding without a description has nothing to tell (Textual's own ctrl+c, for one).
+    return bool(active.binding.description)
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+
+    def __init__(self, below: Screen[object]) -> None:
+        super().__init__()
+        self.below = below
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="help-dialog"):
@@ -24,18 +67,14 @@ class HelpScreen(ModalScreen[None]):
         table = Table(box=None, show_header=False, pad_edge=False)
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
-        below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
-        if below is not None:
-            for b in getattr(below, "BINDINGS", []):
-                if isinstance(b, Binding) and b.show:
-                    table.add_row(b.key_display or b.key, b.description)
-        table.add_row("n / b", "next step / back")
-        table.add_row("g", "go to a step (list)")
-        table.add_row(
-            "1 … 9, 0", "jump to step " + ", ".join(f"{(n % 10)} {s.title}" for n, s in enumerate(STEPS, 1))
-        )
-        table.add_row("ctrl+p", "command palette: every step, theme, quit …")
-        table.add_row("tab / shift+tab", "move between fields and buttons")
-        table.add_row("?", "this help")
-        table.add_row("q", "quit (running AWS jobs keep running; sagewiz can reattach)")
+        screen_rows, app_rows = help_rows(self.below)
+        for heading, rows in (("This screen", screen_rows), ("Everywhere", app_rows)):
+            if not rows:
+                continue
+            table.add_row(Text(heading, style="bold"), "")
+            for row in rows:
+                text = Text(row.description)
+                if row.tooltip:
+                    text.append(f"  {row.tooltip}", style="dim")
+                table.add_row(row.keys, text)
         return table

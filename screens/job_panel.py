@@ -17,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
@@ -25,6 +24,7 @@ from textual.worker import get_current_worker
 from services.errors import ErrorInfo, SagewizError, translate
 from services.job_status import JobSnapshot, MetricParser, metric_definitions_for, s3_denial
 from tui.context import Wizard, wizard_of
+from tui.messages import Work, WorkDone, WorkFailed
 from tui.widgets.header import AwsHeader
 from tui.widgets.log_pane import LogPane
 
@@ -33,40 +33,18 @@ _STATUS_STYLE = {"InProgress": "bold yellow", "Completed": "bold green", "Failed
 _SPARK = "▁▂▃▄▅▆▇█"
 
 
-@dataclass
-class StatusRead(Message):
-    snapshot: JobSnapshot
-
-
-@dataclass
-class StatusFailed(Message):
-    error: ErrorInfo
-
-
-@dataclass
-class LogBatch(Message):
+@dataclass(frozen=True)
+class LogBatch:
     lines: list[tuple[str, str]]  # (host, message)
     metrics: list[tuple[str, float]]
 
 
-@dataclass
-class LogProblem(Message):
-    text: str
-
-
-@dataclass
-class ActionFailed(Message):
-    error: ErrorInfo
-
-
-@dataclass
-class StopRequested(Message):
-    pass
-
-
-@dataclass
-class ModelCreated(Message):
-    name: str
+# -- the work this screen hands to workers -------------------------------------------------------------
+STATUS: Work[JobSnapshot] = Work("job panel: describe the job")
+LOG: Work[LogBatch] = Work("job panel: follow the log")
+LOG_PROBLEM: Work[str] = Work("job panel: what keeps the log from being read")  # "" once it is read again
+STOP: Work[None] = Work("job panel: stop the job")
+MODEL: Work[str] = Work("job panel: create a model")  # its name
 
 
 def sparkline(values: list[float], width: int = 24) -> str:
@@ -172,15 +150,15 @@ class JobPanelScreen(Screen[None]):
             except SagewizError as err:
                 failures += 1
                 if err.kind in ("not-found", "access-denied") or failures >= 5:
-                    self.post_message(StatusFailed(ErrorInfo.of(err)))
+                    self.post_message(STATUS.failed(ErrorInfo.of(err)))
                     return
                 worker.cancelled_event.wait(min(10.0, self.poll_seconds * 2**failures))
                 continue
             except Exception as exc:  # never a traceback on screen
-                self.post_message(StatusFailed(ErrorInfo.of(translate(exc, "DescribeTrainingJob"))))
+                self.post_message(STATUS.failed(ErrorInfo.of(translate(exc, "DescribeTrainingJob"))))
                 return
             self._status = snap.status
-            self.post_message(StatusRead(snap))
+            self.post_message(STATUS.done(snap))
             if snap.terminal:
                 return
             worker.cancelled_event.wait(self.poll_seconds)
@@ -201,40 +179,53 @@ class JobPanelScreen(Screen[None]):
                 metrics: list[tuple[str, float]] = []
                 for ln in batch:
                     metrics.extend(parser.feed(ln.message))
-                self.post_message(LogBatch([(ln.host, ln.message) for ln in batch], metrics))
+                self.post_message(LOG.done(LogBatch([(ln.host, ln.message) for ln in batch], metrics)))
                 if follower.stats.last_problem != problem:
                     problem = follower.stats.last_problem
-                    self.post_message(LogProblem(problem))
+                    self.post_message(LOG_PROBLEM.done(problem))
         except SagewizError as err:
-            self.post_message(LogProblem(f"{err.title}: {err.message}"))
+            self.post_message(LOG_PROBLEM.done(f"{err.title}: {err.message}"))
         except Exception as exc:
             info = translate(exc, "GetLogEvents")
-            self.post_message(LogProblem(f"{info.title}: {info.message}"))
+            self.post_message(LOG_PROBLEM.done(f"{info.title}: {info.message}"))
 
-    # -- messages --------------------------------------------------------------------------------
-    def on_status_read(self, message: StatusRead) -> None:
+    # -- results from workers --------------------------------------------------------------------
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(
+            STATUS.to(self._status_read),
+            LOG.to(self._log_batch),
+            LOG_PROBLEM.to(self._log_problem),
+            STOP.to(lambda _: self.notify(f"Stopping {self.job_name} ...", markup=False)),
+            MODEL.to(self._model_created),
+        )
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if not message.route(STATUS.on_failure(self._status_failed)):
+            self.wizard.show_error(message.error)
+
+    def _status_read(self, snap: JobSnapshot) -> None:
         first = self.snapshot is None
-        self.snapshot = snap = message.snapshot
+        self.snapshot = snap
         if first:
             self._follow_logs(snap)
         self._render_status(snap)
 
-    def on_status_failed(self, message: StatusFailed) -> None:
-        info = message.error
+    def _status_failed(self, failed: WorkFailed) -> None:
+        info = failed.error
         self.query_one("#jp-status", Static).update(Text(f"{info.title}: {info.message}", style="red"))
         if info.kind == "access-denied":
             self.wizard.show_error(info)
 
-    def on_log_batch(self, message: LogBatch) -> None:
+    def _log_batch(self, message: LogBatch) -> None:
         self.query_one(LogPane).write_lines(message.lines)
         if message.metrics:
             for name, value in message.metrics:
                 self.series.setdefault(name, []).append(value)
             self._render_metrics()
 
-    def on_log_problem(self, message: LogProblem) -> None:
+    def _log_problem(self, text: str) -> None:
         pane = self.query_one(LogPane)
-        pane.border_title = f"log - {message.text}" if message.text else "log"
+        pane.border_title = f"log - {text}" if text else "log"
 
     # -- rendering -------------------------------------------------------------------------------
     def _render_status(self, snap: JobSnapshot) -> None:
@@ -366,15 +357,9 @@ class JobPanelScreen(Screen[None]):
         try:
             stop(self.wizard.factory, self.job_name)
         except SagewizError as err:
-            self.post_message(ActionFailed(ErrorInfo.of(err)))
+            self.post_message(STOP.failed(ErrorInfo.of(err)))
             return
-        self.post_message(StopRequested())
-
-    def on_action_failed(self, message: ActionFailed) -> None:
-        self.wizard.show_error(message.error)
-
-    def on_stop_requested(self, _: StopRequested) -> None:
-        self.notify(f"Stopping {self.job_name} ...", markup=False)
+        self.post_message(STOP.done(None))
 
     def action_doctor(self) -> None:
         snap = self.snapshot
@@ -425,12 +410,11 @@ class JobPanelScreen(Screen[None]):
         try:
             apply_plan(plan, self.wizard.factory, self.wizard.journal)
         except SagewizError as err:
-            self.post_message(ActionFailed(ErrorInfo.of(err)))
+            self.post_message(MODEL.failed(ErrorInfo.of(err)))
             return
-        self.post_message(ModelCreated(plan.actions[0].params["ModelName"]))
+        self.post_message(MODEL.done(plan.actions[0].params["ModelName"]))
 
-    def on_model_created(self, message: ModelCreated) -> None:
-        name = message.name
+    def _model_created(self, name: str) -> None:
         self.model_created = name
         self.wizard.state.model_name = name
         self.notify(f"Model {name} created.", markup=False)

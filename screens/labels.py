@@ -7,6 +7,8 @@ one key away.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -16,8 +18,9 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
 from screens.base import StepScreen
-from screens.labels_messages import ImagesListed, JobsListed, LabelsFailed
-from services.labeling.jobs import CLOSED_NOTICE
+from screens.labels_work import IMAGES, JOBS, ImageList
+from services.labeling.jobs import CLOSED_NOTICE, JobSummary
+from tui.messages import WorkDone, WorkFailed
 
 
 class LabelsStep(StepScreen):
@@ -80,49 +83,56 @@ class LabelsStep(StepScreen):
         from services.labeling.setup import list_images
 
         try:
-            self.post_message(ImagesListed(prefix, list_images(self.factory, prefix)))
+            self.post_message(IMAGES.done(ImageList(prefix, list_images(self.factory, prefix))))
         except Exception as exc:
             from services.errors import ErrorInfo, translate
 
-            self.post_message(LabelsFailed(ErrorInfo.of(translate(exc)), "images"))
+            self.post_message(IMAGES.failed(ErrorInfo.of(translate(exc))))
 
     @work(thread=True, exclusive=True, group="labels-hub-jobs", exit_on_error=False)
     def _list_jobs(self) -> None:
         from services.labeling.jobs import list_jobs
 
         try:
-            self.post_message(JobsListed(list_jobs(self.factory)))
+            self.post_message(JOBS.done(list_jobs(self.factory)))
         except Exception as exc:
             from services.errors import ErrorInfo, translate
 
-            self.post_message(LabelsFailed(ErrorInfo.of(translate(exc)), "jobs"))
+            self.post_message(JOBS.failed(ErrorInfo.of(translate(exc))))
 
-    def on_images_listed(self, message: ImagesListed) -> None:
-        self.images = message.images
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(IMAGES.to(self._images_listed), JOBS.to(self._jobs_listed))
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        message.route(IMAGES.on_failure(self._images_failed), JOBS.on_failure(self._jobs_failed))
+
+    def _images_listed(self, listed: ImageList) -> None:
+        self.images = listed.images
         self.images_error = ""
         self._render_summary()
 
-    def on_jobs_listed(self, message: JobsListed) -> None:
+    def _jobs_listed(self, jobs: list[JobSummary]) -> None:
         table = self.query_one("#labels-jobs", DataTable)
         table.clear()
-        for job in message.jobs:
+        for job in jobs:
             created = job.created.strftime("%Y-%m-%d %H:%M") if job.created else ""
             table.add_row(
                 Text(job.name), Text(job.status), f"{job.labeled}/{job.total}", created, key=job.name
             )
-        note = "Enter on a job opens its live panel." if message.jobs else "No labeling jobs yet."
+        note = "Enter on a job opens its live panel." if jobs else "No labeling jobs yet."
         self.query_one("#labels-jobs-note", Static).update(note)
 
-    def on_labels_failed(self, message: LabelsFailed) -> None:
-        err = message.error
-        if message.what == "images":
-            self.images = []
-            self.images_error = f"{err.title}: {err.message}"
-            self._render_summary()
-        else:
-            self.query_one("#labels-jobs-note", Static).update(
-                Text(f"Could not list labeling jobs: {err.title}. {err.message}", style="yellow")
-            )
+    def _images_failed(self, failed: WorkFailed) -> None:
+        err = failed.error
+        self.images = []
+        self.images_error = f"{err.title}: {err.message}"
+        self._render_summary()
+
+    def _jobs_failed(self, failed: WorkFailed) -> None:
+        err = failed.error
+        self.query_one("#labels-jobs-note", Static).update(
+            Text(f"Could not list labeling jobs: {err.title}. {err.message}", style="yellow")
+        )
 
     def _render_summary(self) -> None:
         st = self.state

@@ -1,9 +1,15 @@
-"""The Ground Truth job builder: task type, labels, texts, workforce, names, Lambdas; preview and create."""
+"""The Ground Truth job builder: task type, labels, texts, workforce, names, Lambdas; preview and create.
+
+About 550 lines and one concern: a single form whose every field feeds one JobSpec, checked as it
+is typed (the cost, the region's Lambdas and the name rules each depend on several fields). What
+could leave already has: the work keys (labels_work), preview (labels_preview), the failure choice
+(labels_failed); the Lambdas, prices and request rules are in services.labeling.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -23,12 +29,12 @@ from textual.widgets import (
 )
 
 from screens.confirm_plan import ConfirmPlanScreen
-from screens.labels_messages import ImagesListed, JobCreated, LabelsFailed, SetupPlanned, TeamsListed
 from screens.labels_sub import LabelsSubScreen
+from screens.labels_work import CREATE, IMAGES, SETUP, TEAMS, CreatedJob, ImageList
 from services import regions
 from services.errors import SagewizError, ValidationError
 from services.labeling import rules
-from services.labeling.jobs import CLOSED_NOTICE
+from services.labeling.jobs import CLOSED_NOTICE, Workteam
 from services.labeling.request import (
     MTURK_ACKNOWLEDGEMENT,
     PRIVATE,
@@ -38,6 +44,10 @@ from services.labeling.request import (
     Workforce,
     check_spec,
 )
+from tui.messages import WorkDone, WorkFailed
+
+if TYPE_CHECKING:
+    from services.labeling.setup import SetupPlan
 
 
 class LabelsBuilderScreen(LabelsSubScreen):
@@ -188,7 +198,7 @@ class LabelsBuilderScreen(LabelsSubScreen):
         self._list_teams()
         prefix = self.query_one("#data-prefix", Input).value.strip()
         if self.images:
-            self.on_images_listed(ImagesListed(prefix, self.images))
+            self._images_listed(ImageList(prefix, self.images))
         elif prefix:
             self._list_images(prefix)
 
@@ -198,18 +208,18 @@ class LabelsBuilderScreen(LabelsSubScreen):
         from services.labeling.jobs import list_private_teams
 
         try:
-            self.post_message(TeamsListed(list_private_teams(self.factory)))
+            self.post_message(TEAMS.done(list_private_teams(self.factory)))
         except Exception as exc:
-            self.fail(exc, "teams")
+            self.fail(exc, TEAMS)
 
     @work(thread=True, exclusive=True, group="labels-builder-images", exit_on_error=False)
     def _list_images(self, prefix: str) -> None:
         from services.labeling.setup import list_images
 
         try:
-            self.post_message(ImagesListed(prefix, list_images(self.factory, prefix)))
+            self.post_message(IMAGES.done(ImageList(prefix, list_images(self.factory, prefix))))
         except Exception as exc:
-            self.fail(exc, "images")
+            self.fail(exc, IMAGES)
 
     @work(thread=True, exclusive=True, group="labels-builder-plan", exit_on_error=False)
     def _plan(self, spec: JobSpec, prefix: str) -> None:
@@ -217,9 +227,9 @@ class LabelsBuilderScreen(LabelsSubScreen):
 
         try:
             output = self.state.extra.get("labels_output") or None
-            self.post_message(SetupPlanned(build_setup_plan(self.factory, spec, prefix, output_path=output)))
+            self.post_message(SETUP.done(build_setup_plan(self.factory, spec, prefix, output_path=output)))
         except Exception as exc:
-            self.fail(exc, "plan")
+            self.fail(exc, SETUP)
 
     @work(thread=True, exclusive=True, group="labels-builder-create", exit_on_error=False)
     def _apply(self, setup: Any) -> None:
@@ -229,15 +239,41 @@ class LabelsBuilderScreen(LabelsSubScreen):
         try:
             apply_plan(setup.plan, self.factory, self.journal)
         except Exception as exc:
-            self.fail(exc, "create")
+            self.fail(exc, CREATE)
             return
-        self.post_message(
-            JobCreated(setup.spec, output_manifest_uri(setup.locations.output_path, setup.spec.job_name))
+        output = output_manifest_uri(setup.locations.output_path, setup.spec.job_name)
+        self.post_message(CREATE.done(CreatedJob(setup.spec, output)))
+
+    # -- results from workers --------------------------------------------------------------
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(
+            TEAMS.to(self._teams_listed),
+            IMAGES.to(self._images_listed),
+            SETUP.to(self._setup_planned),
+            CREATE.to(self._job_created),
         )
 
-    # -- messages --------------------------------------------------------------------------
-    def on_teams_listed(self, message: TeamsListed) -> None:
-        self.teams = message.teams
+    def on_work_failed(self, message: WorkFailed) -> None:
+        err = message.error
+        if message.work is IMAGES:
+            self.images = []
+            self.query_one("#images-note", Static).update(
+                Text(f"{err.title}: {err.message} {err.hint}", style="yellow")
+            )
+            self._render_cost()
+        elif message.work is TEAMS:
+            self.query_one("#team-note", Static).update(
+                Text(f"Could not list work teams: {err.title}. {err.message}", style="yellow")
+            )
+        elif message.work is CREATE:
+            from screens.labels_failed import CreateFailedScreen
+
+            self.app.push_screen(CreateFailedScreen(err, self._spec_or_none()), self._after_failure)
+        else:
+            self.wizard.show_error(err)
+
+    def _teams_listed(self, teams: list[Workteam]) -> None:
+        self.teams = teams
         self.call_after_refresh(self._fill_teams)
 
     def _fill_teams(self) -> None:
@@ -250,34 +286,14 @@ class LabelsBuilderScreen(LabelsSubScreen):
         if self.teams:
             sel.value = self.teams[0].arn
 
-    def on_images_listed(self, message: ImagesListed) -> None:
-        self.images = message.images
+    def _images_listed(self, listed: ImageList) -> None:
+        self.images = listed.images
         self.query_one("#images-note", Static).update(
-            Text(f"{len(self.images)} images found under {message.prefix}")
+            Text(f"{len(self.images)} images found under {listed.prefix}")
         )
         self._render_cost()
 
-    def on_labels_failed(self, message: LabelsFailed) -> None:
-        err = message.error
-        if message.what == "images":
-            self.images = []
-            self.query_one("#images-note", Static).update(
-                Text(f"{err.title}: {err.message} {err.hint}", style="yellow")
-            )
-            self._render_cost()
-        elif message.what == "teams":
-            self.query_one("#team-note", Static).update(
-                Text(f"Could not list work teams: {err.title}. {err.message}", style="yellow")
-            )
-        elif message.what == "create":
-            from screens.labels_failed import CreateFailedScreen
-
-            self.app.push_screen(CreateFailedScreen(err, self._spec_or_none()), self._after_failure)
-        else:
-            self.wizard.show_error(err)
-
-    def on_setup_planned(self, message: SetupPlanned) -> None:
-        setup = message.setup
+    def _setup_planned(self, setup: SetupPlan) -> None:
 
         def confirmed(ok: bool | None) -> None:
             if ok:
@@ -286,8 +302,8 @@ class LabelsBuilderScreen(LabelsSubScreen):
 
         self.app.push_screen(ConfirmPlanScreen(setup.plan), confirmed)
 
-    def on_job_created(self, message: JobCreated) -> None:
-        spec = message.spec
+    def _job_created(self, created: CreatedJob) -> None:
+        spec = created.spec
         self.state.update(labeling_job=spec.job_name, labels=list(spec.labels))
         self.state.extra["label_attribute"] = spec.label_attribute
         self._remember()

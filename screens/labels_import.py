@@ -4,6 +4,7 @@ by number; a clean manifest becomes the one the Train step uses."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -13,11 +14,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
-from screens.labels_messages import LabelsFailed, ManifestLoaded, ManifestSaved
 from screens.labels_sub import LabelsSubScreen
+from screens.labels_work import MANIFEST, SAVE, LoadedManifest
 from services.errors import ValidationError
 from services.journal_events import ChoiceMade
+from tui.messages import WorkDone, WorkFailed
 from tui.steps import StepState
+
+if TYPE_CHECKING:
+    from services.labeling.manifest import ParsedManifest
 
 MAX_SHOWN = 30
 IMPORT_JOB = "imported-labels"
@@ -28,7 +33,7 @@ class ImportManifestScreen(LabelsSubScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.parsed = None
+        self.parsed: ParsedManifest | None = None
         self.source = ""
 
     def compose_body(self) -> ComposeResult:
@@ -72,16 +77,19 @@ class ImportManifestScreen(LabelsSubScreen):
                         "manifest", f"No file at {path}.", "Give an s3:// URI or an existing file."
                     )
                 text = path.read_text(encoding="utf-8")
-            self.post_message(ManifestLoaded(source, parse_output_manifest(text)))
+            self.post_message(MANIFEST.done(LoadedManifest(source, parse_output_manifest(text))))
         except UnicodeDecodeError:
             self.fail(
                 ValidationError("manifest", "The file is not UTF-8 text.", "A manifest is UTF-8 JSON lines."),
-                "load",
+                MANIFEST,
             )
         except Exception as exc:
-            self.fail(exc, "load")
+            self.fail(exc, MANIFEST)
 
-    def on_manifest_loaded(self, message: ManifestLoaded) -> None:
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(MANIFEST.to(self._manifest_loaded), SAVE.to(self._use))
+
+    def _manifest_loaded(self, message: LoadedManifest) -> None:
         parsed = message.parsed
         self.parsed = parsed
         self.source = message.source
@@ -110,7 +118,7 @@ class ImportManifestScreen(LabelsSubScreen):
         self.query_one("#import-problems", Static).update(problems)
         self.query_one("#import-use", Button).disabled = not parsed.ok
 
-    def on_labels_failed(self, message: LabelsFailed) -> None:
+    def on_work_failed(self, message: WorkFailed) -> None:
         err = message.error
         self.query_one("#import-summary", Static).update(
             Text.assemble((err.title + ": ", "bold red"), err.message, "\n", (err.hint, "dim"))
@@ -147,12 +155,9 @@ class ImportManifestScreen(LabelsSubScreen):
             plan, uri = write_plan(list(parsed.objects), out, IMPORT_JOB, parsed.label_attribute,
                                    source="imported", replaces=replaces)  # fmt: skip
         except Exception as exc:
-            self.fail(exc, "save")
+            self.fail(exc, SAVE)
             return
         self.confirm_and_save(plan, uri)
-
-    def on_manifest_saved(self, message: ManifestSaved) -> None:
-        self._use(message.uri)
 
     def _use(self, uri: str) -> None:
         parsed = self.parsed

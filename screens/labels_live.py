@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -15,13 +16,18 @@ from textual.widgets import Button, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from screens.confirm_plan import ConfirmPlanScreen
-from screens.labels_messages import JobPolled, LabelsFailed
-from screens.labels_sub import LabelsSubScreen, fmt_elapsed
+from screens.labels_sub import LabelsSubScreen
+from screens.labels_work import POLL, STOP
+from services.durations import clock
 from services.journal_events import Change, ChoiceMade, ResourceChanged
 from services.labeling import rules
 from services.plan import Action, Plan
 from services.resource_kinds import ResourceKind
+from tui.messages import WorkDone, WorkFailed
 from tui.steps import StepState
+
+if TYPE_CHECKING:
+    from services.labeling.jobs import JobStatus
 
 STATUS_STYLE = {"Completed": "bold green", "Failed": "bold red", "Stopped": "bold yellow", "Stopping": "yellow",
                 "InProgress": "bold cyan", "Initializing": "cyan"}  # fmt: skip
@@ -42,7 +48,7 @@ class LiveJobScreen(LabelsSubScreen):
         self.job_name = job_name
         self.clock = clock
         self.interval = interval
-        self.status = None
+        self.status: JobStatus | None = None
         self._handed_over = False
 
     def compose_body(self) -> ComposeResult:
@@ -70,23 +76,25 @@ class LiveJobScreen(LabelsSubScreen):
             try:
                 status = describe_job(self.factory, self.job_name)
             except Exception as exc:
-                self.fail(exc, "poll")
+                self.fail(exc, POLL)
                 return
-            self.post_message(JobPolled(status))
+            self.post_message(POLL.done(status))
             if status.finished:
                 return
             if worker.cancelled_event.wait(interval):
                 return
 
-    def on_job_polled(self, message: JobPolled) -> None:
-        st = message.status
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(POLL.to(self._polled))
+
+    def _polled(self, st: JobStatus) -> None:
         self.status = st
         now = self.clock() if self.clock else None
         head = Table(box=None, show_header=False, padding=(0, 1))
         head.add_column(style="dim", no_wrap=True)
         head.add_column()
         head.add_row("Status", Text(st.status, style=STATUS_STYLE.get(st.status, "")))
-        head.add_row("Elapsed", Text(fmt_elapsed(st.elapsed_seconds(now))))
+        head.add_row("Elapsed", Text(clock(st.elapsed_seconds(now))))
         if st.price_mills:
             head.add_row("Cost so far", Text(
                 f"${st.cost_so_far:.2f} paid to workers ({st.human} images x {st.workers_per_object} workers x "
@@ -123,7 +131,7 @@ class LiveJobScreen(LabelsSubScreen):
             else:
                 self.mark(StepState.ATTENTION)
 
-    def on_labels_failed(self, message: LabelsFailed) -> None:
+    def on_work_failed(self, message: WorkFailed) -> None:
         err = message.error
         self.query_one("#live-status", Static).update(
             Text.assemble(
@@ -158,7 +166,7 @@ class LiveJobScreen(LabelsSubScreen):
         try:
             apply_plan(plan, self.factory, self.journal)
         except Exception as exc:
-            self.fail(exc, "stop")
+            self.fail(exc, STOP)
             return
         self.app.call_from_thread(self._poll)
 

@@ -3,6 +3,8 @@ and the instructions, drawn in the terminal from the same spec the template is b
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import on
@@ -12,11 +14,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from screens.labels_image import make_image
-from screens.labels_messages import ImageFetched
 from screens.labels_sub import LabelsSubScreen, short_name
+from screens.labels_work import IMAGE, FetchedImage
 from services.labeling import rules
 from services.labeling.request import WORKFORCES, JobSpec
 from services.labeling.template import DEFAULT_FULL, worker_template
+from tui.messages import WorkDone
 
 
 class PreviewScreen(LabelsSubScreen):
@@ -92,7 +95,10 @@ class PreviewScreen(LabelsSubScreen):
             f"{len(self.images)} image(s) shown of the data prefix"
         )
 
-    def on_image_fetched(self, message: ImageFetched) -> None:
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(IMAGE.to(self._image_fetched))
+
+    def _image_fetched(self, message: FetchedImage) -> None:
         if message.data is not None:
             self.query_one("#preview-image").image = message.data  # type: ignore[attr-defined]
         else:

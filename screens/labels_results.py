@@ -3,7 +3,7 @@ titled with their label; a filter by label; and the manifest handed to the Train
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -14,13 +14,14 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, DataTable, Select, Static
 
 from screens.labels_image import make_image
-from screens.labels_messages import ImageFetched, LabelsFailed, ManifestLoaded
 from screens.labels_sub import LabelsSubScreen, short_name
+from screens.labels_work import IMAGE, MANIFEST, FetchedImage, LoadedManifest
 from services.journal_events import ChoiceMade
+from tui.messages import WorkDone, WorkFailed
 from tui.steps import StepState
 
 if TYPE_CHECKING:
-    from services.labeling.manifest import LabeledObject
+    from services.labeling.manifest import LabeledObject, ParsedManifest
 
 THUMBS = 8
 MAX_ROWS = 2000  # a DataTable of 100,000 rows would stall the screen; counts still cover everything
@@ -39,7 +40,7 @@ class ResultsScreen(LabelsSubScreen):
         super().__init__()
         self.uri = uri
         self.categories_uri = categories_uri
-        self.parsed = None
+        self.parsed: ParsedManifest | None = None
         self.cache: dict[str, bytes] = {}
         self.shown: list[str] = []
         self.page = 0
@@ -69,13 +70,20 @@ class ResultsScreen(LabelsSubScreen):
         from services.labeling.jobs import read_output
 
         try:
-            self.post_message(
-                ManifestLoaded(self.uri, read_output(self.factory, self.uri, self.categories_uri))
-            )
+            loaded = LoadedManifest(self.uri, read_output(self.factory, self.uri, self.categories_uri))
+            self.post_message(MANIFEST.done(loaded))
         except Exception as exc:
-            self.fail(exc, "load")
+            self.fail(exc, MANIFEST)
 
-    async def on_manifest_loaded(self, message: ManifestLoaded) -> None:
+    async def on_work_done(self, message: WorkDone[Any]) -> None:
+        # The manifest's objects are rendered with an await: routed here rather than through route().
+        if message.work is MANIFEST:
+            message.stop()
+            await self._manifest_loaded(MANIFEST.result_of(message))
+            return
+        message.route(IMAGE.to(self._image_fetched))
+
+    async def _manifest_loaded(self, message: LoadedManifest) -> None:
         parsed = message.parsed
         self.parsed = parsed
         summary = Text.assemble(
@@ -106,7 +114,7 @@ class ResultsScreen(LabelsSubScreen):
         sel.set_options([("All labels", ALL), *[(f"{k} ({v})", k) for k, v in counts.items()]])
         sel.value = ALL
 
-    def on_labels_failed(self, message: LabelsFailed) -> None:
+    def on_work_failed(self, message: WorkFailed) -> None:
         err = message.error
         self.query_one("#results-summary", Static).update(
             Text.assemble((err.title + ": ", "bold red"), err.message, "\n", (err.hint, "dim"))
@@ -156,7 +164,7 @@ class ResultsScreen(LabelsSubScreen):
             self.page = page
             await self._render_objects()
 
-    def on_image_fetched(self, message: ImageFetched) -> None:
+    def _image_fetched(self, message: FetchedImage) -> None:
         if message.data is None:
             return
         self.cache[message.uri] = message.data

@@ -9,8 +9,9 @@ from textual.binding import Binding
 
 from screens.base import StepScreen
 from screens.confirm_plan import ConfirmPlanScreen
-from screens.labels_messages import ImageFetched, LabelsFailed, ManifestSaved
+from screens.labels_work import IMAGE, SAVE, FetchedImage
 from services.errors import ErrorInfo, translate
+from tui.messages import Work
 
 
 class LabelsSubScreen(StepScreen):
@@ -26,20 +27,20 @@ class LabelsSubScreen(StepScreen):
 
     @work(thread=True, group="labels-images", exit_on_error=False)
     def fetch_image(self, uri: str) -> None:
-        """Read one image from S3; the answer arrives as ImageFetched (never raises)."""
+        """Read one image from S3; the answer arrives as IMAGE's FetchedImage (never raises)."""
         from services.labeling.jobs import read_bytes
 
         try:
             data = read_bytes(self.factory, uri)
         except Exception as exc:
             err = translate(exc, "s3:GetObject")
-            self.post_message(ImageFetched(uri, None, f"{err.title}: {err.message}"))
+            self.post_message(IMAGE.done(FetchedImage(uri, None, f"{err.title}: {err.message}")))
             return
-        self.post_message(ImageFetched(uri, data))
+        self.post_message(IMAGE.done(FetchedImage(uri, data)))
 
     def confirm_and_save(self, plan: Any, uri: str) -> None:
         """From a worker thread: show the plan; once confirmed, apply it (journaled) and post
-        ManifestSaved(uri), or LabelsFailed("save")."""
+        SAVE's result (the URI) or SAVE's failure."""
 
         def confirmed(ok: bool | None) -> None:
             if ok:
@@ -54,22 +55,17 @@ class LabelsSubScreen(StepScreen):
         try:
             apply_plan(plan, self.factory, self.journal)
         except Exception as exc:
-            self.fail(exc, "save")
+            self.fail(exc, SAVE)
             return
-        self.post_message(ManifestSaved(uri))
+        self.post_message(SAVE.done(uri))
 
-    def fail(self, exc: BaseException, what: str) -> None:
-        """From a worker thread: hand a failure to the UI as a message."""
-        self.post_message(LabelsFailed(ErrorInfo.of(translate(exc)), what))
+    def fail(self, exc: BaseException, work: Work[Any]) -> None:
+        """From a worker thread: hand a failure of `work` to the UI as a message."""
+        self.post_message(work.failed(ErrorInfo.of(translate(exc))))
 
 
 def short_name(uri: str) -> str:
     return uri.rsplit("/", 1)[-1]
-
-
-def fmt_elapsed(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def plain(value: Any) -> str:

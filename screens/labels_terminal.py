@@ -3,6 +3,8 @@ result saved as a Ground Truth output.manifest at the layout a job would use."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -11,12 +13,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Static
 
 from screens.labels_image import make_image, renderer_name
-from screens.labels_messages import ImageFetched, ImagesListed, LabelsFailed, ManifestSaved
 from screens.labels_sub import LabelsSubScreen, short_name
+from screens.labels_work import IMAGE, IMAGES, SAVE, FetchedImage, ImageList
 from services.errors import SagewizError
 from services.journal_events import ChoiceMade
 from services.labeling.setup import locations
 from services.labeling.terminal import TerminalLabeling
+from tui.messages import WorkDone, WorkFailed
 from tui.steps import StepState
 
 DEFAULT_JOB = "vehicle-labels-terminal"
@@ -85,11 +88,18 @@ class TerminalLabelScreen(LabelsSubScreen):
         from services.labeling.setup import list_images
 
         try:
-            self.post_message(ImagesListed(self.data_prefix, list_images(self.factory, self.data_prefix)))
+            self.post_message(
+                IMAGES.done(ImageList(self.data_prefix, list_images(self.factory, self.data_prefix)))
+            )
         except Exception as exc:
-            self.fail(exc, "images")
+            self.fail(exc, IMAGES)
 
-    def on_images_listed(self, message: ImagesListed) -> None:
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(
+            IMAGES.to(self._images_listed), IMAGE.to(self._image_fetched), SAVE.to(self._manifest_saved)
+        )
+
+    def _images_listed(self, message: ImageList) -> None:
         kw = {"clock": self.clock} if self.clock else {}
         key = (self.data_prefix, tuple(self.labels), self.multi)
         earlier = _SESSIONS.get(key)
@@ -106,16 +116,16 @@ class TerminalLabelScreen(LabelsSubScreen):
         _SESSIONS[key] = self.session
         self._show()
 
-    def on_labels_failed(self, message: LabelsFailed) -> None:
+    def on_work_failed(self, message: WorkFailed) -> None:
         err = message.error
-        if message.what == "save":
+        if message.work is SAVE:
             self.wizard.show_error(err)
             return
         self.query_one("#term-position", Static).update(
             Text.assemble((err.title + ": ", "bold yellow"), err.message, "\n", (err.hint, "dim"))
         )
 
-    def on_image_fetched(self, message: ImageFetched) -> None:
+    def _image_fetched(self, message: FetchedImage) -> None:
         if message.data is not None:
             self.cache[message.uri] = message.data
         if self.session and message.uri == self.session.current:
@@ -220,20 +230,20 @@ class TerminalLabelScreen(LabelsSubScreen):
                 s.objects(self.job_name), out, self.job_name, self.job_name, replaces=replaces
             )
         except Exception as exc:
-            self.fail(exc, "save")
+            self.fail(exc, SAVE)
             return
         self.confirm_and_save(plan, uri)
 
-    def on_manifest_saved(self, message: ManifestSaved) -> None:
+    def _manifest_saved(self, uri: str) -> None:
         s = self.session
         assert s is not None
-        self.state.update(output_manifest=message.uri, labels=list(self.labels))
+        self.state.update(output_manifest=uri, labels=list(self.labels))
         self.state.extra["label_attribute"] = self.job_name
-        self.journal.append(ChoiceMade(dict(output_manifest=message.uri, labels=list(self.labels),
+        self.journal.append(ChoiceMade(dict(output_manifest=uri, labels=list(self.labels),
                             extra={"label_attribute": self.job_name}, source="terminal", labeled=len(s.answers))))  # fmt: skip
         self.mark(StepState.DONE)
         _SESSIONS.pop((self.data_prefix, tuple(self.labels), self.multi), None)
-        self.notify(f"Saved {len(s.answers)} labels to {message.uri}", markup=False)
+        self.notify(f"Saved {len(s.answers)} labels to {uri}", markup=False)
         from screens.labels_results import ResultsScreen
 
-        self.app.switch_screen(ResultsScreen(message.uri))
+        self.app.switch_screen(ResultsScreen(uri))

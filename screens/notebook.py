@@ -1,5 +1,10 @@
 """Step 2, Notebook: list, create, watch, open, stop, start and delete notebook instances.
 
+About 530 lines and one concern: the list of instances and what is done to the selected one. The
+table, the live panel and every action share the list's state (instances, status history, the one
+followed, the poll that gets faster while something moves); the form (notebook_form), the role
+picker (notebook_role) and the live panel's rendering (notebook_live) are their own modules.
+
 The list refreshes in a cancellable thread worker (fast while anything is Pending/Stopping/
 Deleting, slow otherwise); the live panel follows the selected instance and shows how long its
 current status has lasted. Every change is a plan, confirmed, then journaled.
@@ -16,7 +21,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
@@ -31,44 +35,35 @@ from services.errors import ConflictError, ErrorInfo, SagewizError, ValidationEr
 from services.journal_events import ChoiceMade
 from services.plan import Plan
 from services.pricing import PRICE_DATE, PRICE_SOURCE
+from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 
 
-@dataclass
-class NotebooksRead(Message):
-    items: list[nb.NotebookInfo]
-
-
-@dataclass
-class NotebooksFailed(Message):
-    error: ErrorInfo
-
-
-@dataclass
-class PlanReady(Message):
+@dataclass(frozen=True)
+class CreatePlan:
     plan: Plan
     form: FormResult
-    notes: tuple[str, ...]
+    notes: tuple[str, ...]  # what the preflight found worth saying before the person confirms
 
 
-@dataclass
-class ActionDone(Message):
-    text: str
-    follow: str | None = None
-    created: FormResult | None = None
+@dataclass(frozen=True)
+class Changed:
+    text: str  # what is happening now, said to the person
+    name: str  # the instance, followed in the live panel
 
 
-@dataclass
-class ActionFailed(Message):
-    error: ErrorInfo
-    denied: DeniedCall | None = None
-    retry_form: bool = False
-
-
-@dataclass
-class UrlReady(Message):
+@dataclass(frozen=True)
+class OpenUrl:
     name: str
     url: str
+
+
+# -- the work this screen hands to workers -------------------------------------------------------------
+LIST: Work[list[nb.NotebookInfo]] = Work("notebook: list instances")
+CREATE_PLAN: Work[CreatePlan] = Work("notebook: check and plan the new instance")
+CREATE: Work[FormResult] = Work("notebook: create")
+URL: Work[OpenUrl] = Work("notebook: presigned URL")
+CHANGE: Work[Changed] = Work("notebook: stop, start or delete")
 
 
 class NotebookStep(StepScreen):
@@ -154,29 +149,46 @@ class NotebookStep(StepScreen):
             try:
                 items = nb.list_notebooks(factory)
             except SagewizError as exc:
-                self.post_message(NotebooksFailed(ErrorInfo.of(exc)))
+                self.post_message(LIST.failed(ErrorInfo.of(exc)))
                 if exc.kind in ("access-denied", "connect"):
                     return  # polling again cannot fix it
                 delay = min(max(delay, self.POLL_FAST) * 2, 60.0)  # back off (throttling, network)
             except Exception as exc:  # never a traceback
-                self.post_message(NotebooksFailed(ErrorInfo.of(translate(exc, "ListNotebookInstances"))))
+                self.post_message(LIST.failed(ErrorInfo.of(translate(exc, "ListNotebookInstances"))))
                 return
             else:
-                self.post_message(NotebooksRead(items))
+                self.post_message(LIST.done(items))
                 moving = any(i.status in nb.TRANSIENT for i in items)
                 delay = self.POLL_FAST if moving else self.POLL_SLOW
             if worker.cancelled_event.wait(delay):
                 return
 
-    def on_notebooks_read(self, message: NotebooksRead) -> None:
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(
+            LIST.to(self._listed),
+            CREATE_PLAN.to(self._confirm_create),
+            CREATE.to(self._created),
+            URL.to(self._show_url),
+            CHANGE.to(self._changed),
+        )
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if message.route(LIST.on_failure(self._list_failed)):
+            return
+        self.busy = False
+        if message.work in (CREATE_PLAN, CREATE):
+            self.notify("Nothing was created. Press c to edit the form and try again.", markup=False)
+        self.wizard.show_error(message.error, message.denied)
+
+    def _listed(self, items: list[nb.NotebookInfo]) -> None:
         now = self.monotonic()
         self.query_one("#nb-problem", Static).update("")
-        fresh = {i.name: i for i in message.items}
+        fresh = {i.name: i for i in items}
         for name in set(self.items) - set(fresh):
             if name not in self.gone:
                 self.gone.add(name)
                 self.notify(f"{name} is deleted.", markup=False)
-        for info in message.items:
+        for info in items:
             hist = self.history.setdefault(info.name, [])
             if not hist or hist[-1] != info.status:
                 hist.append(info.status)
@@ -186,13 +198,13 @@ class NotebookStep(StepScreen):
         first = not self.loaded
         self.loaded = True
         self._render_table()
-        if first and self.followed is None and message.items:
-            self.followed = message.items[0].name
+        if first and self.followed is None and items:
+            self.followed = items[0].name
         self._render_live()
         self._update_step_state()
 
-    def on_notebooks_failed(self, message: NotebooksFailed) -> None:
-        err = message.error
+    def _list_failed(self, failed: WorkFailed) -> None:
+        err = failed.error
         self.query_one("#nb-problem", Static).update(
             Text(f"Could not read the notebook instances: {err.title}. {err.message} {err.hint}".strip())
         )
@@ -316,23 +328,23 @@ class NotebookStep(StepScreen):
         except SagewizError as exc:
             action = exc.details.get("action") or exc.operation or "sagemaker:CreateNotebookInstance"
             denied = self._denied(ErrorInfo.of(exc), action, resource=form.spec.role_arn)
-            self.post_message(ActionFailed(ErrorInfo.of(exc), denied, retry_form=True))
+            self.post_message(CREATE_PLAN.failed(ErrorInfo.of(exc), denied=denied))
             return
         except Exception as exc:  # never a traceback
-            self.post_message(ActionFailed(ErrorInfo.of(translate(exc, "preflight")), retry_form=True))
+            self.post_message(CREATE_PLAN.failed(ErrorInfo.of(translate(exc, "preflight"))))
             return
-        self.post_message(PlanReady(plan, form, pre.notes))
+        self.post_message(CREATE_PLAN.done(CreatePlan(plan, form, pre.notes)))
 
-    def on_plan_ready(self, message: PlanReady) -> None:
+    def _confirm_create(self, planned: CreatePlan) -> None:
         self.busy = False
 
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self.busy = True
-                self._apply_create(message.plan, message.form)
+                self._apply_create(planned.plan, planned.form)
 
-        warning = "\n".join(message.notes)
-        self.app.push_screen(ConfirmPlanScreen(message.plan, warning=warning), confirmed)
+        warning = "\n".join(planned.notes)
+        self.app.push_screen(ConfirmPlanScreen(planned.plan, warning=warning), confirmed)
 
     @work(
         thread=True, exclusive=True, group="nb-action", exit_on_error=False, description="create the notebook"
@@ -343,18 +355,12 @@ class NotebookStep(StepScreen):
                 plan, self.factory, self.journal, name=form.spec.name, instance_type=form.spec.instance_type
             )
         except SagewizError as exc:
-            self.post_message(
-                ActionFailed(ErrorInfo.of(exc), self._denied(ErrorInfo.of(exc)), retry_form=True)
-            )
+            self.post_message(CREATE.failed(ErrorInfo.of(exc), denied=self._denied(ErrorInfo.of(exc))))
             return
         except Exception as exc:
-            self.post_message(
-                ActionFailed(ErrorInfo.of(translate(exc, "CreateNotebookInstance")), retry_form=True)
-            )
+            self.post_message(CREATE.failed(ErrorInfo.of(translate(exc, "CreateNotebookInstance"))))
             return
-        self.post_message(
-            ActionDone(f"Creating {form.spec.name}: it is Pending and followed below.", form.spec.name, form)
-        )
+        self.post_message(CREATE.done(form))
 
     # -- actions on the selected instance ---------------------------------------------------------------------
     def _selected(self) -> nb.NotebookInfo | None:
@@ -388,14 +394,14 @@ class NotebookStep(StepScreen):
         except SagewizError as exc:
             info = ErrorInfo.of(exc)
             self.post_message(
-                ActionFailed(info, self._denied(info, "sagemaker:CreatePresignedNotebookInstanceUrl"))
+                URL.failed(info, denied=self._denied(info, "sagemaker:CreatePresignedNotebookInstanceUrl"))
             )
             return
-        self.post_message(UrlReady(name, url))
+        self.post_message(URL.done(OpenUrl(name, url)))
 
-    def on_url_ready(self, message: UrlReady) -> None:
+    def _show_url(self, opened: OpenUrl) -> None:
         sandbox = bool(self.identity and self.identity.sandbox)
-        self.app.push_screen(NotebookUrlScreen(message.name, message.url, sandbox))
+        self.app.push_screen(NotebookUrlScreen(opened.name, opened.url, sandbox))
 
     def action_stop(self) -> None:
         self._change("stop", nb.plan_stop)
@@ -436,11 +442,13 @@ class NotebookStep(StepScreen):
         except SagewizError as exc:
             info = ErrorInfo.of(exc)
             self.post_message(
-                ActionFailed(info, self._denied(info, f"sagemaker:{verb.capitalize()}NotebookInstance"))
+                CHANGE.failed(
+                    info, denied=self._denied(info, f"sagemaker:{verb.capitalize()}NotebookInstance")
+                )
             )
             return
         past = {"stop": "Stopping", "start": "Starting", "delete": "Deleting"}[verb]
-        self.post_message(ActionDone(f"{past} {name}.", name))
+        self.post_message(CHANGE.done(Changed(f"{past} {name}.", name)))
 
     def action_use(self) -> None:
         info = self._selected()
@@ -461,34 +469,32 @@ class NotebookStep(StepScreen):
         self.items.clear()
         self.start_polling()
 
-    def on_action_done(self, message: ActionDone) -> None:
+    def _created(self, form: FormResult) -> None:
         self.busy = False
-        self.notify(message.text, markup=False)
-        if message.created is not None:
-            spec = message.created.spec
-            changed = self.state.update(notebook_name=spec.name, role_arn=spec.role_arn)
-            if changed:
-                self.journal.append(ChoiceMade(changed))
-            # What `sagewiz export` writes to [notebook] so the setup can be applied again.
-            settings = {
-                "instance_type": spec.instance_type,
-                "volume_gb": spec.volume_gb,
-                "platform": spec.platform,
-            }
-            if spec.idle_minutes is not None:
-                settings["idle_minutes"] = spec.idle_minutes
-            self.state.extra["notebook"] = settings
-            self._last_form = None
-            self.mark(StepState.ATTENTION)  # DONE once it is InService
-        if message.follow:
-            self.followed = message.follow
+        spec = form.spec
+        self.notify(f"Creating {spec.name}: it is Pending and followed below.", markup=False)
+        changed = self.state.update(notebook_name=spec.name, role_arn=spec.role_arn)
+        if changed:
+            self.journal.append(ChoiceMade(changed))
+        # What `sagewiz export` writes to [notebook] so the setup can be applied again.
+        settings = {
+            "instance_type": spec.instance_type,
+            "volume_gb": spec.volume_gb,
+            "platform": spec.platform,
+        }
+        if spec.idle_minutes is not None:
+            settings["idle_minutes"] = spec.idle_minutes
+        self.state.extra["notebook"] = settings
+        self._last_form = None
+        self.mark(StepState.ATTENTION)  # DONE once it is InService
+        self.followed = spec.name
         self.start_polling()
 
-    def on_action_failed(self, message: ActionFailed) -> None:
+    def _changed(self, change: Changed) -> None:
         self.busy = False
-        if message.retry_form:
-            self.notify("Nothing was created. Press c to edit the form and try again.", markup=False)
-        self.wizard.show_error(message.error, message.denied)
+        self.notify(change.text, markup=False)
+        self.followed = change.name
+        self.start_polling()
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _ready(self) -> bool:

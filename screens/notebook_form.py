@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
@@ -20,6 +19,7 @@ from services.errors import SagewizError, ValidationError
 from services.notebook_autostop import list_lifecycle_configs
 from services.pricing import notebook_price
 from services.roles.creation import RoleSpec
+from tui.messages import Work, WorkDone
 
 NO_LC = "none"
 IDLE_LC = "idle"
@@ -62,9 +62,7 @@ class FormResult:
         return self.role.new
 
 
-@dataclass
-class LifecycleConfigsRead(Message):
-    names: list[str]
+LIFECYCLE_CONFIGS: Work[list[str]] = Work("notebook: list lifecycle configurations")
 
 
 class NotebookForm(ModalScreen[FormResult | None]):
@@ -210,13 +208,16 @@ class NotebookForm(ModalScreen[FormResult | None]):
             names = list_lifecycle_configs(self.factory)
         except SagewizError:
             return  # the list is a convenience; the form works without it
-        self.post_message(LifecycleConfigsRead(names))
+        self.post_message(LIFECYCLE_CONFIGS.done(names))
 
-    def on_lifecycle_configs_read(self, message: LifecycleConfigsRead) -> None:
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(LIFECYCLE_CONFIGS.to(self._lifecycle_configs_read))
+
+    def _lifecycle_configs_read(self, names: list[str]) -> None:
         sel = self.query_one("#nb-lifecycle", Select)
         current = sel.value
-        sel.set_options(self._lc_options(message.names))
-        valid = {v for _, v in self._lc_options(message.names)}
+        sel.set_options(self._lc_options(names))
+        valid = {v for _, v in self._lc_options(names)}
         sel.value = current if current in valid else NO_LC
 
     # -- live feedback ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from services import notebooks as nb
+from services.durations import duration
 from services.notebook_errors import explain_failure
 
 STATUS_STYLE = {
@@ -53,7 +54,7 @@ def render_live(
         return Group(head, _timeline(history + ["deleted"], None))
     head.append_text(status_text(info.status))
     if elapsed is not None:
-        head.append(f"  for {nb.human_duration(elapsed)}", style="dim")
+        head.append(f"  for {duration(elapsed)}", style="dim")
     if info.status in NEXT:
         head.append("  (refreshing…)", style="dim")
     parts: list[RenderableType] = [head, _timeline(history, NEXT.get(info.status))]

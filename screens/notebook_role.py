@@ -18,7 +18,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, LoadingIndicator, RadioButton, RadioSet, Static
 
@@ -26,6 +25,7 @@ from services.errors import ErrorInfo, SagewizError, translate
 from services.roles.creation import FULL_ACCESS_EXPLAINED, RoleSpec
 from services.roles.documents import least_privilege_policy, trust_policy
 from services.roles.listing import RoleListing, role_name_problem
+from tui.messages import Work, WorkDone, WorkFailed
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,7 @@ class RoleChoice:
         return f"{self.name}  (new: {kind})"
 
 
-@dataclass
-class RolesRead(Message):
-    listing: RoleListing
-
-
-@dataclass
-class RolesFailed(Message):
-    error: ErrorInfo
+ROLES: Work[RoleListing] = Work("notebook: list execution roles")
 
 
 class RolePicker(ModalScreen[RoleChoice | None]):
@@ -133,41 +126,47 @@ class RolePicker(ModalScreen[RoleChoice | None]):
         from services.roles.listing import list_execution_roles
 
         try:
-            self.post_message(RolesRead(list_execution_roles(self.factory)))
+            self.post_message(ROLES.done(list_execution_roles(self.factory)))
         except SagewizError as exc:
-            self.post_message(RolesFailed(ErrorInfo.of(exc)))
+            self.post_message(ROLES.failed(ErrorInfo.of(exc)))
         except Exception as exc:  # never a traceback
-            self.post_message(RolesFailed(ErrorInfo.of(translate(exc, "iam:ListRoles"))))
+            self.post_message(ROLES.failed(ErrorInfo.of(translate(exc, "iam:ListRoles"))))
 
-    def on_roles_read(self, message: RolesRead) -> None:
-        self.listing = message.listing
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(ROLES.to(self._roles_read))
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        message.route(ROLES.on_failure(self._roles_failed))
+
+    def _roles_read(self, listing: RoleListing) -> None:
+        self.listing = listing
         self.query_one("#role-loading").display = False
         table = self.query_one("#role-table", DataTable)
         table.clear()
-        for r in message.listing.usable:
+        for r in listing.usable:
             table.add_row(Text(r.name), Text(r.path), Text(r.created), key=r.arn)
-        table.display = bool(message.listing.usable)
+        table.display = bool(listing.usable)
         excluded = Text()
-        if not message.listing.usable:
+        if not listing.usable:
             excluded.append(
                 "No role in this account lets SageMaker assume it: create one (ctrl+n).\n", "yellow"
             )
-        if message.listing.excluded:
-            excluded.append(f"Not offered ({len(message.listing.excluded)}):\n", "bold")
-            for r in message.listing.excluded[:12]:
+        if listing.excluded:
+            excluded.append(f"Not offered ({len(listing.excluded)}):\n", "bold")
+            for r in listing.excluded[:12]:
                 excluded.append(f"  {r.name}: ", "dim")
                 excluded.append(f"{r.reason}\n")
-            if len(message.listing.excluded) > 12:
-                excluded.append(f"  … and {len(message.listing.excluded) - 12} more\n", "dim")
+            if len(listing.excluded) > 12:
+                excluded.append(f"  … and {len(listing.excluded) - 12} more\n", "dim")
         self.query_one("#role-excluded", Static).update(excluded)
-        if message.listing.usable:
+        if listing.usable:
             table.focus()
         else:
             self.action_new_role()
 
-    def on_roles_failed(self, message: RolesFailed) -> None:
+    def _roles_failed(self, failed: WorkFailed) -> None:
         self.query_one("#role-loading").display = False
-        err = message.error
+        err = failed.error
         self.query_one("#role-error", Static).update(
             Text(
                 f"Could not list roles: {err.title}. {err.message}\nYou can still create a new role (ctrl+n)."

@@ -1,26 +1,35 @@
 """Step 5, Permissions: Block Public Access, bucket policy and role policy, each shown as
 current state -> finding -> proposed change as a diff -> confirm -> backup -> apply -> re-check,
-with a real proof of the role's access before and after, and `u` to undo the last change."""
+with a real proof of the role's access before and after, and `u` to undo the last change.
+
+About 500 lines and one concern: the read state, its findings and the proposed fixes, shown together
+because each fix is reviewed against the finding and proof it changes. What the tables show is in
+permissions_render, a fix's review in permissions_review; deciding is in services.permissions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, Collapsible, DataTable, Input, Label, LoadingIndicator, Static
 
 from screens.base import StepScreen
+from screens.permissions_render import fix_name, proof_view, settings_table
 from services.errors import ErrorInfo, SagewizError, translate
 from services.remedy import Face
+from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 from tui.widgets.policy_view import PolicyView
+
+if TYPE_CHECKING:
+    from services.permissions.findings import Finding, Proposal
+    from services.permissions.proof import Proof
+    from services.permissions.state import PermissionsState
 
 SEVERITY_STYLE = {
     "error": ("✗ error", "bold red"),
@@ -29,36 +38,33 @@ SEVERITY_STYLE = {
 }
 
 
-@dataclass
-class Checked(Message):
-    state: Any  # services.permissions.state.PermissionsState
-    findings: list[Any]
-    proposals: list[Any]
-    proof: Any  # services.permissions.proof.Proof | None
+@dataclass(frozen=True)
+class Checked:
+    state: PermissionsState
+    findings: list[Finding]
+    proposals: list[Proposal]
+    proof: Proof | None
     after_change: bool
 
 
-@dataclass
-class CheckFailed(Message):
-    error: ErrorInfo
-
-
-@dataclass
-class ChangeApplied(Message):
+@dataclass(frozen=True)
+class Applied:
     title: str
-    took_effect: bool
+    took_effect: bool  # the document read back is the one written
 
 
-@dataclass
-class ChangeRefused(Message):
-    error: ErrorInfo
-    concurrent: bool
-
-
-@dataclass
-class Undone(Message):
+@dataclass(frozen=True)
+class Restored:
     what: str
-    exact: bool
+    exact: bool  # the document read back is the one saved in the journal
+
+
+# -- the work this screen hands to workers -------------------------------------------------------------
+CHECK: Work[Checked] = Work("permissions: read and check")
+APPLY: Work[Applied] = Work("permissions: apply a change")
+# The policy changed between plan and apply: not an error to show, a reason to plan again.
+APPLY_STALE: Work[Applied] = Work("permissions: apply a change over a policy that changed")
+UNDO: Work[Restored] = Work("permissions: undo the last change")
 
 
 class PermissionsStep(StepScreen):
@@ -208,11 +214,22 @@ class PermissionsStep(StepScreen):
                 else None
             )
         except Exception as exc:
-            self.post_message(CheckFailed(ErrorInfo.of(translate(exc, "check permissions"))))
+            self.post_message(CHECK.failed(ErrorInfo.of(translate(exc, "check permissions"))))
             return
-        self.post_message(Checked(state, found, proposals, proof, after_change))
+        self.post_message(CHECK.done(Checked(state, found, proposals, proof, after_change)))
 
-    def on_checked(self, msg: Checked) -> None:
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(CHECK.to(self._checked), APPLY.to(self._change_applied), UNDO.to(self._undone))
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        message.route(
+            CHECK.on_failure(self._check_failed),
+            APPLY_STALE.on_failure(self._policy_changed_meanwhile),
+            APPLY.on_failure(self._change_refused),
+            UNDO.on_failure(self._change_refused),
+        )
+
+    def _checked(self, msg: Checked) -> None:
         self.busy = False
         self.checks_done += 1
         self.perm_state, self.findings, self.proposals = msg.state, msg.findings, msg.proposals
@@ -226,7 +243,7 @@ class PermissionsStep(StepScreen):
         proof_ok = self.proof_now is None or self.proof_now.ok or self.proof_now.method == "unavailable"
         self.mark(StepState.DONE if not errors and proof_ok else StepState.ATTENTION)
 
-    def on_check_failed(self, msg: CheckFailed) -> None:
+    def _check_failed(self, msg: WorkFailed) -> None:
         self.busy = False
         self._show_busy(None)
         self.query_one("#perm-status", Static).update(
@@ -263,37 +280,7 @@ class PermissionsStep(StepScreen):
         self.query_one("#perm-status", Static).update(text)
 
     def _render_proof(self) -> None:
-        widget = self.query_one("#perm-proof", Static)
-        now = self.proof_now
-        if now is None:
-            widget.update(Text("Not proven yet (p runs the proof).", style="dim"))
-            return
-        if now.method == "unavailable":
-            widget.update(Text(f"The proof could not run: {now.note}.", style="yellow"))
-            return
-        before = self.proof_before
-        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-        table.add_column("Action")
-        table.add_column("On")
-        compare = before is not None and before is not now
-        if compare:
-            table.add_column("Before")
-        table.add_column("Now" if compare else "Result")
-        earlier = {(s.action, s.resource): s for s in before.steps} if compare else {}
-        for step in now.steps:
-            cells: list[Any] = [step.action, Text(_short_resource(step.resource))]
-            if compare:
-                prev = earlier.get((step.action, step.resource))
-                cells.append(_verdict(prev) if prev is not None else Text("—", style="dim"))
-            cells.append(_verdict(step))
-            table.add_row(*cells)
-        how = "Real requests as the role" if now.method == "marker-object" else "IAM policy simulator"
-        caption = Text(f"{how}, {now.note.removeprefix('as the role, ')}: ", style="dim")
-        caption.append(
-            "the role can use the bucket" if now.ok else "the role is denied",
-            style="bold green" if now.ok else "bold red",
-        )
-        widget.update(_stack(table, caption))
+        self.query_one("#perm-proof", Static).update(proof_view(self.proof_before, self.proof_now))
 
     def _render_findings(self) -> None:
         table = self.query_one("#perm-findings", DataTable)
@@ -313,7 +300,7 @@ class PermissionsStep(StepScreen):
         f = self.findings[n]
         text = Text.assemble((f.title, "bold"), "\n", f.explanation)
         if f.fix:
-            text.append(f"\nFixed by: {_fix_name(f.fix)}", style="green")
+            text.append(f"\nFixed by: {fix_name(f.fix)}", style="green")
         text.append(f"\nCause: {f.cause}", style="dim")
         self.query_one("#perm-finding-text", Static).update(text)
         self.query_one("#perm-evidence", PolicyView).set_policy(f.evidence or None)
@@ -344,49 +331,7 @@ class PermissionsStep(StepScreen):
 
     def _render_settings(self) -> None:
         st = self.perm_state
-        table = Table(box=None, show_header=False, pad_edge=False)
-        table.add_column(style="dim")
-        table.add_column()
-        table.add_row(
-            "Bucket", Text(f"{st.bucket}" + ("" if st.bucket_exists is not False else " (does not exist)"))
-        )
-        table.add_row("Role", Text(st.role_arn))
-        for bpa, label in (
-            (st.account_bpa, "Block Public Access (account)"),
-            (st.bucket_bpa, "Block Public Access (bucket)"),
-        ):
-            if bpa is None:
-                table.add_row(label, Text("could not read", style="yellow"))
-            elif bpa.all_on:
-                table.add_row(label, Text("on (all four settings)", style="green"))
-            else:
-                table.add_row(label, Text("off: " + ", ".join(bpa.off), style="yellow"))
-        if st.policy_public is None:
-            table.add_row("Bucket policy status", Text("could not read", style="yellow"))
-        else:
-            src = "" if st.policy_public_source == "s3" else " (computed by sagewiz)"
-            table.add_row(
-                "Bucket policy status", Text(("public" if st.policy_public else "not public") + src)
-            )
-        enc = st.encryption
-        if enc is None:
-            table.add_row("Default encryption", Text("could not read", style="yellow"))
-        else:
-            desc = {"AES256": "SSE-S3 (AES256)", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-KMS"}.get(
-                enc.algorithm, enc.algorithm
-            )
-            if enc.kms_key_id:
-                desc += f", key {enc.kms_key_id}"
-            if enc.default:
-                desc += " (not configured: S3's default)"
-            table.add_row("Default encryption", Text(desc))
-        table.add_row("Object Ownership", Text(st.object_ownership or "not configured"))
-        table.add_row(
-            "Permissions boundary",
-            Text(st.boundary.arn if st.boundary else ("set, could not read" if st.has_boundary else "none")),
-        )
-        for u in st.unreadable:
-            table.add_row("Could not read", Text(u.line(), style="yellow"))
+        table = settings_table(st)
         self.query_one("#perm-settings", Static).update(table)
         self.query_one("#perm-bucket-policy", PolicyView).set_policy(
             st.bucket_policy.text if st.bucket_policy else None
@@ -461,14 +406,14 @@ class PermissionsStep(StepScreen):
         try:
             result = apply_change(self.factory, self.journal, change)
         except PolicyChangedError as exc:
-            self.post_message(ChangeRefused(ErrorInfo.of(exc), True))
+            self.post_message(APPLY_STALE.failed(ErrorInfo.of(exc)))
             return
         except Exception as exc:
-            self.post_message(ChangeRefused(ErrorInfo.of(translate(exc, change.title)), False))
+            self.post_message(APPLY.failed(ErrorInfo.of(translate(exc, change.title))))
             return
-        self.post_message(ChangeApplied(change.title, result.took_effect))
+        self.post_message(APPLY.done(Applied(change.title, result.took_effect)))
 
-    def on_change_applied(self, msg: ChangeApplied) -> None:
+    def _change_applied(self, msg: Applied) -> None:
         note = (
             "Applied and re-read"
             if msg.took_effect
@@ -478,13 +423,15 @@ class PermissionsStep(StepScreen):
         self.changing = False
         self.action_recheck(after_change=True)
 
-    def on_change_refused(self, msg: ChangeRefused) -> None:
+    def _policy_changed_meanwhile(self, msg: WorkFailed) -> None:
         self.changing = False
         self._show_busy(None)
-        if msg.concurrent:
-            self.notify(f"{msg.error.message} Re-planning.", severity="warning", markup=False, timeout=8)
-            self.action_recheck()
-            return
+        self.notify(f"{msg.error.message} Re-planning.", severity="warning", markup=False, timeout=8)
+        self.action_recheck()
+
+    def _change_refused(self, msg: WorkFailed) -> None:
+        self.changing = False
+        self._show_busy(None)
         self._render_status()
         self.wizard.show_error(msg.error)
 
@@ -514,17 +461,19 @@ class PermissionsStep(StepScreen):
         try:
             result = undo_last(self.factory, self.journal)
         except Exception as exc:
-            self.post_message(ChangeRefused(ErrorInfo.of(translate(exc, "undo")), False))
+            self.post_message(UNDO.failed(ErrorInfo.of(translate(exc, "undo"))))
             return
         what = result.target.describe()
         self.post_message(
-            Undone(
-                what if result.restored_text is not None else f"{what} (deleted: there was none)",
-                result.exact,
+            UNDO.done(
+                Restored(
+                    what if result.restored_text is not None else f"{what} (deleted: there was none)",
+                    result.exact,
+                )
             )
         )
 
-    def on_undone(self, msg: Undone) -> None:
+    def _undone(self, msg: Restored) -> None:
         self.notify(
             f"Restored the {msg.what}" + (" exactly." if msg.exact else ", but it reads back differently."),
             markup=False,
@@ -558,30 +507,3 @@ class PermissionsStep(StepScreen):
                 "same-account AccessDenied."
             ),
         )
-
-
-def _short_resource(arn: str) -> str:
-    rest = arn.removeprefix("arn:aws:s3:::")
-    return "the bucket" if "/" not in rest else f"object {rest.split('/', 1)[1]}"
-
-
-def _verdict(step: Any) -> Text:
-    if step.ok:
-        return Text("✓ allowed", style="green")
-    return Text(f"✗ {step.detail}", style="red")
-
-
-def _stack(*parts: Any) -> Any:
-    from rich.console import Group
-
-    return Group(*parts)
-
-
-def _fix_name(fix: str) -> str:
-    return {
-        "bucket-policy": "the bucket policy merge",
-        "role-policy": "the role policy repair",
-        "narrow-grant": "narrowing the over-broad grant",
-        "narrow-deny": "an exception to the Deny",
-        "bpa-on": "turning Block Public Access back on",
-    }.get(fix, fix)

@@ -9,14 +9,13 @@ them, then shows the plan. After creation the live job panel opens (it offers Cr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from screens.base import StepScreen
@@ -24,7 +23,11 @@ from services.algorithms import HyperParameter, algorithms
 from services.errors import ErrorInfo, SagewizError, translate
 from services.flow import train as flow_train
 from services.flow.outcome import Verdict
+from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
+
+if TYPE_CHECKING:
+    from services.plan import Plan
 
 _RESOURCE_FIELDS = (
     ("job_name", "Job name", ""),
@@ -39,28 +42,24 @@ _RESOURCE_FIELDS = (
 )
 
 
-@dataclass
-class PlanReady(Message):
-    plan: Any
-    warning: str
+@dataclass(frozen=True)
+class TrainingPlan:
+    plan: Plan
+    warning: str  # the role will probably be denied: said before the person confirms
     notes: list[str]
 
 
-@dataclass
-class TrainFailed(Message):
-    error: ErrorInfo
-
-
-@dataclass
-class DatasetReady(Message):
+@dataclass(frozen=True)
+class Dataset:
     train: str
     validation: str
     note: str
 
 
-@dataclass
-class JobCreated(Message):
-    name: str
+# -- the work this screen hands to workers (every failure is shown the same way) -----------------------
+DERIVE: Work[Dataset] = Work("train: derive a table from the images")
+PREPARE: Work[TrainingPlan] = Work("train: resolve, check and plan")
+CREATE: Work[str] = Work("train: create the training job")  # its name
 
 
 def _safe_id(name: str) -> str:
@@ -357,13 +356,18 @@ class TrainStep(StepScreen):
         try:
             ds = tabular_from_images(self.factory, images, dest, manifest, labels)
         except Exception as exc:
-            self.post_message(TrainFailed(ErrorInfo.of(translate(exc, "derive dataset"))))
+            self.post_message(DERIVE.failed(ErrorInfo.of(translate(exc, "derive dataset"))))
             return
         note = (f"{ds.rows} rows ({ds.features} features) written; labels from {ds.label_source}; "
                 f"classes {', '.join(ds.classes)}")  # fmt: skip
-        self.post_message(DatasetReady(ds.train_uri, ds.validation_uri, note))
+        self.post_message(DERIVE.done(Dataset(ds.train_uri, ds.validation_uri, note)))
 
-    def on_dataset_ready(self, message: DatasetReady) -> None:
+    def on_work_done(self, message: WorkDone[Any]) -> None:
+        message.route(
+            DERIVE.to(self._dataset_ready), PREPARE.to(self._plan_ready), CREATE.to(self._job_created)
+        )
+
+    def _dataset_ready(self, message: Dataset) -> None:
         self._set("channel_train", message.train)
         self._set("channel_validation", message.validation)
         self.query_one("#tr-data-note", Static).update(Text(message.note, style="green"))
@@ -398,20 +402,20 @@ class TrainStep(StepScreen):
             image = self.images.get((choices.algorithm, factory.region), "")
             planned = flow_train.plan(self.flow_context, self.state, choices, image=image)
             if planned.verdict is Verdict.CANNOT and planned.problem is not None:
-                self.post_message(TrainFailed(ErrorInfo.of(planned.problem)))
+                self.post_message(PREPARE.failed(ErrorInfo.of(planned.problem)))
                 return
             if planned.requests is None:
-                self.post_message(TrainFailed(ErrorInfo("Not sent", planned.message, "", "validation")))
+                self.post_message(PREPARE.failed(ErrorInfo("Not sent", planned.message, "", "validation")))
                 return
         except SagewizError as err:
-            self.post_message(TrainFailed(ErrorInfo.of(err)))
+            self.post_message(PREPARE.failed(ErrorInfo.of(err)))
             return
         except Exception as exc:
-            self.post_message(TrainFailed(ErrorInfo.of(translate(exc, "prepare training"))))
+            self.post_message(PREPARE.failed(ErrorInfo.of(translate(exc, "prepare training"))))
             return
-        self.post_message(PlanReady(planned.requests, planned.warning, list(planned.notes)))
+        self.post_message(PREPARE.done(TrainingPlan(planned.requests, planned.warning, list(planned.notes))))
 
-    def on_train_failed(self, message: TrainFailed) -> None:
+    def on_work_failed(self, message: WorkFailed) -> None:
         info = message.error
         self.query_one("#tr-result", Static).update(Text(f"{info.title}: {info.message}", style="bold red"))
         if info.kind not in ("validation",):
@@ -419,7 +423,7 @@ class TrainStep(StepScreen):
         else:
             self.notify(f"{info.message}\n{info.hint}", title=info.title, severity="error", markup=False)
 
-    def on_plan_ready(self, message: PlanReady) -> None:
+    def _plan_ready(self, message: TrainingPlan) -> None:
         from screens.confirm_plan import ConfirmPlanScreen
 
         self.query_one("#tr-result", Static).update(Text("\n".join(message.notes), style="dim"))
@@ -437,16 +441,14 @@ class TrainStep(StepScreen):
         try:
             create(self.factory, self.journal, plan)
         except SagewizError as err:
-            self.post_message(TrainFailed(ErrorInfo.of(err)))
+            self.post_message(CREATE.failed(ErrorInfo.of(err)))
             return
-        self.post_message(JobCreated(plan.actions[0].params["TrainingJobName"]))
+        self.post_message(CREATE.done(plan.actions[0].params["TrainingJobName"]))
 
-    def on_job_created(self, message: JobCreated) -> None:
-        self.state.update(training_job=message.name)
+    def _job_created(self, name: str) -> None:
+        self.state.update(training_job=name)
         self.mark(StepState.DONE)
-        self.query_one("#tr-result", Static).update(
-            Text(f"Training job {message.name} created.", style="green")
-        )
+        self.query_one("#tr-result", Static).update(Text(f"Training job {name} created.", style="green"))
         self.action_open_panel()
 
     @on(Button.Pressed, "#tr-panel")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from services.durations import duration
 from services.errors import (
     AccessDeniedError,
     ConflictError,
@@ -161,7 +162,7 @@ class NotebookInfo:
     tags: tuple[tuple[str, str], ...] = ()
 
     def age(self, now: datetime) -> str:
-        return human_duration((now - self.created).total_seconds()) if self.created else "?"
+        return duration((now - self.created).total_seconds()) if self.created else "?"
 
     @property
     def role_name(self) -> str:
@@ -174,17 +175,6 @@ class NotebookInfo:
     @property
     def cost_label(self) -> str:
         return self.price.label() if self.price else "unknown"
-
-
-def human_duration(seconds: float) -> str:
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h {(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d {(s % 86400) // 3600}h"
 
 
 def _info(d: dict[str, Any], region: str) -> NotebookInfo:

@@ -38,8 +38,11 @@ class SagewizApp(App[int]):
         Binding("b", "prev_step", "Back"),
         Binding("g", "pick_step", "Go to"),
         Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-        *[Binding(str(n % 10), f"goto('{s.id}')", s.title, show=False) for n, s in enumerate(STEPS, 1)],
+        Binding("q", "quit", "Quit", tooltip="Running AWS jobs keep running; sagewiz can reattach."),
+        *[
+            Binding(str(n % 10), f"goto('{s.id}')", f"Go to {s.title}", show=False)
+            for n, s in enumerate(STEPS, 1)
+        ],
     ]
 
     identity: reactive[Identity | None] = reactive(None, always_update=True)
@@ -324,7 +327,7 @@ class SagewizApp(App[int]):
     def action_help(self) -> None:
         from screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.screen))
 
     def open_doctor(self, denied: DeniedCall | None) -> None:
         """Hand a failed call to the doctor and open it."""

@@ -87,10 +87,44 @@ async def test_help_lists_every_key_and_closes(make_app: Callable[..., SagewizAp
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = _text(app.screen.query_one("#help-dialog Static:last-of-type"))
-        for key in ("n / b", "ctrl+p", "q", "?"):
-            assert key in text
+        for shown_key in ("Next step", "Back", "Go to", "Help", "Quit", "^p", "Retry"):
+            assert shown_key in text
+        for info in STEPS:
+            assert f"Go to {info.title}" in text
         await pilot.press("escape")
         assert isinstance(app.screen, ConnectStep)
+
+
+async def test_a_binding_added_to_the_app_or_a_screen_shows_in_help(
+    world: Any, journal: Any, monkeypatch: Any
+) -> None:
+    """Help is read from the bindings: a key added to the App or to a step screen is listed, with
+    its description and tooltip, and nothing in the help screen had to change."""
+    from pathlib import Path
+
+    from textual.binding import Binding
+
+    import screens.connect as screens_connect
+    import tui.app as tui_app
+
+    class MoreKeys(ConnectStep):
+        CSS_PATH = Path(screens_connect.__file__).with_name("connect.tcss")
+        BINDINGS = [Binding("ctrl+y", "noop", "Yank the plan", tooltip="(a key only this test has)")]
+
+    class MoreApp(SagewizApp):
+        CSS_PATH = [Path(tui_app.__file__).with_name("theme.tcss")]
+        BINDINGS = [*SagewizApp.BINDINGS, Binding("ctrl+t", "noop", "Toggle the thing")]
+
+    app = MoreApp(world.target(), sandbox=True, world=world, journal=journal)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await app.push_screen(MoreKeys())
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = _text(app.screen.query_one("#help-dialog Static:last-of-type"))
+        assert "^y" in text and "Yank the plan" in text and "(a key only this test has)" in text
+        assert "^t" in text and "Toggle the thing" in text
+        assert text.index("Yank the plan") < text.index("Everywhere") < text.index("Toggle the thing")
 
 
 async def test_command_palette_has_an_entry_per_step(make_app: Callable[..., SagewizApp]) -> None:

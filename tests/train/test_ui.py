@@ -231,7 +231,7 @@ def test_job_panel_snapshot(snap_compare, world, journal, monkeypatch):
     """The panel's look, fed a fixed job description and log (no workers: not connected)."""
     from datetime import UTC, datetime
 
-    from screens.job_panel import JobPanelScreen, LogBatch, StatusRead
+    from screens.job_panel import LOG, STATUS, JobPanelScreen, LogBatch
     from services.job_status import from_describe
     from tui.app import SagewizApp
 
@@ -255,9 +255,9 @@ def test_job_panel_snapshot(snap_compare, world, journal, monkeypatch):
         panel = JobPanelScreen("demo-job", now=lambda: t(40))
         await app.push_screen(panel)
         await pilot.pause()
-        panel.post_message(StatusRead(from_describe(resp, "eu-north-1")))
+        panel.post_message(STATUS.done(from_describe(resp, "eu-north-1")))
         panel.post_message(
-            LogBatch(lines, [("validation:mlogloss", 1.6 - i * 0.04) for i in range(0, 16, 2)])
+            LOG.done(LogBatch(lines, [("validation:mlogloss", 1.6 - i * 0.04) for i in range(0, 16, 2)]))
         )
         await pilot.pause()
 

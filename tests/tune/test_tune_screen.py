@@ -254,12 +254,12 @@ async def test_500_children_dashboard_stays_responsive(make_app: Any) -> None:
         await pilot.press("o")
         await pilot.pause()
         assert str(table.get_row_at(0)[0]).startswith("★")
-        values = [screen._children[str(r.key.value)].objective for r in table.ordered_rows]
+        values = [screen.dashboard.children_by_name[str(r.key.value)].objective for r in table.ordered_rows]
         scored = [v for v in values if v is not None]
         assert scored == sorted(scored) and values[-1] is None  # no value: last
         await pilot.press("o")  # again: worst first
         await pilot.pause()
-        values = [screen._children[str(r.key.value)].objective for r in table.ordered_rows]
+        values = [screen.dashboard.children_by_name[str(r.key.value)].objective for r in table.ordered_rows]
         scored = [v for v in values if v is not None]
         assert scored == sorted(scored, reverse=True)
         # a poll where 10 children finish touches only their cells

@@ -1,0 +1,355 @@
+"""The Tune step's form: what to tune and how, checked as you type, with the cost upper bound.
+
+The form reads itself into a TuningConfig (`read_config`); the screen owns the workers that load
+the Train step's settings, build the plan and create the job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Switch
+
+from services.errors import ErrorInfo
+from services.tuning.catalog import AlgorithmCatalog, catalog_for
+from services.tuning.config import STRATEGIES, WARM_START_TYPES, TrainingBase, TuningConfig
+from services.tuning.ranges import CATEGORICAL, SCALINGS, Problem, parse_values
+from tui.context import wizard_of
+
+
+class TuneForm(VerticalScroll):
+    """Ranges, objective, strategy and limits over a training job's settings (the base)."""
+
+    def __init__(self, algorithm_id: str, initial_name: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.algorithm_id = algorithm_id
+        self._initial_name = initial_name
+        self.base: TrainingBase | None = None
+        self.catalog: AlgorithmCatalog = catalog_for(algorithm_id)
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Text(
+                "Tuning trains many variants of the model within the ranges you choose and keeps the best. "
+                "It pays off for classical models like XGBoost on modest data.",
+            ),
+            classes="hint",
+        )
+        yield Static("Based on", classes="section")
+        with Horizontal(classes="row"):
+            yield Label("Training job", classes="field-label")
+            yield Input(placeholder="the Train step's job name", id="base-job", compact=True)
+            yield Button("Load", id="base-load", compact=True)
+        yield Static("", id="base-note", classes="hint")
+        with Horizontal(classes="row"):
+            yield Label("Image", classes="field-label")
+            yield Input(id="base-image", placeholder="training image URI", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Role ARN", classes="field-label")
+            yield Input(id="base-role", placeholder="arn:aws:iam::<account>:role/<name>", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Train data", classes="field-label")
+            yield Input(id="base-train", placeholder="s3://bucket/prefix/train/", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Validation", classes="field-label")
+            yield Input(
+                id="base-validation",
+                placeholder="s3://bucket/prefix/validation/ (needed for validation:*)",
+                compact=True,
+            )
+        with Horizontal(classes="row"):
+            yield Label("Output", classes="field-label")
+            yield Input(id="base-output", placeholder="s3://bucket/prefix/output/", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Instance", classes="field-label")
+            yield Input("ml.m5.large", id="base-instance", classes="short", compact=True)
+            yield Label("count", classes="inline-label")
+            yield Input("1", id="base-count", classes="tiny", type="integer", compact=True)
+            yield Label("max runtime s", classes="inline-label")
+            yield Input("3600", id="base-runtime", classes="short", type="integer", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Static", classes="field-label")
+            yield Input(
+                id="base-static",
+                placeholder="objective=multi:softmax, num_class=5, num_round=100",
+                compact=True,
+            )
+
+        yield Static(
+            "Ranges (ticked ones are tuned; prefilled with the documented recommended ranges)",
+            classes="section",
+        )
+        yield Static(
+            "The docs name alpha, min_child_weight, subsample, eta and num_round as the most influential; "
+            "on a few dozen rows, wide alpha or min_child_weight ranges stop every split, so they start unticked.",
+            classes="hint",
+        )
+        for spec in self.catalog.tunable:
+            with Horizontal(classes="range-row", id=f"row-{spec.name}"):
+                yield Checkbox(
+                    spec.name, spec.suggested, id=f"on-{spec.name}", classes="range-on", compact=True
+                )
+                if spec.kind == CATEGORICAL:
+                    yield Label("categorical", classes="range-kind")
+                    yield Input(
+                        ", ".join(spec.values), id=f"values-{spec.name}", classes="range-values", compact=True
+                    )
+                else:
+                    yield Label(spec.kind, classes="range-kind")
+                    yield Input(
+                        spec.recommended_min, id=f"min-{spec.name}", classes="range-num", compact=True
+                    )
+                    yield Input(
+                        spec.recommended_max, id=f"max-{spec.name}", classes="range-num", compact=True
+                    )
+                    yield Select(
+                        [(s, s) for s in SCALINGS],
+                        value=spec.scaling,
+                        allow_blank=False,
+                        id=f"scaling-{spec.name}",
+                        classes="range-scaling",
+                        compact=True,
+                    )
+                yield Label(Text(spec.description[:60]), classes="range-desc hint")
+
+        yield Static("Objective and strategy", classes="section")
+        with Horizontal(classes="row"):
+            yield Label("Objective", classes="field-label")
+            yield Select(self._objective_options(), allow_blank=False, id="objective", compact=True)
+            yield Static("", id="objective-direction", classes="inline-note")
+        with Horizontal(classes="row"):
+            yield Label("Strategy", classes="field-label")
+            yield Select(
+                [(s, s) for s in STRATEGIES], value="Bayesian", allow_blank=False, id="strategy", compact=True
+            )
+            yield Label("early stopping", classes="inline-label")
+            yield Switch(False, id="early-stopping")
+        with Horizontal(classes="row", id="hyperband-row"):
+            yield Label("Hyperband", classes="field-label")
+            yield Label("min resource", classes="inline-label")
+            yield Input("1", id="hb-min", classes="tiny", type="integer", compact=True)
+            yield Label("max resource", classes="inline-label")
+            yield Input(
+                "", id="hb-max", classes="short", type="integer", placeholder="e.g. num_round", compact=True
+            )
+        with Horizontal(classes="row"):
+            yield Label("Jobs", classes="field-label")
+            yield Input("10", id="max-jobs", classes="tiny", type="integer", compact=True)
+            yield Label("in parallel", classes="inline-label")
+            yield Input("2", id="max-parallel", classes="tiny", type="integer", compact=True)
+            yield Label("tuning max runtime s", classes="inline-label")
+            yield Input(
+                "", id="tuning-runtime", classes="short", type="integer", placeholder="optional", compact=True
+            )
+        with Horizontal(classes="row"):
+            yield Label("Warm start", classes="field-label")
+            yield Input(
+                "",
+                id="warm-parents",
+                placeholder="parent tuning jobs, comma separated (optional)",
+                compact=True,
+            )
+            yield Select(
+                [(t, t) for t in WARM_START_TYPES],
+                value=WARM_START_TYPES[0],
+                allow_blank=False,
+                id="warm-type",
+                compact=True,
+            )
+        with Horizontal(classes="row"):
+            yield Label("Job name", classes="field-label")
+            yield Input(self._initial_name, id="tuning-name", classes="medium", compact=True)
+        yield Static("", id="cost", classes="cost-line")
+        yield Static("", id="problems")
+        with Horizontal(classes="buttons-row"):
+            yield Button("Review plan (ctrl+r)", id="review", variant="primary", compact=True)
+            yield Button("Watch tuning job", id="watch-existing", compact=True)
+
+    def on_mount(self) -> None:
+        self._toggle_hyperband()
+        self.refresh_checks()
+
+    def _objective_options(self) -> list[tuple[str, str]]:
+        return [(f"{o.metric} ({o.direction.lower()})", o.metric) for o in self.catalog.objectives]
+
+    # -- the training job the tuning job is based on -------------------------------------------------
+    def show_base_error(self, error: ErrorInfo) -> None:
+        self.query_one("#base-note", Static).update(Text(f"{error.title}: {error.message}", style="red"))
+
+    def show_base(self, base: TrainingBase, note: str) -> None:
+        """Fill the form from `base` and offer the objectives that fit its hyperparameters."""
+        self.base = base
+        self.query_one("#base-note", Static).update(Text(note))
+        channels = {c.get("ChannelName"): c for c in base.input_channels}
+
+        def uri(name: str) -> str:
+            c = channels.get(name) or {}
+            return str(((c.get("DataSource") or {}).get("S3DataSource") or {}).get("S3Uri", ""))
+
+        values = {
+            "#base-image": base.image,
+            "#base-role": base.role_arn,
+            "#base-train": uri("train"),
+            "#base-validation": uri("validation"),
+            "#base-output": base.output_path,
+            "#base-instance": base.instance_type,
+            "#base-count": str(base.instance_count),
+            "#base-runtime": str(base.max_runtime_s),
+            "#base-static": ", ".join(f"{k}={v}" for k, v in base.static_hyperparameters.items()),
+        }
+        for selector, value in values.items():
+            self.query_one(selector, Input).value = value
+        # Objectives that fit the job's objective (multiclass -> merror, mlogloss, accuracy).
+        self.catalog = catalog_for(self.algorithm_id, base.static_hyperparameters)
+        select = self.query_one("#objective", Select)
+        select.set_options(self._objective_options())
+        if self.catalog.objectives:
+            select.value = self.catalog.objectives[0].metric
+        self.refresh_checks()
+
+    # -- reading the form ----------------------------------------------------------------------------
+    def value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def _int(self, selector: str, default: int | None = None) -> int | None:
+        text = self.value(selector)
+        if not text:
+            return default
+        try:
+            return int(text)
+        except ValueError:
+            return None
+
+    def read_config(self) -> TuningConfig:
+        """The form as a TuningConfig (unchecked: validate_config says what is wrong)."""
+        static: dict[str, str] = {}
+        for part in self.value("#base-static").split(","):
+            if "=" in part:
+                k, _, v = part.partition("=")
+                if k.strip():
+                    static[k.strip()] = v.strip()
+        previous = {c.get("ChannelName"): c for c in (self.base.input_channels if self.base else ())}
+        channels = []
+        for name, selector in (("train", "#base-train"), ("validation", "#base-validation")):
+            uri = self.value(selector)
+            if uri:
+                channels.append(_channel(name, uri, previous.get(name)))
+        template = self.base or TrainingBase("", "", (), "")
+        base = template.with_(
+            image=self.value("#base-image"),
+            role_arn=self.value("#base-role"),
+            input_channels=tuple(channels),
+            output_path=self.value("#base-output"),
+            instance_type=self.value("#base-instance"),
+            instance_count=self._int("#base-count", 1) or 0,
+            max_runtime_s=self._int("#base-runtime", 3600) or 0,
+            static_hyperparameters=static,
+        )
+        ranges = []
+        for spec in self.catalog.tunable:
+            try:
+                if not self.query_one(f"#on-{spec.name}", Checkbox).value:
+                    continue
+            except NoMatches:
+                continue
+            if spec.kind == CATEGORICAL:
+                r = spec.default_range().with_(values=parse_values(self.value(f"#values-{spec.name}")))
+            else:
+                scaling = self.query_one(f"#scaling-{spec.name}", Select).value
+                r = spec.default_range().with_(
+                    min_value=self.value(f"#min-{spec.name}"),
+                    max_value=self.value(f"#max-{spec.name}"),
+                    scaling=str(scaling),
+                )
+            ranges.append(r)
+        metric = str(self.query_one("#objective", Select).value or "")
+        objective = self.catalog.objective(metric)
+        strategy = str(self.query_one("#strategy", Select).value)
+        parents = tuple(p.strip() for p in self.value("#warm-parents").split(",") if p.strip())
+        max_jobs_text = self.value("#max-jobs")
+        return TuningConfig(
+            name=self.value("#tuning-name"),
+            base=base,
+            ranges=tuple(ranges),
+            objective_metric=metric,
+            objective_type=objective.direction if objective else "Minimize",
+            strategy=strategy,
+            max_jobs=(None if strategy == "Grid" and not max_jobs_text else self._int("#max-jobs", 0) or 0),
+            max_parallel=self._int("#max-parallel", 1) or 0,
+            early_stopping=self.query_one("#early-stopping", Switch).value,
+            hyperband_min_resource=self._int("#hb-min") if strategy == "Hyperband" else None,
+            hyperband_max_resource=self._int("#hb-max") if strategy == "Hyperband" else None,
+            max_runtime_s=self._int("#tuning-runtime"),
+            warm_start_parents=parents,
+            warm_start_type=str(self.query_one("#warm-type", Select).value),
+        )
+
+    def refresh_checks(self) -> None:
+        from services.tuning.config import validate_config
+        from services.tuning.request import estimate_cost
+
+        cfg = self.read_config()
+        problems = validate_config(cfg)
+        metric = self.catalog.objective(cfg.objective_metric)
+        self.query_one("#objective-direction", Static).update(
+            Text(f"{metric.direction}: {metric.description}" if metric else "", style="dim")
+        )
+        cost = estimate_cost(cfg, wizard_of(self.app).state.region or "us-east-1")
+        self.query_one("#cost", Static).update(Text(cost.text()))
+        self.show_problems(problems)
+
+    def show_problems(self, problems: list[Problem]) -> None:
+        box = self.query_one("#problems", Static)
+        if not problems:
+            box.update(Text("Ready: every check passes.", style="green"))
+            return
+        text = Text(f"{len(problems)} to fix before submitting:\n", style="bold red")
+        for p in problems[:12]:
+            text.append(f"  • {p.field}: ", style="red")
+            text.append(p.message)
+            if p.hint:
+                text.append(f" ({p.hint})", style="dim")
+            text.append("\n")
+        if len(problems) > 12:
+            text.append(f"  … and {len(problems) - 12} more\n", style="dim")
+        box.update(text)
+
+    def _toggle_hyperband(self) -> None:
+        strategy = self.query_one("#strategy", Select).value
+        self.query_one("#hyperband-row").display = strategy == "Hyperband"
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    @on(Switch.Changed)
+    def _form_changed(self, event: Message) -> None:
+        control = getattr(event, "control", None)
+        if control is not None and control.id == "base-job":
+            return
+        self.refresh_checks()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "strategy":
+            self._toggle_hyperband()
+        self.refresh_checks()
+
+    def new_name(self, name: str) -> None:
+        self.query_one("#tuning-name", Input).value = name
+
+
+def _channel(name: str, uri: str, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """A channel for `uri`, keeping the Train step's content type and data type when it had one."""
+    old = previous or {}
+    source = dict((old.get("DataSource") or {}).get("S3DataSource") or {})
+    source.update(S3Uri=uri)
+    source.setdefault("S3DataType", "S3Prefix")
+    source.setdefault("S3DataDistributionType", "FullyReplicated")
+    channel = {k: v for k, v in old.items() if k != "DataSource"} or {"ContentType": "text/csv"}
+    channel.update(ChannelName=name, DataSource={"S3DataSource": source})
+    return channel
