@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 from botocore.regions import EndpointResolver
 
-from services import regions, roles
+from services import regions
 from services.labeling.rules import documented_lambdas, public_workteam_arn
 from services.policy.arns import session_arn
+from services.roles.creation import RoleSpec, plan_create_role
+from services.roles.documents import (
+    autostop_statement,
+    least_privilege_policy,
+    sagemaker_role_problem,
+    trust_policy,
+)
 from services.session import _botocore_session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,15 +57,15 @@ def test_regions_offered_are_botocores_commercial_china_and_govcloud_regions() -
 )
 def test_every_arn_built_for_a_region_is_in_its_partition(region: str, prefix: str) -> None:
     account = "123456789012"
-    policy = roles.least_privilege_policy(account, region, "bkt", "data/")
+    policy = least_privilege_policy(account, region, "bkt", "data/")
     resources = [r for st in policy["Statement"] for r in _list(st["Resource"]) if r != "*"]
     assert resources and all(r.startswith(prefix) for r in resources), resources
-    assert roles.autostop_statement(account, region, "NB")["Resource"] == (
+    assert autostop_statement(account, region, "NB")["Resource"] == (
         f"{prefix}sagemaker:{region}:{account}:notebook-instance/nb"
     )
-    spec = roles.RoleSpec("r", account, region, "bkt", full_access=True)
+    spec = RoleSpec("r", account, region, "bkt", full_access=True)
     assert spec.arn == f"{prefix}iam::{account}:role/service-role/r"
-    attach = roles.plan_create_role(spec).actions[1].params["PolicyArn"]
+    attach = plan_create_role(spec).actions[1].params["PolicyArn"]
     assert attach == f"{prefix}iam::aws:policy/AmazonSageMakerFullAccess"
     assert public_workteam_arn(region).startswith(f"{prefix}sagemaker:{region}:")
     assert session_arn(spec.arn, "SageMaker") == f"{prefix}sts::{account}:assumed-role/r/SageMaker"
@@ -71,9 +78,9 @@ def test_every_arn_built_for_a_region_is_in_its_partition(region: str, prefix: s
 def test_the_sagemaker_service_principal_is_the_same_in_every_partition(region: str) -> None:
     # IAM's service principal is not the endpoint's DNS suffix (amazonaws.com.cn in China).
     assert regions.service_principal("sagemaker") == "sagemaker.amazonaws.com"
-    trust = roles.trust_policy("123456789012")
+    trust = trust_policy("123456789012")
     assert trust["Statement"][0]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
-    assert roles.sagemaker_role_problem(trust) is None
+    assert sagemaker_role_problem(trust) is None
     assert regions.partition_of(region) in regions.partition_ids()
 
 

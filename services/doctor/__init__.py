@@ -9,6 +9,6 @@ evaluates every policy layer with services.policy; `findings` builds the finding
 evaluated `case`: `explicit_denies`, `missing_allows`, `layer_refusals` and the non-blocking
 `notes`, with `choose_fix` and `fixes` planning the changes; `verdict` gives the verdict and the
 trace; `crosscheck` asks IAM's simulator. `model` holds the values, `report` renders text, JSON
-(the DESIGN contract) and the redacted "send to admin" Markdown, `probe` re-tries the request as
+(the README's `--json` contract) and the redacted "send to admin" Markdown, `probe` re-tries the request as
 the principal after a fix.
 """

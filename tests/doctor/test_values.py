@@ -12,8 +12,8 @@ from textual.widgets import Input, TextArea
 from services.denied import DeniedCall
 from services.doctor.engine import diagnose
 from services.doctor.model import AssumptionReason, DoctorRequest
-from services.permissions import fixes
 from services.permissions.apply import to_plan
+from services.permissions.fixes.bucket_policy import bucket_policy_change
 from services.remedy import Face, Remedy, RemedyKind
 from services.sandbox.server import Sandbox
 from tests.doctor.harness import factory_for, fresh_world
@@ -95,7 +95,7 @@ def test_a_missing_field_is_a_flag_on_the_command_line_and_a_field_on_the_screen
 
 
 def test_undo_is_a_key_in_the_tui_and_never_a_key_on_the_command_line() -> None:
-    restore = fixes.bucket_policy_change("b-ok", ROLE, None)
+    restore = bucket_policy_change("b-ok", ROLE, None)
     assert restore.old_text is None
     tui = to_plan(restore, Face.TUI).actions[0].undo
     cli = to_plan(restore, Face.CLI).actions[0].undo
