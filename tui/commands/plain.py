@@ -113,6 +113,7 @@ class Plain:
 
     # -- the walk --------------------------------------------------------------------------------
     def main(self) -> int:
+        from services.flow import connect
         from tui.commands.common import connect_from_args
 
         state = WizardState()
@@ -136,7 +137,7 @@ class Plain:
         self.journal.append(
             SessionStarted(caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="plain")
         )
-        state.update(region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox)
+        connect.record(state, ident)
         self.walk = Walk(flow_context(ctx, self.journal), state, self.confirm_plan, self.say)
         if not self.args.config and step in (None, "connect"):
             self.offer_resume()
