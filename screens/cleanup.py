@@ -21,13 +21,13 @@ from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 
 if TYPE_CHECKING:
-    from services.cleanup import CleanupPlan, Inventory, Resource
+    from services.flow.cleanup import CleanupStepPlan, Inventory, Resource
 
 
 # -- the work this screen hands to workers -------------------------------------------------------------
 READ: Work[Inventory] = Work("cleanup: read the inventory")
 LOOKUP: Work[Resource] = Work("cleanup: look up a resource by name")
-DELETE_PLAN: Work[CleanupPlan] = Work("cleanup: plan the deletion")
+DELETE_PLAN: Work[CleanupStepPlan] = Work("cleanup: plan the deletion")
 APPLY_STEP: Work[str] = Work("cleanup: one step applied")  # "n/total: what it did"
 APPLY: Work[int] = Work("cleanup: apply")  # how many steps were applied
 
@@ -94,10 +94,10 @@ class CleanupStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="cleanup-read", exit_on_error=False)
     def _read_inventory(self) -> None:
-        from services.cleanup import inventory
+        from services.flow import cleanup
 
         try:
-            inv = inventory(self.factory, self.journal)
+            inv = cleanup.inspect(self.flow_context, self.state)
         except Exception as exc:
             self.post_message(READ.failed(ErrorInfo.of(translate(exc))))
             return
@@ -108,7 +108,7 @@ class CleanupStep(StepScreen):
         message.route(
             READ.to(self._inventory_read),
             LOOKUP.to(self._resource_found),
-            DELETE_PLAN.to(lambda plan: self._confirm(plan, "delete")),
+            DELETE_PLAN.to(self._confirm),
             APPLY_STEP.to(self._applied_one),
             APPLY.to(self._cleanup_done),
         )
@@ -140,8 +140,6 @@ class CleanupStep(StepScreen):
         table = self.query_one("#cleanup-table", DataTable)
         cursor = table.cursor_row
         table.clear()
-        from services.cleanup import SHORT_TITLES
-
         for r in self.resources:
             mark = "[x]" if r.key in self.selected else "[ ]"
             name = Text(r.id)
@@ -151,7 +149,7 @@ class CleanupStep(StepScreen):
             cost = Text(r.hourly_label(), style="bold" if (r.hourly or 0) > 0 else "dim")
             table.add_row(
                 Text(mark),
-                Text(SHORT_TITLES.get(r.type, r.type)),
+                Text(r.type.short_noun),
                 name,
                 Text(r.state or "?", style=state_style),
                 cost,
@@ -231,11 +229,10 @@ class CleanupStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="cleanup-lookup", exit_on_error=False)
     def _lookup(self, kind: str, name: str) -> None:
-        from services.cleanup import lookup
+        from services.flow import cleanup
 
         try:
-            account = self.identity.account if self.identity else ""
-            self.post_message(LOOKUP.done(lookup(self.factory, kind, name, account=account)))
+            self.post_message(LOOKUP.done(cleanup.lookup_named(self.flow_context, kind, name)))
         except Exception as exc:
             self.post_message(LOOKUP.failed(ErrorInfo.of(translate(exc))))
 
@@ -250,10 +247,11 @@ class CleanupStep(StepScreen):
         chosen = self._chosen()
         if not chosen or self.busy:
             return
-        from services.cleanup import plan_stop
+        from services.flow import cleanup
 
         try:
-            self._confirm(plan_stop(chosen), "stop")
+            choices = cleanup.CleanupChoices(cleanup.CleanupAction.STOP, tuple(chosen))
+            self._confirm(cleanup.plan(self.flow_context, self.state, choices))
         except SagewizError as err:
             self.wizard.show_error(err)
 
@@ -265,19 +263,20 @@ class CleanupStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="cleanup-plan", exit_on_error=False)
     def _plan_delete(self, chosen: list[Any]) -> None:
-        from services.cleanup import plan_delete
+        from services.flow import cleanup
 
         try:
-            self.post_message(DELETE_PLAN.done(plan_delete(self.factory, chosen)))
+            choices = cleanup.CleanupChoices(cleanup.CleanupAction.DELETE, tuple(chosen))
+            self.post_message(DELETE_PLAN.done(cleanup.plan(self.flow_context, self.state, choices)))
         except Exception as exc:
             self.post_message(DELETE_PLAN.failed(ErrorInfo.of(translate(exc))))
 
-    def _confirm(self, cplan: Any, verb: str) -> None:
-        if cplan.empty:
-            reason = "; ".join(cplan.skipped) or "nothing selected needs it"
-            self.notify(f"Nothing to {verb}: {reason}", markup=False)
+    def _confirm(self, cplan: CleanupStepPlan) -> None:
+        if cplan.requests is None:
+            self.notify(cplan.message, markup=False)
             return
-        plan = cplan.plan
+        plan = cplan.requests
+        verb = cplan.action.value
         if cplan.skipped:
             plan = Plan(
                 plan.title, plan.actions, plan.warnings + tuple(f"skipped: {s}" for s in cplan.skipped)
@@ -289,12 +288,13 @@ class CleanupStep(StepScreen):
 
         self.app.push_screen(ConfirmPlanScreen(plan, typed=verb), first)
 
-    def _confirm_buckets(self, cplan: Any, pending: list[str], confirmed: list[str]) -> None:
+    def _confirm_buckets(self, cplan: CleanupStepPlan, pending: list[str], confirmed: list[str]) -> None:
         if not pending:
             self._apply(cplan, confirmed)
             return
         bucket = pending[0]
-        actions = tuple(a for a in cplan.plan.actions if a.params.get("Bucket") == bucket)
+        assert cplan.requests is not None
+        actions = tuple(a for a in cplan.requests.actions if a.params.get("Bucket") == bucket)
         plan = Plan(f"Empty and delete the bucket {bucket}", actions)
 
         def answered(ok: bool | None) -> None:
@@ -313,30 +313,28 @@ class CleanupStep(StepScreen):
             answered,
         )
 
-    def _apply(self, cplan: Any, confirmed: list[str]) -> None:
+    def _apply(self, cplan: CleanupStepPlan, confirmed: list[str]) -> None:
         self.busy = True
         self.query_one("#cleanup-loading").display = True
         self._apply_worker(cplan, confirmed)
 
     @work(thread=True, exclusive=True, group="cleanup-apply", exit_on_error=False)
-    def _apply_worker(self, cplan: Any, confirmed: list[str]) -> None:
-        from services.cleanup import apply_cleanup
+    def _apply_worker(self, cplan: CleanupStepPlan, confirmed: list[str]) -> None:
+        from services.flow import cleanup
 
         worker = get_current_worker()
-        total = len(cplan.plan.actions)
+        total = len(cplan.requests.actions) if cplan.requests else 0
 
         def progress(n: int, action: Any) -> None:
             self.post_message(APPLY_STEP.done(f"{n + 1}/{total}: {action.description}"))
 
         try:
-            done = apply_cleanup(
+            done = cleanup.apply(
+                self.flow_context,
                 cplan,
-                self.factory,
-                self.journal,
                 confirmed_buckets=confirmed,
                 on_progress=progress,
                 cancel=worker.cancelled_event,
-                poll=0.2 if self.wizard.sandbox else 5.0,  # the sandbox's notebooks stop in seconds
             )
         except Exception as exc:
             self.post_message(APPLY.failed(ErrorInfo.of(translate(exc))))

@@ -31,6 +31,7 @@ from tui.steps import StepState
 if TYPE_CHECKING:
     from services.doctor.model import Diagnosis
     from services.doctor.probe import ProbeResult
+    from services.flow.doctor import DoctorPlan
 
 
 @dataclass(frozen=True)
@@ -184,11 +185,9 @@ class DoctorStep(StepScreen):
         return True
 
     def _fix_available(self) -> Any:
-        d = self.diagnosis
-        if d is None or d.first_blocking is None or d.first_blocking.fix is None:
-            return None
-        fix = d.first_blocking.fix
-        return fix if (fix.applicable or fix.request_changes) else None
+        from services.flow.doctor import recommended_fix
+
+        return recommended_fix(self.diagnosis) if self.diagnosis is not None else None
 
     def _buttons(self) -> None:
         self.query_one("#fix", Button).disabled = self._fix_available() is None or self.busy
@@ -230,14 +229,10 @@ class DoctorStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="doctor", exit_on_error=False, description="diagnose")
     def _diagnose_worker(self, req: Any) -> None:
-        from services.doctor.engine import diagnose
+        from services.flow import doctor
 
-        ident = self.identity
         try:
-            if not req.principal and not req.default_principal and ident is not None:
-                req = req.with_(default_principal=ident.arn)
-            d = diagnose(req, self.factory, caller_account=ident.account if ident else None,
-                         region=ident.region if ident else None, sandbox=bool(ident and ident.sandbox))  # fmt: skip
+            d = doctor.inspect(self.flow_context, self.state, doctor.DoctorChoices(req))
         except Exception as exc:  # diagnose never raises; this guards the worker anyway
             err = exc if isinstance(exc, SagewizError) else translate(exc, "diagnose")
             self.post_message(DIAGNOSE.failed(ErrorInfo.of(err)))
@@ -274,37 +269,40 @@ class DoctorStep(StepScreen):
     # -- fix --------------------------------------------------------------------------------------------
     @on(Button.Pressed, "#fix")
     def action_fix(self) -> None:
-        fix = self._fix_available()
-        if fix is None or self.busy:
+        from services.flow import doctor
+
+        if self.diagnosis is None or self.busy:
             return
-        if fix.request_changes and not fix.applicable:
+        plan = doctor.decide(self.diagnosis, Face.TUI)
+        if plan.fix is None:
+            return
+        if plan.requests is None:
             # A change to how the request is made: nothing in AWS changes; re-check with it.
             self._set_busy(True, "Re-checking with the request changed as the fix says…")
-            self._fix_worker(fix, self.diagnosis, apply=False)
+            self._fix_worker(plan, apply=False)
             return
         from screens.confirm_plan import ConfirmPlanScreen
-        from services.doctor.fixes import fix_plan
-
-        plan = fix_plan(fix, Face.TUI)
 
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self._set_busy(True, "Applying (old documents are saved to the journal first)…")
-                self._fix_worker(fix, self.diagnosis, apply=True)
+                self._fix_worker(plan, apply=True)
 
-        self.app.push_screen(ConfirmPlanScreen(plan), confirmed)
+        self.app.push_screen(ConfirmPlanScreen(plan.requests), confirmed)
 
     @work(thread=True, exclusive=True, group="doctor", exit_on_error=False, description="apply the fix")
-    def _fix_worker(self, fix: Any, before: Any, apply: bool) -> None:
-        from services.doctor.engine import diagnose
-        from services.doctor.fixes import apply_fix
+    def _fix_worker(self, plan: DoctorPlan, apply: bool) -> None:
         from services.doctor.probe import principal_factory, probe
+        from services.flow import doctor
 
         ident = self.identity
+        before, fix = plan.diagnosis, plan.fix
         applied: list[str] = []
         try:
+            assert fix is not None
+            ctx = self.flow_context
             if apply:
-                for r in apply_fix(self.factory, self.journal, fix):
+                for r in doctor.apply(ctx, plan):
                     change = getattr(r, "change", None)
                     action = getattr(r, "action", None)
                     applied.append(
@@ -313,8 +311,7 @@ class DoctorStep(StepScreen):
             req = before.recheck_request()
             if fix.request_changes:
                 req = req.with_(**fix.request_changes)
-            after = diagnose(req, self.factory, caller_account=ident.account if ident else None,
-                             region=ident.region if ident else None, sandbox=bool(ident and ident.sandbox))  # fmt: skip
+            after = doctor.inspect(ctx, self.state, doctor.DoctorChoices(req))
             pf = principal_factory(
                 self.factory, after.principal, after.role_arn, ident.arn if ident else None, self.wizard.world
             )

@@ -114,18 +114,13 @@ class SagewizApp(App[int]):
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False, description="connect to AWS")
     def _connect_worker(self, target: AwsTarget, sandbox: bool) -> None:
-        from services.session import connect
+        from services.flow import connect
 
-        world = self.world
+        fresh = sandbox and target.endpoint_url is None and self._fresh_sandbox
+        if fresh:
+            self._fresh_sandbox = False  # only the first connection seeds a new world
         try:
-            if sandbox and target.endpoint_url is None:
-                from services.sandbox.persist import connect_world
-
-                fresh, self._fresh_sandbox = self._fresh_sandbox, False
-                world = connect_world(fresh=fresh)
-                target = world.target()
-            factory = SessionFactory(target)
-            identity = connect(factory)
+            found = connect.inspect(connect.ConnectChoices(target, sandbox, fresh, self.world))
         except ConnectError as exc:
             self.post_message(ConnectFailed(exc.reason, ErrorInfo.of(exc)))
             return
@@ -133,7 +128,7 @@ class SagewizApp(App[int]):
             err = translate(exc, "connect")
             self.post_message(ConnectFailed("aws-error", ErrorInfo.of(err)))
             return
-        self.post_message(Connected(identity, factory, world))
+        self.post_message(Connected(found.identity, found.factory, found.world))
 
     def on_connected(self, message: Connected) -> None:
         self.factory = message.factory
@@ -142,9 +137,9 @@ class SagewizApp(App[int]):
         self.connect_problem = None
         self.connecting = False
         ident: Identity = message.identity
-        self.state.update(
-            region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox
-        )
+        from services.flow import connect
+
+        connect.record(self.state, ident)
         self.journal.bind(ident.account, ident.region, ident.sandbox)
         try:
             self.journal.append(

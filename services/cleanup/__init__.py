@@ -12,17 +12,9 @@ What each kind of resource can do (read, price, stop, delete) is in `services/re
 from services.cleanup.apply import apply_cleanup
 from services.cleanup.listing import Inventory, inventory, lookup
 from services.cleanup.plans import CleanupPlan, plan_delete, plan_stop
-from services.resource_kinds import ResourceKind
 from services.resources import Resource
 
-TYPES: tuple[ResourceKind, ...] = tuple(ResourceKind)
-TYPE_TITLES = {k: k.noun for k in ResourceKind}
-SHORT_TITLES = {k: k.short_noun for k in ResourceKind}
-
 __all__ = [
-    "SHORT_TITLES",
-    "TYPES",
-    "TYPE_TITLES",
     "CleanupPlan",
     "Inventory",
     "Resource",

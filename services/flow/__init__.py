@@ -16,5 +16,8 @@ gather choices, render the plan, confirm and call `apply`; `walk` runs a step he
     labels       the Ground Truth labeling job
     train        the training job
     tune         the hyperparameter tuning job
+    connect      who, where, whether the sandbox (no plan: connecting changes nothing)
+    doctor       why a request is refused, and the recommended fix's requests
+    cleanup      what sagewiz created, and the requests that stop or delete the chosen part
     walk         one step headless: plan, show, confirm, apply, record
 """

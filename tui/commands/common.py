@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from services.session import AwsTarget, Identity, SessionFactory, connect
+from services.session import AwsTarget, Identity, SessionFactory
 
 
 @dataclass
@@ -19,16 +19,17 @@ class CommandContext:
 
 def connect_from_args(args: argparse.Namespace) -> CommandContext:
     """Raises services.errors.ConnectError (exit 2) when the connection cannot be made."""
-    world = None
-    if getattr(args, "sandbox", False):
-        from services.sandbox.persist import connect_world
+    from services.flow import connect
 
-        world = connect_world(fresh=bool(getattr(args, "fresh", False)))
-        target = world.target()
-    else:
-        target = AwsTarget.from_env(args.profile, args.region, args.endpoint_url)
-    factory = SessionFactory(target)
-    return CommandContext(factory, connect(factory), world)
+    sandbox = bool(getattr(args, "sandbox", False))
+    target = (
+        AwsTarget(sandbox=True)
+        if sandbox
+        else AwsTarget.from_env(args.profile, args.region, args.endpoint_url)
+    )
+    choices = connect.ConnectChoices(target, sandbox, fresh=bool(getattr(args, "fresh", False)))
+    found = connect.inspect(choices)
+    return CommandContext(found.factory, found.identity, found.world)
 
 
 def is_tty() -> bool:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
-from services.doctor.engine import diagnose, precheck
-from services.doctor.model import Assumption, AssumptionReason, Diagnosis, DoctorRequest
+from services.doctor.engine import precheck
+from services.doctor.model import Diagnosis, DoctorRequest
 from services.doctor.report import render_text, to_json
 from services.remedy import Face
 
@@ -81,21 +80,12 @@ def run(args: argparse.Namespace) -> int:
     if early is not None:  # decided or refused before any AWS call
         return _emit(early, args.json)
 
+    from services.flow import doctor
+    from services.journal import Journal
+    from services.state import WizardState
     from tui.commands.common import connect_from_args
+    from tui.commands.export_apply import flow_context
 
     ctx = connect_from_args(args)  # ConnectError -> exit 2 by the CLI's guard
-    if not req.principal and not req.default_principal:
-        req = req.with_(default_principal=ctx.identity.arn)
-    d = diagnose(
-        req,
-        ctx.factory,
-        caller_account=ctx.identity.account,
-        region=ctx.identity.region,
-        sandbox=bool(ctx.world) or ctx.identity.sandbox,
-    )
-    if not req.principal and req.default_principal == ctx.identity.arn:
-        caller = Assumption(
-            AssumptionReason.PRINCIPAL_IS_CALLER, f"the principal is you, the caller ({ctx.identity.arn})"
-        )
-        d = replace(d, assumptions=(caller, *d.assumptions))
+    d = doctor.inspect(flow_context(ctx, Journal()), WizardState(), doctor.DoctorChoices(req))
     return _emit(d, args.json)

@@ -113,6 +113,7 @@ class Plain:
 
     # -- the walk --------------------------------------------------------------------------------
     def main(self) -> int:
+        from services.flow import connect
         from tui.commands.common import connect_from_args
 
         state = WizardState()
@@ -136,7 +137,7 @@ class Plain:
         self.journal.append(
             SessionStarted(caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="plain")
         )
-        state.update(region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox)
+        connect.record(state, ident)
         self.walk = Walk(flow_context(ctx, self.journal), state, self.confirm_plan, self.say)
         if not self.args.config and step in (None, "connect"):
             self.offer_resume()
@@ -419,10 +420,10 @@ class Plain:
 
     # -- clean up --------------------------------------------------------------------------------
     def cleanup(self) -> int:
-        from services import cleanup
+        from services.flow import cleanup
 
         ctx = self.ctx
-        inv = cleanup.inventory(ctx.factory, self.journal)
+        inv = cleanup.inspect(ctx, self.state)
         for w in inv.warnings:
             self.say(f"note: {w}")
         if not inv.resources:
@@ -432,9 +433,7 @@ class Plain:
             f"What sagewiz created here ({len(inv.resources)}), estimated cost now ~${inv.hourly:.3f}/h:"
         )
         for n, r in enumerate(inv.resources, 1):
-            self.say(
-                f"  {n}. {cleanup.TYPE_TITLES[r.type]} {r.id}: {r.state or '?'}, {r.hourly_label()} [{r.source}]"
-            )
+            self.say(f"  {n}. {r.type.noun} {r.id}: {r.state or '?'}, {r.hourly_label()} [{r.source}]")
         what = self.ask_choice(
             "What now?",
             [("Keep everything", "keep"), ("Stop what runs", "stop"), ("Delete everything", "all"),
@@ -450,18 +449,17 @@ class Plain:
             chosen = list(
                 questionary.checkbox(
                     "Select (space) and press Enter",
-                    choices=[
-                        questionary.Choice(f"{cleanup.TYPE_TITLES[r.type]} {r.id}", r) for r in inv.resources
-                    ],
+                    choices=[questionary.Choice(f"{r.type.noun} {r.id}", r) for r in inv.resources],
                 ).unsafe_ask()
                 or []
             )
-        cplan = cleanup.plan_stop(chosen) if what == "stop" else cleanup.plan_delete(ctx.factory, chosen)
+        action = cleanup.CleanupAction.STOP if what == "stop" else cleanup.CleanupAction.DELETE
+        cplan = cleanup.plan(ctx, self.state, cleanup.CleanupChoices(action, tuple(chosen)))
         self.say(cplan.render_text())
-        if cplan.empty:
+        if cplan.requests is None:
             self.say("Nothing to do.")
             return EXIT_OK
-        verb = "stop" if what == "stop" else "delete"
+        verb = action.value
         self.say(f"This changes {ctx.where()}.")
         typed = self.ask_text(f"Type {verb} to confirm (anything else cancels)")
         if typed != verb:
@@ -477,15 +475,13 @@ class Plain:
             else:
                 self.say("Not confirmed; nothing was changed.")
                 return EXIT_OK
+        total = len(cplan.requests.actions)
 
         def progress(n: int, action: Any) -> None:
-            self.say(f"  {n + 1}/{len(cplan.plan.actions)} {action.description}")
+            self.say(f"  {n + 1}/{total} {action.description}")
 
         try:
-            cleanup.apply_cleanup(
-                cplan, ctx.factory, self.journal, confirmed_buckets=confirmed, on_progress=progress,
-                poll=0.2 if ctx.sandbox else 5.0,
-            )  # fmt: skip
+            cleanup.apply(ctx, cplan, confirmed_buckets=confirmed, on_progress=progress)
         except SagewizError as err:
             self.say(f"Stopped: {err.title}: {err.message}. What was done is in the journal.")
             return EXIT_FAIL
@@ -493,8 +489,7 @@ class Plain:
             info = translate(exc)
             self.say(f"Stopped: {info.title}: {info.message}. What was done is in the journal.")
             return EXIT_FAIL
-        left = cleanup.inventory(ctx.factory, self.journal)
-        running = left.running
+        running = cleanup.inspect(ctx, self.state).running
         self.say(
             "Done. "
             + ("Nothing sagewiz started is running." if not running else f"{len(running)} still running.")
