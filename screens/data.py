@@ -236,14 +236,15 @@ class DataStep(StepScreen):
         bar.update(total=max(plan.bytes_to_copy, 1), progress=0 if plan.to_copy else 1)
 
     def _show_progress(self, p: SyncProgress) -> None:
-        from services.sync import human_bytes, human_seconds
+        from services.durations import clock
+        from services.sync import human_bytes
 
         self.query_one("#data-progress", ProgressBar).update(
             total=max(p.bytes_total, 1), progress=p.bytes_done
         )
         text = (
             f"{p.files_done}/{p.files_total} files · {human_bytes(p.bytes_done)} of {human_bytes(p.bytes_total)}"
-            f" · {human_bytes(p.rate)}/s · {human_seconds(p.eta)} left"
+            f" · {human_bytes(p.rate)}/s · {clock(p.eta)} left"
         )
         if p.failed:
             text += f" · {p.failed} failed"

@@ -19,6 +19,6 @@ Where its parts live:
 from __future__ import annotations
 
 # Kept importable from the package while a shared duration formatter is being written.
-from services.sync.formatting import human_bytes, human_seconds
+from services.sync.formatting import human_bytes
 
-__all__ = ["human_bytes", "human_seconds"]
+__all__ = ["human_bytes"]

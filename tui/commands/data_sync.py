@@ -231,14 +231,15 @@ class _ProgressLine:
         self.shown = False
 
     def update(self, p: Any) -> None:
-        from services.sync import human_bytes, human_seconds
+        from services.durations import clock
+        from services.sync import human_bytes
 
         width = 24
         filled = int(p.fraction * width)
         bar = "#" * filled + "-" * (width - filled)
         line = (
             f"[{bar}] {p.files_done}/{p.files_total} files  {human_bytes(p.bytes_done)}/{human_bytes(p.bytes_total)}"
-            f"  {human_bytes(p.rate)}/s  {human_seconds(p.eta)} left"
+            f"  {human_bytes(p.rate)}/s  {clock(p.eta)} left"
         )
         if p.failed:
             line += f"  {p.failed} failed"
