@@ -9,6 +9,9 @@ progressively: each simulated worker recognises the class from the pixels
 (`services.sandbox.images.true_class`) and is right with a configurable probability; answers are
 consolidated by majority vote, and the output is written in Ground Truth's real S3 layout
 (`<output>/<job>/manifests/output/output.manifest`, `annotations/worker-response/...`).
+
+About 550 lines and one concern: one emulated API, whose handlers, validation and workforce share
+the job records and their lock; splitting them would spread one state machine over several files.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ List/Delete) but drives it from a runner thread per tuning job:
 
 Like the XGBoost container, which evaluates `_tuning_objective_metric` besides its eval_metric,
 a child whose eval_metric would not print the objective gets it appended to eval_metric.
+
+About 600 lines and one concern: one emulated API and the runner that drives its records; the
+search strategies already live in services.tuning.search and the training in the sandbox trainer.
 """
 
 from __future__ import annotations
