@@ -147,31 +147,19 @@ def config(state: WizardState, choices: TrainChoices, role_arn: str = "") -> tra
         )  # fmt: skip
     else:
         channels = tuple(training.ChannelInput(n, u, "text/csv") for n, u in uris.items() if u)
-    if full:
-        return training.TrainingConfig(
-            job_name=choices.job_name,
-            algorithm_id=algo,
-            role_arn=choices.role_arn,
-            channels=channels,
-            hyperparameters=hp,
-            output_path=choices.output_path,
-            instance_type=choices.instance_type,
-            instance_count=choices.instance_count,
-            volume_gb=choices.volume_gb,
-            max_runtime_s=choices.max_runtime_s,
-            spot=choices.spot,
-            max_wait_s=choices.max_wait_s if choices.spot else None,
-            checkpoint_s3=choices.checkpoint_s3 if choices.spot else "",
-            input_mode="Pipe" if algo == IMAGE_CLASSIFICATION else "File",
-        )
+
+    def or_default(chosen: str, default: str) -> str:
+        # A form gave every field and is sent as given; choices from a script get the defaults.
+        return chosen if full else chosen or default
+
     return training.TrainingConfig(
-        job_name=choices.job_name or training.default_job_name(algo),
+        job_name=or_default(choices.job_name, training.default_job_name(algo)),
         algorithm_id=algo,
-        role_arn=choices.role_arn or role_arn,
+        role_arn=or_default(choices.role_arn, role_arn),
         channels=channels,
         hyperparameters=hp,
-        output_path=choices.output_path or default_output_path(state),
-        instance_type=choices.instance_type or default_instance_type(algo),
+        output_path=or_default(choices.output_path, default_output_path(state)),
+        instance_type=or_default(choices.instance_type, default_instance_type(algo)),
         instance_count=choices.instance_count,
         volume_gb=choices.volume_gb,
         max_runtime_s=choices.max_runtime_s,
