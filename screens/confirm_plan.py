@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from services.plan import Plan
+from services.remedy import Face
 from tui.context import wizard_of
 
 
@@ -24,8 +25,8 @@ def render_plan(plan: Plan) -> Group:
     for n, action in enumerate(plan.actions, 1):
         parts.append(Text.assemble((f"{n}. ", "bold"), action.description))
         parts.append(Text(f"   {action.api_call()}", style="cyan"))
-        if action.undo:
-            parts.append(Text(f"   undo: {action.undo}", style="dim"))
+        if undo := action.undo_text(Face.TUI):
+            parts.append(Text(f"   undo: {undo}", style="dim"))
         if action.diff:
             parts.append(Syntax(action.diff, "diff", theme="ansi_dark", background_color="default"))
     for w in plan.warnings:

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 import tui.widgets.header as header_module
 from screens.base import StepScreen
+from services.remedy import Face
 from services.session import AwsTarget
 
 
@@ -47,7 +48,9 @@ class ConnectStep(StepScreen):
             if app.connect_problem is not None:
                 err = app.connect_problem.error
                 status.update(
-                    Text.assemble((err.title, "bold red"), "\n", err.message, "\n", (err.hint, "dim"))
+                    Text.assemble(
+                        (err.title, "bold red"), "\n", err.message, "\n", (err.advice(Face.TUI), "dim")
+                    )
                 )
             else:
                 status.update("Not connected yet.")

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from services.errors import ErrorInfo
+from services.remedy import Face
 from tui.context import Wizard, wizard_of
 from tui.widgets.header import AwsHeader
 
@@ -49,7 +50,7 @@ class ConnectProblemScreen(Screen[None]):
             yield Static(Text(TITLES.get(self.reason, self.error.title)), id="problem-title")
             yield Static(Text(self.error.message), id="problem-message")
             yield Static("What to do next", classes="section")
-            yield Static(Text(self.error.hint), id="problem-hint")
+            yield Static(Text(self.error.advice(Face.TUI)), id="problem-hint")
             if self.reason == "no-credentials":
                 yield Static(
                     "No account yet, or just looking? The sandbox runs the whole flow against an embedded "

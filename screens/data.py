@@ -23,6 +23,7 @@ from screens.base import StepScreen
 from services.errors import ErrorInfo, SagewizError, ValidationError, translate
 from services.flow.outcome import Verdict
 from services.journal_events import ChoiceMade
+from services.remedy import Face
 from services.state import OUTPUT_PREFIX, default_data_prefix
 from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
@@ -119,14 +120,22 @@ class DataStep(StepScreen):
             source = parse_source(src_in.value)
         except ValidationError as exc:
             src_in.set_class(True, "-invalid")
-            error.update(Text(f"Source: {exc.message}" + (f"\nHow to fix: {exc.hint}" if exc.hint else "")))
+            error.update(
+                Text(
+                    f"Source: {exc.message}"
+                    + (f"\nHow to fix: {hint}" if (hint := exc.advice(Face.TUI)) else "")
+                )
+            )
             return None
         try:
             dest = parse_destination(dst_in.value)
         except ValidationError as exc:
             dst_in.set_class(True, "-invalid")
             error.update(
-                Text(f"Destination: {exc.message}" + (f"\nHow to fix: {exc.hint}" if exc.hint else ""))
+                Text(
+                    f"Destination: {exc.message}"
+                    + (f"\nHow to fix: {hint}" if (hint := exc.advice(Face.TUI)) else "")
+                )
             )
             return None
         error.update("")

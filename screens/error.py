@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from services.errors import ErrorInfo
+from services.remedy import Face
 
 
 class ErrorScreen(ModalScreen[str | None]):
@@ -25,8 +26,8 @@ class ErrorScreen(ModalScreen[str | None]):
             yield Static(Text(self.error.title), classes="step-title error-text")
             if self.error.message:
                 yield Static(Text(self.error.message), id="error-message")
-            if self.error.hint:
-                yield Static(Text("What to do: " + self.error.hint), classes="hint", id="error-hint")
+            if hint := self.error.advice(Face.TUI):
+                yield Static(Text("What to do: " + hint), classes="hint", id="error-hint")
             if self.error.code:
                 yield Static(Text(f"AWS error code: {self.error.code}"), classes="hint")
             with Horizontal(classes="buttons"):

@@ -44,6 +44,7 @@ from services.labeling.request import (
     Workforce,
     check_spec,
 )
+from services.remedy import Face
 from tui.messages import WorkDone, WorkFailed
 
 if TYPE_CHECKING:
@@ -258,7 +259,7 @@ class LabelsBuilderScreen(LabelsSubScreen):
         if message.work is IMAGES:
             self.images = []
             self.query_one("#images-note", Static).update(
-                Text(f"{err.title}: {err.message} {err.hint}", style="yellow")
+                Text(f"{err.title}: {err.message} {err.advice(Face.TUI)}", style="yellow")
             )
             self._render_cost()
         elif message.work is TEAMS:
@@ -390,7 +391,9 @@ class LabelsBuilderScreen(LabelsSubScreen):
             spec = self.spec_from_form()
             checked = check_spec(spec)
         except SagewizError as exc:
-            error.update(Text.assemble((exc.title + ": ", "bold"), exc.message, "\n", (exc.hint, "dim")))
+            error.update(
+                Text.assemble((exc.title + ": ", "bold"), exc.message, "\n", (exc.advice(Face.TUI), "dim"))
+            )
             return None
         if checked.warnings:
             self.notify(" ".join(checked.warnings), severity="warning", markup=False)
@@ -415,7 +418,7 @@ class LabelsBuilderScreen(LabelsSubScreen):
         try:
             result = rules.check_labels(self.labels, self._task_type())
         except ValidationError as exc:
-            check.update(Text(f"{exc.message} {exc.hint}", style="red"))
+            check.update(Text(f"{exc.message} {exc.advice(Face.TUI)}", style="red"))
             return
         if result.warnings:
             check.update(Text(" ".join(result.warnings), style="yellow"))

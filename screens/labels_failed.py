@@ -15,6 +15,7 @@ from textual.widgets import Button, Static
 from services.denied import DeniedCall
 from services.errors import ErrorInfo
 from services.labeling.jobs import CLOSED_NOTICE
+from services.remedy import Face
 from tui.context import Wizard, wizard_of
 
 _ROLE_CANNOT_READ = re.compile(r"role (arn:\S+) cannot read the .*? (s3://([^/\s]+)/(\S+?))[:\s]")
@@ -54,8 +55,8 @@ class CreateFailedScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog", id="create-failed"):
             yield Static(Text("The labeling job was not created"), classes="step-title error-text")
             yield Static(Text.assemble((err.title + ": ", "bold"), err.message), id="create-failed-message")
-            if err.hint:
-                yield Static(Text("What to do: " + err.hint), classes="hint")
+            if hint := err.advice(Face.TUI):
+                yield Static(Text("What to do: " + hint), classes="hint")
             if self.denied is not None:
                 yield Static(Text("The execution role may not read the job's files in S3. The doctor shows "
                                   "which policy is missing and fixes it."), classes="hint")  # fmt: skip

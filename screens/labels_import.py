@@ -18,6 +18,7 @@ from screens.labels_sub import LabelsSubScreen
 from screens.labels_work import MANIFEST, SAVE, LoadedManifest
 from services.errors import ValidationError
 from services.journal_events import ChoiceMade
+from services.remedy import Face
 from tui.messages import WorkDone, WorkFailed
 from tui.steps import StepState
 
@@ -121,7 +122,7 @@ class ImportManifestScreen(LabelsSubScreen):
     def on_work_failed(self, message: WorkFailed) -> None:
         err = message.error
         self.query_one("#import-summary", Static).update(
-            Text.assemble((err.title + ": ", "bold red"), err.message, "\n", (err.hint, "dim"))
+            Text.assemble((err.title + ": ", "bold red"), err.message, "\n", (err.advice(Face.TUI), "dim"))
         )
         self.query_one("#import-problems", Static).update("")
         self.query_one("#import-use", Button).disabled = True

@@ -22,6 +22,7 @@ from services.durations import clock
 from services.journal_events import Change, ChoiceMade, ResourceChanged
 from services.labeling import rules
 from services.plan import Action, Plan
+from services.remedy import Face
 from services.resource_kinds import ResourceKind
 from tui.messages import WorkDone, WorkFailed
 from tui.steps import StepState
@@ -138,7 +139,7 @@ class LiveJobScreen(LabelsSubScreen):
                 ("Could not read the job: ", "bold red"),
                 f"{err.title}. {err.message}",
                 "\n",
-                (err.hint, "dim"),
+                (err.advice(Face.TUI), "dim"),
             )
         )
 

@@ -17,6 +17,7 @@ from screens.labels_image import make_image
 from screens.labels_sub import LabelsSubScreen, short_name
 from screens.labels_work import IMAGE, MANIFEST, FetchedImage, LoadedManifest
 from services.journal_events import ChoiceMade
+from services.remedy import Face
 from tui.messages import WorkDone, WorkFailed
 from tui.steps import StepState
 
@@ -117,7 +118,7 @@ class ResultsScreen(LabelsSubScreen):
     def on_work_failed(self, message: WorkFailed) -> None:
         err = message.error
         self.query_one("#results-summary", Static).update(
-            Text.assemble((err.title + ": ", "bold red"), err.message, "\n", (err.hint, "dim"))
+            Text.assemble((err.title + ": ", "bold red"), err.message, "\n", (err.advice(Face.TUI), "dim"))
         )
 
     def _filtered(self) -> list[LabeledObject]:

@@ -19,6 +19,7 @@ from services.errors import SagewizError
 from services.journal_events import ChoiceMade
 from services.labeling.setup import locations
 from services.labeling.terminal import TerminalLabeling
+from services.remedy import Face
 from tui.messages import WorkDone, WorkFailed
 from tui.steps import StepState
 
@@ -122,7 +123,7 @@ class TerminalLabelScreen(LabelsSubScreen):
             self.wizard.show_error(err)
             return
         self.query_one("#term-position", Static).update(
-            Text.assemble((err.title + ": ", "bold yellow"), err.message, "\n", (err.hint, "dim"))
+            Text.assemble((err.title + ": ", "bold yellow"), err.message, "\n", (err.advice(Face.TUI), "dim"))
         )
 
     def _image_fetched(self, message: FetchedImage) -> None:

@@ -35,6 +35,7 @@ from services.errors import ConflictError, ErrorInfo, SagewizError, ValidationEr
 from services.journal_events import ChoiceMade
 from services.plan import Plan
 from services.pricing import PRICE_DATE, PRICE_SOURCE
+from services.remedy import Face
 from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 
@@ -206,7 +207,9 @@ class NotebookStep(StepScreen):
     def _list_failed(self, failed: WorkFailed) -> None:
         err = failed.error
         self.query_one("#nb-problem", Static).update(
-            Text(f"Could not read the notebook instances: {err.title}. {err.message} {err.hint}".strip())
+            Text(
+                f"Could not read the notebook instances: {err.title}. {err.message} {err.advice(Face.TUI)}".strip()
+            )
         )
         if err.kind == "access-denied" and not self._denied_shown:
             self._denied_shown = True

@@ -18,6 +18,7 @@ from services import notebooks as nb
 from services.errors import SagewizError, ValidationError
 from services.notebook_autostop import list_lifecycle_configs
 from services.pricing import notebook_price
+from services.remedy import Face
 from services.roles.creation import RoleSpec
 from tui.messages import Work, WorkDone
 
@@ -313,7 +314,7 @@ class NotebookForm(ModalScreen[FormResult | None]):
         shown: dict[str, list[str]] = {}
         for err in errors:
             line = _ERROR_LINE.get(err.field, "#nb-name-error")
-            text = err.message + (f" {err.hint}" if err.hint else "")
+            text = err.message + (f" {hint}" if (hint := err.advice(Face.TUI)) else "")
             shown.setdefault(line, []).append(text)
         for line, texts in shown.items():
             _line(self, line, "\n".join(texts), "bold red")

@@ -14,6 +14,7 @@ from textual.widgets import Button, Static
 from services import notebooks as nb
 from services.durations import duration
 from services.notebook_errors import explain_failure
+from services.remedy import Face
 
 STATUS_STYLE = {
     "InService": "bold green",
@@ -60,7 +61,12 @@ def render_live(
     parts: list[RenderableType] = [head, _timeline(history, NEXT.get(info.status))]
     if info.status == "Failed":
         parts.append(Text.assemble(("Failure reason: ", "bold red"), info.failure_reason or "(none given)"))
-        parts.append(Text("What to do: " + explain_failure(info.failure_reason), style="yellow"))
+        parts.append(
+            Text(
+                "What to do: " + explain_failure(info.failure_reason, info.name).render(Face.TUI),
+                style="yellow",
+            )
+        )
     table = Table(box=None, show_header=False, padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
     table.add_column()

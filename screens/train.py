@@ -23,6 +23,7 @@ from services.algorithms import HyperParameter, algorithms
 from services.errors import ErrorInfo, SagewizError, translate
 from services.flow import train as flow_train
 from services.flow.outcome import Verdict
+from services.remedy import Face
 from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 
@@ -421,7 +422,9 @@ class TrainStep(StepScreen):
         if info.kind not in ("validation",):
             self.wizard.show_error(info)
         else:
-            self.notify(f"{info.message}\n{info.hint}", title=info.title, severity="error", markup=False)
+            self.notify(
+                f"{info.message}\n{info.advice(Face.TUI)}", title=info.title, severity="error", markup=False
+            )
 
     def _plan_ready(self, message: TrainingPlan) -> None:
         from screens.confirm_plan import ConfirmPlanScreen

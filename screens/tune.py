@@ -30,6 +30,7 @@ from screens.tune_dashboard import TuneDashboard, is_tuning_child
 from screens.tune_form import TuneForm
 from services.errors import ErrorInfo, SagewizError, translate
 from services.journal_events import Change, ChoiceMade, ResourceChanged
+from services.remedy import Face
 from services.resource_kinds import ResourceKind
 from services.tuning.config import TrainingBase, TuningConfig
 from services.tuning.dashboard import TuningSnapshot, best_child
@@ -371,7 +372,7 @@ class TuneStep(StepScreen):
 
     def _poll_failed(self, failed: WorkFailed) -> None:
         err = failed.error
-        self.dashboard.note(Text(f"{err.title}: {err.message} {err.hint}".strip(), style="red"))
+        self.dashboard.note(Text(f"{err.title}: {err.message} {err.advice(Face.TUI)}".strip(), style="red"))
         if err.kind in ("access-denied", "not-found"):
             self.wizard.show_error(err)
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.remedy import Face, Remedy, RemedyKind, advice
+
 
 class SagewizError(Exception):
     """Base of every error a user can meet. `title` is a short headline, `message`
-    says what happened, `hint` says what to do next."""
+    says what happened, `hint` says what to do next in words that hold for every front end, and
+    `remedy` (when there is one) the way out each front end names its own way (a key, a command);
+    `advice(face)` joins the two."""
 
     kind = "error"
 
@@ -24,6 +28,7 @@ class SagewizError(Exception):
         code: str | None = None,
         operation: str | None = None,
         details: dict[str, Any] | None = None,
+        remedy: Remedy | None = None,
     ) -> None:
         super().__init__(f"{title}: {message}" if message else title)
         self.title = title
@@ -32,6 +37,10 @@ class SagewizError(Exception):
         self.code = code
         self.operation = operation
         self.details = details or {}
+        self.remedy = remedy
+
+    def advice(self, face: Face) -> str:
+        return advice(self.hint, self.remedy, face)
 
 
 class ValidationError(SagewizError):
@@ -39,8 +48,8 @@ class ValidationError(SagewizError):
 
     kind = "validation"
 
-    def __init__(self, field_name: str, message: str, hint: str = "") -> None:
-        super().__init__(f"Invalid {field_name}", message, hint)
+    def __init__(self, field_name: str, message: str, hint: str = "", remedy: Remedy | None = None) -> None:
+        super().__init__(f"Invalid {field_name}", message, hint, remedy=remedy)
         self.field = field_name
 
 
@@ -97,10 +106,16 @@ class ErrorInfo:
     code: str | None = None
     operation: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    remedy: Remedy | None = None
 
     @classmethod
     def of(cls, exc: SagewizError) -> ErrorInfo:
-        return cls(exc.title, exc.message, exc.hint, exc.kind, exc.code, exc.operation, dict(exc.details))
+        return cls(
+            exc.title, exc.message, exc.hint, exc.kind, exc.code, exc.operation, dict(exc.details), exc.remedy
+        )
+
+    def advice(self, face: Face) -> str:
+        return advice(self.hint, self.remedy, face)
 
 
 _ACCESS_CODES = {
@@ -181,10 +196,10 @@ def translate(exc: BaseException, operation: str | None = None) -> SagewizError:
             return AccessDeniedError(
                 "Access denied",
                 msg or f"AWS refused {op or 'the request'} (HTTP 403).",
-                "Open the permissions doctor (d) to see which policy denies it and how to fix it.",
                 code=code or "AccessDenied",
                 operation=op,
                 details={"raw": msg, "status": status},
+                remedy=Remedy(RemedyKind.OPEN_DOCTOR),
             )
         if code in _THROTTLE_CODES or status == 429:
             return ThrottledError(

@@ -13,6 +13,7 @@ from services.errors import (
     ValidationError,
     translate,
 )
+from services.remedy import Advice, Remedy, RemedyKind
 
 OFFERED_EVERYWHERE = "ml.t3.medium"  # a notebook instance type every region offers
 
@@ -48,17 +49,17 @@ def refine(err: SagewizError, name: str = "", instance_type: str = "") -> Sagewi
         return NotFoundError(
             "Notebook instance not found",
             f"{what.capitalize()} does not exist (it may have just been deleted).",
-            "Refresh the list (r).",
             code=code,
             operation=err.operation,
+            remedy=Remedy(RemedyKind.REFRESH_NOTEBOOKS),
         )
     if code == "ValidationException" and "unable to transition to (deleting)" in low:
         return ConflictError(
             "Stop it first",
             f"Only a stopped (or failed) notebook instance can be deleted; {what} is {_status_in(msg)}.",
-            "Stop it (s), wait until the status is Stopped, then delete it.",
             code=code,
             operation=err.operation,
+            remedy=Remedy(RemedyKind.STOP_NOTEBOOK_FIRST, name),
         )
     if code == "ValidationException" and "unable to transition to" in low:
         return ConflictError(
@@ -72,9 +73,9 @@ def refine(err: SagewizError, name: str = "", instance_type: str = "") -> Sagewi
         return ConflictError(
             "Not running",
             f"{what.capitalize()} must be InService to open it.",
-            "Start it (t) and wait until it is InService.",
             code=code,
             operation=err.operation,
+            remedy=Remedy(RemedyKind.START_NOTEBOOK, name),
         )
     if code == "ValidationException" and ("assume" in low or "role" in low and "not" in low):
         return ValidationError(
@@ -96,10 +97,11 @@ def refine(err: SagewizError, name: str = "", instance_type: str = "") -> Sagewi
             "You may not pass the role to SageMaker",
             msg,
             "Ask an administrator for iam:PassRole on the role (condition iam:PassedToService = "
-            "sagemaker.amazonaws.com), or open the doctor (d).",
+            "sagemaker.amazonaws.com), or",
             code=code,
             operation=err.operation,
             details=err.details,
+            remedy=Remedy(RemedyKind.OPEN_DOCTOR),
         )
     return err
 
@@ -125,9 +127,10 @@ FAILURE_HINTS: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 
 
-def explain_failure(reason: str) -> str:
+def explain_failure(reason: str, name: str = "") -> Advice:
+    """What to do about a failed notebook instance: a known cause's fix, else the general way out."""
     low = (reason or "").lower()
     for needle, hint in FAILURE_HINTS:
         if needle in low:
-            return hint
-    return "Read the reason above; fix it, then start the instance again (t) or delete it."
+            return Advice(hint)
+    return Advice("", Remedy(RemedyKind.RESTART_OR_DELETE_NOTEBOOK, name))

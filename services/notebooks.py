@@ -40,6 +40,7 @@ from services.notebook_autostop import (
 from services.notebook_errors import OFFERED_EVERYWHERE, notebook_error, refine
 from services.plan import Action, Plan, tags_list
 from services.pricing import PriceEstimate, notebook_price
+from services.remedy import Remedy, RemedyKind
 from services.resource_kinds import ResourceKind
 from services.sagemaker_model import EnumShape, NameShape, enum_values, name_rule
 
@@ -418,10 +419,11 @@ def preflight(factory: Any, caller_arn: str, spec: NotebookSpec, role_is_new: bo
         raise AccessDeniedError(
             "You may not pass this role to SageMaker",
             passing.explanation,
-            "Without iam:PassRole, CreateNotebookInstance fails. Ask an administrator, or open the doctor (d).",
+            "Without iam:PassRole, CreateNotebookInstance fails. Ask an administrator, or",
             code="AccessDenied",
             operation="iam:PassRole",
             details={"action": "iam:PassRole", "resource": spec.role_arn, "evidence": list(passing.evidence)},
+            remedy=Remedy(RemedyKind.OPEN_DOCTOR),
         )
     if passing.allowed is None:
         notes.append(passing.explanation)
@@ -488,7 +490,7 @@ def plan_delete(name: str, info: NotebookInfo | None = None) -> Plan:
         raise ConflictError(
             "Stop it first",
             f"{name} is {info.status}. Only a stopped (or failed) notebook instance can be deleted.",
-            "Stop it (s), wait until the status is Stopped, then delete it.",
+            remedy=Remedy(RemedyKind.STOP_NOTEBOOK_FIRST, name),
         )
     return _lifecycle_plan("delete", name, info)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.journal_events import Event
+from services.remedy import Face, Remedy
 
 TAG_KEY = "sagewiz:created-by"
 TAG_VALUE = "sagewiz"
@@ -26,12 +27,18 @@ class Action:
     params: dict[str, Any]
     description: str  # one line, for people
     diff: str = ""  # unified diff against current state, empty when nothing is replaced
-    undo: str = ""  # how to undo, for people
+    undo: str = ""  # how to undo, for people, in words that hold for every front end
     resource: str = ""  # ARN or name of what it touches
     journal: Event | None = None  # what applying it records, e.g. ResourceCreated(...)
+    undo_remedy: Remedy | None = None  # how to undo, when each front end names it its own way
 
     def api_call(self) -> str:
         return f"{self.service}:{_pascal(self.operation)}"
+
+    def undo_text(self, face: Face) -> str:
+        if self.undo_remedy is None:
+            return self.undo
+        return " ".join(t for t in (self.undo, self.undo_remedy.render(face)) if t)
 
 
 @dataclass(frozen=True)
@@ -45,15 +52,15 @@ class Plan:
         return not self.actions
 
     def render_text(self) -> str:
-        """Plain text of the plan, as `--dry-run` prints it."""
+        """Plain text of the plan, as `--dry-run` prints it: on a command line, where no key works."""
         lines = [self.title]
         if not self.actions:
             lines.append("  nothing to do: the current state already matches")
         for n, a in enumerate(self.actions, 1):
             lines.append(f"  {n}. {a.description}")
             lines.append(f"     call: {a.api_call()}  {_short_params(a.params)}")
-            if a.undo:
-                lines.append(f"     undo: {a.undo}")
+            if undo := a.undo_text(Face.CLI):
+                lines.append(f"     undo: {undo}")
             if a.diff:
                 lines.extend("     " + d for d in a.diff.splitlines())
         lines.extend(f"  warning: {w}" for w in self.warnings)

@@ -28,6 +28,13 @@ class RemedyKind(Enum):
     GIVE_BUCKET = "give-bucket"  # ... nor which bucket
     UNDO_CHANGE = "undo-change"  # a policy change can be reverted exactly from the journal
     SEND_TO_ADMIN = "send-to-admin"  # the fix needs someone who can change the policy
+    OPEN_DOCTOR = "open-doctor"  # AWS refused a call: the doctor says which policy and how to fix it
+    RETRY = "retry"  # the cause is fixed outside sagewiz (a new sign-in): try the same thing again
+    REFRESH_NOTEBOOKS = "refresh-notebooks"  # the notebook instance changed under us
+    STOP_NOTEBOOK_FIRST = "stop-notebook-first"  # only a stopped notebook instance can be deleted
+    START_NOTEBOOK = "start-notebook"  # only a running notebook instance can be opened
+    RESTART_OR_DELETE_NOTEBOOK = "restart-or-delete-notebook"  # it failed for a reason shown above
+    STOP_TUNING_JOB = "stop-tuning-job"  # how a started tuning job is undone
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,30 @@ class Remedy:
     restores: bool = True
 
     def render(self, face: Face) -> str:
+        """A clause (no capital, no full stop) that reads after "…, or" or on its own."""
         return _RENDERERS[self.kind](self, face)
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What to do, when it is not carried by an error: `lead` then `remedy`, as `advice` joins them."""
+
+    lead: str = ""
+    remedy: Remedy | None = None
+
+    def render(self, face: Face) -> str:
+        return advice(self.lead, self.remedy, face)
+
+
+def advice(lead: str, remedy: Remedy | None, face: Face) -> str:
+    """What to do, as one sentence: `lead` (text that holds no key, ending with its own connector
+    such as "…, or" when a remedy follows) then the remedy in the face's words."""
+    if remedy is None:
+        return lead
+    clause = remedy.render(face)
+    if lead:
+        return f"{lead} {clause}."
+    return f"{clause[:1].upper()}{clause[1:]}."
 
 
 def _give_principal(_: Remedy, face: Face) -> str:
@@ -90,10 +120,86 @@ def _send_to_admin(_: Remedy, face: Face) -> str:
     return "needs an administrator: send them this report"
 
 
+def _open_doctor(_: Remedy, face: Face) -> str:
+    why = "to see which policy denies it and how to fix it"
+    if face is Face.TUI:
+        return f"open the permissions doctor (d) {why}"
+    if face is Face.CLI:
+        return f"save the error in a file and run `sagewiz doctor --error-file FILE` {why}"
+    return (
+        f"run the permissions doctor (`sagewiz doctor --error-file FILE`, with the error saved in FILE) {why}"
+    )
+
+
+def _retry(_: Remedy, face: Face) -> str:
+    if face is Face.TUI:
+        return "press r to retry"
+    if face is Face.CLI:
+        return "run the same command again"
+    return "start sagewiz again"
+
+
+def _aws(verb: str, name: str) -> str:
+    named = f" --notebook-instance-name {name}" if name else ""
+    return f"`aws sagemaker {verb}-notebook-instance{named}`"
+
+
+def _refresh_notebooks(_: Remedy, face: Face) -> str:
+    if face is Face.TUI:
+        return "refresh the list (r)"
+    if face is Face.CLI:
+        return "list the notebook instances again with `aws sagemaker list-notebook-instances`"
+    return "look at the notebook instances again"
+
+
+def _stop_notebook_first(r: Remedy, face: Face) -> str:
+    rest = "wait until the status is Stopped, then delete it"
+    if face is Face.TUI:
+        return f"stop it (s), {rest}"
+    if face is Face.CLI:
+        return f"stop it with {_aws('stop', r.target)}, {rest}"
+    return f"stop it, {rest}"
+
+
+def _start_notebook(r: Remedy, face: Face) -> str:
+    rest = "wait until it is InService"
+    if face is Face.TUI:
+        return f"start it (t) and {rest}"
+    if face is Face.CLI:
+        return f"start it with {_aws('start', r.target)} and {rest}"
+    return f"start it and {rest}"
+
+
+def _restart_or_delete_notebook(r: Remedy, face: Face) -> str:
+    lead = "read the reason above; fix it, then"
+    if face is Face.TUI:
+        return f"{lead} start the instance again (t) or delete it"
+    if face is Face.CLI:
+        return f"{lead} start the instance again with {_aws('start', r.target)} or delete it"
+    return f"{lead} start the instance again or delete it"
+
+
+def _stop_tuning_job(r: Remedy, face: Face) -> str:
+    stays = "finished child jobs stay, as in AWS"
+    if face is Face.TUI:
+        return f"stop it from the dashboard (s); {stays}"
+    if face is Face.CLI:
+        named = f" --hyper-parameter-tuning-job-name {r.target}" if r.target else ""
+        return f"stop it with `aws sagemaker stop-hyper-parameter-tuning-job{named}`; {stays}"
+    return f"stop it from the Tune step's dashboard; {stays}"
+
+
 _RENDERERS: dict[RemedyKind, Callable[[Remedy, Face], str]] = {
     RemedyKind.GIVE_PRINCIPAL: _give_principal,
     RemedyKind.GIVE_ACTION: _give_action,
     RemedyKind.GIVE_BUCKET: _give_bucket,
     RemedyKind.UNDO_CHANGE: _undo_change,
     RemedyKind.SEND_TO_ADMIN: _send_to_admin,
+    RemedyKind.OPEN_DOCTOR: _open_doctor,
+    RemedyKind.RETRY: _retry,
+    RemedyKind.REFRESH_NOTEBOOKS: _refresh_notebooks,
+    RemedyKind.STOP_NOTEBOOK_FIRST: _stop_notebook_first,
+    RemedyKind.START_NOTEBOOK: _start_notebook,
+    RemedyKind.RESTART_OR_DELETE_NOTEBOOK: _restart_or_delete_notebook,
+    RemedyKind.STOP_TUNING_JOB: _stop_tuning_job,
 }

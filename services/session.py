@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.errors import ConnectError, SagewizError, translate
 from services.regions import region_problem
+from services.remedy import Remedy, RemedyKind
 from services.version import __version__
 
 if TYPE_CHECKING:
@@ -232,7 +233,8 @@ def connect(factory: SessionFactory) -> Identity:
             "sso-expired",
             "Your SSO sign-in has expired",
             f"The cached AWS IAM Identity Center token for profile '{name}' is missing or expired.",
-            f"Run:  aws sso login --profile {name}\nthen press r to retry.",
+            f"Run:  aws sso login --profile {name}\nthen",
+            remedy=Remedy(RemedyKind.RETRY),
         ) from exc
     except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError) as exc:
         where = target.endpoint_url or f"the AWS endpoint for {region}"
@@ -252,8 +254,9 @@ def connect(factory: SessionFactory) -> Identity:
                     "expired-credentials",
                     "The AWS credentials have expired",
                     err.message,
-                    "Refresh them (aws sso login, or new temporary keys) and press r to retry.",
+                    "Refresh them (aws sso login, or new temporary keys) and",
                     code=code,
+                    remedy=Remedy(RemedyKind.RETRY),
                 ) from exc
             raise ConnectError(
                 "invalid-credentials",
@@ -263,12 +266,14 @@ def connect(factory: SessionFactory) -> Identity:
                 "`aws configure`, or pick another profile.",
                 code=code,
             ) from exc
-        raise ConnectError("aws-error", err.title, err.message, err.hint, code=err.code) from exc
+        raise ConnectError(
+            "aws-error", err.title, err.message, err.hint, code=err.code, remedy=err.remedy
+        ) from exc
     except SagewizError:
         raise
     except Exception as exc:
         err = translate(exc, "GetCallerIdentity")
-        raise ConnectError("aws-error", err.title, err.message, err.hint) from exc
+        raise ConnectError("aws-error", err.title, err.message, err.hint, remedy=err.remedy) from exc
     return Identity(
         account=out["Account"],
         arn=out["Arn"],

@@ -183,8 +183,10 @@ def _run_module(module: str, args: argparse.Namespace) -> int:
         err = exc if isinstance(exc, SagewizError) else translate(exc)
         line = f"sagewiz: {err.title}" + (f": {err.message}" if err.message else "")
         print(line, file=sys.stderr)
-        if err.hint:
-            print(f"  what to do: {err.hint}", file=sys.stderr)
+        from services.remedy import Face
+
+        if hint := err.advice(Face.CLI):
+            print(f"  what to do: {hint}", file=sys.stderr)
         from services.errors import ConnectError, ValidationError
 
         return EXIT_USAGE if isinstance(err, (ConnectError, ValidationError)) else EXIT_FAIL

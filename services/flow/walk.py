@@ -12,6 +12,7 @@ from services.errors import SagewizError, translate
 from services.flow import bucket, data, labels, notebook, permissions, role, train, tune
 from services.flow.context import FlowContext
 from services.flow.outcome import Status, StepOutcome, StepPlan, Verdict
+from services.remedy import Face
 from services.state import WizardState
 
 STEP_ORDER = ("bucket", "role", "notebook", "data", "permissions", "labels", "train", "tune")
@@ -22,8 +23,9 @@ P = TypeVar("P", bound=StepPlan)
 
 
 def error_line(err: SagewizError) -> str:
+    """The error on one line, for `--plain` and `apply`: both are command lines, where no key works."""
     line = f"{err.title}: {err.message}" if err.message else err.title
-    return line + (f" (what to do: {err.hint})" if err.hint else "")
+    return line + (f" (what to do: {hint})" if (hint := err.advice(Face.CLI)) else "")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from services.journal_events import JobStarted
 from services.model_check import Constraint, check_request
 from services.plan import Action, Plan, tags_list
 from services.pricing import cost_for, training_price
+from services.remedy import Remedy, RemedyKind
 from services.resource_kinds import ResourceKind
 from services.sagemaker_model import sagemaker_model
 from services.tuning.config import TrainingBase, TuningConfig, validate_config
@@ -173,7 +174,7 @@ def build_plan(cfg: TuningConfig, region: str) -> Plan:
             f"Start tuning job {cfg.name}: {cfg.strategy}, {cfg.planned_jobs()} training jobs "
             f"({cfg.max_parallel} at once), {cfg.objective_type.lower()} {cfg.objective_metric}; {ranges}"
         ),
-        undo="stop it from the dashboard (s); finished child jobs stay, as in AWS",
+        undo_remedy=Remedy(RemedyKind.STOP_TUNING_JOB, cfg.name),
         resource=cfg.name,
         journal=JobStarted(
             ResourceKind.TUNING_JOB,

@@ -65,6 +65,9 @@ def test_apply_export_round_trip_and_second_apply_is_a_no_op(endpoint_env, tmp_p
     assert code == 0, out + err
     assert "data" in out and "files copied" in out
     assert "training job apply-xgb-1 started" in out and "tuning job apply-tune-1 started" in out
+    # how to undo the tuning job is a command here, not the dashboard's key
+    assert "stop-hyper-parameter-tuning-job --hyper-parameter-tuning-job-name apply-tune-1" in out
+    assert "dashboard (s)" not in out
     sm = factory.client("sagemaker")
     assert sm.describe_training_job(TrainingJobName="apply-xgb-1")["TrainingJobName"] == "apply-xgb-1"
     assert sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="apply-tune-1")

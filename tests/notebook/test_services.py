@@ -16,6 +16,7 @@ from services.errors import (
 )
 from services.notebook_errors import explain_failure
 from services.plan import TAG_KEY, apply_plan
+from services.remedy import Face
 from services.roles.creation import INLINE_POLICY_NAME, RoleSpec, plan_create_role
 from services.roles.documents import least_privilege_policy, sagemaker_role_problem, trust_policy
 from services.roles.listing import check_role_assumable, list_execution_roles
@@ -337,7 +338,7 @@ def test_failed_lifecycle_gives_failure_reason(world, factory, journal):
     wait_status(factory, "nb-fail", "Failed")
     info = nb.describe_notebook(factory, "nb-fail")
     assert "Lifecycle Config" in info.failure_reason
-    assert "CloudWatch" in explain_failure(info.failure_reason)
+    assert "CloudWatch" in explain_failure(info.failure_reason).render(Face.TUI)
     assert nb.plan_delete("nb-fail", info).actions  # a failed instance can be deleted directly
 
 

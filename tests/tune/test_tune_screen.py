@@ -18,6 +18,7 @@ from services.tuning.dashboard import ChildJob, JobCounters, ObjectiveCounters, 
 from services.tuning.request import build_request
 from tests.support import eventually, wait_connected
 from tests.tune.test_sandbox_tuning import tuning_config
+from tests.ui_text import shown
 
 SIZE = (130, 45)
 # Generous: the dashboard follows a whole tuning run, its children trained one after another.
@@ -329,6 +330,8 @@ async def test_service_refusals_end_in_clear_messages(
         await pilot.pause()
         await pilot.press("ctrl+r")
         await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="plan")
+        # the undo is a remedy: on the screen it names the dashboard's key
+        assert "undo: stop it from the dashboard (s)" in shown(app.screen.query_one("#plan-text"))
         await pilot.click("#apply")
         await eventually(pilot, lambda: isinstance(app.screen, ErrorScreen), WAIT, what="error shown")
         assert app.screen.error.kind == "conflict" and not app.screen.offer_doctor
@@ -341,3 +344,5 @@ async def test_service_refusals_end_in_clear_messages(
             pilot, lambda: isinstance(as_role.screen, ErrorScreen), WAIT, what="access denied shown"
         )
         assert as_role.screen.error.kind == "access-denied" and as_role.screen.offer_doctor
+        hints = lambda: " ".join(shown(w) for w in as_role.screen.query("#error-hint"))  # noqa: E731
+        await eventually(pilot, lambda: "Open the permissions doctor (d)" in hints(), WAIT, what="doctor key")

@@ -12,6 +12,8 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from services.remedy import Face
+
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
@@ -171,8 +173,8 @@ def _with_caller(result: Any, factory: Any) -> Any:
 def _usage(err: TextIO, exc: Any) -> None:
     line = f"sagewiz: {exc.title}: {exc.message}" if exc.message else f"sagewiz: {exc.title}"
     print(line, file=err)
-    if exc.hint:
-        print(f"  what to do: {exc.hint}", file=err)
+    if hint := exc.advice(Face.CLI):
+        print(f"  what to do: {hint}", file=err)
 
 
 def _denied(err: TextIO, denied: Any, exc: Any) -> None:

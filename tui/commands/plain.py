@@ -20,6 +20,7 @@ from services.flow.outcome import Status, StepOutcome, summary_line
 from services.flow.walk import STEP_ORDER, Walk
 from services.journal import Journal
 from services.journal_events import SessionStarted
+from services.remedy import Face
 from services.state import WizardState
 from tui.commands.export_apply import EXIT_FAIL, EXIT_OK, EXIT_USAGE, flow_context
 
@@ -163,7 +164,10 @@ class Plain:
                 self.say(f"The {STEP_TITLES[name]} step is not available in this version ({exc.name}).")
                 continue
             except SagewizError as err:  # e.g. the role list could not be read
-                self.say(f"{err.title}: {err.message}" + (f" (what to do: {err.hint})" if err.hint else ""))
+                self.say(
+                    f"{err.title}: {err.message}"
+                    + (f" (what to do: {hint})" if (hint := err.advice(Face.PLAIN)) else "")
+                )
                 if not self.ask_yes("Go on with the next step?", True):
                     break
                 continue
@@ -298,14 +302,14 @@ class Plain:
             try:
                 check_labels([t.strip() for t in text.split(",")])
             except ValidationError as exc:
-                return f"{exc.message} {exc.hint}"
+                return f"{exc.message} {exc.advice(Face.PLAIN)}"
             return True
 
         def job_ok(text: str) -> bool | str:
             try:
                 check_job_name(text)
             except ValidationError as exc:
-                return f"{exc.message} {exc.hint}"
+                return f"{exc.message} {exc.advice(Face.PLAIN)}"
             return True
 
         from services.labeling.request import JobSpec
