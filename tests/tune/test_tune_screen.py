@@ -308,7 +308,8 @@ def test_snapshot_dashboard(snap_compare: Any, make_app: Any, monkeypatch: Any) 
 async def test_service_refusals_end_in_clear_messages(
     make_app: Any, factory: Any, base: TrainingBase, world: Any, journal: Any
 ) -> None:
-    """A taken name (ResourceInUse) after confirming; AccessDenied reading the job, doctor offered."""
+    """A taken name, said before anything is sent (the flow's guard, shared with `--plain` and
+    `apply`); AccessDenied reading the job, doctor offered."""
     from screens.error import ErrorScreen
     from tui.app import SagewizApp
 
@@ -328,10 +329,9 @@ async def test_service_refusals_end_in_clear_messages(
         screen.query_one("#tuning-name", Input).value = "taken"
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="plan")
-        await pilot.click("#apply")
         await eventually(pilot, lambda: isinstance(app.screen, ErrorScreen), WAIT, what="error shown")
         assert app.screen.error.kind == "conflict" and not app.screen.offer_doctor
+        assert "tuning job taken exists" in app.screen.error.message
         assert app.state.tuning_job == ""
     # signed as the seeded execution role, which may not describe training jobs
     as_role = SagewizApp(world.role_target(), sandbox=True, world=world, journal=journal, start_step="tune")
