@@ -32,7 +32,8 @@ from screens.confirm_plan import ConfirmPlanScreen
 from screens.labels_sub import LabelsSubScreen
 from screens.labels_work import CREATE, IMAGES, SETUP, TEAMS, CreatedJob, ImageList
 from services import regions
-from services.errors import SagewizError, ValidationError
+from services.errors import ErrorInfo, SagewizError, ValidationError
+from services.flow.outcome import Verdict
 from services.labeling import rules
 from services.labeling.jobs import CLOSED_NOTICE, Workteam
 from services.labeling.request import (
@@ -224,13 +225,25 @@ class LabelsBuilderScreen(LabelsSubScreen):
 
     @work(thread=True, exclusive=True, group="labels-builder-plan", exit_on_error=False)
     def _plan(self, spec: JobSpec, prefix: str) -> None:
-        from services.labeling.setup import build_setup_plan
+        from services.flow import labels as flow_labels
 
         try:
-            output = self.state.extra.get("labels_output") or None
-            self.post_message(SETUP.done(build_setup_plan(self.factory, spec, prefix, output_path=output)))
+            choices = flow_labels.LabelsChoices(
+                spec, data_prefix=prefix, output_path=flow_labels.output_path_of(self.state)
+            )
+            planned = flow_labels.plan(self.flow_context, self.state, choices)
         except Exception as exc:
             self.fail(exc, SETUP)
+            return
+        if planned.setup is None:  # the flow said why nothing is sent (labels there, job exists, ...)
+            taken = planned.verdict is Verdict.UNCHANGED
+            info = ErrorInfo(
+                "Not sent", planned.problem.message if planned.problem else planned.message,
+                planned.problem.hint if planned.problem else "", "conflict" if taken else "validation",
+            )  # fmt: skip
+            self.post_message(SETUP.failed(info))
+            return
+        self.post_message(SETUP.done(planned.setup))
 
     @work(thread=True, exclusive=True, group="labels-builder-create", exit_on_error=False)
     def _apply(self, setup: Any) -> None:

@@ -29,6 +29,8 @@ from screens.confirm_plan import ConfirmPlanScreen
 from screens.tune_dashboard import TuneDashboard, is_tuning_child
 from screens.tune_form import TuneForm
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow.outcome import Verdict
+from services.flow.tune import TuneChoices
 from services.journal_events import Change, ChoiceMade, ResourceChanged
 from services.remedy import Face
 from services.resource_kinds import ResourceKind
@@ -229,34 +231,37 @@ class TuneStep(StepScreen):
     def action_review(self) -> None:
         if self._view() != "tune-form":
             return
-        cfg = self.form.read_config()
+        choices = self.form.read_choices()
         from services.tuning.config import validate_config
 
-        problems = validate_config(cfg)
+        problems = validate_config(self.form.read_config())
         if problems:  # bad input: said before any AWS call
             self._problems_found(problems)
             return
-        self._build_plan(cfg)
+        self._build_plan(choices)
 
     @work(thread=True, exclusive=True, group="tune-plan", exit_on_error=False)
-    def _build_plan(self, cfg: TuningConfig) -> None:
+    def _build_plan(self, choices: TuneChoices) -> None:
         from services.flow import tune as flow_tune
         from services.tuning.request import check
 
-        problems = check(cfg)  # includes botocore's model of the request
+        assert choices.base is not None
+        problems = check(flow_tune.build_config(choices, choices.base))  # with botocore's model
         if problems:
             self.post_message(PROBLEMS.done(problems))
             return
         try:
-            planned = flow_tune.plan_config(self.flow_context, cfg)
+            planned = flow_tune.plan(self.flow_context, self.state, choices)
         except SagewizError as err:
             self.post_message(CREATE_PLAN.failed(ErrorInfo.of(err)))
             return
-        plan = planned.requests
-        if plan is None:  # the flow said why nothing would be sent
-            self.post_message(CREATE_PLAN.failed(ErrorInfo("Not sent", planned.message, "", "validation")))
+        if planned.requests is None or planned.config is None:  # the flow said why nothing is sent
+            taken = planned.verdict is Verdict.UNCHANGED
+            hint = "Pick another job name, or follow that one with Watch tuning job." if taken else ""
+            info = ErrorInfo("Not sent", planned.message, hint, "conflict" if taken else "validation")
+            self.post_message(CREATE_PLAN.failed(info))
             return
-        self.post_message(CREATE_PLAN.done((plan, cfg)))
+        self.post_message(CREATE_PLAN.done((planned.requests, planned.config)))
 
     def _problems_found(self, problems: list[Problem]) -> None:
         self.form.show_problems(problems)

@@ -1,6 +1,8 @@
 """The Tune step's form: what to tune and how, checked as you type, with the cost upper bound.
 
-The form reads itself into a TuningConfig (`read_config`); the screen owns the workers that load
+The form reads itself into the Tune step's typed choices (`read_choices`), which the flow
+(`services/flow/tune.py`) turns into a TuningConfig and a plan exactly as for `--plain` and `apply`;
+its defaults are the flow's. The screen owns the workers that load
 the Train step's settings, build the plan and create the job.
 """
 
@@ -17,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Switch
 
 from services.errors import ErrorInfo
+from services.flow import tune as flow_tune
 from services.tuning.catalog import AlgorithmCatalog, catalog_for
 from services.tuning.config import STRATEGIES, WARM_START_TYPES, TrainingBase, TuningConfig
 from services.tuning.ranges import CATEGORICAL, SCALINGS, Problem, parse_values
@@ -68,11 +71,23 @@ class TuneForm(VerticalScroll):
             yield Input(id="base-output", placeholder="s3://bucket/prefix/output/", compact=True)
         with Horizontal(classes="row"):
             yield Label("Instance", classes="field-label")
-            yield Input("ml.m5.large", id="base-instance", classes="short", compact=True)
+            yield Input(TrainingBase.instance_type, id="base-instance", classes="short", compact=True)
             yield Label("count", classes="inline-label")
-            yield Input("1", id="base-count", classes="tiny", type="integer", compact=True)
+            yield Input(
+                str(TrainingBase.instance_count),
+                id="base-count",
+                classes="tiny",
+                type="integer",
+                compact=True,
+            )
             yield Label("max runtime s", classes="inline-label")
-            yield Input("3600", id="base-runtime", classes="short", type="integer", compact=True)
+            yield Input(
+                str(TrainingBase.max_runtime_s),
+                id="base-runtime",
+                classes="short",
+                type="integer",
+                compact=True,
+            )
         with Horizontal(classes="row"):
             yield Label("Static", classes="field-label")
             yield Input(
@@ -126,7 +141,11 @@ class TuneForm(VerticalScroll):
         with Horizontal(classes="row"):
             yield Label("Strategy", classes="field-label")
             yield Select(
-                [(s, s) for s in STRATEGIES], value="Bayesian", allow_blank=False, id="strategy", compact=True
+                [(s, s) for s in STRATEGIES],
+                value=flow_tune.DEFAULT_STRATEGY,
+                allow_blank=False,
+                id="strategy",
+                compact=True,
             )
             yield Label("early stopping", classes="inline-label")
             yield Switch(False, id="early-stopping")
@@ -140,9 +159,17 @@ class TuneForm(VerticalScroll):
             )
         with Horizontal(classes="row"):
             yield Label("Jobs", classes="field-label")
-            yield Input("10", id="max-jobs", classes="tiny", type="integer", compact=True)
+            yield Input(
+                str(flow_tune.DEFAULT_MAX_JOBS), id="max-jobs", classes="tiny", type="integer", compact=True
+            )
             yield Label("in parallel", classes="inline-label")
-            yield Input("2", id="max-parallel", classes="tiny", type="integer", compact=True)
+            yield Input(
+                str(flow_tune.DEFAULT_MAX_PARALLEL),
+                id="max-parallel",
+                classes="tiny",
+                type="integer",
+                compact=True,
+            )
             yield Label("tuning max runtime s", classes="inline-label")
             yield Input(
                 "", id="tuning-runtime", classes="short", type="integer", placeholder="optional", compact=True
@@ -226,8 +253,8 @@ class TuneForm(VerticalScroll):
         except ValueError:
             return None
 
-    def read_config(self) -> TuningConfig:
-        """The form as a TuningConfig (unchecked: validate_config says what is wrong)."""
+    def read_choices(self) -> flow_tune.TuneChoices:
+        """The form as the Tune step's choices, its base as the form shows it (unchecked)."""
         static: dict[str, str] = {}
         for part in self.value("#base-static").split(","):
             if "=" in part:
@@ -247,8 +274,8 @@ class TuneForm(VerticalScroll):
             input_channels=tuple(channels),
             output_path=self.value("#base-output"),
             instance_type=self.value("#base-instance"),
-            instance_count=self._int("#base-count", 1) or 0,
-            max_runtime_s=self._int("#base-runtime", 3600) or 0,
+            instance_count=self._int("#base-count", TrainingBase.instance_count) or 0,
+            max_runtime_s=self._int("#base-runtime", TrainingBase.max_runtime_s) or 0,
             static_hyperparameters=static,
         )
         ranges = []
@@ -259,36 +286,40 @@ class TuneForm(VerticalScroll):
             except NoMatches:
                 continue
             if spec.kind == CATEGORICAL:
-                r = spec.default_range().with_(values=parse_values(self.value(f"#values-{spec.name}")))
+                r = flow_tune.RangeChoice(spec.name, values=parse_values(self.value(f"#values-{spec.name}")))
             else:
-                scaling = self.query_one(f"#scaling-{spec.name}", Select).value
-                r = spec.default_range().with_(
+                r = flow_tune.RangeChoice(
+                    spec.name,
                     min_value=self.value(f"#min-{spec.name}"),
                     max_value=self.value(f"#max-{spec.name}"),
-                    scaling=str(scaling),
+                    scaling=str(self.query_one(f"#scaling-{spec.name}", Select).value),
                 )
             ranges.append(r)
-        metric = str(self.query_one("#objective", Select).value or "")
-        objective = self.catalog.objective(metric)
         strategy = str(self.query_one("#strategy", Select).value)
-        parents = tuple(p.strip() for p in self.value("#warm-parents").split(",") if p.strip())
-        max_jobs_text = self.value("#max-jobs")
-        return TuningConfig(
+        grid_inferred = strategy == "Grid" and not self.value("#max-jobs")
+        return flow_tune.TuneChoices(
             name=self.value("#tuning-name"),
-            base=base,
-            ranges=tuple(ranges),
-            objective_metric=metric,
-            objective_type=objective.direction if objective else "Minimize",
+            training_job=self.value("#base-job"),
+            algorithm=self.algorithm_id,
             strategy=strategy,
-            max_jobs=(None if strategy == "Grid" and not max_jobs_text else self._int("#max-jobs", 0) or 0),
+            max_jobs=None if grid_inferred else self._int("#max-jobs", 0) or 0,
             max_parallel=self._int("#max-parallel", 1) or 0,
+            objective=str(self.query_one("#objective", Select).value or ""),
+            ranges=tuple(ranges),
             early_stopping=self.query_one("#early-stopping", Switch).value,
-            hyperband_min_resource=self._int("#hb-min") if strategy == "Hyperband" else None,
-            hyperband_max_resource=self._int("#hb-max") if strategy == "Hyperband" else None,
+            base=base,
+            hyperband_min_resource=self._int("#hb-min"),
+            hyperband_max_resource=self._int("#hb-max"),
             max_runtime_s=self._int("#tuning-runtime"),
-            warm_start_parents=parents,
+            warm_start_parents=tuple(p.strip() for p in self.value("#warm-parents").split(",") if p.strip()),
             warm_start_type=str(self.query_one("#warm-type", Select).value),
         )
+
+    def read_config(self) -> TuningConfig:
+        """The form as the flow builds it into a TuningConfig (validate_config says what is wrong)."""
+        choices = self.read_choices()
+        assert choices.base is not None
+        return flow_tune.build_config(choices, choices.base)
 
     def refresh_checks(self) -> None:
         from services.tuning.config import validate_config

@@ -61,7 +61,13 @@ def choices_from_state(state: WizardState, region: str) -> LabelsChoices:
         workforce=workforce,
         lambdas=_lambdas(s, region),
     )
-    return LabelsChoices(spec)
+    return LabelsChoices(spec, output_path=output_path_of(state))
+
+
+def output_path_of(state: WizardState) -> str | None:
+    """Where the labels go when the Data step chose a place (None: beside the images)."""
+    chosen = state.extra.get("labels_output")
+    return str(chosen) if chosen else None
 
 
 def _lambdas(settings: dict[str, Any], region: str) -> TaskLambdas | None:

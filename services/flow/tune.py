@@ -13,13 +13,19 @@ from services.flow.train import DEFAULT_ALGORITHM
 from services.state import WizardState
 from services.tuning import request as tuning
 from services.tuning.catalog import catalog_for
-from services.tuning.config import TuningConfig
+from services.tuning.config import (
+    DEFAULT_MAX_JOBS,
+    DEFAULT_MAX_PARALLEL,
+    DEFAULT_STRATEGY,
+    STRATEGIES,
+    WARM_START_TYPES,
+    TrainingBase,
+    TuningConfig,
+)
 from services.tuning.ranges import ParameterRange
 
-DEFAULT_STRATEGY = "Bayesian"
-STRATEGIES = ("Bayesian", "Random", "Hyperband", "Grid")
-DEFAULT_MAX_JOBS = 4
-DEFAULT_MAX_PARALLEL = 2
+__all__ = ["DEFAULT_MAX_JOBS", "DEFAULT_MAX_PARALLEL", "DEFAULT_STRATEGY", "STRATEGIES"]
+
 NAME_MAX = 32
 
 
@@ -39,12 +45,20 @@ class TuneChoices:
     training_job: str = ""  # the job whose settings are tuned
     algorithm: str = DEFAULT_ALGORITHM
     strategy: str = DEFAULT_STRATEGY
-    max_jobs: int = DEFAULT_MAX_JOBS
+    max_jobs: int | None = DEFAULT_MAX_JOBS  # None (Grid only): inferred from the search space
     max_parallel: int = DEFAULT_MAX_PARALLEL
     objective: str = ""  # "" : the algorithm's first objective metric
     objective_type: str = ""  # "" : the metric's direction
-    ranges: tuple[RangeChoice, ...] = ()  # () : the algorithm's suggested ranges
+    ranges: tuple[RangeChoice, ...] | None = None  # None: the algorithm's suggested ranges
     early_stopping: bool = False
+    # None: the training job's settings as AWS describes them; the Tune screen passes what its form
+    # shows (loaded from that job, then possibly edited).
+    base: TrainingBase | None = None
+    hyperband_min_resource: int | None = None
+    hyperband_max_resource: int | None = None
+    max_runtime_s: int | None = None  # the whole tuning job
+    warm_start_parents: tuple[str, ...] = ()
+    warm_start_type: str = WARM_START_TYPES[0]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,7 +80,7 @@ def choices_from_state(state: WizardState) -> TuneChoices | None:
     algorithm = (
         trained.get("algorithm", DEFAULT_ALGORITHM) if isinstance(trained, dict) else DEFAULT_ALGORITHM
     )
-    ranges: Mapping[str, Mapping[str, Any]] = s.get("ranges") or {}
+    ranges: Mapping[str, Mapping[str, Any]] | None = s.get("ranges") or None
     return TuneChoices(
         name=state.tuning_job,
         training_job=state.training_job,
@@ -76,7 +90,9 @@ def choices_from_state(state: WizardState) -> TuneChoices | None:
         max_parallel=int(s.get("max_parallel_jobs", DEFAULT_MAX_PARALLEL)),
         objective=str(s.get("objective") or ""),
         objective_type=str(s.get("objective_type") or ""),
-        ranges=tuple(
+        ranges=None
+        if ranges is None
+        else tuple(
             RangeChoice(
                 str(name),
                 str(r.get("kind") or ""),
@@ -96,18 +112,28 @@ def plan(ctx: FlowContext, state: WizardState, choices: TuneChoices) -> TunePlan
         status = job_status(ctx, JobKind.TUNING, choices.name)
         if status:
             return TunePlan(verdict=Verdict.UNCHANGED, message=f"tuning job {choices.name} exists ({status})")
-    if not choices.training_job:
-        return TunePlan(verdict=Verdict.SKIPPED, message="tuning starts from a training job; none is chosen")
-    if not job_status(ctx, JobKind.TRAINING, choices.training_job):
-        return TunePlan(
-            verdict=Verdict.WAITING,
-            message=f"waits for training job {choices.training_job}; run apply again once it exists",
-            preview=f"tuning job {choices.name} planned after training starts",
-        )
-    base = tuning.load_base(ctx.factory, choices.training_job)
+    base = choices.base
+    if base is None:
+        if not choices.training_job:
+            return TunePlan(
+                verdict=Verdict.SKIPPED, message="tuning starts from a training job; none is chosen"
+            )
+        if not job_status(ctx, JobKind.TRAINING, choices.training_job):
+            return TunePlan(
+                verdict=Verdict.WAITING,
+                message=f"waits for training job {choices.training_job}; run apply again once it exists",
+                preview=f"tuning job {choices.name} planned after training starts",
+            )
+        base = tuning.load_base(ctx.factory, choices.training_job)
+    return plan_config(ctx, build_config(choices, base))
+
+
+def build_config(choices: TuneChoices, base: TrainingBase) -> TuningConfig:
+    """The tuning job the choices describe over `base` (unchecked: validate_config says what is
+    wrong). The one place a choice left empty becomes its default, for every face."""
     catalog = catalog_for(choices.algorithm, base.static_hyperparameters)
     ranges = []
-    for r in choices.ranges:
+    for r in choices.ranges or ():
         spec = catalog.spec(r.name)
         kind = r.kind or (spec.kind if spec else ("Categorical" if r.values else "Continuous"))
         ranges.append(
@@ -115,11 +141,12 @@ def plan(ctx: FlowContext, state: WizardState, choices: TuneChoices) -> TunePlan
                 r.name, kind, r.min_value, r.max_value, r.scaling, r.values, spec.bounds if spec else None
             )
         )
-    if not ranges:
+    if choices.ranges is None:
         ranges = [t.default_range() for t in catalog.tunable if t.suggested]
-    objective = choices.objective or catalog.objectives[0].metric
+    objective = choices.objective or (catalog.objectives[0].metric if catalog.objectives else "")
     obj = catalog.objective(objective)
-    cfg = TuningConfig(
+    hyperband = choices.strategy == "Hyperband"
+    return TuningConfig(
         name=choices.name or default_name(choices.training_job),
         base=base,
         ranges=tuple(ranges),
@@ -129,12 +156,16 @@ def plan(ctx: FlowContext, state: WizardState, choices: TuneChoices) -> TunePlan
         max_jobs=choices.max_jobs,
         max_parallel=choices.max_parallel,
         early_stopping=choices.early_stopping,
+        hyperband_min_resource=choices.hyperband_min_resource if hyperband else None,
+        hyperband_max_resource=choices.hyperband_max_resource if hyperband else None,
+        max_runtime_s=choices.max_runtime_s,
+        warm_start_parents=choices.warm_start_parents,
+        warm_start_type=choices.warm_start_type,
     )
-    return plan_config(ctx, cfg)
 
 
 def plan_config(ctx: FlowContext, cfg: TuningConfig) -> TunePlan:
-    """The plan for a configuration a face built itself (the Tune screen's form)."""
+    """The plan for a configuration `build_config` made."""
     return TunePlan(
         verdict=Verdict.SEND,
         message=f"Start tuning job {cfg.name}",

@@ -12,6 +12,10 @@ from services.tuning.ranges import CATEGORICAL, ParameterRange, Problem, validat
 
 # The order the form offers them in; what is accepted is the API model's enum (a test keeps them equal).
 STRATEGIES = ("Bayesian", "Random", "Hyperband", "Grid")
+# The defaults every face starts from (the Tune screen's form, `--plain`, `apply`): defined once here.
+DEFAULT_STRATEGY = "Bayesian"
+DEFAULT_MAX_JOBS = 10
+DEFAULT_MAX_PARALLEL = 2
 WARM_START_TYPES = ("IdenticalDataAndAlgorithm", "TransferLearning")
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
@@ -55,15 +59,15 @@ class TuningConfig:
     ranges: tuple[ParameterRange, ...]
     objective_metric: str
     objective_type: str  # Maximize | Minimize
-    strategy: str = "Bayesian"
-    max_jobs: int | None = 10  # None for Grid: inferred from the search space
-    max_parallel: int = 2
+    strategy: str = DEFAULT_STRATEGY
+    max_jobs: int | None = DEFAULT_MAX_JOBS  # None for Grid: inferred from the search space
+    max_parallel: int = DEFAULT_MAX_PARALLEL
     early_stopping: bool = False
     hyperband_min_resource: int | None = None
     hyperband_max_resource: int | None = None
     max_runtime_s: int | None = None  # whole tuning job
     warm_start_parents: tuple[str, ...] = ()
-    warm_start_type: str = "IdenticalDataAndAlgorithm"
+    warm_start_type: str = WARM_START_TYPES[0]
     random_seed: int | None = None
 
     def with_(self, **changes: Any) -> TuningConfig:

@@ -239,3 +239,37 @@ async def test_train(signed_in, journal, tmp_path, factory: SessionFactory) -> N
         screen_text = (await confirmed_plan(pilot, 60)).plan.render_text()
     assert "faces-xgb" in screen_text and "ml.m5.xlarge" in screen_text
     agree(screen_text, plain_text, apply_text)
+
+
+async def test_tune(signed_in, journal, tmp_path, factory: SessionFactory) -> None:
+    from services.sandbox import trainer
+    from tests.tune.data import prepare
+    from tests.tune.test_tune_screen import start_training_job
+
+    world = signed_in
+    old = trainer.set_pace(0.0)
+    try:
+        job = start_training_job(factory, prepare(world, factory, num_round=6))
+    finally:
+        trainer.set_pace(old)
+    config = write_config(
+        tmp_path, world, f'[training]\njob = "{job}"\nalgorithm = "xgboost"\n[tuning]\njob = "faces-tune"\n'
+    )
+    plain_text = await asyncio.to_thread(
+        plain_face,
+        world, journal, "tune", config,
+        ENTER, ENTER, ENTER, ENTER,  # go; the default strategy, jobs in total, at the same time
+        CLEAR + "faces-tune" + ENTER, "n", "n", "n",  # the name; decline; no export, no clean-up review
+    )  # fmt: skip
+    apply_text = await asyncio.to_thread(apply_face, world, journal, config)
+    app = app_on(world, journal, "tune", training_job=job)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await eventually(pilot, lambda: job in str(screen.query_one("#base-note").render()), 30)
+        screen.query_one("#tuning-name").value = "faces-tune"
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        screen_text = (await confirmed_plan(pilot, 60)).plan.render_text()
+    assert "faces-tune" in screen_text and "CreateHyperParameterTuningJob" in screen_text
+    agree(screen_text, plain_text, apply_text)

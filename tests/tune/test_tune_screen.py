@@ -126,6 +126,8 @@ async def test_tune_watch_sort_log_and_model_from_best(
         plan_text = app.screen.plan.render_text()
         assert "sagemaker:CreateHyperParameterTuningJob" in plan_text and "Upper bound" in plan_text
         assert "account 123456789012 in eu-north-1 (SANDBOX)" in app.screen.where
+        # the undo is a remedy: on the screen it names the dashboard's key
+        assert "undo: stop it from the dashboard (s)" in shown(app.screen.query_one("#plan-text"))
         await pilot.click("#apply")
         await eventually(
             pilot, lambda: screen.snapshot is not None and screen.snapshot.done, WAIT, what="tuning done"
@@ -309,7 +311,8 @@ def test_snapshot_dashboard(snap_compare: Any, make_app: Any, monkeypatch: Any) 
 async def test_service_refusals_end_in_clear_messages(
     make_app: Any, factory: Any, base: TrainingBase, world: Any, journal: Any
 ) -> None:
-    """A taken name (ResourceInUse) after confirming; AccessDenied reading the job, doctor offered."""
+    """A taken name, said before anything is sent (the flow's guard, shared with `--plain` and
+    `apply`); AccessDenied reading the job, doctor offered."""
     from screens.error import ErrorScreen
     from tui.app import SagewizApp
 
@@ -329,12 +332,9 @@ async def test_service_refusals_end_in_clear_messages(
         screen.query_one("#tuning-name", Input).value = "taken"
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="plan")
-        # the undo is a remedy: on the screen it names the dashboard's key
-        assert "undo: stop it from the dashboard (s)" in shown(app.screen.query_one("#plan-text"))
-        await pilot.click("#apply")
         await eventually(pilot, lambda: isinstance(app.screen, ErrorScreen), WAIT, what="error shown")
         assert app.screen.error.kind == "conflict" and not app.screen.offer_doctor
+        assert "tuning job taken exists" in app.screen.error.message
         assert app.state.tuning_job == ""
     # signed as the seeded execution role, which may not describe training jobs
     as_role = SagewizApp(world.role_target(), sandbox=True, world=world, journal=journal, start_step="tune")
