@@ -80,6 +80,12 @@ def summary_line(outcomes: list[StepOutcome]) -> str:
         planned = [o for o in outcomes if o.status is Status.PLANNED]
         if planned:
             return f"Dry run: {len(planned)} steps would change something; nothing was changed."
+        declined = [o.step for o in outcomes if o.status is Status.DECLINED]
+        if declined:
+            return (
+                f"Nothing changed: you declined {', '.join(declined)}; AWS does not match the plan yet."
+                + later
+            )
         if waiting:
             return "Nothing changed this time." + later
         return "Nothing to change: AWS already matches the configuration."

@@ -94,6 +94,22 @@ def agree_in_order(screen_text: str, plain_text: str, apply_text: str) -> None:
             at = lines.index(line, at) + 1
 
 
+def same_requests(screen_plan: Any, planned: Any) -> None:
+    """Printed plans shorten long parameters (HumanTaskConfig, hyperparameters); the requests
+    themselves equal the ones --plain and apply build from the same configuration."""
+    assert planned.requests is not None, planned.message
+    ours = [(a.operation, a.params) for a in screen_plan.actions]
+    assert ours == [(a.operation, a.params) for a in planned.requests.actions]
+
+
+def from_config(factory: SessionFactory, world: Any, journal: Journal, config: Path) -> tuple[Any, Any]:
+    """The flow context and state `apply` starts from for this configuration file."""
+    from services import config_file
+
+    ctx = FlowContext(factory, world.account, world.region, journal, world.admin_arn, world=world)
+    return ctx, config_file.load(config).to_state()
+
+
 def app_on(world: Any, journal: Journal, step: str, **state: Any) -> SagewizApp:
     app = SagewizApp(world.target(), sandbox=True, world=world, journal=journal, start_step=step)
     app.state.update(**state)
@@ -236,9 +252,16 @@ async def test_train(signed_in, journal, tmp_path, factory: SessionFactory) -> N
         await eventually(pilot, lambda: step.query_one("#in-job_name").value != "")
         step._set("job_name", "faces-xgb")
         await pilot.press("f5")
-        screen_text = (await confirmed_plan(pilot, 60)).plan.render_text()
+        screen_plan = (await confirmed_plan(pilot, 60)).plan
+        screen_text = screen_plan.render_text()
     assert "faces-xgb" in screen_text and "ml.m5.xlarge" in screen_text
     agree(screen_text, plain_text, apply_text)
+    from services.flow import train as flow_train
+
+    ctx, state = from_config(factory, world, journal, config)
+    choices = flow_train.choices_from_state(state)
+    assert choices is not None
+    same_requests(screen_plan, flow_train.plan(ctx, state, choices))
 
 
 async def test_tune(signed_in, journal, tmp_path, factory: SessionFactory) -> None:
@@ -270,6 +293,61 @@ async def test_tune(signed_in, journal, tmp_path, factory: SessionFactory) -> No
         screen.query_one("#tuning-name").value = "faces-tune"
         await pilot.pause()
         await pilot.press("ctrl+r")
-        screen_text = (await confirmed_plan(pilot, 60)).plan.render_text()
+        screen_plan = (await confirmed_plan(pilot, 60)).plan
+        screen_text = screen_plan.render_text()
     assert "faces-tune" in screen_text and "CreateHyperParameterTuningJob" in screen_text
     agree(screen_text, plain_text, apply_text)
+    from services.flow import tune as flow_tune
+
+    ctx, state = from_config(factory, world, journal, config)
+    choices = flow_tune.choices_from_state(state)
+    assert choices is not None
+    same_requests(screen_plan, flow_tune.plan(ctx, state, choices))
+
+
+async def test_labels(signed_in, journal, tmp_path, factory: SessionFactory) -> None:
+    from screens.labels_builder import LabelsBuilderScreen
+    from tests.labels.helpers import copy_samples
+    from tests.labels.test_screens import ACS, PRE, fill_mturk, open_builder
+
+    world = signed_in
+    copy_samples(factory, world, 4)
+    config = write_config(
+        tmp_path, world,
+        f'[bucket]\nname = "{world.default_bucket}"\n[role]\narn = "{world.role_arn}"\n'
+        '[labels]\ncategories = ["Car", "Ferry"]\njob = "faces-labels"\nworkforce = "public"\n'
+        f'free_of_pii = true\nfree_of_adult_content = true\nacknowledged = true\n'
+        f'pre_annotation_lambda = "{PRE}"\nconsolidation_lambda = "{ACS}"\n',
+    )  # fmt: skip
+    plain_text = await asyncio.to_thread(
+        plain_face,
+        world, journal, "labels", config,
+        ENTER, ENTER, ENTER, ENTER, ENTER,  # go; a labeling job; the labels; its name; Mechanical Turk
+        ENTER, ENTER,  # the Lambdas the configuration gives (eu-north-1 has no documented ones)
+        "y", "y", "y",  # free of PII, free of adult content, accepted
+        "n", *FINISH,
+    )  # fmt: skip
+    # A declined plan is never summed up as "nothing to change".
+    assert "Nothing changed: you declined" in plain_text and "already matches" not in plain_text
+    apply_text = await asyncio.to_thread(apply_face, world, journal, config)
+    app = app_on(
+        world, journal, "labels",
+        bucket=world.default_bucket, role_arn=world.role_arn, labels=["Car", "Ferry"],
+    )  # fmt: skip
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = await open_builder(pilot)
+        assert isinstance(screen, LabelsBuilderScreen)
+        screen.query_one("#job-name").value = "faces-labels"  # type: ignore[attr-defined]
+        await fill_mturk(pilot, screen)
+        await eventually(pilot, lambda: "4 images" in str(screen.query_one("#images-note").render()))
+        await pilot.press("ctrl+s")
+        screen_text = (await confirmed_plan(pilot)).plan.render_text()
+        screen_plan = app.screen.plan
+    assert "faces-labels" in screen_text and "CreateLabelingJob" in screen_text, screen_text
+    agree(screen_text, plain_text, apply_text)
+    from services.flow import labels as flow_labels
+
+    ctx, state = from_config(factory, world, journal, config)
+    same_requests(
+        screen_plan, flow_labels.plan(ctx, state, flow_labels.choices_from_state(state, world.region))
+    )
