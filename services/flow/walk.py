@@ -22,10 +22,11 @@ Say = Callable[[str], None]
 P = TypeVar("P", bound=StepPlan)
 
 
-def error_line(err: SagewizError) -> str:
-    """The error on one line, for `--plain` and `apply`: both are command lines, where no key works."""
+def error_line(err: SagewizError, face: Face = Face.CLI) -> str:
+    """The error on one line, for `--plain` and `apply`: no key works there, so the remedy is a
+    command (apply) or a sentence (plain mode)."""
     line = f"{err.title}: {err.message}" if err.message else err.title
-    return line + (f" (what to do: {hint})" if (hint := err.advice(Face.CLI)) else "")
+    return line + (f" (what to do: {hint})" if (hint := err.advice(face)) else "")
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Walk:
     confirm: Confirm
     say: Say
     dry_run: bool = False
+    face: Face = Face.CLI  # how remedies in errors are worded: plain mode asks for a sentence
     _snapshot: dict[str, object] | None = field(default=None, repr=False)
     _planned: bool = field(default=False, repr=False)
 
@@ -60,9 +62,9 @@ class Walk:
                     f"planned once the earlier steps have run (now: {err.title.lower()})",
                 )
             else:
-                outcome = StepOutcome(name, Status.FAILED, error_line(err))
+                outcome = StepOutcome(name, Status.FAILED, error_line(err, self.face))
         except Exception as exc:  # a person gets a sentence, not a traceback
-            outcome = StepOutcome(name, Status.FAILED, error_line(translate(exc)))
+            outcome = StepOutcome(name, Status.FAILED, error_line(translate(exc), self.face))
         self.say(f"-> {outcome.message}")
         self._planned = self._planned or outcome.status is Status.PLANNED
         self.journal_choices()

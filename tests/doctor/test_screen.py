@@ -151,3 +151,36 @@ def test_snapshot_seed_diagnosis(snap_compare: Any, make_app: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(start_step="doctor"), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_the_screen_and_the_command_line_diagnose_alike(
+    make_app: Any, world: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The doctor's two faces over the same pasted error: `sagewiz doctor --json` and the Doctor
+    screen name the same principal, action, resource, causes in the same order, and the same fixes;
+    every cause and summary the command line prints is on the screen."""
+    import json
+
+    from tui.cli import main
+
+    key = "ground-truth-demo/images/a.jpg"
+    app = make_app(start_step="doctor")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await paste_and_diagnose(pilot, SEED_ERROR, key)
+        d = screen.diagnosis
+        assert d is not None
+        shown_text = shown(screen.query_one("#doctor-verdict"))
+    code = main(["doctor", "--sandbox", "--json", "--error", SEED_ERROR, "--key", key])
+    cli = json.loads(capsys.readouterr().out)
+    assert code == 1 and cli["verdict"] == "denied"
+    ours = json.loads(json.dumps(d.to_json(), default=str))
+    assert {k: ours[k] for k in ("verdict", "principal", "action", "resource")} == {
+        k: cli[k] for k in ("verdict", "principal", "action", "resource")
+    }
+    assert [(f["cause"], f["blocking"], f["fix"]) for f in ours["findings"]] == [
+        (f["cause"], f["blocking"], f["fix"]) for f in cli["findings"]
+    ]
+    at = 0
+    for finding in cli["findings"]:  # in the command line's order, each cause and its summary
+        at = shown_text.index(finding["cause"], at)
+        assert " ".join(finding["summary"].split()) in " ".join(shown_text.split()), finding["summary"]

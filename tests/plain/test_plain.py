@@ -178,3 +178,20 @@ def test_a_notebook_is_offered_with_its_types_and_prices(endpoint_env, journal, 
         for n in factory.client("sagemaker").list_notebook_instances()["NotebookInstances"]
     ]
     assert "plain-nb" not in names
+
+
+def test_a_refusal_is_explained_in_plain_words_not_keys_or_flags(world, journal, monkeypatch):
+    """Signed in as the execution role, which may not list roles: plain mode says what to run in a
+    sentence (no TUI key, no CLI-only wording), and the run ends without a traceback."""
+    creds = world.role_credentials
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds.secret_key)
+    if creds.token:
+        monkeypatch.setenv("AWS_SESSION_TOKEN", creds.token)
+    code, out = run_plain(plain_args(world, step="role"), journal, ENTER, "n", "n", "n")
+    assert code == 0, out
+    assert "not authorized to perform: iam:ListRoles" in out
+    assert (
+        "Run the permissions doctor (`sagewiz doctor --error-file FILE`, with the error saved in FILE)" in out
+    )
+    assert "(d)" not in out and "press r" not in out and "save the error in a file and run" not in out

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from services.errors import ValidationError
+from services.flow import connect
 from services.flow.context import FlowContext
 from services.flow.outcome import Status, StepOutcome, summary_line
 from services.flow.walk import Confirm
@@ -113,11 +114,8 @@ def run_apply(
         journal.append(
             SessionStarted(caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="apply")
         )
-    state = WizardState(
-        region=ident.region, account=ident.account, caller_arn=ident.arn, sandbox=ident.sandbox
-    )
-    cfg.to_state(state)
-    state.update(region=ident.region, account=ident.account)
+    state = cfg.to_state(WizardState())
+    connect.record(state, ident)  # the connection, not the file, says where and as whom
     fctx = flow_context(ctx, journal)
     walk = Walk(fctx, state, confirm or (lambda _t, _p: True), _printer(out), args.dry_run)
     print(f"Applying {args.file} to {fctx.where()}" + (" (dry run)" if args.dry_run else ""), file=out)

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from services.errors import SagewizError, ValidationError, translate
 from services.flow.context import FlowContext
 from services.flow.outcome import Status, StepOutcome, summary_line
-from services.flow.walk import STEP_ORDER, Walk
+from services.flow.walk import STEP_ORDER, Walk, error_line
 from services.journal import Journal
 from services.journal_events import SessionStarted
 from services.remedy import Face
@@ -139,7 +139,7 @@ class Plain:
             SessionStarted(caller=ident.arn, endpoint=ident.endpoint, sandbox=ident.sandbox, mode="plain")
         )
         connect.record(state, ident)
-        self.walk = Walk(flow_context(ctx, self.journal), state, self.confirm_plan, self.say)
+        self.walk = Walk(flow_context(ctx, self.journal), state, self.confirm_plan, self.say, face=Face.PLAIN)
         if not self.args.config and step in (None, "connect"):
             self.offer_resume()
         if step == "cleanup":
@@ -164,10 +164,7 @@ class Plain:
                 self.say(f"The {STEP_TITLES[name]} step is not available in this version ({exc.name}).")
                 continue
             except SagewizError as err:  # e.g. the role list could not be read
-                self.say(
-                    f"{err.title}: {err.message}"
-                    + (f" (what to do: {hint})" if (hint := err.advice(Face.PLAIN)) else "")
-                )
+                self.say(error_line(err, Face.PLAIN))
                 if not self.ask_yes("Go on with the next step?", True):
                     break
                 continue
