@@ -18,6 +18,7 @@ from services.journal import Journal
 from services.sandbox.server import Sandbox, get_sandbox
 from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory
+from tests.faultproxy import FaultProxy
 from tests.support import eventually
 
 # A proxy or CA bundle in the developer's shell would route or verify the calls to the local sandbox
@@ -108,6 +109,15 @@ def sandbox() -> Iterator[Sandbox]:
     sb = get_sandbox()
     sb.start(port=_port())
     yield sb
+
+
+@pytest.fixture
+def fault_proxy(sandbox: Sandbox) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of this process's sandbox (tests/faultproxy.py says how to
+    use it): `fault_proxy.url` as the endpoint or as HTTP_PROXY; faults, throttle and the request
+    log are per test. Stopped at the end of the test."""
+    with FaultProxy(upstream=sandbox.endpoint) as proxy:
+        yield proxy
 
 
 @pytest.fixture
