@@ -18,6 +18,7 @@ time when None):
 
     proxy.flip_byte(after=100, when=lambda r: r.method == "PUT")   # XOR 0x01 into body byte 100
     proxy.drop_connection(after=1024, times=None)                  # cut every upload after 1 KiB
+                                                                    # (the server sees the body end)
     proxy.throttle(256 * 1024)                                      # 256 KiB/s each way; None lifts it
     proxy.clear_faults()
     proxy.pending_faults()                                          # hits still to fire (0 = all fired)
@@ -52,7 +53,9 @@ class Fault(Enum):
 @dataclass
 class ProxiedRequest:
     """One request as the proxy saw it. `fault` is the fault that hit it; `status` the upstream's
-    answer (None when the connection was dropped before one came)."""
+    answer. For a dropped request, `status` is what the server answered to the body cut short
+    (S3 and the sandbox: 400 IncompleteBody), or None if it answered nothing; the client saw
+    only its connection closed."""
 
     method: str
     target: str  # as received: absolute-form (forward proxy), origin-form (endpoint) or host:port (CONNECT)
@@ -118,8 +121,7 @@ class FaultProxy:
 
     def stop(self) -> None:
         self._stopping.set()
-        with contextlib.suppress(OSError):
-            self._listener.close()
+        _close(self._listener)  # shutdown wakes the thread blocked in accept(); close alone does not
         with self._lock:
             live = list(self._sockets)
         for sock in live:
@@ -266,6 +268,7 @@ class FaultProxy:
                     self._relay_body(client_file, upstream, lowered, request, plan)
                 except _Dropped:
                     request.fault = Fault.DROP
+                    request.status = _answer_to_cut_body(upstream, upstream_file)
                     return
                 finally:
                     self._release(plan)
@@ -357,10 +360,12 @@ class FaultProxy:
                 raise OSError("upstream closed before answering")
             status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
             status = int(status_line.split()[1])
+            final = status >= 200 or status == 101
+            if final:
+                request.status = status  # before the client can see the answer and look at the log
             self._send(client, head)
-            if status >= 200 or status == 101:
+            if final:
                 break
-        request.status = status
         headers = {k.lower(): v for k, v in _parse_head(head)[3]}
         keep = headers.get("connection", "").lower() != "close" and not status_line.startswith("HTTP/1.0")
         if method == "HEAD" or status in (204, 304):
@@ -431,6 +436,18 @@ class FaultProxy:
         finally:
             self._release(plan)
             self._untrack(upstream)
+
+
+def _answer_to_cut_body(upstream: socket.socket, upstream_file: BinaryIO) -> int | None:
+    """The server's status for a body that stopped short: it sees the end of the stream, as when
+    a link goes down, and answers (or not) before the proxy closes the client's connection."""
+    try:
+        upstream.shutdown(socket.SHUT_WR)
+        upstream.settimeout(10)
+        head = _read_head(upstream_file)
+        return int(head.split(b" ", 2)[1]) if head else None
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _address(url: str) -> tuple[str, int]:
