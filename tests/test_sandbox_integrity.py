@@ -13,17 +13,21 @@ import binascii
 import hashlib
 import os
 import re
+import subprocess
 import time
 from dataclasses import replace
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
 from services.sandbox.checksums import encoded
 from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory
 from tests.faultproxy import Fault, FaultProxy
+from tests.test_sandbox_serve import _exports, cli_env, served  # noqa: F401 - fixtures for `sandbox serve`
 
 KMS_KEY = "arn:aws:kms:eu-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 PART = 5 * 1024 * 1024  # S3's smallest part but the last
@@ -365,6 +369,39 @@ def test_a_single_put_cut_short_stores_nothing(
     with pytest.raises(ClientError) as missing:
         factory.client("s3").head_object(Bucket=world.default_bucket, Key="half.bin")
     assert error_of(missing)[0] == 404
+
+
+def test_sagewiz_sandbox_serve_verifies_and_keeps_kms_etags_the_same_way(
+    served: tuple[subprocess.Popen[str], list[str]],  # noqa: F811 - the imported fixture
+) -> None:
+    """The background world (`sagewiz sandbox serve`, the daemon) runs the same extensions."""
+    _proc, lines = served
+    admin, _role = _exports(lines)
+    with FaultProxy(upstream=admin["AWS_ENDPOINT_URL"]) as proxy:
+        s3 = boto3.client(
+            "s3",
+            region_name=admin["AWS_REGION"],
+            endpoint_url=proxy.url,
+            aws_access_key_id=admin["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=admin["AWS_SECRET_ACCESS_KEY"],
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        force_trailing_checksums(s3)
+        bucket = make_bucket(s3, "integrity-served")
+        s3.put_object(Bucket=bucket, Key="kept.bin", Body=b"version one")
+        proxy.flip_byte(after=len(b"b\r\n") + 5, when=lambda r: r.method == "PUT")
+        with pytest.raises(ClientError) as refused:
+            s3.put_object(Bucket=bucket, Key="kept.bin", Body=b"version two")
+        assert error_of(refused)[1] == "BadDigest"
+        proxy.drop_connection(after=4, when=lambda r: r.method == "PUT")
+        with pytest.raises(DROPPED):
+            s3.put_object(Bucket=bucket, Key="kept.bin", Body=b"version three")
+        assert [r.status for r in proxy.requests if r.fault is Fault.DROP] == [400]
+        assert s3.get_object(Bucket=bucket, Key="kept.bin")["Body"].read() == b"version one"
+
+        kms = make_bucket(s3, "integrity-served-kms", kms=True)
+        etag = s3.put_object(Bucket=kms, Key="k", Body=b"x")["ETag"]
+        assert etag != f'"{md5_hex(b"x")}"' and s3.head_object(Bucket=kms, Key="k")["ETag"] == etag
 
 
 # -- the fault proxy itself -----------------------------------------------------------------------
