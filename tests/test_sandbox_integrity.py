@@ -335,6 +335,11 @@ def test_a_flipped_byte_in_a_part_is_refused(world: SandboxWorld, fault_proxy: F
         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
     )
     assert s3.get_object(Bucket=bucket, Key="mp.bin")["Body"].read() == part
+    # The stored composite checksum reads the same from HeadObject as from GetObject.
+    head = s3.head_object(Bucket=bucket, Key="mp.bin", ChecksumMode="ENABLED")
+    got = s3.get_object(Bucket=bucket, Key="mp.bin", ChecksumMode="ENABLED")
+    assert head["ChecksumCRC32"] == got["ChecksumCRC32"] and head["ChecksumCRC32"].endswith("-1")
+    assert head["ChecksumType"] == got["ChecksumType"] == "COMPOSITE"
 
 
 def test_a_connection_dropped_mid_part_stores_no_part_and_no_object(

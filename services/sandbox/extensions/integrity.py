@@ -237,6 +237,30 @@ def _kms_etag_on_part(original: Callable[..., Any]) -> Callable[..., Any]:
     return upload_part
 
 
+def _head_checksum_as_get(original: Callable[..., Any]) -> Callable[..., Any]:
+    """HeadObject with ChecksumMode says what GetObject says: a composite value with its "-N" and
+    the checksum type (moto's HeadObject drops both, so a multipart object's would not compare)."""
+
+    def head_object(
+        self: Any, bucket_name: str, query: dict[str, Any], key_name: str, headers: dict[str, Any]
+    ) -> Any:
+        status, response_headers, body = original(self, bucket_name, query, key_name, headers)
+        if status != 200 or headers.get("x-amz-checksum-mode") != "ENABLED" or query.get("partNumber"):
+            return status, response_headers, body
+        version_id = query.get("versionId", [None])[0]
+        key = self.backend.get_object(bucket_name, key_name, version_id=version_id)
+        if key is not None and key.checksum_algorithm and key.checksum_value:
+            value = key.checksum_value
+            if key.checksum_type == "COMPOSITE":
+                value = f"{value}-{key.checksum_parts}"
+            response_headers[f"{_CHECKSUM_PREFIX}{key.checksum_algorithm.lower()}"] = value
+            if key.checksum_type:
+                response_headers["x-amz-checksum-type"] = key.checksum_type
+        return status, response_headers, body
+
+    return head_object
+
+
 def _remember_request(original: Callable[..., Any]) -> Callable[..., Any]:
     def init(self: Any, checksum_algorithm: str | None, checksum_type: str | None) -> None:
         original(self, checksum_algorithm, checksum_type)
@@ -266,6 +290,7 @@ def install() -> None:
     wrap_method(S3Response, "put_object", _verified)
     wrap_method(S3Response, "upload_part", _verified)
     wrap_method(S3Response, "_get_checksum", _stored_checksum)
+    wrap_method(S3Response, "head_object", _head_checksum_as_get)
     wrap_method(S3Backend, "put_object", _kms_etag_on_put)
     wrap_method(S3Backend, "upload_part", _kms_etag_on_part)
     wrap_method(MultipartChecksumBuilder, "__init__", _remember_request)
