@@ -27,6 +27,10 @@ Every request is logged, dropped ones too: `proxy.requests` is a list of `Proxie
 (method, target, host, path, query, upstream, headers, body_bytes, fault, status). Tests assert
 where requests went with it, e.g. `[r for r in proxy.requests if r.method == "PUT"]`.
 
+With `certfile`/`keyfile` (tests/tlscerts.py `make_tls(dir)` makes them) it is an HTTPS endpoint
+for the plain-HTTP sandbox: a client trusts it only through `AWS_CA_BUNDLE` (or `verify=`), and
+botocore then sends its checksums as aws-chunked trailers, as against AWS.
+
 An `Expect: 100-continue` is answered by the proxy itself and not passed on, so the client sends its
 body at once and the server reads it as one request.
 """
@@ -34,7 +38,9 @@ body at once and the server reads it as one request.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -94,9 +100,22 @@ class _Plan:
 
 
 class FaultProxy:
-    def __init__(self, upstream: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        """`upstream`: where requests go when the proxy is used as the endpoint ("http://host:port")."""
+    def __init__(
+        self,
+        upstream: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        certfile: str | os.PathLike[str] | None = None,
+        keyfile: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """`upstream`: where requests go when the proxy is used as the endpoint ("http://host:port").
+        With `certfile` and `keyfile` the proxy speaks HTTPS to its clients (`url` is https://) and
+        plain HTTP upstream (tests/tlscerts.py makes a CA and a certificate for 127.0.0.1)."""
         self._upstream = _address(upstream) if upstream else None
+        self._tls: ssl.SSLContext | None = None
+        if certfile is not None:
+            self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._tls.load_cert_chain(certfile, keyfile)
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._log: list[ProxiedRequest] = []
@@ -107,7 +126,7 @@ class FaultProxy:
         self._listener.bind((host, port))
         self._listener.listen(64)
         bound_host, bound_port = self._listener.getsockname()[:2]
-        self.url = f"http://{bound_host}:{bound_port}"
+        self.url = f"{'https' if self._tls else 'http'}://{bound_host}:{bound_port}"
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -199,6 +218,10 @@ class FaultProxy:
         with self._lock:
             self._sockets.add(sock)
 
+    def _untrack_only(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.discard(sock)
+
     def _untrack(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.discard(sock)
@@ -222,6 +245,15 @@ class FaultProxy:
         upstream: socket.socket | None = None
         upstream_file: BinaryIO | None = None
         upstream_at: tuple[str, int] | None = None
+        if self._tls is not None:
+            try:
+                wrapped = self._tls.wrap_socket(client, server_side=True)
+            except (OSError, ValueError):
+                self._untrack(client)
+                return
+            self._untrack_only(client)
+            client = wrapped
+            self._track(client)
         client_file = client.makefile("rb")
         try:
             while not self._stopping.is_set():
