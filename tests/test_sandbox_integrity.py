@@ -271,6 +271,51 @@ def test_upload_part_is_verified_too(world: SandboxWorld, factory: SessionFactor
     assert s3.list_parts(Bucket=bucket, Key="mp.bin", UploadId=upload).get("Parts", []) == []
 
 
+def test_complete_multipart_upload_checks_the_checksums_it_is_sent(
+    world: SandboxWorld, factory: SessionFactory
+) -> None:
+    s3 = factory.client("s3")
+    bucket = world.default_bucket
+    first, last = os.urandom(PART), b"tail"
+    upload = s3.create_multipart_upload(
+        Bucket=bucket, Key="whole.bin", ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT"
+    )["UploadId"]
+    parts = []
+    for number, data in enumerate((first, last), 1):
+        sent = s3.upload_part(Bucket=bucket, Key="whole.bin", UploadId=upload, PartNumber=number, Body=data)
+        parts.append({"PartNumber": number, "ETag": sent["ETag"], "ChecksumCRC32": sent["ChecksumCRC32"]})
+
+    def complete(part_list: list[dict[str, Any]], whole: str) -> Any:
+        return s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key="whole.bin",
+            UploadId=upload,
+            MultipartUpload={"Parts": part_list},
+            ChecksumCRC32=whole,
+            ChecksumType="FULL_OBJECT",
+        )
+
+    with pytest.raises(ClientError) as wrong_part:
+        complete(
+            [{**parts[0], "ChecksumCRC32": encoded(b"x", "CRC32")}, parts[1]], encoded(first + last, "CRC32")
+        )
+    assert error_of(wrong_part)[1] == "InvalidPart"
+    with pytest.raises(ClientError) as wrong_whole:
+        complete(parts, encoded(b"not the object", "CRC32"))
+    assert error_of(wrong_whole)[1:] == (
+        "BadDigest",
+        "The crc32 you specified did not match the calculated checksum.",
+    )
+    # Nothing was stored and the upload is still open: it can still be completed.
+    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [upload]
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="whole.bin")
+    done = complete(parts, encoded(first + last, "CRC32"))
+    assert (done["ChecksumCRC32"], done["ChecksumType"]) == (encoded(first + last, "CRC32"), "FULL_OBJECT")
+    head = s3.head_object(Bucket=bucket, Key="whole.bin", ChecksumMode="ENABLED")
+    assert (head["ChecksumCRC32"], head["ChecksumType"]) == (done["ChecksumCRC32"], "FULL_OBJECT")
+
+
 def test_trailing_aws_chunked_checksums_are_decoded_and_verified(
     world: SandboxWorld, fault_proxy: FaultProxy
 ) -> None:

@@ -10,8 +10,11 @@ shape passes in the sandbox and fails in an SSE-KMS bucket. This extension makes
   x-amz-checksum-<algorithm>, in a header or in an aws-chunked trailer (`InvalidRequest` when
   malformed, missing or more than one; `BadDigest` when it differs); an aws-chunked body shorter
   than its x-amz-decoded-content-length is `IncompleteBody`. Codes and messages are S3's.
-- store the verified checksum, so HeadObject/GetObject with ChecksumMode=ENABLED return it and
-  ListObjectsV2 names its algorithm; CRC32C and CRC64NVME are computed correctly
+- check what CompleteMultipartUpload is sent: a part checksum that differs from the stored part's
+  is `InvalidPart`, a whole-object x-amz-checksum-<algorithm> that differs is `BadDigest`; the
+  upload stays open and nothing is stored. Its answer carries the stored checksum and type.
+- store the verified checksum, so HeadObject/GetObject with ChecksumMode=ENABLED return it (with
+  its type; a composite one with its "-N") and ListObjectsV2 names its algorithm; CRC32C and CRC64NVME are computed correctly
   (services.sandbox.checksums), not as moto's CRC32 stand-in.
 - give objects written with SSE-KMS (the request's x-amz-server-side-encryption or the bucket's
   default encryption, aws:kms or aws:kms:dsse) a random 32-hex ETag, fixed at write time, as AWS's
@@ -29,8 +32,11 @@ import binascii
 import hashlib
 import inspect
 import secrets
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from xml.etree import ElementTree
 
 from services.sandbox import checksums
 from services.sandbox.extensions import wrap_method
@@ -261,6 +267,110 @@ def _head_checksum_as_get(original: Callable[..., Any]) -> Callable[..., Any]:
     return head_object
 
 
+# What a CompleteMultipartUpload request claims, for FakeMultipart.complete (moto hands it only part
+# numbers and ETags): the whole object's checksum and each listed part's. One request per thread.
+_completing = threading.local()
+
+
+@dataclass(frozen=True)
+class _CompleteClaims:
+    whole: tuple[str, str] | None
+    parts: dict[int, tuple[str, str]]
+
+
+def claims_of_complete(headers: Any, body: bytes) -> _CompleteClaims:
+    """The checksums a CompleteMultipartUpload names: x-amz-checksum-<algorithm> for the object and
+    <Checksum<ALGORITHM>> per <Part>. IntegrityError when more than one header is sent."""
+    whole = [
+        (name.lower().removeprefix(_CHECKSUM_PREFIX).upper(), headers.get(name) or "")
+        for name in list(headers.keys())
+        if name.lower().startswith(_CHECKSUM_PREFIX) and name.lower() not in _NOT_VALUES
+    ]
+    if len(whole) > 1:
+        raise IntegrityError("InvalidRequest", MULTIPLE)
+    parts: dict[int, tuple[str, str]] = {}
+    try:
+        root = ElementTree.fromstring(body or b"<x/>")
+    except ElementTree.ParseError:
+        root = ElementTree.Element("x")  # moto answers MalformedXML itself
+    for part in root.iter():
+        if not part.tag.endswith("Part"):
+            continue
+        fields = {child.tag.rsplit("}", 1)[-1]: (child.text or "").strip() for child in part}
+        number = fields.get("PartNumber", "")
+        for name, value in fields.items():
+            algorithm = name.removeprefix("Checksum").upper()
+            if name.startswith("Checksum") and algorithm in checksums.DIGESTS and number.isdigit():
+                parts[int(number)] = (algorithm, value)
+    return _CompleteClaims(whole[0] if whole else None, parts)
+
+
+def _verified_complete(original: Callable[..., Any]) -> Callable[..., Any]:
+    """CompleteMultipartUpload: the claims are checked inside FakeMultipart.complete (after moto's
+    authorization, before anything is stored); the answer carries the stored checksum, as AWS's."""
+
+    def key_response_post(
+        self: Any, request: Any, body: bytes, bucket_name: str, query: dict[str, Any], key_name: str
+    ) -> Any:
+        if not query.get("uploadId"):
+            return original(self, request, body, bucket_name, query, key_name)
+        from moto.s3.exceptions import S3ClientError
+
+        try:
+            _completing.claims = claims_of_complete(self.headers, bytes(body or b""))
+        except IntegrityError as exc:
+            raise S3ClientError(exc.code, exc.message) from None
+        try:
+            status, headers, out = original(self, request, body, bucket_name, query, key_name)
+        finally:
+            _completing.claims = None
+        key = self.backend.get_object(bucket_name, key_name) if status == 200 else None
+        if key is not None and key.checksum_algorithm and key.checksum_value:
+            value = key.checksum_value
+            if key.checksum_type == "COMPOSITE":
+                value = f"{value}-{key.checksum_parts}"
+            extra = f"<Checksum{key.checksum_algorithm}>{value}</Checksum{key.checksum_algorithm}>"
+            if key.checksum_type:
+                extra += f"<ChecksumType>{key.checksum_type}</ChecksumType>"
+            closing = "</CompleteMultipartUploadResult>"
+            if isinstance(out, bytes):
+                out = out.replace(closing.encode(), extra.encode() + closing.encode())
+            elif isinstance(out, str):
+                out = out.replace(closing, extra + closing)
+            headers.pop("content-length", None)
+            headers.pop("Content-Length", None)
+        return status, headers, out
+
+    return key_response_post
+
+
+def _checked_complete(original: Callable[..., Any]) -> Callable[..., Any]:
+    def complete(self: Any, body: Any) -> Any:
+        from moto.s3.exceptions import InvalidPart, S3ClientError
+
+        result = original(self, body)
+        claims: _CompleteClaims | None = getattr(_completing, "claims", None)
+        if claims is None:
+            return result
+        for number, (algorithm, value) in claims.parts.items():
+            part = self.parts.get(number)
+            if part is not None and checksums.encoded(part.value, algorithm) != value:
+                raise InvalidPart()  # as S3 answers a part checksum that differs from the stored part's
+        details = result[2]
+        if claims.whole is not None and details is not None:
+            algorithm, value = claims.whole
+            kind, stored, count = details
+            expected = f"{stored}-{count}" if kind == "COMPOSITE" else stored
+            if value not in (expected, stored):
+                raise S3ClientError(
+                    "BadDigest",
+                    f"The {algorithm.lower()} you specified did not match the calculated checksum.",
+                )
+        return result
+
+    return complete
+
+
 def _remember_request(original: Callable[..., Any]) -> Callable[..., Any]:
     def init(self: Any, checksum_algorithm: str | None, checksum_type: str | None) -> None:
         original(self, checksum_algorithm, checksum_type)
@@ -284,13 +394,15 @@ _patched_modules: set[str] = set()
 def install() -> None:
     import importlib
 
-    from moto.s3.models import MultipartChecksumBuilder, S3Backend
+    from moto.s3.models import FakeMultipart, MultipartChecksumBuilder, S3Backend
     from moto.s3.responses import S3Response
 
     wrap_method(S3Response, "put_object", _verified)
     wrap_method(S3Response, "upload_part", _verified)
     wrap_method(S3Response, "_get_checksum", _stored_checksum)
     wrap_method(S3Response, "head_object", _head_checksum_as_get)
+    wrap_method(S3Response, "_key_response_post", _verified_complete)
+    wrap_method(FakeMultipart, "complete", _checked_complete)
     wrap_method(S3Backend, "put_object", _kms_etag_on_put)
     wrap_method(S3Backend, "upload_part", _kms_etag_on_part)
     wrap_method(MultipartChecksumBuilder, "__init__", _remember_request)
