@@ -27,6 +27,9 @@ Every request is logged, dropped ones too: `proxy.requests` is a list of `Proxie
 (method, target, host, path, query, upstream, headers, body_bytes, fault, status). Tests assert
 where requests went with it, e.g. `[r for r in proxy.requests if r.method == "PUT"]`.
 
+Fixtures (tests/conftest.py): `fault_proxy` (HTTP, in front of the test process's sandbox) and
+`https_fault_proxy` with `tls_files` (below); both stopped after the test.
+
 With `certfile`/`keyfile` (tests/tlscerts.py `make_tls(dir)` makes them) it is an HTTPS endpoint
 for the plain-HTTP sandbox: a client trusts it only through `AWS_CA_BUNDLE` (or `verify=`), and
 botocore then sends its checksums as aws-chunked trailers, as against AWS.

@@ -16,7 +16,6 @@ import re
 import subprocess
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,7 +28,7 @@ from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory
 from tests.faultproxy import Fault, FaultProxy
 from tests.test_sandbox_serve import _exports, cli_env, served  # noqa: F401 - fixtures for `sandbox serve`
-from tests.tlscerts import make_tls
+from tests.tlscerts import TlsFiles
 
 KMS_KEY = "arn:aws:kms:eu-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 PART = 5 * 1024 * 1024  # S3's smallest part but the last
@@ -476,27 +475,51 @@ def test_proxy_as_http_proxy_logs_where_requests_went(
 
 
 def test_proxy_over_https_is_trusted_through_the_ca_bundle_and_gets_trailing_checksums(
-    world: SandboxWorld, sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: SandboxWorld, https_fault_proxy: FaultProxy, tls_files: TlsFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tls = make_tls(tmp_path / "tls")
-    with FaultProxy(upstream=sandbox.endpoint, certfile=tls.cert, keyfile=tls.key) as proxy:
-        assert proxy.url.startswith("https://127.0.0.1:")
-        target = replace(world.target(), endpoint_url=proxy.url)
-        with pytest.raises(SSLError):
-            SessionFactory(target).client("s3").list_buckets()  # a CA nobody trusts
-        monkeypatch.setenv("AWS_CA_BUNDLE", str(tls.ca))
-        s3 = SessionFactory(target).client("s3")
-        bucket = world.default_bucket
-        s3.put_object(Bucket=bucket, Key="tls.bin", Body=BODY)
-        put = [r for r in proxy.requests if r.method == "PUT"][-1]
-        # Over HTTPS botocore sends its CRC32 as an aws-chunked trailer, unprompted.
-        assert put.headers["x-amz-trailer"] == "x-amz-checksum-crc32" and put.status == 200
-        assert put.headers["transfer-encoding"] == "chunked"
-        proxy.flip_byte(after=10, when=lambda r: r.method == "PUT")
-        with pytest.raises(ClientError) as refused:
-            s3.put_object(Bucket=bucket, Key="tls.bin", Body=b"version three, corrupted")
-        assert error_of(refused)[1] == "BadDigest"
-        assert s3.get_object(Bucket=bucket, Key="tls.bin")["Body"].read() == BODY
+    proxy = https_fault_proxy
+    assert proxy.url.startswith("https://127.0.0.1:")
+    target = replace(world.target(), endpoint_url=proxy.url)
+    with pytest.raises(SSLError):
+        SessionFactory(target).client("s3").list_buckets()  # a CA nobody trusts
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tls_files.ca))
+    s3 = SessionFactory(target).client("s3")
+    bucket = world.default_bucket
+    s3.put_object(Bucket=bucket, Key="tls.bin", Body=BODY)
+    put = [r for r in proxy.requests if r.method == "PUT"][-1]
+    # Over HTTPS botocore sends its CRC32 as an aws-chunked trailer, unprompted.
+    assert put.headers["x-amz-trailer"] == "x-amz-checksum-crc32" and put.status == 200
+    assert put.headers["transfer-encoding"] == "chunked"
+    proxy.flip_byte(after=10, when=lambda r: r.method == "PUT")
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=bucket, Key="tls.bin", Body=b"version three, corrupted")
+    assert error_of(refused)[1] == "BadDigest"
+    assert s3.get_object(Bucket=bucket, Key="tls.bin")["Body"].read() == BODY
+
+
+def test_proxy_tunnels_https_as_https_proxy(
+    world: SandboxWorld,
+    fault_proxy: FaultProxy,
+    https_fault_proxy: FaultProxy,
+    tls_files: TlsFiles,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # client -> fault_proxy (HTTPS_PROXY, CONNECT) -> https_fault_proxy (the https endpoint) -> sandbox
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tls_files.ca))
+    monkeypatch.setenv("HTTPS_PROXY", fault_proxy.url)
+    s3 = SessionFactory(replace(world.target(), endpoint_url=https_fault_proxy.url)).client("s3")
+    s3.put_object(Bucket=world.default_bucket, Key="tunnelled.txt", Body=b"hello")
+    endpoint_at = https_fault_proxy.url.removeprefix("https://")
+    (tunnel,) = fault_proxy.requests
+    assert (tunnel.method, tunnel.target, tunnel.upstream, tunnel.status) == (
+        "CONNECT",
+        endpoint_at,
+        endpoint_at,
+        200,
+    )
+    assert tunnel.body_bytes > 5  # TLS records, not the plain body
+    (put,) = [r for r in https_fault_proxy.requests if r.method == "PUT"]
+    assert put.path == f"/{world.default_bucket}/tunnelled.txt" and put.status == 200
 
 
 def test_proxy_flips_exactly_one_byte_at_the_offset(
