@@ -23,6 +23,10 @@ time when None):
     proxy.clear_faults()
     proxy.pending_faults()                                          # hits still to fire (0 = all fired)
 
+It forwards only to this machine (loopback): a request or CONNECT for any other host (a client that
+resolved a real AWS endpoint, FIPS or dual-stack) is logged and answered 502 without touching the
+network, so a test can assert which host a client chose.
+
 Every request is logged, dropped ones too: `proxy.requests` is a list of `ProxiedRequest`
 (method, target, host, path, query, upstream, headers, body_bytes, fault, status). Tests assert
 where requests went with it, e.g. `[r for r in proxy.requests if r.method == "PUT"]`.
@@ -41,6 +45,7 @@ body at once and the server reads it as one request.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import socket
 import ssl
@@ -284,6 +289,10 @@ class FaultProxy:
                 )
                 with self._lock:
                     self._log.append(request)
+                if not on_this_machine(address[0]):
+                    request.status = 502
+                    _answer(client, 502, OFF_MACHINE)
+                    return
                 if lowered.get("expect", "").lower() == "100-continue":
                     client.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                     headers = [(k, v) for k, v in headers if k.lower() != "expect"]
@@ -445,6 +454,10 @@ class FaultProxy:
         )
         with self._lock:
             self._log.append(request)
+        if not on_this_machine(host.strip("[]")):
+            request.status = 502
+            _answer(client, 502, OFF_MACHINE)
+            return
         upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=60)
         self._track(upstream)
         client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -471,6 +484,20 @@ class FaultProxy:
         finally:
             self._release(plan)
             self._untrack(upstream)
+
+
+OFF_MACHINE = "the fault proxy only forwards to this machine"
+
+
+def on_this_machine(host: str) -> bool:
+    """Loopback only: a test never reaches the network through the proxy, even when a client
+    resolves a real AWS endpoint (FIPS, dual-stack); the request is logged and answered 502."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _answer_to_cut_body(upstream: socket.socket, upstream_file: BinaryIO) -> int | None:

@@ -21,7 +21,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, SSLError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ProxyConnectionError,
+    SSLError,
+)
 
 from services.sandbox.checksums import encoded
 from services.sandbox.world import SandboxWorld
@@ -520,6 +526,18 @@ def test_proxy_tunnels_https_as_https_proxy(
     assert tunnel.body_bytes > 5  # TLS records, not the plain body
     (put,) = [r for r in https_fault_proxy.requests if r.method == "PUT"]
     assert put.path == f"/{world.default_bucket}/tunnelled.txt" and put.status == 200
+
+
+def test_proxy_never_leaves_the_machine_but_logs_the_host_a_client_chose(
+    world: SandboxWorld, fault_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", fault_proxy.url)
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    s3 = SessionFactory(replace(world.target(), endpoint_url=None)).client("s3")  # AWS's own endpoint
+    with pytest.raises(ProxyConnectionError):
+        s3.list_objects_v2(Bucket="any-bucket")
+    tunnels = {(r.method, r.target, r.status) for r in fault_proxy.requests}
+    assert tunnels == {("CONNECT", "any-bucket.s3-fips.eu-north-1.amazonaws.com:443", 502)}
 
 
 def test_proxy_flips_exactly_one_byte_at_the_offset(
