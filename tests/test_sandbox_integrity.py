@@ -348,6 +348,36 @@ def test_trailing_aws_chunked_checksums_are_decoded_and_verified(
     assert s3.get_object(Bucket=bucket, Key="t.bin")["Body"].read() == BODY
 
 
+@pytest.mark.parametrize("key", ["line\nfeed.txt", "dir/ends\n", "both\r\n.txt", "/leading\nslash"])
+def test_a_key_holding_a_line_feed_round_trips(
+    world: SandboxWorld, factory: SessionFactory, key: str
+) -> None:
+    s3 = factory.client("s3")
+    bucket = world.default_bucket
+    s3.put_object(Bucket=bucket, Key=key, Body=b"lf")
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"lf"
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == 2
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key[:3])[
+        "Contents"
+    ]  # botocore decodes encoding-type=url
+    assert key in [o["Key"] for o in listed]
+    s3.copy_object(Bucket=bucket, Key=key + ".copy", CopySource={"Bucket": bucket, "Key": key})
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key + ".mp")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key=key + ".mp", UploadId=upload, PartNumber=1, Body=b"mp")["ETag"]
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key=key + ".mp",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )
+    assert s3.get_object(Bucket=bucket, Key=key + ".mp")["Body"].read() == b"mp"
+    s3.delete_object(Bucket=bucket, Key=key)
+    with pytest.raises(ClientError) as gone:
+        s3.head_object(Bucket=bucket, Key=key)
+    assert error_of(gone)[0] == 404
+    assert s3.get_object(Bucket=bucket, Key=key + ".copy")["Body"].read() == b"lf"
+
+
 # -- through the fault proxy ----------------------------------------------------------------------
 
 
