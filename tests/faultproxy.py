@@ -124,7 +124,7 @@ class FaultProxy:
         if certfile is not None:
             self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self._tls.load_cert_chain(certfile, keyfile)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a `when` predicate may read proxy.requests
         self._rules: list[_Rule] = []
         self._log: list[ProxiedRequest] = []
         self._rate: int | None = None
@@ -336,8 +336,10 @@ class FaultProxy:
         return self._upstream, target
 
     def _send(self, sock: socket.socket, data: bytes) -> None:
-        for start in range(0, len(data), _CHUNK):
-            piece = data[start : start + _CHUNK]
+        rate = self._rate
+        step = min(_CHUNK, max(1024, rate // 10)) if rate else _CHUNK  # throttled: ~10 sends a second
+        for start in range(0, len(data), step):
+            piece = data[start : start + step]
             self._pace(len(piece))
             sock.sendall(piece)
 

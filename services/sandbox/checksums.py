@@ -2,7 +2,7 @@
 
 moto 5.2 computes CRC32C and CRC64NVME as plain CRC32 unless optional packages (`crc32c`, `awscrt`)
 are installed, so a correct value would be refused. CRC32, SHA-1/256/512 and MD5 come from the
-standard library (fast); CRC32C and CRC64NVME are table-driven here, in pure Python (about 10 MB/s:
+standard library (fast); CRC32C and CRC64NVME are table-driven here, in pure Python (about 5 MB/s:
 fine for tests, which is where a client sends them; botocore needs awscrt to send either).
 """
 

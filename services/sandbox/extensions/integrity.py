@@ -14,8 +14,8 @@ shape passes in the sandbox and fails in an SSE-KMS bucket. This extension makes
   is `InvalidPart`, a whole-object x-amz-checksum-<algorithm> that differs is `BadDigest`; the
   upload stays open and nothing is stored. Its answer carries the stored checksum and type.
 - store the verified checksum, so HeadObject/GetObject with ChecksumMode=ENABLED return it (with
-  its type; a composite one with its "-N") and ListObjectsV2 names its algorithm; CRC32C and CRC64NVME are computed correctly
-  (services.sandbox.checksums), not as moto's CRC32 stand-in.
+  its type; a composite one with its "-N") and ListObjectsV2 names its algorithm; CRC32C and
+  CRC64NVME are computed correctly (services.sandbox.checksums), not as moto's CRC32 stand-in.
 - give objects written with SSE-KMS (the request's x-amz-server-side-encryption or the bucket's
   default encryption, aws:kms or aws:kms:dsse) a random 32-hex ETag, fixed at write time, as AWS's
   is no MD5 of the body: the same on PutObject, HeadObject, GetObject and ListObjectsV2. Parts of an
