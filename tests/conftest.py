@@ -18,7 +18,9 @@ from services.journal import Journal
 from services.sandbox.server import Sandbox, get_sandbox
 from services.sandbox.world import SandboxWorld
 from services.session import SessionFactory
+from tests.faultproxy import FaultProxy
 from tests.support import eventually
+from tests.tlscerts import TlsFiles, make_tls
 
 # A proxy or CA bundle in the developer's shell would route or verify the calls to the local sandbox
 # differently than on CI; proxy variables are read in either case, so both are cleared.
@@ -108,6 +110,29 @@ def sandbox() -> Iterator[Sandbox]:
     sb = get_sandbox()
     sb.start(port=_port())
     yield sb
+
+
+@pytest.fixture
+def fault_proxy(sandbox: Sandbox) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of this process's sandbox (tests/faultproxy.py says how to
+    use it): `fault_proxy.url` as the endpoint or as HTTP_PROXY; faults, throttle and the request
+    log are per test. Stopped at the end of the test."""
+    with FaultProxy(upstream=sandbox.endpoint) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> TlsFiles:
+    """A throwaway CA (`.ca`, for AWS_CA_BUNDLE) and a certificate for 127.0.0.1 (`.cert`, `.key`)."""
+    return make_tls(tmp_path / "tls")
+
+
+@pytest.fixture
+def https_fault_proxy(sandbox: Sandbox, tls_files: TlsFiles) -> Iterator[FaultProxy]:
+    """The fault proxy as an HTTPS endpoint (https://127.0.0.1:port) for this process's sandbox,
+    trusted only through `tls_files.ca`."""
+    with FaultProxy(upstream=sandbox.endpoint, certfile=tls_files.cert, keyfile=tls_files.key) as proxy:
+        yield proxy
 
 
 @pytest.fixture

@@ -7,6 +7,11 @@ parse. `shield(app)` wraps the WSGI app: such a request gets the error document 
 protocol (query XML for IAM/STS, JSON `__type` for SageMaker/Logs, REST XML for S3) with code
 `NotImplemented` (HTTP 501) or `InternalFailure` (HTTP 500), and one line goes to the
 `sagewiz.sandbox` logger.
+
+It also reads every request body whole, as S3 does before acting on it: a chunked body (botocore's
+aws-chunked uploads over HTTPS) to its end, and a body that ends before its Content-Length (a
+connection dropped mid-upload) is answered `IncompleteBody` without reaching moto, which would
+otherwise store the bytes that did arrive.
 """
 
 from __future__ import annotations
@@ -75,6 +80,19 @@ def error_response(
     return status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], xml.encode()
 
 
+def _incomplete_body(start_response: Callable[..., Any]) -> list[bytes]:
+    doc = (
+        "<?xml version='1.0' encoding='UTF-8'?><Error><Code>IncompleteBody</Code><Message>You did not "
+        "provide the number of bytes specified by the Content-Length HTTP header.</Message>"
+        f"<RequestId>{uuid.uuid4().hex}</RequestId></Error>"
+    ).encode()
+    start_response(
+        "400 Bad Request",
+        [("Content-Type", "application/xml"), ("Content-Length", str(len(doc))), ("Connection", "close")],
+    )
+    return [doc]
+
+
 def shield(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
     """Wrap a WSGI app so an exception becomes an AWS-shaped error and one log line."""
 
@@ -86,7 +104,21 @@ def shield(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        chunked = (
+            bool(environ.get("wsgi.input_terminated"))
+            or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        )
+        try:
+            # A chunked body (botocore's aws-chunked uploads) has no Content-Length: read it to its end.
+            body = environ["wsgi.input"].read() if chunked else environ["wsgi.input"].read(length)
+        except Exception:  # the client went away mid-body (werkzeug's dechunker raises)
+            body = None
+        if body is None or (not chunked and len(body) < length):
+            # A connection dropped mid-body: S3 refuses it and stores nothing; moto would store the
+            # bytes that did arrive.
+            return _incomplete_body(start_response)
+        if chunked:
+            environ["CONTENT_LENGTH"] = str(len(body))
         environ["wsgi.input"] = io.BytesIO(body)
         started: list[bool] = []
 
