@@ -17,8 +17,10 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"sagewiz: {message}", file=sys.stderr)
+        from services.terminal_text import safe_line
+
+        # argparse's message quotes what was typed (an unknown choice, a bad value): escaped, bounded
+        print(f"sagewiz: {safe_line(message, 300)} (see `{self.prog} --help`)", file=sys.stderr)
         sys.exit(EXIT_USAGE)
 
 
@@ -147,7 +149,10 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     lean = not any(w in COMMANDS or w in {"-h", "--help"} or not w.startswith("-") for w in words)
-    args = build_parser(with_subcommands=not lean).parse_args(words)
+    try:
+        args = build_parser(with_subcommands=not lean).parse_args(words)
+    except SystemExit as done:  # --help printed, or a usage error said in one line
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     if args.version:
         from services.version import __version__
 
@@ -167,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sagewiz: interrupted; nothing half-done was left unrecorded (see the journal).", file=sys.stderr
         )
         return 130
+    except Exception as exc:  # the wizard's own start (before the App catches its errors)
+        return report_error(exc)
 
 
 def _run_command(args: argparse.Namespace) -> int:
@@ -174,22 +181,56 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def _run_module(module: str, args: argparse.Namespace) -> int:
-    mod = importlib.import_module(f"tui.commands.{module}")
     try:
+        mod = importlib.import_module(f"tui.commands.{module}")
         return int(mod.run(args))
+    except KeyboardInterrupt:
+        raise
+    except BrokenPipeError:  # `| head` closed the pipe: nothing more to say, and no one to say it to
+        return EXIT_OK
     except Exception as exc:  # the last guard: a person gets a sentence, not a traceback
-        from services.errors import SagewizError, translate
+        return report_error(exc, what=f"sagewiz {args.command or module}")
 
-        err = exc if isinstance(exc, SagewizError) else translate(exc)
-        line = f"sagewiz: {err.title}" + (f": {err.message}" if err.message else "")
-        print(line, file=sys.stderr)
-        from services.remedy import Face
 
-        if hint := err.advice(Face.CLI):
-            print(f"  what to do: {hint}", file=sys.stderr)
-        from services.errors import ConnectError, ValidationError
+def report_error(exc: BaseException, what: str = "sagewiz") -> int:
+    """Print `exc` as the error model says and return the exit code: what the user gave is wrong ->
+    one line saying what and how to fix it, exit 2; AWS refused -> exit 1 and the doctor command;
+    anything else -> a short line and the file holding the details, exit 1."""
+    from services.errors import ErrorClass, SagewizError, aws_error_text, error_class, translate
+    from services.remedy import Face, Remedy, RemedyKind
 
-        return EXIT_USAGE if isinstance(err, (ConnectError, ValidationError)) else EXIT_FAIL
+    err = exc if isinstance(exc, SagewizError) else translate(exc)
+    kind = error_class(err)
+    if kind is ErrorClass.INTERNAL:
+        from services.crash_log import write_details
+
+        path = write_details(exc, what)
+        where = f"details: {path}" if path else "the details could not be written"
+        print(
+            f"sagewiz: something went wrong inside sagewiz ({type(exc).__name__}); {where}. "
+            "Please report it with that file.",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    if err.remedy is not None and err.remedy.kind is RemedyKind.OPEN_DOCTOR and not err.remedy.path:
+        from services.crash_log import write_text
+
+        kept = write_text("aws-error", aws_error_text(err))
+        if kept is not None:
+            err.remedy = Remedy(RemedyKind.OPEN_DOCTOR, path=str(kept))
+    print(f"sagewiz: {one_line(err.title, err.message, err.advice(Face.CLI))}", file=sys.stderr)
+    return EXIT_USAGE if kind is ErrorClass.INPUT else EXIT_FAIL
+
+
+def one_line(title: str, message: str, advice: str) -> str:
+    """An error as one line: what happened, then what to do; outside text escaped and bounded."""
+    from services.terminal_text import safe_line
+
+    what = safe_line(title, 200) + (f": {safe_line(message, 500)}" if message else "")
+    if not advice:
+        return what
+    todo = " ".join(advice.split())  # a hint written over two lines ("Run: ...\nthen ...") reads on one
+    return f"{what.rstrip('.')}. {safe_line(todo, 500)}"
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -198,7 +239,9 @@ def run_tui(args: argparse.Namespace) -> int:
     from tui.steps import STEP_IDS
 
     if args.step and args.step not in STEP_IDS:
-        print(f"sagewiz: unknown step '{args.step}'; steps are: {', '.join(STEP_IDS)}", file=sys.stderr)
+        from services.terminal_text import echo
+
+        print(f"sagewiz: unknown step {echo(args.step)}; steps are: {', '.join(STEP_IDS)}", file=sys.stderr)
         return EXIT_USAGE
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         print(

@@ -34,7 +34,7 @@ def sample_state() -> WizardState:
 
 def test_round_trip_keeps_every_choice(tmp_path):
     state = sample_state()
-    path = export(state, tmp_path / "wiz.toml")
+    path = export(state, tmp_path / "wiz.toml").path
     text = path.read_text()
     assert text.startswith("# sagewiz configuration")
     assert "secret" not in text.lower()

@@ -214,7 +214,10 @@ class Plain:
             "File name", "sagewiz.toml", validate=lambda t: bool(t.strip()) or "Type a file name."
         )
         written = export(self.state, path)
-        self.say(f"Wrote {written}. Replay it with: sagewiz apply {written} --dry-run")
+        for item in written.left_out:
+            self.say(f"Left out {item}.")
+        where = shlex.quote(str(written.path))
+        self.say(f"Wrote {written.path}. Replay it with: sagewiz apply {where} --dry-run")
 
     # -- per-step questions (they fill the session's choices; services.flow plans and applies) ----
     def ask_bucket(self) -> bool:
