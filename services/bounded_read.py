@@ -26,6 +26,8 @@ def read_regular_file(path: Path | str, limit: int, what: str) -> bytes:
         raise ValidationError(what, f"{shown} does not exist", "Check the path.") from None
     except OSError as exc:
         raise ValidationError(what, f"{shown} cannot be read ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL in the path
+        raise ValidationError(what, f"{shown} is not a file name (it holds a NUL character)") from None
     with os.fdopen(fd, "rb") as fh:
         info = os.fstat(fh.fileno())
         if not stat.S_ISREG(info.st_mode):

@@ -322,6 +322,14 @@ def translate(exc: BaseException, operation: str | None = None) -> SagewizError:
         return SandboxUnsupportedError("Not supported by the emulator", str(exc), operation=operation)
     if isinstance(exc, bx.BotoCoreError):
         return SagewizError("AWS client error", str(exc), operation=operation)
+    if isinstance(exc, OSError) and exc.filename is not None and not isinstance(exc, ConnectionError):
+        from services.terminal_text import echo
+
+        return LocalFileError(
+            "A file of this machine cannot be used",
+            f"{echo(exc.filename, 200)}: {exc.strerror or type(exc).__name__}",
+            "Check the path and its permissions.",
+        )
     return InternalError("Unexpected error", f"{type(exc).__name__}: {exc}", operation=operation)
 
 

@@ -9,6 +9,7 @@ end prints such text through these functions (the TUI's renderers, the command l
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # C0 controls except tab and newline, DEL, the C1 controls, and the bidirectional overrides that
 # can reorder what a reader sees (the "Trojan Source" characters).
@@ -65,3 +66,31 @@ def safe_line(text: str, limit: int | None = None) -> str:
     """Outside text that must stay on one line (a table cell, a log line)."""
     out = escape(text, one_line=True)
     return shorten(out, limit) if limit is not None else out
+
+
+# What a front end's own progress line writes on a terminal: back to the line's start, erase to its end.
+_PROGRESS_CONTROLS = re.compile("\r|\x1b\\[K")
+
+
+class EscapingStream:
+    """A text stream that escapes every control character written to it: the command line's last
+    guard, so a value some renderer forgot to escape still cannot drive the terminal. On a
+    terminal the two sequences of a progress line (carriage return, erase to end of line) pass."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._progress = bool(getattr(inner, "isatty", lambda: False)())
+
+    def write(self, text: str) -> int:
+        if _UNSAFE.search(text):
+            if self._progress:
+                parts = _PROGRESS_CONTROLS.split(text)
+                seps = _PROGRESS_CONTROLS.findall(text)
+                text = "".join(escape(p) + (seps[i] if i < len(seps) else "") for i, p in enumerate(parts))
+            else:
+                text = escape(text)
+        self._inner.write(text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding ... of the real stream
+        return getattr(self._inner, name)

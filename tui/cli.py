@@ -148,6 +148,18 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    for word in words:
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as lone surrogates
+            from services.terminal_text import echo
+
+            print(
+                f"sagewiz: the argument {echo(word)} holds bytes that are not UTF-8 text; "
+                "AWS names and sagewiz's files are UTF-8 (rename the file, or retype the value)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
     lean = not any(w in COMMANDS or w in {"-h", "--help"} or not w.startswith("-") for w in words)
     try:
         args = build_parser(with_subcommands=not lean).parse_args(words)
@@ -181,6 +193,15 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def _run_module(module: str, args: argparse.Namespace) -> int:
+    from services.terminal_text import EscapingStream
+
+    # A subcommand writes plain lines (never a prompt): everything it writes passes the escaping
+    # stream, so outside text a renderer forgot to escape still cannot drive the terminal.
+    # --plain asks its questions through prompt_toolkit, which owns the terminal: left as is.
+    guard = module != "plain"
+    saved = sys.stdout, sys.stderr
+    if guard:
+        sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
     try:
         mod = importlib.import_module(f"tui.commands.{module}")
         return int(mod.run(args))
@@ -190,6 +211,9 @@ def _run_module(module: str, args: argparse.Namespace) -> int:
         return EXIT_OK
     except Exception as exc:  # the last guard: a person gets a sentence, not a traceback
         return report_error(exc, what=f"sagewiz {args.command or module}")
+    finally:
+        if guard:
+            sys.stdout, sys.stderr = saved
 
 
 def report_error(exc: BaseException, what: str = "sagewiz") -> int:

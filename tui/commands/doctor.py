@@ -51,8 +51,15 @@ def _read_error(args: argparse.Namespace) -> tuple[str | None, str | None]:
     return args.error or "", None
 
 
+# The longest value each flag can hold in AWS (an ARN, an S3 key); anything longer is a mistake.
+FLAG_LIMITS = {"principal": 2048, "bucket": 255, "key": 1024, "action": 256}
+
+
 def _emit(d: Diagnosis, as_json: bool) -> int:
-    print(to_json(d) if as_json else render_text(d))
+    from services.terminal_text import safe
+
+    # The report quotes the error text and the flags: outside text, escaped before it reaches the terminal.
+    print(safe(to_json(d) if as_json else render_text(d)))
     if d.verdict == "allowed":
         return EXIT_OK
     if d.verdict == "denied":
@@ -63,6 +70,14 @@ def _emit(d: Diagnosis, as_json: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from services.terminal_text import echo
+
+    for flag, limit in FLAG_LIMITS.items():
+        value = getattr(args, flag)
+        if value is not None and len(value) > limit:
+            return _usage(
+                f"--{flag} {echo(value)} is longer than any AWS {flag} ({limit} characters at most)"
+            )
     text, problem = _read_error(args)
     if problem:
         return _usage(problem)
