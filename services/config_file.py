@@ -351,7 +351,9 @@ def validate(doc: dict[str, Any], text: str = "", source: str = "<config>") -> S
 
     for key in doc:
         if key not in TOP_KEYS:
-            raise fail(key, f"unknown key '{key}'", f"Known keys and tables: {', '.join(sorted(TOP_KEYS))}.")
+            from services.config_schema import unknown_key
+
+            raise fail(key, *unknown_key(key, TOP_KEYS, "the file"))
     version = doc.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         raise fail(
@@ -370,12 +372,17 @@ def validate(doc: dict[str, Any], text: str = "", source: str = "<config>") -> S
             "account", f"'{account}' is not a 12-digit AWS account ID", "Remove it or use the 12-digit ID."
         )
 
+    from services.config_schema import check_across, check_table
+
     state: dict[str, Any] = {}
     tables: dict[str, dict[str, Any]] = {}
     for table in STEP_TABLES:
         body = doc.get(table, {})
         if not isinstance(body, dict):
             raise fail(table, f"'{table}' must be a table ([{table}])", f"Write it as a [{table}] section.")
+        bad = check_table(table, body)  # unknown keys, types, ranges, allowed values
+        if bad:
+            raise fail(*bad)
         rest = {}
         for key, value in body.items():
             attr = FIELD_MAP.get((table, key))
@@ -385,6 +392,9 @@ def validate(doc: dict[str, Any], text: str = "", source: str = "<config>") -> S
                 rest[key] = value
         _check_settings(table, rest, fail)
         tables[table] = rest
+    across = check_across(doc)  # rules that join tables
+    if across:
+        raise fail(*across)
     extra = doc.get("extra", {})
     if not isinstance(extra, dict):
         raise fail("extra", "'extra' must be a table", "Write it as [extra] or [extra.<name>] sections.")
