@@ -113,9 +113,9 @@ def config_from_state(state: WizardState) -> dict[str, Any]:
         doc["account"] = state.account
     tables: dict[str, dict[str, Any]] = {t: {} for t in STEP_TABLES}
     for (table, key), attr in FIELD_MAP.items():
-        value = getattr(state, attr)
-        if value not in ("", None, [], ()):
-            tables[table][key] = list(value) if isinstance(value, (list, tuple)) else value
+        value = _tomlable(getattr(state, attr))  # a journal may hold anything: TOML holds no null
+        if value not in ("", None, [], (), {}):
+            tables[table][key] = value
     other: dict[str, Any] = {}
     for key, value in (state.extra or {}).items():
         clean = _tomlable(value)
