@@ -21,6 +21,7 @@ from services.flow.walk import Confirm
 from services.journal import Journal
 from services.journal_events import SessionStarted
 from services.state import WizardState
+from services.terminal_text import safe, safe_line
 from tui.commands.common import CommandContext
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -59,7 +60,6 @@ def run_export(args: argparse.Namespace, out: TextIO, err: TextIO, journal: Jour
     from services.config_file import export
     from services.errors import LocalFileError
     from services.resume import latest_state
-    from services.terminal_text import safe_line
 
     if not str(args.file).strip():
         raise ValidationError(
@@ -149,7 +149,7 @@ def run_apply(
     print("\n" + summary_line(outcomes), file=out)
     for o in outcomes:
         if o.status is Status.FAILED:
-            print(f"sagewiz: {o.step}: {o.message}", file=err)
+            print(f"sagewiz: {o.step}: {safe_line(o.message, 2000)}", file=err)
     return exit_code(outcomes)
 
 
@@ -166,6 +166,6 @@ def _tty_confirm(out: TextIO) -> Confirm:
 
 def _printer(out: TextIO) -> Callable[[str], None]:
     def say(text: str) -> None:
-        print(text, file=out, flush=True)
+        print(safe(text), file=out, flush=True)  # plans quote S3 keys, names and AWS's words
 
     return say

@@ -22,6 +22,7 @@ from services.journal import Journal
 from services.journal_events import SessionStarted
 from services.remedy import Face
 from services.state import WizardState
+from services.terminal_text import safe
 from tui.commands.export_apply import EXIT_FAIL, EXIT_OK, EXIT_USAGE, flow_context
 
 EXIT_INTERRUPTED = 130
@@ -88,7 +89,7 @@ class Plain:
         return self.walk.state
 
     def say(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        print(safe(text), file=self.out, flush=True)  # plans and errors quote outside text
 
     # -- questions (unsafe_ask: Ctrl-C raises KeyboardInterrupt, handled in run) -----------------
     def ask_text(self, message: str, default: str = "", validate: Any = None) -> str:
