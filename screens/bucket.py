@@ -30,6 +30,7 @@ from services.buckets.naming import (
 from services.buckets.ownership import BucketCheck, BucketStatus
 from services.errors import ErrorInfo, SagewizError, translate
 from services.journal_events import ChoiceMade
+from services.terminal_text import safe
 from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 
@@ -186,7 +187,7 @@ class BucketStep(StepScreen):
         error = failed.error
         self.query_one("#bucket-loading").display = False
         self.query_one("#bucket-status", Static).update(
-            Text.assemble((error.title, "bold red"), "\n", error.message)
+            Text.assemble((safe(error.title), "bold red"), "\n", safe(error.message))
         )
         self._buttons()
         denied = None

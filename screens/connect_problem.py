@@ -11,6 +11,7 @@ from textual.widgets import Button, Footer, Static
 
 from services.errors import ErrorInfo
 from services.remedy import Face
+from services.terminal_text import safe
 from tui.context import Wizard, wizard_of
 from tui.widgets.header import AwsHeader
 
@@ -48,9 +49,9 @@ class ConnectProblemScreen(Screen[None]):
         yield AwsHeader()
         with Vertical(id="problem"):
             yield Static(Text(TITLES.get(self.reason, self.error.title)), id="problem-title")
-            yield Static(Text(self.error.message), id="problem-message")
+            yield Static(Text(safe(self.error.message, 4000)), id="problem-message")
             yield Static("What to do next", classes="section")
-            yield Static(Text(self.error.advice(Face.TUI)), id="problem-hint")
+            yield Static(Text(safe(self.error.advice(Face.TUI), 2000)), id="problem-hint")
             if self.reason == "no-credentials":
                 yield Static(
                     "No account yet, or just looking? The sandbox runs the whole flow against an embedded "

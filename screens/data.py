@@ -25,6 +25,7 @@ from services.flow.outcome import Verdict
 from services.journal_events import ChoiceMade
 from services.remedy import Face
 from services.state import OUTPUT_PREFIX, default_data_prefix
+from services.terminal_text import safe
 from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 
@@ -263,7 +264,7 @@ class DataStep(StepScreen):
         self.running = False
         self.query_one("#data-progress").display = False
         self.query_one("#data-plan", Static).update(
-            Text.assemble((failed.error.title, "bold red"), "\n", failed.error.message)
+            Text.assemble((safe(failed.error.title), "bold red"), "\n", safe(failed.error.message))
         )
         self.denied = failed.denied
         self._buttons()

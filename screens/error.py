@@ -11,6 +11,7 @@ from textual.widgets import Button, Static
 
 from services.errors import ErrorInfo
 from services.remedy import Face
+from services.terminal_text import safe
 
 
 class ErrorScreen(ModalScreen[str | None]):
@@ -23,13 +24,14 @@ class ErrorScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="error-dialog"):
-            yield Static(Text(self.error.title), classes="step-title error-text")
+            # An error's words come from AWS or the user: escaped before they reach the terminal.
+            yield Static(Text(safe(self.error.title, 300)), classes="step-title error-text")
             if self.error.message:
-                yield Static(Text(self.error.message), id="error-message")
+                yield Static(Text(safe(self.error.message, 4000)), id="error-message")
             if hint := self.error.advice(Face.TUI):
-                yield Static(Text("What to do: " + hint), classes="hint", id="error-hint")
+                yield Static(Text("What to do: " + safe(hint, 2000)), classes="hint", id="error-hint")
             if self.error.code:
-                yield Static(Text(f"AWS error code: {self.error.code}"), classes="hint")
+                yield Static(Text(f"AWS error code: {safe(self.error.code, 100)}"), classes="hint")
             with Horizontal(classes="buttons"):
                 if self.offer_doctor:
                     yield Button("Open the doctor (d)", id="doctor", variant="primary")

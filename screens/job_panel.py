@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 
 from services.errors import ErrorInfo, SagewizError, translate
 from services.job_status import JobSnapshot, MetricParser, metric_definitions_for, s3_denial
+from services.terminal_text import safe, safe_line
 from tui.context import Wizard, wizard_of
 from tui.messages import Work, WorkDone, WorkFailed
 from tui.widgets.header import AwsHeader
@@ -212,7 +213,9 @@ class JobPanelScreen(Screen[None]):
 
     def _status_failed(self, failed: WorkFailed) -> None:
         info = failed.error
-        self.query_one("#jp-status", Static).update(Text(f"{info.title}: {info.message}", style="red"))
+        self.query_one("#jp-status", Static).update(
+            Text(safe(f"{info.title}: {info.message}", 2000), style="red")
+        )
         if info.kind == "access-denied":
             self.wizard.show_error(info)
 
@@ -231,14 +234,14 @@ class JobPanelScreen(Screen[None]):
     def _render_status(self, snap: JobSnapshot) -> None:
         t = Text()
         t.append(snap.status, style=_STATUS_STYLE.get(snap.status, "bold"))
-        t.append(f" / {snap.secondary}\n")
+        t.append(f" / {safe_line(snap.secondary, 80)}\n")
         hosts = f"{snap.instance_count} x {snap.instance_type}" + (
             " (distributed)" if snap.instance_count > 1 else ""
         )
         t.append(hosts + (" · managed spot" if snap.spot else "") + "\n", style="dim")
         if snap.model_artifact:
             t.append("model: ", style="bold")
-            t.append(snap.model_artifact + "\n")
+            t.append(safe_line(snap.model_artifact, 400) + "\n")
         if self.model_created:
             t.append("created model: ", style="bold")
             t.append(self.model_created + "\n", style="green")
@@ -251,12 +254,12 @@ class JobPanelScreen(Screen[None]):
             start = tr.start.strftime("%H:%M:%S") if tr.start else "--:--:--"
             tl.append(f"{start} ", style="dim")
             tl.append(f"{tr.status:<12}", style="bold")
-            tl.append(f" {tr.message}\n")
+            tl.append(f" {safe_line(tr.message, 400)}\n")
         self.query_one("#jp-timeline", Static).update(tl)
         fail = Text()
         if snap.failure_reason:
             fail.append("FailureReason: ", style="bold red")
-            fail.append(snap.failure_reason)
+            fail.append(safe(snap.failure_reason, 4000))
             if s3_denial(snap.failure_reason):
                 fail.append(
                     "\nThis is an S3 access denial: press d to open the permissions doctor.", style="yellow"

@@ -16,6 +16,7 @@ from services.denied import DeniedCall
 from services.errors import ErrorInfo
 from services.labeling.jobs import CLOSED_NOTICE
 from services.remedy import Face
+from services.terminal_text import safe
 from tui.context import Wizard, wizard_of
 
 _ROLE_CANNOT_READ = re.compile(r"role (arn:\S+) cannot read the .*? (s3://([^/\s]+)/(\S+?))[:\s]")
@@ -54,7 +55,9 @@ class CreateFailedScreen(ModalScreen[str | None]):
         err = self.error
         with Vertical(classes="dialog", id="create-failed"):
             yield Static(Text("The labeling job was not created"), classes="step-title error-text")
-            yield Static(Text.assemble((err.title + ": ", "bold"), err.message), id="create-failed-message")
+            yield Static(
+                Text.assemble((safe(err.title) + ": ", "bold"), safe(err.message)), id="create-failed-message"
+            )
             if hint := err.advice(Face.TUI):
                 yield Static(Text("What to do: " + hint), classes="hint")
             if self.denied is not None:

@@ -24,6 +24,7 @@ from services.labeling import rules
 from services.plan import Action, Plan
 from services.remedy import Face
 from services.resource_kinds import ResourceKind
+from services.terminal_text import safe
 from tui.messages import WorkDone, WorkFailed
 from tui.steps import StepState
 
@@ -117,7 +118,7 @@ class LiveJobScreen(LabelsSubScreen):
         )  # fmt: skip
         self.query_one("#live-counters", Static).update(counters)
         self.query_one("#live-stack", Static).update(stacked_bar(st.labeled, st.failed, st.unlabeled))
-        self.query_one("#live-failure", Static).update(Text(st.failure_reason))
+        self.query_one("#live-failure", Static).update(Text(safe(st.failure_reason)))
         self.query_one("#live-stop", Button).disabled = st.finished or st.status == "Stopping"
         has_output = st.finished and st.status != "Failed" or (st.status == "Failed" and st.labeled > 0)
         self.query_one("#live-results", Button).disabled = not has_output

@@ -15,6 +15,7 @@ from services import notebooks as nb
 from services.durations import duration
 from services.notebook_errors import explain_failure
 from services.remedy import Face
+from services.terminal_text import safe
 
 STATUS_STYLE = {
     "InService": "bold green",
@@ -60,7 +61,9 @@ def render_live(
         head.append("  (refreshing…)", style="dim")
     parts: list[RenderableType] = [head, _timeline(history, NEXT.get(info.status))]
     if info.status == "Failed":
-        parts.append(Text.assemble(("Failure reason: ", "bold red"), info.failure_reason or "(none given)"))
+        parts.append(
+            Text.assemble(("Failure reason: ", "bold red"), safe(info.failure_reason) or "(none given)")
+        )
         parts.append(
             Text(
                 "What to do: " + explain_failure(info.failure_reason, info.name).render(Face.TUI),

@@ -22,6 +22,7 @@ from screens.base import StepScreen
 from screens.permissions_render import fix_name, proof_view, settings_table
 from services.errors import ErrorInfo, SagewizError, translate
 from services.remedy import Face
+from services.terminal_text import safe
 from tui.messages import Work, WorkDone, WorkFailed
 from tui.steps import StepState
 from tui.widgets.policy_view import PolicyView
@@ -247,7 +248,7 @@ class PermissionsStep(StepScreen):
         self.busy = False
         self._show_busy(None)
         self.query_one("#perm-status", Static).update(
-            Text.assemble((msg.error.title, "bold red"), "\n", msg.error.message)
+            Text.assemble((safe(msg.error.title), "bold red"), "\n", safe(msg.error.message))
         )
         self.wizard.show_error(msg.error)
 

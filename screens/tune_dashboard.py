@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from services.durations import duration
+from services.terminal_text import safe
 from services.tuning.dashboard import ChildJob, TuningSnapshot, best_child
 from tui.widgets.objective_chart import ObjectiveChart
 
@@ -269,7 +270,7 @@ def _note(snap: TuningSnapshot) -> Text:
     failed = next((c for c in snap.children if c.status == "Failed" and c.failure_reason), None)
     reason = snap.failure_reason or (f"{failed.name}: {failed.failure_reason}" if failed else "")
     if reason:
-        text = Text(reason + "\n", style="red") + text
+        text = Text(safe(reason) + "\n", style="red") + text
         if "AccessDenied" in reason or "Access Denied" in reason:
             text.append(
                 "\nThe execution role may not read the data: the Permissions step or the doctor fixes that.",

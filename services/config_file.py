@@ -113,9 +113,9 @@ def config_from_state(state: WizardState) -> dict[str, Any]:
         doc["account"] = state.account
     tables: dict[str, dict[str, Any]] = {t: {} for t in STEP_TABLES}
     for (table, key), attr in FIELD_MAP.items():
-        value = getattr(state, attr)
-        if value not in ("", None, [], ()):
-            tables[table][key] = list(value) if isinstance(value, (list, tuple)) else value
+        value = _tomlable(getattr(state, attr))  # a journal may hold anything: TOML holds no null
+        if value not in ("", None, [], (), {}):
+            tables[table][key] = value
     other: dict[str, Any] = {}
     for key, value in (state.extra or {}).items():
         clean = _tomlable(value)
@@ -135,7 +135,13 @@ def config_from_state(state: WizardState) -> dict[str, Any]:
 
 
 def dumps(state: WizardState, *, note: str = "") -> str:
+    return _dumps_doc(config_from_state(state), note)
+
+
+def _dumps_doc(doc: dict[str, Any], note: str) -> str:
     import tomli_w
+
+    from services.terminal_text import safe_line
 
     header = [
         f"# sagewiz configuration, written {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
@@ -143,13 +149,27 @@ def dumps(state: WizardState, *, note: str = "") -> str:
         "# No credentials are stored here: the AWS profile and keys come from your environment.",
     ]
     if note:
-        header.append(f"# {note}")
-    return "\n".join(header) + "\n\n" + tomli_w.dumps(config_from_state(state))
+        header.append(f"# {safe_line(note, 200)}")
+    return "\n".join(header) + "\n\n" + tomli_w.dumps(doc)
 
 
-def export(state: WizardState, path: Path | str, *, note: str = "") -> Path:
+@dataclass(frozen=True)
+class Exported:
+    """A written configuration, and the values left out of it because `apply` would refuse them
+    (a damaged or ill-typed journal line): each as "key: why"."""
+
+    path: Path
+    left_out: tuple[str, ...] = ()
+
+
+def export(state: WizardState, path: Path | str, *, note: str = "") -> Exported:
+    """Write `state`'s choices to `path`; the file is checked with the same rules `apply` reads it
+    by, and a value they refuse is left out (and named) rather than written."""
     path = Path(path)
-    text = dumps(state, note=note)
+    if not str(path).strip():
+        raise ValidationError("output file", "the file name is empty", "Give a file name, e.g. sagewiz.toml.")
+    doc, left_out = _acceptable(config_from_state(state))
+    text = _dumps_doc(doc, note)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
@@ -159,7 +179,39 @@ def export(state: WizardState, path: Path | str, *, note: str = "") -> Path:
         raise ValidationError(
             "output file", f"{path} could not be written: {exc.strerror}", "Pick a writable path."
         ) from exc
-    return path
+    return Exported(path, tuple(left_out))
+
+
+def _acceptable(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """`doc` without the values `validate` refuses (each removal named)."""
+    import tomli_w
+
+    left_out: list[str] = []
+    for _ in range(200):  # each round removes one value; a journal holds far fewer
+        try:
+            loads(tomli_w.dumps(doc), "<export>")
+            return doc, left_out
+        except ConfigError as exc:
+            if not exc.key or not _drop(doc, exc.key.split(".")):
+                raise ValidationError(
+                    "journal",
+                    f"the session's choices cannot be written as a file apply accepts: {exc.message}",
+                    "Run the wizard again to record fresh choices.",
+                ) from exc
+            left_out.append(f"{exc.key}: {exc.message.split(': ', 1)[-1]}")
+    raise ValidationError("journal", "the session holds too many values apply would refuse")
+
+
+def _drop(doc: dict[str, Any], parts: list[str]) -> bool:
+    node: Any = doc
+    for part in parts[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    if not isinstance(node, dict) or parts[-1] not in node:
+        return False
+    del node[parts[-1]]
+    return True
 
 
 def _tomlable(value: Any) -> Any:
@@ -180,20 +232,25 @@ def _tomlable(value: Any) -> Any:
 
 
 # -- load --------------------------------------------------------------------------------------
+# A configuration is a few dozen lines; these bounds refuse anything else before it is parsed.
+MAX_CONFIG_BYTES = 1_000_000
+MAX_DEPTH = 8  # [extra.step.setting] is 3 deep; a table 5,000 deep would exhaust the parser's stack
+
+
 def load(path: Path | str) -> SagewizConfig:
-    path = Path(path)
+    from services.bounded_read import read_regular_file
+
+    shown = str(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ConfigError(
-            str(path),
-            "",
-            0,
-            "the file does not exist",
-            "Check the path, or write one with `sagewiz export FILE`.",
-        ) from exc
-    except OSError as exc:
-        raise ConfigError(str(path), "", 0, f"the file could not be read ({exc.strerror})") from exc
+        raw = read_regular_file(path, MAX_CONFIG_BYTES, "configuration file")
+    except ValidationError as exc:
+        hint = (
+            "Check the path, or write one with `sagewiz export FILE`."
+            if "does not exist" in exc.message
+            else exc.hint
+        )
+        raise ConfigError(shown, "", 0, exc.message, hint) from exc
+    path = Path(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -203,8 +260,16 @@ def load(path: Path | str) -> SagewizConfig:
 
 
 def loads(text: str, source: str = "<config>") -> SagewizConfig:
+    too_deep = _nesting_problem(text)
+    if too_deep:
+        line, message = too_deep
+        raise ConfigError(
+            source, "", line, message, "A sagewiz configuration nests tables a few levels at most."
+        )
     try:
         doc = tomllib.loads(text)
+    except RecursionError as exc:
+        raise ConfigError(source, "", 0, f"nested more than {MAX_DEPTH} levels deep") from exc
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
@@ -220,15 +285,75 @@ def loads(text: str, source: str = "<config>") -> SagewizConfig:
     return validate(doc, text, source)
 
 
+def _nesting_problem(text: str) -> tuple[int, str] | None:
+    """(line, why) when brackets or braces outside strings nest deeper than MAX_DEPTH (a cheap
+    scan before the parser recurses), or a dotted header or key is longer than that."""
+    depth = 0
+    line = 1
+    quote = ""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+            if quote in ('"', "'"):
+                quote = ""  # a one-line string ends with its line (an unclosed one is tomllib's to report)
+        elif quote:
+            if ch == "\\" and quote in ('"', '"""'):
+                i += 1
+            elif text.startswith(quote, i):
+                i += len(quote) - 1
+                quote = ""
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif text.startswith('"""', i) or text.startswith("'''", i):
+            quote = text[i : i + 3]
+            i += 2
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH * 2:  # a table header's [[ ]] and an array of tables count twice
+                return line, f"nested more than {MAX_DEPTH} levels deep"
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
+
+def _too_deep(doc: dict[str, Any]) -> str:
+    """The dotted key (its first levels) of a value nested deeper than MAX_DEPTH; "" when none is."""
+    stack: list[tuple[Any, list[str]]] = [(doc, [])]
+    while stack:
+        node, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return ".".join(path[:3])
+        if isinstance(node, dict):
+            stack.extend((v, [*path, str(k)]) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, [*path, str(i)]) for i, v in enumerate(node))
+    return ""
+
+
 def validate(doc: dict[str, Any], text: str = "", source: str = "<config>") -> SagewizConfig:
     lines = _KeyLines(text)
 
     def fail(key: str, message: str, hint: str = "") -> ConfigError:
         return ConfigError(source, key, lines.line_of(key), message, hint)
 
+    deep = _too_deep(doc)
+    if deep:
+        raise fail(
+            deep, f"nested more than {MAX_DEPTH} levels deep", "Write the key at most a few levels deep."
+        )
+
     for key in doc:
         if key not in TOP_KEYS:
-            raise fail(key, f"unknown key '{key}'", f"Known keys and tables: {', '.join(sorted(TOP_KEYS))}.")
+            from services.config_schema import unknown_key
+
+            raise fail(key, *unknown_key(key, TOP_KEYS, "the file"))
     version = doc.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         raise fail(
@@ -247,12 +372,17 @@ def validate(doc: dict[str, Any], text: str = "", source: str = "<config>") -> S
             "account", f"'{account}' is not a 12-digit AWS account ID", "Remove it or use the 12-digit ID."
         )
 
+    from services.config_schema import check_across, check_table
+
     state: dict[str, Any] = {}
     tables: dict[str, dict[str, Any]] = {}
     for table in STEP_TABLES:
         body = doc.get(table, {})
         if not isinstance(body, dict):
             raise fail(table, f"'{table}' must be a table ([{table}])", f"Write it as a [{table}] section.")
+        bad = check_table(table, body)  # unknown keys, types, ranges, allowed values
+        if bad:
+            raise fail(*bad)
         rest = {}
         for key, value in body.items():
             attr = FIELD_MAP.get((table, key))
@@ -262,6 +392,9 @@ def validate(doc: dict[str, Any], text: str = "", source: str = "<config>") -> S
                 rest[key] = value
         _check_settings(table, rest, fail)
         tables[table] = rest
+    across = check_across(doc)  # rules that join tables
+    if across:
+        raise fail(*across)
     extra = doc.get("extra", {})
     if not isinstance(extra, dict):
         raise fail("extra", "'extra' must be a table", "Write it as [extra] or [extra.<name>] sections.")
@@ -341,6 +474,18 @@ def _check_field(table: str, key: str, value: Any, fail: Any) -> Any:
 def _check_settings(table: str, rest: dict[str, Any], fail: Any) -> None:
     """The settings a step keeps beyond the mapped fields: only the shapes are checked here; the
     step's own service checks their meaning when the plan is built (before any AWS call)."""
+    algo = rest.get("algorithm")
+    if table == "training" and algo is not None:
+        from services.algorithms import algorithms
+        from services.terminal_text import echo
+
+        known = list(algorithms())
+        if algo not in known:
+            raise fail(
+                "training.algorithm",
+                f"{echo(algo)} is not an algorithm sagewiz trains",
+                f"Use one of: {', '.join(known)}.",
+            )
     hp = rest.get("hyperparameters")
     if hp is not None:
         if not isinstance(hp, dict):

@@ -6,6 +6,7 @@ Services raise these; front ends decide how to show them. No presentation here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from services.remedy import Face, Remedy, RemedyKind, advice
@@ -93,6 +94,45 @@ class NetworkError(SagewizError):
 
 class SandboxUnsupportedError(SagewizError):
     kind = "sandbox-unsupported"
+
+
+class LocalFileError(SagewizError):
+    """A file of this machine that sagewiz needs cannot be used as it is (the journal is a
+    folder, a file is not readable): the user fixes it, not AWS."""
+
+    kind = "local-file"
+
+
+class InternalError(SagewizError):
+    """Anything no one foresaw: a bug, or a library failing in a new way. Front ends say so in a
+    short line and keep the details (the traceback) in a file, never on the screen."""
+
+    kind = "internal"
+
+
+class ErrorClass(Enum):
+    """Who can fix an error, which decides how a front end reports it (and the command line's exit code)."""
+
+    INPUT = "input"  # what the user gave (a flag, a file, a name, the AWS config): exit 2
+    AWS = "aws"  # AWS refused or failed the request: exit 1, with the way to a diagnosis
+    INTERNAL = "internal"  # not foreseen: exit 1, with where the details were written
+
+
+def error_class(err: SagewizError) -> ErrorClass:
+    if isinstance(err, (ValidationError, ConnectError, NotFoundError, LocalFileError)):
+        return ErrorClass.INPUT
+    if isinstance(err, InternalError):
+        return ErrorClass.INTERNAL
+    return ErrorClass.AWS
+
+
+def aws_error_text(err: SagewizError) -> str:
+    """The error as the AWS CLI and SDKs print it (what `sagewiz doctor` reads), rebuilt from the
+    code, the operation and AWS's own message."""
+    raw = str(err.details.get("raw") or err.message)
+    code = err.code or "AccessDenied"
+    operation = err.operation or "an AWS"
+    return f"An error occurred ({code}) when calling the {operation} operation: {raw}"
 
 
 @dataclass(frozen=True)
@@ -245,6 +285,22 @@ def translate(exc: BaseException, operation: str | None = None) -> SagewizError:
         return ConnectError(
             "sso-expired", "The SSO sign-in has expired", str(exc), "Sign in again with aws sso login."
         )
+    if isinstance(exc, bx.ConfigParseError):
+        return ConnectError(
+            "broken-config",
+            "The AWS config file cannot be read",
+            str(exc),
+            "Fix the file's syntax (each section is [profile NAME], each line key = value), "
+            "or point AWS_CONFIG_FILE at another file.",
+        )
+    if isinstance(exc, (bx.CredentialRetrievalError, bx.PartialCredentialsError, bx.InvalidConfigError)):
+        return ConnectError(
+            "invalid-credentials",
+            "The AWS credentials could not be obtained",
+            str(exc),
+            "Check the profile in the AWS config file (its credential_process, keys or role), "
+            "or pick another profile.",
+        )
     if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError)):
         return NetworkError(
             "Cannot reach AWS",
@@ -266,7 +322,15 @@ def translate(exc: BaseException, operation: str | None = None) -> SagewizError:
         return SandboxUnsupportedError("Not supported by the emulator", str(exc), operation=operation)
     if isinstance(exc, bx.BotoCoreError):
         return SagewizError("AWS client error", str(exc), operation=operation)
-    return SagewizError("Unexpected error", f"{type(exc).__name__}: {exc}", operation=operation)
+    if isinstance(exc, OSError) and exc.filename is not None and not isinstance(exc, ConnectionError):
+        from services.terminal_text import echo
+
+        return LocalFileError(
+            "A file of this machine cannot be used",
+            f"{echo(exc.filename, 200)}: {exc.strerror or type(exc).__name__}",
+            "Check the path and its permissions.",
+        )
+    return InternalError("Unexpected error", f"{type(exc).__name__}: {exc}", operation=operation)
 
 
 def is_gone(exc: BaseException) -> bool:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from services.errors import LocalFileError
 from services.journal_events import (
     ChoiceMade,
     EntryKind,
@@ -82,6 +83,7 @@ class JournalEntry:
 class ReadResult:
     entries: tuple[JournalEntry, ...]
     warnings: tuple[str, ...]
+    unreadable: str = ""  # why the file could not be read at all ("" when it was, or does not exist)
 
 
 class Journal:
@@ -111,8 +113,11 @@ class Journal:
         )
         line = entry.to_json() + "\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            except OSError as exc:
+                raise unwritable(self.path, exc) from exc
             try:
                 os.write(fd, line.encode("utf-8"))
                 os.fsync(fd)
@@ -131,7 +136,8 @@ class Journal:
         except FileNotFoundError:
             return ReadResult((), ())
         except OSError as exc:
-            return ReadResult((), (f"journal {self.path} could not be read: {exc.strerror}",))
+            why = f"journal {self.path} could not be read: {exc.strerror or exc}"
+            return ReadResult((), (why,), why)
         for number, line in enumerate(raw.split(b"\n"), start=1):
             if not line.strip():
                 continue
@@ -216,6 +222,14 @@ class Journal:
             if isinstance(e.event, ChoiceMade) and (session is None or e.session == session):
                 merged.update(e.event.values)
         return merged
+
+
+def unwritable(path: Path, exc: OSError) -> LocalFileError:
+    return LocalFileError(
+        "The journal cannot be written",
+        f"{path}: {exc.strerror or exc}",
+        "Move that path out of the way (sagewiz creates the file), or set SAGEWIZ_STATE_DIR to a writable folder.",
+    )
 
 
 def _key(event: Event) -> tuple[ResourceKind, str] | None:

@@ -385,18 +385,28 @@ def _pascal(op: str) -> str:
     return "".join(p.capitalize() for p in op.split("_"))
 
 
+# CloudWatch keeps logs for at most 10 years; a longer --since is a typo, and a far larger one
+# would overflow the request's startTime.
+MAX_DURATION_SECONDS = 3653 * 86400
+
+
 def parse_duration(text: str) -> float:
     """'90s', '10m', '2h', '1d', '1h30m' -> seconds; raises ValueError with the rule."""
     import re
 
+    from services.terminal_text import echo
+
     s = text.strip().lower()
-    parts = re.findall(r"(\d+(?:\.\d+)?)([smhdw])", s)
+    parts = re.findall(r"(\d{1,12}(?:\.\d{1,6})?)([smhdw])", s) if len(s) <= 40 else []
     if not s or not parts or "".join(n + u for n, u in parts) != s:
         raise ValueError(
-            f"{text!r} is not a duration; use a number and a unit s, m, h, d or w, e.g. 10m, 2h, 1d"
+            f"{echo(text)} is not a duration; use a number and a unit s, m, h, d or w, e.g. 10m, 2h, 1d"
         )
     mult = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    return sum(float(n) * mult[u] for n, u in parts)
+    seconds = sum(float(n) * mult[u] for n, u in parts)
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(f"{echo(text)} is more than 10 years; CloudWatch keeps logs for at most 10 years")
+    return seconds
 
 
 def format_line(line: LogLine) -> str:

@@ -87,11 +87,13 @@ _REGION_SHAPE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 
 
 def region_problem(name: str) -> str | None:
+    from services.terminal_text import echo
+
     """None when `name` is a usable region name, otherwise why it is not."""
     if not name:
         return "no region is set; pick one (the sandbox uses eu-north-1)"
     if name != name.strip() or name.lower() != name:
-        return f"'{name}' must be lower case with no spaces, like eu-north-1"
+        return f"{echo(name)} must be lower case with no spaces, like eu-north-1"
     if not _REGION_SHAPE.match(name):
-        return f"'{name}' is not a region name; region names look like eu-north-1 or us-east-1"
+        return f"{echo(name)} is not a region name; region names look like eu-north-1 or us-east-1"
     return None

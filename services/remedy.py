@@ -9,6 +9,7 @@ as a sentence.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -46,6 +47,7 @@ class Remedy:
     kind: RemedyKind
     target: str = ""
     restores: bool = True
+    path: str = ""  # a file the way out reads (the refused call's error a command kept for the doctor)
 
     def render(self, face: Face) -> str:
         """A clause (no capital, no full stop) that reads after "…, or" or on its own."""
@@ -120,11 +122,13 @@ def _send_to_admin(_: Remedy, face: Face) -> str:
     return "needs an administrator: send them this report"
 
 
-def _open_doctor(_: Remedy, face: Face) -> str:
+def _open_doctor(r: Remedy, face: Face) -> str:
     why = "to see which policy denies it and how to fix it"
     if face is Face.TUI:
         return f"open the permissions doctor (d) {why}"
     if face is Face.CLI:
+        if r.path:  # the command kept the error in this file
+            return f"run `sagewiz doctor --error-file {shlex.quote(r.path)}` {why}"
         return f"save the error in a file and run `sagewiz doctor --error-file FILE` {why}"
     return (
         f"run the permissions doctor (`sagewiz doctor --error-file FILE`, with the error saved in FILE) {why}"

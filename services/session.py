@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from services.errors import ConnectError, SagewizError, translate
+from services.errors import ConnectError, InternalError, SagewizError, translate
 from services.regions import region_problem
 from services.remedy import Remedy, RemedyKind
 from services.version import __version__
@@ -155,6 +155,8 @@ class SessionFactory:
             client = sess.client(service, **kwargs)
         except bx.ProfileNotFound as exc:
             raise self._unknown_profile() from exc
+        except ValueError as exc:  # a credential_process printing something that is not JSON
+            raise _unreadable_credentials(self.target, exc) from exc
         except Exception as exc:  # botocore raises several unrelated types here
             raise translate(exc, f"create {service} client") from exc
         if service == "s3control" and self.target.endpoint_url:
@@ -195,17 +197,64 @@ def service_model(service: str) -> Any:
     return _botocore_session().get_service_model(service)
 
 
+def _unreadable_credentials(target: AwsTarget, exc: ValueError) -> ConnectError:
+    # botocore parses a profile's credential_process output as JSON without catching its error.
+    name = target.profile or "default"
+    return ConnectError(
+        "invalid-credentials",
+        "The AWS credentials could not be obtained",
+        f"Profile '{name}' gave credentials that cannot be read ({type(exc).__name__}: {str(exc)[:200]}).",
+        "If the profile uses credential_process, run that command yourself: it must print one JSON "
+        "object with Version, AccessKeyId and SecretAccessKey.",
+    )
+
+
+def endpoint_problem(url: str) -> str | None:
+    """None when `url` can serve as an endpoint (http(s)://host[:port][/path]), else why not."""
+    from urllib.parse import urlsplit
+
+    from services.terminal_text import echo
+
+    if len(url) > 2048:
+        return f"the endpoint URL is {len(url):,} characters long; an endpoint is a short http(s) URL"
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return f"{echo(url)} holds spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port out of range
+    except ValueError as exc:
+        return f"{echo(url)} is not a URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"{echo(url)} must start with http:// or https://"
+    if not parts.hostname:
+        return f"{echo(url)} names no host"
+    del port
+    return None
+
+
 def connect(factory: SessionFactory) -> Identity:
     """Resolve credentials and call sts:GetCallerIdentity; every failure becomes a ConnectError."""
     import botocore.exceptions as bx
 
     target = factory.target
+    if target.endpoint_url:
+        bad = endpoint_problem(target.endpoint_url)
+        if bad:
+            raise ConnectError(
+                "invalid-endpoint",
+                "Invalid endpoint URL",
+                bad,
+                "Give a URL like http://localhost:4566 or https://sts.eu-north-1.amazonaws.com "
+                "in --endpoint-url or AWS_ENDPOINT_URL.",
+            )
     region = target.region
     if not region:
         try:
             region = factory.session.region_name
         except bx.ProfileNotFound as exc:
             raise factory._unknown_profile() from exc
+        except bx.BotoCoreError as exc:  # a config file that cannot be parsed, ...
+            raise translate(exc) from exc
     problem = region_problem(region or "")
     if problem:
         raise ConnectError(
@@ -271,8 +320,12 @@ def connect(factory: SessionFactory) -> Identity:
         ) from exc
     except SagewizError:
         raise
+    except ValueError as exc:
+        raise _unreadable_credentials(target, exc) from exc
     except Exception as exc:
         err = translate(exc, "GetCallerIdentity")
+        if isinstance(err, (ConnectError, InternalError)):
+            raise err from exc
         raise ConnectError("aws-error", err.title, err.message, err.hint, remedy=err.remedy) from exc
     return Identity(
         account=out["Account"],

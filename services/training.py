@@ -27,6 +27,11 @@ TRAINING_INSTANCE_TYPES = (
     "ml.m5.large", "ml.m5.xlarge", "ml.m5.2xlarge", "ml.m5.4xlarge", "ml.c5.xlarge", "ml.c5.2xlarge",
     "ml.c5.4xlarge", "ml.m4.xlarge", "ml.g4dn.xlarge", "ml.g5.xlarge", "ml.p3.2xlarge",
 )  # fmt: skip
+# The ranges CreateTrainingJob accepts (the Train form, --plain and `apply` check against these).
+MAX_INSTANCE_COUNT = 100
+MAX_VOLUME_GB = 16384
+MAX_RUNTIME_S = 28 * 86400
+
 GPU_FAMILIES = ("ml.p2", "ml.p3", "ml.p4", "ml.p5", "ml.g4dn", "ml.g5", "ml.g6")
 
 
@@ -122,12 +127,12 @@ def validate_config(cfg: TrainingConfig) -> dict[str, str]:
         cfg.instance_type, EnumShape.TRAINING_INSTANCE_TYPE, "a training instance type"
     ):
         errors["instance_type"] = problem
-    if cfg.instance_count < 1 or cfg.instance_count > 100:
-        errors["instance_count"] = "Instance count must be between 1 and 100."
-    if not 1 <= cfg.volume_gb <= 16384:
-        errors["volume_gb"] = "The volume must be between 1 and 16384 GB."
-    if not 1 <= cfg.max_runtime_s <= 28 * 86400:
-        errors["max_runtime_s"] = "Maximum runtime must be between 1 second and 28 days (2419200 s)."
+    if not 1 <= cfg.instance_count <= MAX_INSTANCE_COUNT:
+        errors["instance_count"] = f"Instance count must be between 1 and {MAX_INSTANCE_COUNT}."
+    if not 1 <= cfg.volume_gb <= MAX_VOLUME_GB:
+        errors["volume_gb"] = f"The volume must be between 1 and {MAX_VOLUME_GB} GB."
+    if not 1 <= cfg.max_runtime_s <= MAX_RUNTIME_S:
+        errors["max_runtime_s"] = f"Maximum runtime must be between 1 second and 28 days ({MAX_RUNTIME_S} s)."
     if cfg.spot:
         if cfg.max_wait_s is None:
             errors["max_wait_s"] = "Managed spot training needs a maximum wait time (>= the maximum runtime)."

@@ -10,7 +10,7 @@ from services.flow.context import FlowContext
 from services.flow.outcome import StepPlan, Verdict
 from services.plan import apply_plan
 from services.roles.creation import RoleSpec, plan_create_role
-from services.roles.listing import check_role_assumable
+from services.roles.listing import check_role_assumable, role_arn_parts, role_arn_problem
 from services.state import WizardState
 
 DEFAULT_ROLE_NAME = "AmazonSageMaker-ExecutionRole-sagewiz"
@@ -62,6 +62,18 @@ def plan(ctx: FlowContext, state: WizardState, choices: RoleChoices) -> RolePlan
                 arn=ctx.world.role_arn,
             )
         return RolePlan(verdict=Verdict.SKIPPED, message="no execution role chosen")
+    parts = role_arn_parts(arn)
+    if parts is None:
+        problem = ValidationError("role", role_arn_problem(arn) or "not a role ARN")
+        return RolePlan(verdict=Verdict.CANNOT, message=problem.title, problem=problem, arn=arn)
+    if parts.account != ctx.account:
+        # Another account's role: used as given (SageMaker assumes it across accounts when its trust
+        # policy allows); sagewiz neither checks nor creates a role outside this account.
+        return RolePlan(
+            verdict=Verdict.UNCHANGED,
+            message=f"using role {arn} of account {parts.account} as given (not created or checked here)",
+            arn=arn,
+        )
     found = inspect(ctx, choices)
     if found.problem is not None:
         return RolePlan(verdict=Verdict.CANNOT, message=found.problem.title, problem=found.problem, arn=arn)
@@ -73,7 +85,7 @@ def plan(ctx: FlowContext, state: WizardState, choices: RoleChoices) -> RolePlan
         problem = ValidationError("bucket", "the role's policy is scoped to the bucket, and none is chosen")
         return RolePlan(verdict=Verdict.CANNOT, message=problem.title, problem=problem, arn=arn)
     # Scoped to the bucket (not the image prefix): labeling and training write beside the images.
-    spec = RoleSpec(arn.rsplit("/", 1)[-1], ctx.account, ctx.region, state.bucket, None)
+    spec = RoleSpec(parts.name, ctx.account, ctx.region, state.bucket, None, path=parts.path)
     return RolePlan(
         verdict=Verdict.SEND,
         message=f"Create role {spec.name}",

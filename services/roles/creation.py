@@ -28,10 +28,11 @@ class RoleSpec:
     prefix: str | None = None
     full_access: bool = False  # attach AmazonSageMakerFullAccess instead of the inline policy
     autostop_notebook: str | None = None  # let the idle auto-stop script stop this notebook
+    path: str = ROLE_PATH  # the ARN a configuration names keeps its path
 
     @property
     def arn(self) -> str:
-        return regions.global_arn("iam", self.region, self.account, f"role{ROLE_PATH}{self.name}")
+        return regions.global_arn("iam", self.region, self.account, f"role{self.path}{self.name}")
 
 
 FULL_ACCESS_EXPLAINED = (
@@ -61,7 +62,7 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
             operation="create_role",
             params={
                 "RoleName": spec.name,
-                "Path": ROLE_PATH,
+                "Path": spec.path,
                 "AssumeRolePolicyDocument": json.dumps(trust),
                 "Description": "SageMaker execution role created by sagewiz",
                 "Tags": tags_list(),

@@ -84,9 +84,24 @@ def check_role_assumable(factory: Any, role_arn: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class RoleArnParts:
+    account: str
+    path: str  # "/" or "/service-role/", ...
+    name: str
+
+
+def role_arn_parts(arn: str) -> RoleArnParts | None:
+    """The account, path and name a role ARN holds (None when it is not one)."""
+    m = re.fullmatch(r"arn:aws[a-z-]*:iam::(\d{12}):role(/(?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})", arn or "")
+    return RoleArnParts(m.group(1), m.group(2), m.group(3)) if m else None
+
+
 def role_arn_problem(arn: str) -> str | None:
     if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", arn or ""):
-        return f"'{arn}' is not a role ARN (expected arn:aws:iam::<12-digit account>:role/<name>)."
+        from services.terminal_text import echo
+
+        return f"{echo(arn)} is not a role ARN (expected arn:aws:iam::<12-digit account>:role/<name>)."
     return None
 
 

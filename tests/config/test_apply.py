@@ -138,3 +138,38 @@ def test_export_with_an_empty_journal_says_so(tmp_path):
         Journal(tmp_path / "j.jsonl"),
     )
     assert code == 2 and "no session" in err.getvalue()
+
+
+def test_another_accounts_role_is_used_as_given_and_a_path_is_kept(endpoint_env, tmp_path, journal, factory):
+    world = endpoint_env
+    cfg = tmp_path / "roles.toml"
+    other = "arn:aws:iam::999999999999:role/service-role/Other"
+    cfg.write_text(
+        f'region = "eu-north-1"\n[bucket]\nname = "sagewiz-role-bucket"\n[role]\narn = "{other}"\n'
+    )
+    code, out, err = apply(world, cfg, journal, dry_run=True, yes=False)
+    assert code == 0, out + err
+    assert f"using role {other} of account 999999999999" in out
+    assert "Create role" not in out
+
+    mine = f"arn:aws:iam::{world.account}:role/custom/path/Mine"
+    cfg.write_text(f'region = "eu-north-1"\n[bucket]\nname = "sagewiz-role-bucket"\n[role]\narn = "{mine}"\n')
+    code, out, err = apply(world, cfg, journal, dry_run=True, yes=False)
+    assert code == 0, out + err
+    assert "Create role Mine" in out and '"Path": "/custom/path/"' in out.replace("'", '"')
+
+
+def test_dry_run_of_an_invalid_file_exits_2_before_any_call(endpoint_env, tmp_path, factory, capsys):
+    world = endpoint_env
+    cfg = tmp_path / "huge.toml"
+    cfg.write_text(
+        'region = "eu-north-1"\n[bucket]\nname = "sagewiz-huge-bucket"\n'
+        '[training]\njob = "huge-1"\ninstance_count = 9223372036854775808\n'
+    )
+    from tui.cli import main
+
+    code = main(["apply", str(cfg), "--dry-run", "--endpoint-url", world.endpoint, "--region", world.region])
+    assert code == 2
+    assert "training.instance_count must be from 1 to 100" in capsys.readouterr().err
+    names = {b["Name"] for b in factory.client("s3").list_buckets()["Buckets"]}
+    assert "sagewiz-huge-bucket" not in names

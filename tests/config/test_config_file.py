@@ -34,7 +34,7 @@ def sample_state() -> WizardState:
 
 def test_round_trip_keeps_every_choice(tmp_path):
     state = sample_state()
-    path = export(state, tmp_path / "wiz.toml")
+    path = export(state, tmp_path / "wiz.toml").path
     text = path.read_text()
     assert text.startswith("# sagewiz configuration")
     assert "secret" not in text.lower()
@@ -80,7 +80,55 @@ def test_an_empty_state_exports_a_loadable_file():
             5,
             "eta",
         ),
-        ("[tuning]\nmax_jobs = 0\n", "tuning.max_jobs", 2, "at least 1"),
+        ("[tuning]\nmax_jobs = 0\n", "tuning.max_jobs", 2, "from 1 to"),
+        (
+            '[training]\njob = "j"\ninstance_count = 9223372036854775808\n',
+            "training.instance_count",
+            3,
+            "from 1 to 100",
+        ),
+        ('[training]\nalgorithm = "rm -rf"\n', "training.algorithm", 2, "not an algorithm"),
+        ('[bucket]\nnmae = "b"\n', "bucket.nmae", 2, "did you mean name?"),
+        (
+            "[training]\n[training.hyperparameters]\nnum_round = 5\n[training.channels]\ntrain = 5\n",
+            "training.channels.train",
+            5,
+            "a string",
+        ),
+        (
+            '[tuning.ranges.eta]\nkind = "continuous"\nmni = 0\n',
+            "tuning.ranges.eta.mni",
+            3,
+            "did you mean min?",
+        ),
+        (
+            '[training]\njob = "t"\n[tuning]\nstrategy = "Banana"\n',
+            "tuning.strategy",
+            4,
+            "not one of Bayesian",
+        ),
+        ('[training]\njob = "t"\n[tuning]\nobjective = 5\n', "tuning.objective", 4, "a string"),
+        ('[tuning]\nstrategy = "Random"\n', "tuning", 1, "starts from a training job"),
+        (
+            '[training]\njob = "t"\n[tuning.ranges.eta]\nkind = "continuous"\nmin = "low"\nmax = 1\n',
+            "tuning.ranges.eta",
+            3,
+            "tuning.ranges.eta",
+        ),
+        (
+            '[training]\njob = "t"\n[tuning.ranges.etaa]\nkind = "continuous"\n',
+            "tuning.ranges.etaa",
+            3,
+            "did you mean eta?",
+        ),
+        ("[notebook]\nvolume_gb = 1\n", "notebook.volume_gb", 2, "from 5 to"),
+        (
+            '[training]\ninstance_type = "ml.m5.hugе"\n',
+            "training.instance_type",
+            2,
+            "did you mean ml.m5.large?",
+        ),
+        ('[labels]\nworkforce = "crowd"\n', "labels.workforce", 2, "public, private"),
         ('[labels]\nfree_of_pii = "yes"\n', "labels.free_of_pii", 2, "true or false"),
         ('regoin = "eu-north-1"\n', "regoin", 1, "unknown key"),
         ("version = 2\n", "version", 1, "not supported"),

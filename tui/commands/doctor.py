@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from services.doctor.engine import precheck
 from services.doctor.model import Diagnosis, DoctorRequest
@@ -22,28 +21,45 @@ MAX_ERROR_FILE = 1_000_000
 
 
 def _usage(message: str) -> int:
-    print(f"sagewiz doctor: {message}", file=sys.stderr)
+    from services.terminal_text import safe_line
+
+    print(f"sagewiz doctor: {safe_line(message, 400)}", file=sys.stderr)
     return EXIT_USAGE
 
 
 def _read_error(args: argparse.Namespace) -> tuple[str | None, str | None]:
-    """(text, problem)."""
+    """(text, problem). The error text is read only from a regular file (or stdin) of at most
+    MAX_ERROR_FILE bytes; bytes that are not UTF-8 are replaced, not fatal."""
+    from services.bounded_read import read_regular_file, read_stream
+    from services.errors import ValidationError
+
     if args.error and args.error_file:
         return None, "give --error or --error-file, not both"
     if args.error_file:
-        try:
-            if args.error_file == "-":
-                return sys.stdin.read(MAX_ERROR_FILE), None
-            path = Path(args.error_file)
-            with path.open("r", encoding="utf-8", errors="replace") as fh:
-                return fh.read(MAX_ERROR_FILE), None
-        except OSError as exc:
-            return None, f"cannot read --error-file {args.error_file}: {exc.strerror or exc}"
+        if args.error_file == "-":
+            data, more = read_stream(sys.stdin.buffer, MAX_ERROR_FILE)
+            if more:
+                return None, f"stdin holds more than {MAX_ERROR_FILE:,} bytes; pass only the error text"
+        else:
+            try:
+                data = read_regular_file(args.error_file, MAX_ERROR_FILE, "--error-file")
+            except ValidationError as exc:
+                return None, f"--error-file: {exc.message}"
+        return data.decode("utf-8", errors="replace"), None
+    if args.error and len(args.error) > MAX_ERROR_FILE:
+        return None, f"--error holds more than {MAX_ERROR_FILE:,} characters; pass only the error text"
     return args.error or "", None
 
 
+# The longest value each flag can hold in AWS (an ARN, an S3 key); anything longer is a mistake.
+FLAG_LIMITS = {"principal": 2048, "bucket": 255, "key": 1024, "action": 256}
+
+
 def _emit(d: Diagnosis, as_json: bool) -> int:
-    print(to_json(d) if as_json else render_text(d))
+    from services.terminal_text import safe
+
+    # The report quotes the error text and the flags: outside text, escaped before it reaches the terminal.
+    print(safe(to_json(d) if as_json else render_text(d)))
     if d.verdict == "allowed":
         return EXIT_OK
     if d.verdict == "denied":
@@ -54,6 +70,14 @@ def _emit(d: Diagnosis, as_json: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from services.terminal_text import echo
+
+    for flag, limit in FLAG_LIMITS.items():
+        value = getattr(args, flag)
+        if value is not None and len(value) > limit:
+            return _usage(
+                f"--{flag} {echo(value)} is longer than any AWS {flag} ({limit} characters at most)"
+            )
     text, problem = _read_error(args)
     if problem:
         return _usage(problem)

@@ -8,6 +8,7 @@ prints and confirms. It must not import textual.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from services.flow.walk import Confirm
 from services.journal import Journal
 from services.journal_events import SessionStarted
 from services.state import WizardState
+from services.terminal_text import safe, safe_line
 from tui.commands.common import CommandContext
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -57,9 +59,25 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 def run_export(args: argparse.Namespace, out: TextIO, err: TextIO, journal: Journal | None = None) -> int:
     """Write the newest session's choices (from the journal) as TOML; no AWS call."""
     from services.config_file import export
+    from services.errors import LocalFileError
     from services.resume import latest_state
 
+    if not str(args.file).strip():
+        raise ValidationError(
+            "file", "the file name is empty", "Give a file name: sagewiz export sagewiz.toml"
+        )
     journal = journal or Journal()
+    read = journal.read()
+    if read.unreadable:
+        raise LocalFileError(
+            "The journal cannot be read",
+            read.unreadable,
+            "Move that path out of the way or fix its permissions; sagewiz writes a new journal there.",
+        )
+    for warning in read.warnings[:5]:
+        print(f"sagewiz: warning: {safe_line(warning, 300)}", file=err)
+    if len(read.warnings) > 5:
+        print(f"sagewiz: warning: {len(read.warnings) - 5} more damaged journal lines were skipped", file=err)
     found = latest_state(journal, sandbox=True if getattr(args, "sandbox", False) else None)
     if found is None:
         print(
@@ -67,10 +85,16 @@ def run_export(args: argparse.Namespace, out: TextIO, err: TextIO, journal: Jour
         )
         return EXIT_USAGE
     state, at = found
-    path = export(state, Path(args.file), note=f"from the session of {at[:16].replace('T', ' ')} UTC")
+    written = export(state, Path(args.file), note=f"from the session of {at[:16].replace('T', ' ')} UTC")
+    for item in written.left_out:
+        print(f"sagewiz: warning: left out {safe_line(item, 300)}", file=err)
+    path = written.path
     where = f"{state.account} · {state.region}" + (" (sandbox)" if state.sandbox else "")
-    print(f"Wrote {path}: the choices of the session of {at[:16].replace('T', ' ')} UTC ({where}).", file=out)
-    print(f"Replay it with: sagewiz apply {path} --dry-run", file=out)
+    print(
+        f"Wrote {safe_line(str(path), 300)}: the choices of the session of {at[:16].replace('T', ' ')} UTC ({where}).",
+        file=out,
+    )
+    print(f"Replay it with: sagewiz apply {shlex.quote(str(path))} --dry-run", file=out)
     return EXIT_OK
 
 
@@ -123,7 +147,7 @@ def run_apply(
     print("\n" + summary_line(outcomes), file=out)
     for o in outcomes:
         if o.status is Status.FAILED:
-            print(f"sagewiz: {o.step}: {o.message}", file=err)
+            print(f"sagewiz: {o.step}: {safe_line(o.message, 2000)}", file=err)
     return exit_code(outcomes)
 
 
@@ -140,6 +164,6 @@ def _tty_confirm(out: TextIO) -> Confirm:
 
 def _printer(out: TextIO) -> Callable[[str], None]:
     def say(text: str) -> None:
-        print(text, file=out, flush=True)
+        print(safe(text), file=out, flush=True)  # plans quote S3 keys, names and AWS's words
 
     return say

@@ -8,8 +8,11 @@ job a tuning job started (their streams share the tuning job's name as prefix).
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
+
+from services.terminal_text import echo, safe
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -30,36 +33,40 @@ class _Formatter:
 
 
 def run(args: argparse.Namespace) -> int:
-    from services.errors import NotFoundError
-    from services.job_status import describe
+    from services.errors import ValidationError
+    from services.job_kinds import JobKind, check_job_name, kind_of
+    from services.job_status import describe, from_describe
     from services.logs import LogFollower, parse_duration
     from tui.commands.common import connect_from_args
 
     since_ms = None
-    if args.since:
+    if args.since is not None:
         try:
             since_ms = int((time.time() - parse_duration(args.since)) * 1000)
         except ValueError as exc:
-            print(f"sagewiz: --since: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            raise ValidationError("--since", str(exc)) from None
     job = args.job
+    check_job_name(job)  # before connecting: a bad name is the user's to fix
     ctx = connect_from_args(args)
     region = ctx.factory.region
     sm = ctx.factory.client("sagemaker")
-    if args.tuning:
+    kind, desc = kind_of(sm, job, region, prefer=JobKind.TUNING if args.tuning else None)
+    if kind is JobKind.LABELING:
+        raise ValidationError(
+            "job",
+            f"{echo(job)} is a labeling job; Ground Truth writes no training log for it",
+            f"See its progress with: sagewiz status {shlex.quote(job)}",
+        )
+    if kind is JobKind.TUNING:
+        if not args.tuning:
+            print(
+                f"sagewiz: {echo(job)} is a tuning job: printing every training job's log.", file=sys.stderr
+            )
         status_fn = _tuning_status(sm, job)
-        try:
-            first = status_fn()
-        except NotFoundError as exc:
-            print(f"sagewiz: {exc.title}: {exc.message}", file=sys.stderr)
-            return EXIT_USAGE
+        first = str(desc.get("HyperParameterTuningJobStatus", ""))
         follower = LogFollower(ctx.factory.client("logs"), job, prefix=f"{job}-", since_ms=since_ms)
     else:
-        try:
-            snap = describe(sm, job, region)
-        except NotFoundError as exc:
-            print(f"sagewiz: {exc.title}: {exc.message}", file=sys.stderr)
-            return EXIT_USAGE
+        snap = from_describe(desc, region)
         first = snap.status
 
         def status_fn() -> str:
@@ -77,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             batches = follower.read_all()
         for batch in batches:
-            out.write("\n".join([fmt(ln.timestamp, ln.host, ln.message) for ln in batch]))
+            out.write("\n".join([safe(fmt(ln.timestamp, ln.host, ln.message)) for ln in batch]))
             out.write("\n")
             out.flush()
         if args.follow:
@@ -88,29 +95,20 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if not follower.cursors:
         print(
-            f"sagewiz: no log streams yet for {job} (the job writes them once its instances start).",
+            f"sagewiz: no log streams yet for {echo(job)} (the job writes them once its instances start).",
             file=sys.stderr,
         )
     return EXIT_FAIL if status == "Failed" else EXIT_OK
 
 
 def _tuning_status(sm: object, name: str):  # type: ignore[no-untyped-def]
-    from services.errors import NotFoundError, translate
+    from services.errors import translate
 
     def status() -> str:
         try:
             resp = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)  # type: ignore[attr-defined]
         except Exception as exc:
-            err = translate(exc, "DescribeHyperParameterTuningJob")
-            if (
-                err.kind == "not-found"
-                or "not find" in err.message.lower()
-                or "not found" in err.message.lower()
-            ):
-                raise NotFoundError(
-                    f"No tuning job named {name}", f"There is no tuning job '{name}'."
-                ) from exc
-            raise err from exc
+            raise translate(exc, "DescribeHyperParameterTuningJob") from exc
         return str(resp.get("HyperParameterTuningJobStatus", ""))
 
     return status

@@ -22,6 +22,7 @@ from services.journal import Journal
 from services.journal_events import SessionStarted
 from services.remedy import Face
 from services.state import WizardState
+from services.terminal_text import safe
 from tui.commands.export_apply import EXIT_FAIL, EXIT_OK, EXIT_USAGE, flow_context
 
 EXIT_INTERRUPTED = 130
@@ -88,7 +89,7 @@ class Plain:
         return self.walk.state
 
     def say(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        print(safe(text), file=self.out, flush=True)  # plans and errors quote outside text
 
     # -- questions (unsafe_ask: Ctrl-C raises KeyboardInterrupt, handled in run) -----------------
     def ask_text(self, message: str, default: str = "", validate: Any = None) -> str:
@@ -211,7 +212,10 @@ class Plain:
             "File name", "sagewiz.toml", validate=lambda t: bool(t.strip()) or "Type a file name."
         )
         written = export(self.state, path)
-        self.say(f"Wrote {written}. Replay it with: sagewiz apply {written} --dry-run")
+        for item in written.left_out:
+            self.say(f"Left out {item}.")
+        where = shlex.quote(str(written.path))
+        self.say(f"Wrote {written.path}. Replay it with: sagewiz apply {where} --dry-run")
 
     # -- per-step questions (they fill the session's choices; services.flow plans and applies) ----
     def ask_bucket(self) -> bool:

@@ -8,6 +8,8 @@ import difflib
 from rich.text import Text
 from textual.widgets import Static
 
+from services.terminal_text import safe
+
 
 def diff_stats(diff: str) -> tuple[int, int]:
     plus = sum(1 for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
@@ -19,7 +21,7 @@ def render_diff(diff: str, *, empty: str = "No changes.") -> Text:
     """Rich Text for a unified diff (never markup: AWS text is shown as is)."""
     if not diff.strip():
         return Text(empty, style="dim italic")
-    lines = diff.splitlines()
+    lines = safe(diff).splitlines()  # documents from AWS: control characters made visible
     out = Text()
     plus, minus = diff_stats(diff)
     out.append(f"{plus} line(s) added, {minus} removed\n", style="dim")

@@ -20,6 +20,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from services.terminal_text import safe_line
+
 HOST_COLOURS = ("cyan", "magenta", "green", "yellow", "bright_blue", "bright_red", "bright_cyan", "orange3")
 
 
@@ -67,7 +69,10 @@ class LogPane(ScrollView, can_focus=True):
         """Append (host, message) pairs; returns how many were added."""
         hosts, append = self._hosts, self._lines.append
         n = 0
-        for host, text in lines:
+        for host, raw in lines:
+            # Log lines are the job's own output: control characters are shown, never sent to the terminal.
+            text = safe_line(raw)
+            host = safe_line(host, 40)
             idx = hosts.get(host)
             if idx is None:
                 idx = hosts[host] = len(self._host_labels)

@@ -9,6 +9,8 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import Static
 
+from services.terminal_text import safe
+
 
 def pretty_policy(text: str) -> str | None:
     """Indented JSON, or None when `text` is not JSON."""
@@ -46,7 +48,7 @@ def render_policy(
     if pretty is None:
         return Group(
             Text("Not valid JSON; shown exactly as stored:", style="bold red"),
-            Text(text),
+            Text(safe(text)),  # the stored text as is, its control characters made visible
         )
     lines = statement_lines(pretty, highlight) if highlight is not None else set()
     return Syntax(
