@@ -83,6 +83,10 @@ def transfer_client(factory: Any, workers: int = DEFAULT_WORKERS) -> TransferCli
         request_checksum_calculation="when_supported",
         response_checksum_validation="when_supported",
         tcp_keepalive=True,
+        # Standard retries (as s3transfer and the AWS CLI use): adaptive mode's client-side rate
+        # limiter costs a lock and a clock read on every one of thousands of requests.
+        retries={"mode": "standard", "max_attempts": 1 if factory.target.sandbox else 5},
+        parameter_validation=False,  # our own arguments, already checked; botocore's walk costs per call
     )
     kwargs: dict[str, Any] = {"region_name": factory.region, "config": cfg}
     endpoint = _endpoint(factory)
