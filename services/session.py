@@ -207,7 +207,7 @@ def _timestamp(value: Any) -> Any:
             parsed = None
         if parsed is not None and parsed.tzinfo is None:
             if _tzutc is None:
-                from dateutil.tz import tzutc
+                from botocore.utils import tzutc  # dateutil's, as botocore returns
 
                 _tzutc = tzutc()
             return parsed.replace(tzinfo=_tzutc)
