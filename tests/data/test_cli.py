@@ -209,3 +209,28 @@ def test_a_second_ctrl_c_quits_at_once(admin_env, factory, tmp_path: Path) -> No
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err
     assert "stopped at once" in err and f"run: sagewiz data sync {src} {dst}" in err
+
+
+@pytest.mark.parametrize("region", ["eu-north-1; x", "EU-NORTH-1", "nowhere"])
+def test_a_bad_region_exits_2_with_one_line_before_any_transfer(
+    admin_env, tmp_path: Path, region: str
+) -> None:
+    make_tree(tmp_path / "src")
+    code, out, err = sync(
+        str(tmp_path / "src"), f"s3://{admin_env.default_bucket}/region/", "--region", region
+    )
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("sagewiz: Invalid region:") and region in err.splitlines()[0]
+
+
+def test_leftover_uploads_are_reported_in_the_summary(admin_env, factory, tmp_path: Path) -> None:
+    s3 = factory.client("s3")
+    bucket = admin_env.default_bucket
+    up = s3.create_multipart_upload(Bucket=bucket, Key="left/old.bin")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="left/old.bin", UploadId=up, PartNumber=1, Body=b"o" * 4096)
+    make_tree(tmp_path / "src")
+    code, out, _ = sync(str(tmp_path / "src"), f"s3://{bucket}/left/", "--dry-run")
+    assert code == 0 and "open multipart uploads left by an earlier run: 1" in out
+    code, out, _ = sync(str(tmp_path / "src"), f"s3://{bucket}/left/")
+    assert code == 0 and "aborted 1 multipart upload(s) left open by an earlier run, reclaiming 4.0 KB" in out
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -194,9 +195,11 @@ def test_cancel_during_multipart_aborts_the_upload(
     src.mkdir()
     (src / "big.bin").write_bytes(os.urandom(16 * 1024 * 1024))
     cancel = threading.Event()
+    stopped_at: list[float] = []
 
     def progress(p) -> None:
-        if p.bytes_done > 0:
+        if p.bytes_done > 0 and not cancel.is_set():
+            stopped_at.append(time.monotonic())
             cancel.set()
 
     _, result = sync(
@@ -209,6 +212,7 @@ def test_cancel_during_multipart_aborts_the_upload(
         interval=0.0,
         workers=1,
     )
+    assert time.monotonic() - stopped_at[0] < 2.0  # the first Ctrl-C ends the run within 2 s
     assert result.cancelled and result.copied == 0 and result.not_copied == ("big.bin",)
     s3 = factory.client("s3")
     assert "Contents" not in s3.list_objects_v2(Bucket=world.default_bucket, Prefix="mpcancel/")
@@ -300,3 +304,56 @@ def test_destination_and_overlap_checks(world, factory) -> None:
             parse_source(f"s3://{world.sample_bucket}/datasets/"),
             parse_destination(f"s3://{world.sample_bucket}/datasets/image/copy/"),
         )
+
+
+def test_a_stop_after_everything_was_copied_is_no_cancel(world, factory, tmp_path: Path, cache) -> None:
+    make_tree(tmp_path / "src")
+    cancel = threading.Event()
+
+    def progress(p) -> None:
+        if p.files_done == p.files_total:
+            cancel.set()
+
+    _, result = sync(
+        factory,
+        tmp_path / "src",
+        f"s3://{world.default_bucket}/late/",
+        cache,
+        on_progress=progress,
+        cancel=cancel,
+        interval=0.0,
+    )
+    assert cancel.is_set() and not result.cancelled and result.ok and result.copied == 7
+
+
+def test_a_stop_once_every_part_is_sent_still_completes_the_upload(
+    world, factory, tmp_path: Path, cache, small_multipart
+) -> None:
+    import time
+
+    src = tmp_path / "src"
+    src.mkdir()
+    data = os.urandom(11 * 1024 * 1024)
+    (src / "big.bin").write_bytes(data)
+    cancel = threading.Event()
+    stopped_at: list[float] = []
+
+    def progress(p) -> None:
+        if p.bytes_done >= len(data) and not cancel.is_set():
+            stopped_at.append(time.monotonic())
+            cancel.set()
+
+    _, result = sync(
+        factory,
+        src,
+        f"s3://{world.default_bucket}/allsent/",
+        cache,
+        on_progress=progress,
+        cancel=cancel,
+        interval=0.0,
+    )
+    assert stopped_at and time.monotonic() - stopped_at[0] < 2.0
+    assert result.ok and not result.cancelled and result.copied == 1
+    s3 = factory.client("s3")
+    assert s3.get_object(Bucket=world.default_bucket, Key="allsent/big.bin")["Body"].read() == data
+    assert open_uploads(factory, world.default_bucket) == []
