@@ -15,7 +15,7 @@ from services.s3uri import S3Uri
 from services.sync.compare import recorded, unchanged
 from services.sync.errors import as_error
 from services.sync.files import FileFailure, OpenUpload, RemoteObject, SourceFile
-from services.sync.formatting import human_bytes
+from services.sync.formatting import human_bytes, shown_name
 from services.sync.hash_cache import HashCache
 from services.sync.locations import Location, check_overlap
 from services.sync.transfer_client import DEFAULT_WORKERS, transfer_client
@@ -53,25 +53,12 @@ class SyncPlan:
                 " (resumed where they match a file to copy, otherwise aborted)"
             )
         for f in self.to_copy[:limit]:
-            lines.append(
-                f"  copy  {f.rel!r}  ({human_bytes(f.size)})"
-                if _odd(f.rel)
-                else f"  copy  {f.rel}  ({human_bytes(f.size)})"
-            )
+            lines.append(f"  copy  {shown_name(f.rel)}  ({human_bytes(f.size)})")
         if len(self.to_copy) > limit:
             lines.append(f"  ... and {len(self.to_copy) - limit} more")
         for p in self.problems:
-            lines.append(
-                f"  cannot copy {p.rel!r}: {p.reason}"
-                if _odd(p.rel)
-                else f"  cannot copy {p.rel}: {p.reason}"
-            )
+            lines.append(f"  cannot copy {shown_name(p.rel)}: {p.reason}")
         return "\n".join(lines)
-
-
-def _odd(name: str) -> bool:
-    """A name with control characters (CR, LF, ESC...) is printed quoted, so it cannot rewrite the screen."""
-    return any(ord(c) < 32 or ord(c) == 127 for c in name)
 
 
 def scan_local(root: Path) -> tuple[list[SourceFile], list[FileFailure]]:

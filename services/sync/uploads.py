@@ -104,7 +104,7 @@ def tidy(
         sizes[up.upload_id] = sum(p.size for p in parts)
         rel = up.key[len(prefix) :] if up.key.startswith(prefix) else None
         f = to_copy.get(rel) if rel is not None else None
-        if f is None or rel is None or up.checksum_algorithm.upper() not in ("", "CRC32"):
+        if f is None or rel is None or up.checksum_algorithm.upper() != "CRC32":
             continue
         try:
             psize = _fits(f, parts)

@@ -211,18 +211,13 @@ def doctor_command(denied: Any) -> str:
     return shlex.join(args)
 
 
-def _shown(name: str) -> str:
-    """A file name with control characters (CR, LF, ESC...) is printed quoted, so it cannot rewrite
-    the terminal or fake a line of the summary."""
-    return repr(name) if any(ord(c) < 32 or ord(c) == 127 for c in name) else name
-
-
 def _summary_nothing(out: TextIO, plan: Any) -> None:
     print(f"nothing to copy: {len(plan.skipped)} file(s) already at {plan.dest.uri} and unchanged", file=out)
 
 
 def _summary(out: TextIO, result: Any) -> None:
     from services.sync import human_bytes
+    from services.sync.formatting import shown_name
 
     rate = result.bytes_copied / result.elapsed if result.elapsed > 0 else 0.0
     print(
@@ -232,9 +227,9 @@ def _summary(out: TextIO, result: Any) -> None:
     )
     print(f"skipped {result.skipped} unchanged file(s)", file=out)
     for p in result.plan.problems:
-        print(f"failed {_shown(p.rel)}: {p.reason}", file=out)
+        print(f"failed {shown_name(p.rel)}: {p.reason}", file=out)
     for f in result.failed:
-        print(f"failed {_shown(f.rel)}: {f.reason}", file=out)
+        print(f"failed {shown_name(f.rel)}: {f.reason}", file=out)
     if result.resumed_uploads:
         print(f"resumed {result.resumed_uploads} multipart upload(s) left by an interrupted run", file=out)
     if result.aborted_uploads:
@@ -244,11 +239,11 @@ def _summary(out: TextIO, result: Any) -> None:
             file=out,
         )
     for rel in result.not_copied[:20]:
-        print(f"not copied {_shown(rel)}", file=out)
+        print(f"not copied {shown_name(rel)}", file=out)
     if len(result.not_copied) > 20:
         print(f"not copied: ... and {len(result.not_copied) - 20} more", file=out)
     for rel in result.in_flight:
-        print(f"not confirmed {_shown(rel)} (in flight when stopped; the next run checks it)", file=out)
+        print(f"not confirmed {shown_name(rel)} (in flight when stopped; the next run checks it)", file=out)
     print(f"destination: {result.plan.dest.uri}", file=out)
 
 
