@@ -246,6 +246,7 @@ def run_sync(
         denied=run.denied,
         aborted_uploads=tidied.aborted,
         reclaimed_bytes=tidied.reclaimed,
+        unaborted_uploads=tidied.failed_aborts,
         resumed_uploads=len(tidied.resumable),
         not_copied=not_copied,
         in_flight=in_flight,

@@ -44,6 +44,7 @@ class SyncResult:
     denied: DeniedCall | None = None
     aborted_uploads: int = 0  # multipart uploads left open by an earlier run, aborted
     reclaimed_bytes: int = 0  # the bytes their parts held
+    unaborted_uploads: int = 0  # ... that could not be aborted (refused): still stored and billed
     resumed_uploads: int = 0  # ... and resumed instead
     not_copied: tuple[str, ...] = ()  # files neither copied nor failed (stopped before their turn)
     in_flight: tuple[str, ...] = ()  # still on the wire when a stopped run returned: not confirmed

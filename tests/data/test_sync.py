@@ -357,3 +357,49 @@ def test_a_stop_once_every_part_is_sent_still_completes_the_upload(
     s3 = factory.client("s3")
     assert s3.get_object(Bucket=world.default_bucket, Key="allsent/big.bin")["Body"].read() == data
     assert open_uploads(factory, world.default_bucket) == []
+
+
+def test_an_upload_that_may_not_be_aborted_is_said_to_stay(world, factory, tmp_path: Path, cache) -> None:
+    import json
+
+    from services.session import StaticCredentials
+
+    iam = factory.client("iam")
+    iam.create_user(UserName="no-abort")
+    bucket = world.default_bucket
+    iam.put_user_policy(
+        UserName="no-abort",
+        PolicyName="sync-but-not-abort",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "s3:ListBucket",
+                            "s3:ListBucketMultipartUploads",
+                            "s3:ListMultipartUploadParts",
+                        ],
+                        "Resource": f"arn:aws:s3:::{bucket}",
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts"],
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    },
+                ],
+            }
+        ),
+    )
+    key = iam.create_access_key(UserName="no-abort")["AccessKey"]
+    limited = SessionFactory(
+        world.target().with_(credentials=StaticCredentials(key["AccessKeyId"], key["SecretAccessKey"]))
+    )
+    factory.client("s3").create_multipart_upload(Bucket=bucket, Key="kept/left.bin")
+    make_tree(tmp_path / "src")
+    plan, result = sync(limited, tmp_path / "src", f"s3://{bucket}/kept/", cache)
+    assert len(plan.open_uploads) == 1
+    assert result.ok and result.copied == 7
+    assert result.aborted_uploads == 0 and result.unaborted_uploads == 1
+    assert len(open_uploads(factory, bucket)) == 1

@@ -238,6 +238,13 @@ def _summary(out: TextIO, result: Any) -> None:
             f" reclaiming {human_bytes(result.reclaimed_bytes)}",
             file=out,
         )
+    if result.unaborted_uploads:
+        print(
+            f"could not abort {result.unaborted_uploads} multipart upload(s) left open by an earlier run"
+            " (refused); their parts stay stored and billed until a lifecycle rule or someone allowed to"
+            " (s3:AbortMultipartUpload) aborts them",
+            file=out,
+        )
     for rel in result.not_copied[:20]:
         print(f"not copied {shown_name(rel)}", file=out)
     if len(result.not_copied) > 20:
