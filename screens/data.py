@@ -276,6 +276,7 @@ class DataStep(StepScreen):
 
     def _finished(self, result: SyncResult) -> None:
         from services.sync import human_bytes
+        from services.sync.formatting import shown_name
 
         self.running = False
         self.cancel_event = None
@@ -290,17 +291,24 @@ class DataStep(StepScreen):
         )
         lines = Text()
         if result.cancelled:
-            lines.append("Cancelled. ", style="bold yellow")
+            lines.append("Stopped. ", style="bold yellow")
+            left = len(result.not_copied) + len(result.in_flight)
             lines.append(
-                f"{result.copied} file(s) were copied whole; nothing partial is left. Press c to copy the rest."
+                f"{result.copied} file(s) were copied whole, {left} not copied; nothing partial is left."
+                " Press c to copy the rest."
             )
         else:
             lines.append(
                 f"Copied {result.copied} file(s) ({human_bytes(result.bytes_copied)}), skipped {result.skipped} unchanged.",
                 style="bold green" if result.ok else "bold",
             )
+        if result.aborted_uploads:
+            lines.append(
+                f"\nAborted {result.aborted_uploads} multipart upload(s) left open by an earlier run,"
+                f" reclaiming {human_bytes(result.reclaimed_bytes)}."
+            )
         for failure in list(result.plan.problems) + list(result.failed[:10]):
-            lines.append(f"\nfailed {failure.rel}: {failure.reason}", style="red")
+            lines.append(f"\nfailed {shown_name(failure.rel)}: {failure.reason}", style="red")
         if len(result.failed) > 10:
             lines.append(f"\n… and {len(result.failed) - 10} more failed", style="red")
         self.query_one("#data-plan", Static).update(lines)

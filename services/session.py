@@ -188,7 +188,34 @@ def _botocore_session() -> Any:
             _shared_loader = botocore.loaders.create_loader()
     core = botocore.session.get_session()
     core.register_component("data_loader", _shared_loader)
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_timestamp)
     return core
+
+
+_tzutc: Any = None
+
+
+def _timestamp(value: Any) -> Any:
+    """botocore's timestamp parser (dateutil's) costs about 0.4 ms a value: half the time of listing
+    2,000 objects. AWS's ISO 8601 UTC form is parsed by the stdlib into the same datetime (tzutc);
+    anything else goes to botocore's parser."""
+    global _tzutc
+    if isinstance(value, str) and value.endswith("Z") and value[10:11] == "T":
+        from datetime import datetime
+
+        try:
+            parsed = datetime.fromisoformat(value[:-1])
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is None:
+            if _tzutc is None:
+                from botocore.utils import tzutc  # dateutil's, as botocore returns
+
+                _tzutc = tzutc()
+            return parsed.replace(tzinfo=_tzutc)
+    from botocore.utils import parse_timestamp
+
+    return parse_timestamp(value)
 
 
 def service_model(service: str) -> Any:

@@ -1,12 +1,15 @@
 """Benchmark: `sagewiz data sync` against `aws s3 sync` on the same embedded AWS, side by side.
 
 Starts `sagewiz sandbox serve` on a free port, generates (a) 2,000 files of 2-50 KB in nested
-folders and (b) 4 files of 64 MB, then for each data set times a first copy and an unchanged rerun
-with both tools (alternating which goes first), several rounds, and prints medians and ratios.
-Both tools sign with the sandbox admin keys the serve command prints. Targets: first copy <= 0.8x
-the AWS CLI's time, unchanged rerun <= 0.5x.
+folders, (b) 4 files of 64 MB and (c) one file of 1 GB, then for each data set times a first copy
+and an unchanged rerun with both tools (alternating which goes first), several rounds, and prints
+medians and ratios. Both tools sign with the sandbox admin keys the serve command prints. Targets:
+first copy <= 0.8x the AWS CLI's time, unchanged rerun <= 0.5x.
 
     .venv/bin/python bench/sync/run.py [--rounds 3] [--small 2000] [--large 4] [--large-mb 64]
+        [--huge-mb 1024] [--only small|large|huge]
+
+A quick run: --rounds 1 --small 300 --large 2 --large-mb 32 --huge-mb 256.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "bin"
+BIN = Path(sys.executable).parent  # the venv running this script: its aws and sagewiz
 TARGETS = {"first copy": 0.8, "unchanged rerun": 0.5}
 
 
@@ -38,30 +41,32 @@ def free_port() -> int:
 def start_server() -> tuple[subprocess.Popen[str], dict[str, str]]:
     port = free_port()
     proc = subprocess.Popen(
-        [str(BIN / "sagewiz"), "sandbox", "serve", "--port", str(port)],
+        [sys.executable, "-m", "tui.cli", "sandbox", "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     env: dict[str, str] = {}
+    admin = True
     deadline = time.monotonic() + 120
     assert proc.stdout is not None
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:
             break
-        m = re.search(r"export (AWS_[A-Z_]+)=(\S+)", line)
-        if m:
-            env[m.group(1)] = m.group(2)
+        if "execution role" in line:
+            admin = False  # the role's keys follow: the benchmark signs as the admin
+        for name, value in re.findall(r"(AWS_[A-Z_]+)=(\S+)", line) if admin else ():
+            env[name] = value
         if "Press Ctrl-C" in line:
             return proc, env
     proc.kill()
     raise SystemExit("the sandbox server did not start")
 
 
-def make_data(root: Path, small: int, large: int, large_mb: int) -> tuple[Path, Path]:
+def make_data(root: Path, small: int, large: int, large_mb: int, huge_mb: int) -> tuple[Path, Path, Path]:
     rng = random.Random(7)
-    a, b = root / "small", root / "large"
+    a, b, c = root / "small", root / "large", root / "huge"
     for i in range(small):
         d = a / f"set-{i % 20:02d}" / f"group {i % 7}"
         d.mkdir(parents=True, exist_ok=True)
@@ -71,7 +76,12 @@ def make_data(root: Path, small: int, large: int, large_mb: int) -> tuple[Path, 
         with open(b / f"part-{i}.bin", "wb") as fh:
             for _ in range(large_mb):
                 fh.write(rng.randbytes(1024 * 1024))
-    return a, b
+    c.mkdir(parents=True, exist_ok=True)
+    if huge_mb:
+        with open(c / "one.bin", "wb") as fh:
+            for _ in range(huge_mb):
+                fh.write(rng.randbytes(1024 * 1024))
+    return a, b, c
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -89,14 +99,15 @@ def main() -> int:
     ap.add_argument("--small", type=int, default=2000)
     ap.add_argument("--large", type=int, default=4)
     ap.add_argument("--large-mb", type=int, default=64)
-    ap.add_argument("--only", choices=["small", "large"], help="run one data set only")
+    ap.add_argument("--huge-mb", type=int, default=1024, help="the one big file's size (0: leave it out)")
+    ap.add_argument("--only", choices=["small", "large", "huge"], help="run one data set only")
     opts = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="sagewiz-bench-sync-"))
     proc, aws = start_server()
     try:
         print(f"sandbox: {aws.get('AWS_ENDPOINT_URL')}  (embedded AWS emulator)")
-        small, large = make_data(work / "data", opts.small, opts.large, opts.large_mb)
+        small, large, huge = make_data(work / "data", opts.small, opts.large, opts.large_mb, opts.huge_mb)
         base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         base.update(aws)
         base["AWS_DEFAULT_REGION"] = aws["AWS_REGION"]  # AWS CLI v1 reads only this one
@@ -105,14 +116,15 @@ def main() -> int:
         bucket = f"bench-sync-{os.getpid()}"
         timed([str(BIN / "aws"), "s3", "mb", f"s3://{bucket}"], base)
         results: dict[tuple[str, str, str], list[float]] = {}
-        sets = [("2,000 small files", small), ("4 x 64 MB files", large)]
-        if opts.only:
-            sets = [sets[0] if opts.only == "small" else sets[1]]
-        for name, folder in sets:
-            if name.startswith("2,000"):
-                name = f"{opts.small:,} small files"
-            else:
-                name = f"{opts.large} x {opts.large_mb} MB files"
+        sets = {
+            "small": (f"{opts.small:,} small files", small),
+            "large": (f"{opts.large} x {opts.large_mb} MB files", large),
+            "huge": (f"1 x {opts.huge_mb:,} MB file", huge),
+        }
+        if not opts.huge_mb:
+            del sets["huge"]
+        chosen = [sets[opts.only]] if opts.only else list(sets.values())
+        for name, folder in chosen:
             for rnd in range(opts.rounds):
                 order = ["aws", "sagewiz"] if rnd % 2 == 0 else ["sagewiz", "aws"]
                 for tool in order:
@@ -122,7 +134,7 @@ def main() -> int:
                     if tool == "aws":
                         cmd = [str(BIN / "aws"), "s3", "sync", str(folder), prefix, "--only-show-errors"]
                     else:
-                        cmd = [str(BIN / "sagewiz"), "data", "sync", str(folder), prefix]
+                        cmd = [sys.executable, "-m", "tui.cli", "data", "sync", str(folder), prefix]
                     first = timed(cmd, env)
                     rerun = timed(cmd, env)
                     results.setdefault((name, "first copy", tool), []).append(first)

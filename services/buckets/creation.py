@@ -11,6 +11,19 @@ from services.journal_events import ResourceCreated
 from services.plan import Action, Plan, tags_list
 from services.resource_kinds import ResourceKind
 
+ABORT_INCOMPLETE_AFTER_DAYS = 7
+
+
+def abort_incomplete_uploads_rule() -> dict[str, Any]:
+    """The lifecycle rule for a bucket sagewiz creates: the whole bucket, incomplete multipart
+    uploads only (no object is ever expired by it)."""
+    return {
+        "ID": "sagewiz-abort-incomplete-multipart-uploads",
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_AFTER_DAYS},
+    }
+
 
 def create_plan(name: str, region: str, account: str) -> Plan:
     """CreateBucket done right for the region, with AWS's safe defaults stated explicitly, tagged."""
@@ -46,6 +59,18 @@ def create_plan(name: str, region: str, account: str) -> Plan:
                 },
             },
             "Keep Block Public Access on for it (AWS's default for new buckets, stated explicitly)",
+            resource=arn,
+        ),
+        Action(
+            "s3",
+            "put_bucket_lifecycle_configuration",
+            {
+                "Bucket": name,
+                "ExpectedBucketOwner": account,
+                "LifecycleConfiguration": {"Rules": [abort_incomplete_uploads_rule()]},
+            },
+            f"Abort multipart uploads left incomplete for {ABORT_INCOMPLETE_AFTER_DAYS} days (a killed copy's"
+            " parts are otherwise stored, invisible and billed, until someone aborts them)",
             resource=arn,
         ),
         Action(

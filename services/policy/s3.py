@@ -72,6 +72,8 @@ OPERATION_ACTIONS: dict[str, str] = {
     "PutBucketVersioning": "s3:PutBucketVersioning",
     "GetBucketTagging": "s3:GetBucketTagging",
     "PutBucketTagging": "s3:PutBucketTagging",
+    "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
     "CreateBucket": "s3:CreateBucket",
     "DeleteBucket": "s3:DeleteBucket",
     "ListBuckets": "s3:ListAllMyBuckets",

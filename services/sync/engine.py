@@ -1,98 +1,182 @@
-"""Running a sync plan: copies, uploads and multipart uploads in parallel, resumable and cancellable.
+"""Running a sync plan: uploads and server-side copies through s3transfer, cancellable and resumable.
 
-- S3 to S3 is a server-side copy (CopyObject; UploadPartCopy above 5 GiB): no bytes pass through here.
-- Local files are read once, hashed while read and sent as bytes; files above the multipart threshold
-  go up in parts in parallel, every part checked against the ETag S3 returns.
-- A multipart upload only becomes an object when completed, and a single PUT is atomic, so an
-  interrupted copy never leaves a partial object under its final key. On cancel, open multipart uploads
-  are aborted; after a crash they are picked up again (parts already sent are checked and reused).
-
-One concern, about 450 lines: the run state, the small-file path and the multipart path share the
-worker pool, the memory budget and the failure bookkeeping of one run.
+- Bytes move through s3transfer on the botocore client of `transfer_client`: every PutObject and
+  UploadPart carries a CRC32 that S3 checks before it stores anything, so a body damaged on the way
+  is refused and the object already there stays as it was.
+- S3 to S3 is a server-side copy (CopyObject, or UploadPartCopy for big objects).
+- A multipart upload only becomes an object when completed and a single PUT is atomic, so an
+  interrupted copy never leaves a partial object under its final key. Uploads left open by a killed
+  run are resumed or aborted first (`uploads`).
+- Cancelling stops new work at once; files whose bytes are all sent are let finish (a multipart
+  upload only needs its completion), the rest are cancelled, and the run returns within `grace`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from services.denied import DeniedCall
 from services.errors import AccessDeniedError
-from services.s3uri import S3Uri
+from services.sync import parts
+from services.sync.compare import source_id
 from services.sync.errors import as_error, copy_action
 from services.sync.files import FileFailure, SourceFile
-from services.sync.hash_cache import HashCache
-from services.sync.parts import MiB, is_md5_etag, multipart_etag, part_size_for, uses_multipart
+from services.sync.hash_cache import HashCache, dest_id
+from services.sync.parts import MiB
 from services.sync.plan import SyncPlan
 from services.sync.progress import ProgressCallback, ProgressTracker, SyncResult
-from services.sync.quick_client import FileChanged, LightPut, QuickTarget
-from services.sync.transfer_client import DEFAULT_WORKERS, transfer_client
+from services.sync.transfer_client import DEFAULT_WORKERS, TransferClient, transfer_client
+from services.sync.uploads import Resumable, resume, tidy
 
-# Up to 8 MiB a file is read into memory and sent as bytes; above, it is streamed from disk.
-IN_MEMORY_MAX = 8 * MiB
-MAX_COPY_OBJECT = 5 * 1024 * MiB  # CopyObject's limit; above it, UploadPartCopy
-COPY_PART = 512 * MiB
+GRACE = 1.5  # seconds a cancelled run waits for what is in flight before it returns
+
+
+@dataclass
+class _Item:
+    f: SourceFile
+    key: str
+    sent: int = 0
+    future: Any = None
+    finished: bool = False
 
 
 @dataclass
 class _Run:
-    make_client: Callable[[], Any]  # botocore is only loaded when something needs it
+    tc: TransferClient
     plan: SyncPlan
     cancel: threading.Event
     tracker: ProgressTracker
-    pool: ThreadPoolExecutor
     account: str | None
     principal_arn: str | None
     cache: HashCache | None
     failures: list[FileFailure] = field(default_factory=list)
+    copied: set[str] = field(default_factory=set)
     denied: DeniedCall | None = None
-    aborted: int = 0
-    resumed_parts: int = 0
-    light: LightPut | None = None
-    open_uploads: dict[str, tuple[str, str]] = field(default_factory=dict)  # rel -> (key, upload id)
-    leftovers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # key -> open uploads
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    _client: Any = None
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            with self.lock:
-                if self._client is None:
-                    self._client = self.make_client()
-        return self._client
+    left: int = 0
+    all_done: threading.Event = field(default_factory=threading.Event)
 
     def stop_requested(self) -> bool:
         return self.cancel.is_set() or self.denied is not None
 
-    def note_failure(self, f: SourceFile, reason: str) -> None:
-        with self.lock:
-            self.failures.append(FileFailure(f.rel, reason))
-        self.tracker.file_done(f.rel, ok=False)
+    def owner(self) -> dict[str, str]:
+        return {"ExpectedBucketOwner": self.account} if self.account else {}
 
-    def fail(self, f: SourceFile, exc: BaseException, action: str, operation: str) -> None:
-        bucket, key = self.plan.dest.bucket, self.plan.dest.prefix + f.rel
+    def finished(self, item: _Item) -> None:
+        with self.lock:
+            if item.finished:
+                return
+            item.finished = True
+            self.left -= 1
+            if self.left <= 0:
+                self.all_done.set()
+
+    def succeeded(self, item: _Item, etag: str | None) -> None:
+        f = item.f
+        answered = self.tc.answers.take(self.plan.dest.bucket, item.key)
+        etag = etag or answered
+        src = self.plan.source.s3
+        sid = source_id(f, src.bucket if src is not None else None)
+        if self.cache is not None and etag and sid is not None:
+            self.cache.record_sent(dest_id(self.plan.dest.bucket, item.key), sid, etag)
+        with self.lock:
+            self.copied.add(f.rel)
+        self.tracker.file_done(f.rel, ok=True)
+        self.finished(item)
+
+    def note_failure(self, item: _Item, reason: str) -> None:
+        with self.lock:
+            self.failures.append(FileFailure(item.f.rel, reason))
+        self.tracker.file_done(item.f.rel, ok=False)
+        self.finished(item)
+
+    def fail(self, item: _Item, exc: BaseException, action: str, operation: str) -> None:
+        f = item.f
+        bucket, key = self.plan.dest.bucket, item.key
         if action == "s3:GetObject" and self.plan.source.s3 is not None and f.key is not None:
             bucket, key = self.plan.source.s3.bucket, f.key  # the source side was refused
         err = as_error(exc, action, bucket, key, operation, self.principal_arn)
-        with self.lock:
-            self.failures.append(
-                FileFailure(f.rel, f"{err.title}: {err.message}".strip(": "), err.code or "")
+        reason = f"{err.title}: {err.message}".strip(": ")
+        if err.code in ("BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidRequest") and (
+            "checksum" in str(exc).lower() or "digest" in str(exc).lower()
+        ):
+            reason = (
+                "S3 refused the bytes it received (their checksum did not match the file's), "
+                "so the object already there was kept; run again"
             )
+        with self.lock:
+            self.failures.append(FileFailure(f.rel, reason, err.code or ""))
             if isinstance(err, AccessDeniedError) and self.denied is None:
                 # every other file would meet the same wall: stop and hand it to the doctor
                 self.denied = err.details.get("denied")
         self.tracker.file_done(f.rel, ok=False)
+        self.finished(item)
 
-    def owner(self) -> dict[str, str]:
-        return {"ExpectedBucketOwner": self.account} if self.account else {}
+
+def _manager(client: Any, workers: int) -> Any:
+    from s3transfer.manager import TransferConfig, TransferManager
+
+    config = TransferConfig(
+        multipart_threshold=parts.MULTIPART_THRESHOLD,  # read here: tests shrink them
+        multipart_chunksize=parts.PART_SIZE,
+        max_request_concurrency=workers,
+        max_submission_concurrency=max(2, workers // 2),
+        max_io_queue_size=1000,
+        io_chunksize=1 * MiB,
+        max_in_memory_upload_chunks=max(10, workers),
+    )
+    return TransferManager(client, config)
+
+
+def _subscriber(run: _Run, item: _Item, copy: bool) -> Any:
+    from s3transfer.subscribers import BaseSubscriber
+
+    class Watch(BaseSubscriber):  # type: ignore[misc]
+        def on_queued(self, future: Any, **_: Any) -> None:
+            if copy:  # s3transfer would HEAD the source for its size: the listing gave it
+                future.meta.provide_transfer_size(item.f.size)
+
+        def on_progress(self, future: Any, bytes_transferred: int, **_: Any) -> None:
+            with run.lock:
+                item.sent += bytes_transferred
+            run.tracker.add_bytes(bytes_transferred)
+
+        def on_done(self, future: Any, **_: Any) -> None:
+            _settle(run, item, future, copy)
+
+    return Watch()
+
+
+def _settle(run: _Run, item: _Item, future: Any, copy: bool) -> None:
+    from s3transfer.exceptions import CancelledError
+
+    try:
+        future.result()
+    except CancelledError:
+        # Cancelled while its request was already on the wire: S3 may have stored it all the same,
+        # and then it answered (the client noted the ETag). The result says exactly which.
+        etag = run.tc.answers.take(run.plan.dest.bucket, item.key)
+        if etag:
+            run.succeeded(item, etag)
+        else:
+            run.finished(item)
+        return
+    except OSError as exc:
+        if not hasattr(exc, "response") and not type(exc).__module__.startswith(("botocore", "urllib3")):
+            run.note_failure(item, f"cannot read the file: {exc.strerror or exc}")
+            return
+        run.fail(item, exc, "s3:PutObject", "PutObject")
+        return
+    except Exception as exc:
+        run.fail(
+            item, exc, copy_action(exc) if copy else "s3:PutObject", "CopyObject" if copy else "PutObject"
+        )
+        return
+    run.succeeded(item, None)
 
 
 def run_sync(
@@ -107,342 +191,150 @@ def run_sync(
     cache: HashCache | None = None,
     clock: Callable[[], float] = time.monotonic,
     interval: float = 0.1,
-    light: bool = True,
-    quick: QuickTarget | None = None,
+    grace: float = GRACE,
 ) -> SyncResult:
-    """Copy what the plan says. Never raises for a single file: failures are listed in the result.
-    With `quick` (static keys from the environment) small uploads are signed here and botocore is
-    only loaded if something needs it (a multipart upload, a copy, an error to report)."""
+    """Copy what the plan says. Never raises for a single file: failures are listed in the result."""
     cancel = cancel or threading.Event()
     tracker = ProgressTracker(plan, on_progress, clock, interval)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sagewiz-sync") as pool:
-        run = _Run(
-            lambda: transfer_client(factory, workers),
-            plan,
-            cancel,
-            tracker,
-            pool,
-            account,
-            principal_arn,
-            cache,
-        )
-        if plan.source.is_local and light:
-            run.light = LightPut.for_quick(quick) if quick is not None else LightPut.for_factory(factory)
-        if plan.source.is_local and any(uses_multipart(f.size) for f in plan.to_copy):
-            run.leftovers = _open_uploads(run.client, plan.dest)
-        small = [f for f in plan.to_copy if not _is_big(plan, f)]
-        big = [f for f in plan.to_copy if _is_big(plan, f)]
-        futures: list[Future[None]] = []
-        # Big files first: their parts keep every worker busy while the small ones fill the gaps.
-        coordinators = ThreadPoolExecutor(
-            max_workers=max(1, min(4, len(big))), thread_name_prefix="sagewiz-mpu"
-        )
-        with coordinators:
-            for f in big:
-                futures.append(coordinators.submit(_big_file, run, f))
-            for f in small:
-                futures.append(pool.submit(_small_file, run, f))
-            for fut in futures:
-                fut.result()
+    tc = transfer_client(factory, workers)
+    run = _Run(tc, plan, cancel, tracker, account, principal_arn, cache)
+    bucket = plan.dest.bucket
+    items = [_Item(f, plan.dest.prefix + f.rel) for f in plan.to_copy]
+    run.left = len(items)
+    if not items:
+        run.all_done.set()
+    tidied = tidy(
+        tc.s3,
+        bucket,
+        plan.open_uploads,
+        {f.rel: f for f in plan.to_copy} if plan.source.is_local else {},
+        plan.dest.prefix,
+        run.owner(),
+    )
+    resumers = [
+        threading.Thread(target=_resume, args=(run, it, tidied.resumable[it.f.rel], workers), daemon=True)
+        for it in items
+        if it.f.rel in tidied.resumable
+    ]
+    for t in resumers:
+        t.start()
+    manager = _manager(tc.s3, workers) if len(resumers) < len(items) else None
+    if manager is not None:
+        _submit(run, manager, [it for it in items if it.f.rel not in tidied.resumable])
+    _wait(run, items, clock, grace)
+    if manager is not None:
+        # In flight after a cancel: s3transfer's threads finish (or abort) it; the run does not wait.
+        threading.Thread(target=manager.shutdown, kwargs={"cancel": cancel.is_set()}, daemon=True).start()
     tracker.emit(force=True)
     if cache is not None:
         cache.save()
-    failures = list(run.failures)
+    with run.lock:
+        failures = sorted(run.failures, key=lambda x: x.rel)
+        failed = {x.rel for x in failures}
+        not_copied = tuple(
+            it.f.rel for it in items if it.finished and it.f.rel not in run.copied and it.f.rel not in failed
+        )
+        in_flight = tuple(it.f.rel for it in items if not it.finished)
+        copied = len(run.copied)
     return SyncResult(
         plan,
-        tracker.files_done,
+        copied,
         tracker.bytes_done,
-        tuple(sorted(failures, key=lambda x: x.rel)),
-        cancelled=cancel.is_set(),
+        tuple(failures),
+        cancelled=cancel.is_set() and bool(not_copied or in_flight),
         elapsed=clock() - tracker.start,
         denied=run.denied,
-        aborted_uploads=run.aborted,
-        resumed_parts=run.resumed_parts,
+        aborted_uploads=tidied.aborted,
+        reclaimed_bytes=tidied.reclaimed,
+        unaborted_uploads=tidied.failed_aborts,
+        resumed_uploads=len(tidied.resumable),
+        not_copied=not_copied,
+        in_flight=in_flight,
     )
 
 
-def _is_big(plan: SyncPlan, f: SourceFile) -> bool:
-    return f.size > MAX_COPY_OBJECT if not plan.source.is_local else uses_multipart(f.size)
+def _submit(run: _Run, manager: Any, items: list[_Item]) -> None:
+    from services.sync.mime import content_type
 
-
-def _content_type(rel: str) -> str | None:
-    import mimetypes
-
-    return mimetypes.guess_type(rel, strict=False)[0]
-
-
-def _small_file(run: _Run, f: SourceFile) -> None:
-    if run.stop_requested():
-        return
-    key = run.plan.dest.prefix + f.rel
-    if f.path is None:  # S3 to S3: server-side copy, nothing passes through here
-        src = run.plan.source.s3
-        assert src is not None and f.key is not None
-        try:
-            run.client.copy_object(
-                Bucket=run.plan.dest.bucket,
-                Key=key,
-                CopySource={"Bucket": src.bucket, "Key": f.key},
-                **run.owner(),
-            )
-        except Exception as exc:
-            run.fail(f, exc, copy_action(exc), "CopyObject")
-            return
-        run.tracker.add_bytes(f.size)
-        run.tracker.file_done(f.rel, ok=True)
-        return
-    if f.size > IN_MEMORY_MAX and run.light is not None and run.light.streams:
-        try:
-            got = run.light.put_file(
-                run.plan.dest.bucket, key, f.path, f.size, _content_type(f.rel), run.account
-            )
-        except FileChanged:
-            run.note_failure(f, "the file changed while it was being copied; run again")
-            return
-        except OSError as exc:
-            run.note_failure(f, f"cannot read the file: {exc.strerror}")
-            return
-        if got is not None:
-            _finish_put(run, f, *got)
-            return
-    held = 0
-    try:
-        if f.size <= IN_MEMORY_MAX or (run.light is not None and _MEMORY.try_take(f.size)):
-            # Into memory: hashed and sent in one piece. Above 8 MiB only within a shared budget.
-            held = f.size if f.size > IN_MEMORY_MAX else 0
-            with open(f.path, "rb") as fh:
-                data: bytes | None = fh.read()
-            assert data is not None
-            if len(data) != f.size:
-                _MEMORY.give_back(held)
-                run.note_failure(f, "the file changed while it was being copied; run again")
-                return
-            md5 = hashlib.md5(data).hexdigest()
-        else:
-            data = None  # streamed from the file: memory stays flat however many workers run
-            md5 = _md5_of(f.path)
-    except OSError as exc:
-        _MEMORY.give_back(held)
-        run.note_failure(f, f"cannot read the file: {exc.strerror}")
-        return
-    try:
-        _put_file(run, f, key, data, md5)
-    finally:
-        _MEMORY.give_back(held)
-
-
-def _put_file(run: _Run, f: SourceFile, key: str, data: bytes | None, md5: str) -> None:
-    assert f.path is not None
-    ctype = _content_type(f.rel)
-    etag = None
-    if data is not None and run.light is not None:
-        etag = run.light.put(run.plan.dest.bucket, key, data, ctype, run.account)
-    if etag is None:  # the botocore path: retries, and every error said properly
-        extra: dict[str, Any] = dict(run.owner())
-        if ctype:
-            extra["ContentType"] = ctype
-        try:
-            if data is not None:
-                resp = run.client.put_object(Bucket=run.plan.dest.bucket, Key=key, Body=data, **extra)
-            else:
-                with open(f.path, "rb") as fh:
-                    resp = run.client.put_object(Bucket=run.plan.dest.bucket, Key=key, Body=fh, **extra)
-        except Exception as exc:
-            run.fail(f, exc, "s3:PutObject", "PutObject")
-            return
-        etag = str(resp.get("ETag", "")).strip('"')
-    _finish_put(run, f, etag, md5)
-
-
-def _finish_put(run: _Run, f: SourceFile, etag: str, md5: str) -> None:
-    """Check what S3 stored against the local MD5, remember the hash, count the file."""
-    if is_md5_etag(etag) and etag != md5:
-        run.note_failure(f, f"S3 stored different bytes (ETag {etag}, local MD5 {md5}); run again")
-        return
-    if run.cache is not None and f.sig is not None and f.path is not None:
-        run.cache.put(f.path, f.sig, "md5", md5)
-    run.tracker.add_bytes(f.size)
-    run.tracker.file_done(f.rel, ok=True)
-
-
-class _MemoryBudget:
-    """Bytes of file bodies held in memory at once by medium-size PUTs, across all workers."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.used = 0
-        self.lock = threading.Lock()
-
-    def try_take(self, n: int) -> bool:
-        with self.lock:
-            if self.used + n > self.limit:
-                return False
-            self.used += n
-            return True
-
-    def give_back(self, n: int) -> None:
-        if n:
-            with self.lock:
-                self.used -= n
-
-
-_MEMORY = _MemoryBudget(384 * MiB)
-
-
-def _md5_of(path: str) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(4 * MiB), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _open_uploads(client: Any, dest: S3Uri) -> dict[str, list[dict[str, Any]]]:
-    """Multipart uploads left open under the prefix (a crash or a kill); their parts can be reused."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    try:
-        for page in client.get_paginator("list_multipart_uploads").paginate(
-            Bucket=dest.bucket, Prefix=dest.prefix
-        ):
-            for up in page.get("Uploads", []):
-                out.setdefault(up["Key"], []).append(up)
-    except Exception:
-        return {}  # listing is an optimisation; without it every part is sent again
-    return out
-
-
-def _big_file(run: _Run, f: SourceFile) -> None:
-    """Multipart: create (or resume), send parts in parallel on the shared pool, complete or abort."""
-    if run.stop_requested():
-        return
-    bucket, key = run.plan.dest.bucket, run.plan.dest.prefix + f.rel
-    local = f.path is not None
-    psize = part_size_for(f.size) if local else COPY_PART
-    nparts = max(1, math.ceil(f.size / psize))
-    upload_id, reuse = _resume_or_create(run, f, key, psize)
-    if upload_id is None:
-        return
-    with run.lock:
-        run.open_uploads[f.rel] = (key, upload_id)
-    results: dict[int, tuple[bytes | None, str]] = {}
-    errors: list[BaseException] = []
-
-    def send(n: int) -> None:
-        if run.stop_requested() or errors:
-            return
-        start = (n - 1) * psize
-        length = min(psize, f.size - start)
-        try:
-            if local:
-                assert f.path is not None
-                with open(f.path, "rb") as fh:
-                    fh.seek(start)
-                    data = fh.read(length)
-                if len(data) != length:
-                    raise OSError(0, "the file changed while it was being copied; run again")
-                digest = hashlib.md5(data).digest()
-                if n in reuse and reuse[n] == digest.hex():
-                    results[n] = (digest, digest.hex())
-                    with run.lock:
-                        run.resumed_parts += 1
-                    run.tracker.add_bytes(length)
-                    return
-                resp = run.client.upload_part(
-                    Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=n, Body=data, **run.owner()
-                )
-                etag = str(resp["ETag"]).strip('"')
-                if is_md5_etag(etag) and etag != digest.hex():
-                    raise OSError(0, f"part {n} arrived damaged (ETag {etag}); run again")
-                results[n] = (digest, etag)
-            else:
-                src = run.plan.source.s3
-                assert src is not None and f.key is not None
-                resp = run.client.upload_part_copy(
-                    Bucket=bucket,
-                    Key=key,
-                    UploadId=upload_id,
-                    PartNumber=n,
-                    CopySource={"Bucket": src.bucket, "Key": f.key},
-                    CopySourceRange=f"bytes={start}-{start + length - 1}",
-                    **run.owner(),
-                )
-                results[n] = (None, str(resp["CopyPartResult"]["ETag"]).strip('"'))
-            run.tracker.add_bytes(length)
-        except BaseException as exc:  # collected; the coordinator decides
-            errors.append(exc)
-
-    futures = [run.pool.submit(send, n) for n in range(1, nparts + 1)]
-    for fut in futures:
-        fut.result()
-    if errors or run.stop_requested() or len(results) != nparts:
-        _abort(run, key, upload_id)
-        with run.lock:
-            run.open_uploads.pop(f.rel, None)
-        if errors:
-            exc = errors[0]
-            if isinstance(exc, OSError) and not hasattr(exc, "response"):
-                run.note_failure(f, exc.strerror or str(exc))
-            else:
-                run.fail(f, exc, "s3:PutObject" if local else copy_action(exc), "UploadPart")
-        return
-    parts = [{"PartNumber": n, "ETag": f'"{results[n][1]}"'} for n in range(1, nparts + 1)]
-    try:
-        resp = run.client.complete_multipart_upload(
-            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, **run.owner()
-        )
-    except Exception as exc:
-        _abort(run, key, upload_id)
-        run.fail(f, exc, "s3:PutObject", "CompleteMultipartUpload")
-        return
-    finally:
-        with run.lock:
-            run.open_uploads.pop(f.rel, None)
-    if local:
-        expected = multipart_etag([d for d, _ in (results[n] for n in range(1, nparts + 1)) if d is not None])
-        got = str(resp.get("ETag", "")).strip('"')
-        if is_md5_etag(got) and got != expected:
-            run.note_failure(f, f"S3 reports ETag {got}, expected {expected}; run again")
-            return
-        if run.cache is not None and f.sig is not None and f.path is not None:
-            run.cache.put(f.path, f.sig, f"mp:{psize}", expected)
-    run.tracker.file_done(f.rel, ok=True)
-
-
-def _resume_or_create(run: _Run, f: SourceFile, key: str, psize: int) -> tuple[str | None, dict[int, str]]:
-    """Reuse an open upload of this key whose parts have our part size; else start a new one."""
+    src = run.plan.source.s3
     bucket = run.plan.dest.bucket
-    for up in sorted(run.leftovers.get(key, []), key=lambda u: str(u.get("Initiated", "")), reverse=True):
-        try:
-            parts: dict[int, str] = {}
-            for page in run.client.get_paginator("list_parts").paginate(
-                Bucket=bucket, Key=key, UploadId=up["UploadId"]
-            ):
-                for p in page.get("Parts", []):
-                    n, size = int(p["PartNumber"]), int(p["Size"])
-                    if size == min(psize, f.size - (n - 1) * psize):
-                        parts[n] = str(p["ETag"]).strip('"')
-        except Exception:
-            continue
-        if parts:
-            return str(up["UploadId"]), parts
-    extra: dict[str, Any] = dict(run.owner())
-    ctype = _content_type(f.rel)
-    if ctype:
-        extra["ContentType"] = ctype
-    try:
-        out = run.client.create_multipart_upload(Bucket=bucket, Key=key, **extra)
-    except Exception as exc:
-        run.fail(f, exc, "s3:PutObject", "CreateMultipartUpload")
-        return None, {}
-    return str(out["UploadId"]), {}
+    for it in items:
+        if run.stop_requested():
+            return
+        extra: dict[str, Any] = dict(run.owner())
+        if it.f.path is not None:
+            extra["ChecksumAlgorithm"] = "CRC32"
+            if ctype := content_type(it.f.rel):
+                extra["ContentType"] = ctype
+            it.future = manager.upload(
+                it.f.path, bucket, it.key, extra_args=extra, subscribers=[_subscriber(run, it, False)]
+            )
+        else:
+            assert src is not None and it.f.key is not None
+            it.future = manager.copy(
+                {"Bucket": src.bucket, "Key": it.f.key},
+                bucket,
+                it.key,
+                extra_args=extra,
+                subscribers=[_subscriber(run, it, True)],
+            )
 
 
-def _abort(run: _Run, key: str, upload_id: str) -> None:
-    try:
-        run.client.abort_multipart_upload(
-            Bucket=run.plan.dest.bucket, Key=key, UploadId=upload_id, **run.owner()
-        )
+def _wait(run: _Run, items: list[_Item], clock: Callable[[], float], grace: float) -> None:
+    while not run.all_done.wait(0.05):
+        if run.stop_requested():
+            break
+    if run.all_done.is_set():
+        return
+    # Stopped (Ctrl-C, or a denial every other file would meet): files whose bytes are all sent are
+    # let finish; everything else is cancelled (s3transfer aborts the multipart uploads it started).
+    with run.lock:
+        pending = [it for it in items if not it.finished]
+    for it in pending:
+        if it.future is None:
+            run.finished(it)  # never submitted
+        elif not _let_finish(it):
+            it.future.cancel()
+    deadline = clock() + grace
+    while not run.all_done.is_set() and clock() < deadline:
+        run.all_done.wait(0.02)
+
+
+def _let_finish(it: _Item) -> bool:
+    """Whether a file in flight is let finish after a stop: all its bytes are sent (a multipart
+    upload then only needs its completion), or it is a single PUT already sending."""
+    if it.f.size > 0 and it.sent >= it.f.size:
+        return True
+    return it.sent > 0 and it.f.path is not None and not parts.uses_multipart(it.f.size)
+
+
+def _resume(run: _Run, item: _Item, r: Resumable, workers: int) -> None:
+    def on_bytes(n: int) -> None:
         with run.lock:
-            run.aborted += 1
-    except Exception:
-        pass  # an upload left open is invisible and is resumed or aborted by the next run
+            item.sent += n
+        run.tracker.add_bytes(n)
+
+    try:
+        etag = resume(
+            run.tc.s3,
+            run.plan.dest.bucket,
+            item.f,
+            r,
+            owner=run.owner(),
+            workers=workers,
+            stopped=run.stop_requested,
+            on_bytes=on_bytes,
+        )
+    except OSError as exc:
+        if hasattr(exc, "response") or type(exc).__module__.startswith(("botocore", "urllib3")):
+            run.fail(item, exc, "s3:PutObject", "UploadPart")
+        else:
+            run.note_failure(item, exc.strerror or str(exc))
+        return
+    except Exception as exc:
+        run.fail(item, exc, "s3:PutObject", "UploadPart")
+        return
+    if etag is None:
+        run.finished(item)  # stopped: the upload stays open and the next run resumes it
+        return
+    run.succeeded(item, etag)

@@ -1,5 +1,5 @@
-"""The files on each side of a sync: a source file, an object already at the destination, a file
-that could not be copied."""
+"""The files on each side of a sync: a source file, an object already at the destination, a
+multipart upload left open there, a file that could not be copied."""
 
 from __future__ import annotations
 
@@ -21,6 +21,17 @@ class RemoteObject:
     key: str
     size: int
     etag: str
+    checksums: tuple[str, ...] = ()  # the algorithms S3 keeps a checksum in (CRC32, SHA256, ...)
+
+
+@dataclass(frozen=True)
+class OpenUpload:
+    """A multipart upload nobody completed or aborted (a killed run): its parts are stored and billed."""
+
+    key: str
+    upload_id: str
+    initiated: str
+    checksum_algorithm: str = ""
 
 
 @dataclass(frozen=True)

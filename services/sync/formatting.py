@@ -10,3 +10,9 @@ def human_bytes(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} TB"
+
+
+def shown_name(name: str) -> str:
+    """A file name as printed: quoted when it holds control characters (CR, LF, ESC...), so it can
+    neither rewrite the terminal nor pass for a line of the summary."""
+    return repr(name) if any(ord(c) < 32 or ord(c) == 127 for c in name) else name

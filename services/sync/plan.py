@@ -1,7 +1,5 @@
-"""Deciding what to copy: list both sides, compare sizes and ETags, and say it as a plan.
-
-`plan_sync` lists through botocore; `quick_plan` lists through the stdlib client in `quick_client`,
-so a no-op rerun of the command line never loads botocore."""
+"""Deciding what to copy: list both sides (one paginated listing each), decide copy or skip for each
+file (see `compare`), and say it as a plan, with the multipart uploads left open at the destination."""
 
 from __future__ import annotations
 
@@ -14,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from services.s3uri import S3Uri
+from services.sync.compare import recorded, unchanged
 from services.sync.errors import as_error
-from services.sync.files import FileFailure, RemoteObject, SourceFile
-from services.sync.formatting import human_bytes
-from services.sync.hash_cache import HashCache, local_etag
+from services.sync.files import FileFailure, OpenUpload, RemoteObject, SourceFile
+from services.sync.formatting import human_bytes, shown_name
+from services.sync.hash_cache import HashCache
 from services.sync.locations import Location, check_overlap
-from services.sync.parts import candidate_part_sizes, is_md5_etag, part_size_for
-from services.sync.quick_client import QuickTarget, quick_list
 from services.sync.transfer_client import DEFAULT_WORKERS, transfer_client
+
+MAX_KEY_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,7 @@ class SyncPlan:
     to_copy: tuple[SourceFile, ...]
     skipped: tuple[SourceFile, ...]
     problems: tuple[FileFailure, ...] = ()  # files that cannot be copied at all (bad name, unreadable)
+    open_uploads: tuple[OpenUpload, ...] = ()  # left open under the prefix: resumed or aborted
 
     @property
     def bytes_to_copy(self) -> int:
@@ -38,7 +38,7 @@ class SyncPlan:
 
     @property
     def nothing_to_do(self) -> bool:
-        return not self.to_copy and not self.problems
+        return not self.to_copy and not self.problems and not self.open_uploads
 
     def render_text(self, limit: int = 20) -> str:
         how = "server-side copy" if not self.source.is_local else "upload"
@@ -47,32 +47,18 @@ class SyncPlan:
             f"  to copy: {len(self.to_copy)} file(s), {human_bytes(self.bytes_to_copy)}",
             f"  unchanged (skipped): {len(self.skipped)} file(s)",
         ]
+        if self.open_uploads:
+            lines.append(
+                f"  open multipart uploads left by an earlier run: {len(self.open_uploads)}"
+                " (resumed where they match a file to copy, otherwise aborted)"
+            )
         for f in self.to_copy[:limit]:
-            lines.append(f"  copy  {f.rel}  ({human_bytes(f.size)})")
+            lines.append(f"  copy  {shown_name(f.rel)}  ({human_bytes(f.size)})")
         if len(self.to_copy) > limit:
             lines.append(f"  ... and {len(self.to_copy) - limit} more")
         for p in self.problems:
-            lines.append(f"  cannot copy {p.rel}: {p.reason}")
+            lines.append(f"  cannot copy {shown_name(p.rel)}: {p.reason}")
         return "\n".join(lines)
-
-
-def unchanged(f: SourceFile, remote: RemoteObject, cache: HashCache | None) -> bool:
-    """Same size and same content by ETag. An ETag that is not an MD5 (SSE-KMS) cannot be compared:
-    the file is copied again rather than guessed."""
-    if f.size != remote.size:
-        return False
-    etag = remote.etag.strip('"').lower()
-    if f.path is None:  # S3 source: compare the two ETags S3 computed
-        return f.etag is not None and f.etag != "" and f.etag.strip('"').lower() == etag
-    if not is_md5_etag(etag):
-        return False
-    try:
-        if "-" in etag:
-            parts = int(etag.split("-", 1)[1])
-            return any(local_etag(f, f"mp:{ps}", cache) == etag for ps in candidate_part_sizes(f.size, parts))
-        return local_etag(f, "md5", cache) == etag
-    except (OSError, ValueError):
-        return False
 
 
 def scan_local(root: Path) -> tuple[list[SourceFile], list[FileFailure]]:
@@ -125,16 +111,46 @@ def scan_local(root: Path) -> tuple[list[SourceFile], list[FileFailure]]:
 
 
 def list_s3(client: Any, uri: S3Uri, *, account: str | None = None) -> Iterator[RemoteObject]:
-    """Every object under the prefix (ListObjectsV2, 1,000 a page)."""
+    """Every object under the prefix (ListObjectsV2, 1,000 a page). botocore asks for
+    encoding-type=url and decodes the keys, so CR, LF and other control characters survive the XML."""
     kwargs: dict[str, Any] = {"Bucket": uri.bucket, "Prefix": uri.prefix}
     if account:
         kwargs["ExpectedBucketOwner"] = account
     for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
         for obj in page.get("Contents", []):
-            yield RemoteObject(obj["Key"], int(obj["Size"]), str(obj.get("ETag", "")).strip('"'))
+            yield RemoteObject(
+                obj["Key"],
+                int(obj["Size"]),
+                str(obj.get("ETag", "")).strip('"'),
+                tuple(str(a) for a in obj.get("ChecksumAlgorithm", ())),
+            )
+
+
+def list_open_uploads(client: Any, dest: S3Uri, *, account: str | None = None) -> tuple[OpenUpload, ...]:
+    """Multipart uploads left open under the prefix (keys url-encoded on the wire, as for the listing)."""
+    from urllib.parse import unquote
+
+    kwargs: dict[str, Any] = {"Bucket": dest.bucket, "Prefix": dest.prefix, "EncodingType": "url"}
+    if account:
+        kwargs["ExpectedBucketOwner"] = account
+    out = []
+    for page in client.get_paginator("list_multipart_uploads").paginate(**kwargs):
+        encoded = page.get("EncodingType") == "url"
+        for up in page.get("Uploads", []):
+            key = unquote(up["Key"]) if encoded else up["Key"]
+            out.append(
+                OpenUpload(
+                    key,
+                    str(up["UploadId"]),
+                    str(up.get("Initiated", "")),
+                    str(up.get("ChecksumAlgorithm") or ""),
+                )
+            )
+    return tuple(out)
 
 
 def build_plan(
+    client: Any,
     source: Location,
     dest: S3Uri,
     files: list[SourceFile],
@@ -142,43 +158,42 @@ def build_plan(
     cache: HashCache | None,
     problems: list[FileFailure] | None = None,
     workers: int = 4,
+    account: str | None = None,
+    open_uploads: tuple[OpenUpload, ...] = (),
 ) -> SyncPlan:
-    """Decide copy or skip for each file. Hashing (only for same-size candidates) runs in threads:
-    hashlib releases the GIL on large buffers."""
+    """Decide copy or skip for each file. Files the cache's record answers cost nothing; the others
+    (a HEAD, a hash) run in threads: hashlib and zlib release the GIL on large buffers."""
     problems = list(problems or [])
+    src_bucket = source.s3.bucket if source.s3 is not None else None
     candidates: list[tuple[SourceFile, RemoteObject]] = []
-    to_copy: list[SourceFile] = []
     ok_files = []
+    same: set[str] = set()
     for f in files:
         key = dest.prefix + f.rel
-        if len(key.encode("utf-8")) > 1024:
+        if len(key.encode("utf-8")) > MAX_KEY_BYTES:
             problems.append(FileFailure(f.rel, "the S3 key would be longer than 1,024 bytes"))
             continue
         ok_files.append(f)
         remote = existing.get(key)
-        if remote is not None and remote.size == f.size:
-            candidates.append((f, remote))
-    same: set[str] = set()
-    if candidates:
-        needs_io = [c for c in candidates if c[0].path is not None and not _cached(c, cache)]
-        if len(needs_io) > 8:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                verdicts = list(pool.map(lambda c: unchanged(c[0], c[1], cache), candidates))
+        if remote is None or remote.size != f.size:
+            continue
+        if recorded(f, remote, dest.bucket, src_bucket, cache):
+            same.add(f.rel)
         else:
-            verdicts = [unchanged(f, r, cache) for f, r in candidates]
-        same = {f.rel for (f, _), v in zip(candidates, verdicts, strict=True) if v}
+            candidates.append((f, remote))
+
+    def check(c: tuple[SourceFile, RemoteObject]) -> bool:
+        return unchanged(client, c[0], c[1], dest.bucket, src_bucket, cache, account)
+
+    if len(candidates) > 8:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            verdicts = list(pool.map(check, candidates))
+    else:
+        verdicts = [check(c) for c in candidates]
+    same |= {f.rel for (f, _), v in zip(candidates, verdicts, strict=True) if v}
     skipped = [f for f in ok_files if f.rel in same]
     to_copy = [f for f in ok_files if f.rel not in same]
-    return SyncPlan(source, dest, tuple(to_copy), tuple(skipped), tuple(problems))
-
-
-def _cached(c: tuple[SourceFile, RemoteObject], cache: HashCache | None) -> bool:
-    f, remote = c
-    if cache is None or f.path is None or f.sig is None:
-        return False
-    etag = remote.etag.strip('"')
-    scheme = "md5" if "-" not in etag else f"mp:{part_size_for(f.size)}"
-    return cache.get(f.path, f.sig, scheme) is not None
+    return SyncPlan(source, dest, tuple(to_copy), tuple(skipped), tuple(problems), open_uploads)
 
 
 def plan_sync(
@@ -193,12 +208,18 @@ def plan_sync(
 ) -> SyncPlan:
     """List both sides and decide what to copy. Raises AccessDeniedError (with details["denied"])."""
     check_overlap(source, dest)
-    client = transfer_client(factory, workers)
+    client = transfer_client(factory, workers).s3
     if existing is None:
         try:
             existing = {o.key: o for o in list_s3(client, dest, account=account)}
         except Exception as exc:
             raise as_error(exc, "s3:ListBucket", dest.bucket, None, "ListObjectsV2") from exc
+    try:
+        uploads = list_open_uploads(client, dest, account=account)
+    except Exception:
+        # s3:ListBucketMultipartUploads is often not granted to a job role; without it the copy still
+        # works, only the clean-up of an earlier killed run is left to the bucket's lifecycle rule.
+        uploads = ()
     problems: list[FileFailure] = []
     if source.is_local:
         assert source.path is not None
@@ -214,26 +235,6 @@ def plan_sync(
             ]
         except Exception as exc:
             raise as_error(exc, "s3:ListBucket", src.bucket, None, "ListObjectsV2") from exc
-    return build_plan(source, dest, files, existing, cache, problems)
-
-
-def quick_plan(
-    t: QuickTarget, source: Location, dest: S3Uri, cache: HashCache | None
-) -> tuple[SyncPlan, dict[str, RemoteObject]]:
-    """The whole plan without botocore. Returns it with the destination listing for reuse."""
-    check_overlap(source, dest)
-    existing = quick_list(t, dest)
-    problems: list[FileFailure] = []
-    if source.is_local:
-        assert source.path is not None
-        files, problems = scan_local(source.path)
-    else:
-        assert source.s3 is not None
-        src = source.s3
-        files = [
-            SourceFile(o.key[len(src.prefix) :], o.size, key=o.key, etag=o.etag)
-            for o in quick_list(t, src).values()
-            if not o.key.endswith("/")
-        ]
-        files.sort(key=lambda f: f.rel)
-    return build_plan(source, dest, files, existing, cache, problems), existing
+    return build_plan(
+        client, source, dest, files, existing, cache, problems, account=account, open_uploads=uploads
+    )

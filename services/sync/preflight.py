@@ -13,7 +13,9 @@ def check_destination(factory: Any, dest: S3Uri, account: str | None = None) -> 
     """The destination bucket must exist, be reachable and be in the session's region. Returns its region."""
     import botocore.exceptions as bx
 
-    s3 = factory.client("s3")
+    from services.sync.transfer_client import transfer_client
+
+    s3 = transfer_client(factory).s3  # the client the copy will use: same endpoint, proxy and CA bundle
     kwargs: dict[str, Any] = {"Bucket": dest.bucket}
     if account:
         kwargs["ExpectedBucketOwner"] = account

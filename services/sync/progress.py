@@ -42,12 +42,16 @@ class SyncResult:
     cancelled: bool
     elapsed: float
     denied: DeniedCall | None = None
-    aborted_uploads: int = 0
-    resumed_parts: int = 0
+    aborted_uploads: int = 0  # multipart uploads left open by an earlier run, aborted
+    reclaimed_bytes: int = 0  # the bytes their parts held
+    unaborted_uploads: int = 0  # ... that could not be aborted (refused): still stored and billed
+    resumed_uploads: int = 0  # ... and resumed instead
+    not_copied: tuple[str, ...] = ()  # files neither copied nor failed (stopped before their turn)
+    in_flight: tuple[str, ...] = ()  # still on the wire when a stopped run returned: not confirmed
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.cancelled
+        return not self.failed and not self.not_copied and not self.in_flight
 
     @property
     def skipped(self) -> int:

@@ -59,6 +59,13 @@ def test_create_in_region_with_location_constraint_tagged_and_journaled(empty_wo
     assert facts.object_ownership.value.startswith("BucketOwnerEnforced")
     created = [e for e in journal.read().entries if e.kind == "resource-created"]
     assert created and created[0].data["id"] == name and created[0].data["region"] == "eu-north-1"
+    # the plan said it, and the bucket has it: incomplete multipart uploads are aborted after 7 days
+    assert "Abort multipart uploads left incomplete for 7 days" in plan.render_text()
+    rules = factory.client("s3").get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    assert [(r["Status"], r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]) for r in rules] == [
+        ("Enabled", 7)
+    ]
+    assert "Expiration" not in rules[0]  # no object is ever expired by it
 
 
 def test_create_in_us_east_1_has_no_location_constraint(empty_world, journal) -> None:

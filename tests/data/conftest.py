@@ -19,8 +19,7 @@ def small_multipart(monkeypatch: pytest.MonkeyPatch) -> int:
 
     mib = 1024 * 1024
     monkeypatch.setattr(parts, "MULTIPART_THRESHOLD", 6 * mib)
-    monkeypatch.setattr(parts, "MIN_PART", 5 * mib)
-    monkeypatch.setattr(parts, "MAX_PART", 5 * mib)
+    monkeypatch.setattr(parts, "PART_SIZE", 5 * mib)
     return 5 * mib
 
 

@@ -120,27 +120,6 @@ def test_access_denied_exits_1_and_names_who_what_where(world, monkeypatch, tmp_
     assert "failed " in out
 
 
-def test_noop_rerun_does_not_load_botocore(admin_env, tmp_path: Path) -> None:
-    make_tree(tmp_path / "src")
-    dst = f"s3://{admin_env.default_bucket}/quick/"
-    assert sync(str(tmp_path / "src"), dst)[0] == 0
-    code = (
-        "import sys; from tui.cli import main; rc = main(['data', 'sync', sys.argv[1], sys.argv[2]]); "
-        "print('BOTOCORE', 'botocore' in sys.modules); sys.exit(rc)"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "src"), dst],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "nothing to copy: 7 file(s)" in proc.stdout
-    assert "BOTOCORE False" in proc.stdout
-
-
 def test_destination_in_another_region_exits_2(admin_env, tmp_path: Path) -> None:
     from services.session import SessionFactory
 
@@ -151,15 +130,11 @@ def test_destination_in_another_region_exits_2(admin_env, tmp_path: Path) -> Non
     assert code == 2 and "is in us-east-1" in err and "eu-north-1" in err
 
 
-def test_ctrl_c_cancels_cleanly_and_a_rerun_finishes(admin_env, factory, tmp_path: Path) -> None:
-    import signal
-
-    src = tmp_path / "many"
-    for i in range(1500):
+def _start_copy(src: Path, dst: str, files: int) -> subprocess.Popen[str]:
+    for i in range(files):
         (src / f"d{i % 10}").mkdir(parents=True, exist_ok=True)
         (src / f"d{i % 10}" / f"f{i:04d}.txt").write_bytes(b"x" * (100 + i))
-    dst = f"s3://{admin_env.default_bucket}/ctrlc/"
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "tui.cli", "data", "sync", str(src), dst],
         env=dict(os.environ),
         cwd=Path(__file__).resolve().parents[2],
@@ -167,28 +142,95 @@ def test_ctrl_c_cancels_cleanly_and_a_rerun_finishes(admin_env, factory, tmp_pat
         stderr=subprocess.PIPE,
         text=True,
     )
-    s3 = factory.client("s3")
 
-    def copying() -> bool:
-        assert proc.poll() is None, "the copy ended before it could be interrupted"
-        listed = s3.list_objects_v2(Bucket=admin_env.default_bucket, Prefix="ctrlc/", MaxKeys=50)
-        return listed.get("KeyCount", 0) >= 50
 
-    # Polled without a pause: Ctrl-C must reach the copy while it still has most files to go.
-    eventually_blocking(copying, 60, what="the copy to store 50 objects", every=0)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "cancelled" in err and "Traceback" not in err
-    stored = {
+def _stored(s3, bucket: str, prefix: str) -> dict[str, int]:
+    return {
         o["Key"]: o["Size"]
-        for page in s3.get_paginator("list_objects_v2").paginate(
-            Bucket=admin_env.default_bucket, Prefix="ctrlc/"
-        )
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for o in page.get("Contents", [])
     }
+
+
+def _wait_for_objects(proc: subprocess.Popen[str], s3, bucket: str, prefix: str, n: int) -> None:
+    def copying() -> bool:
+        assert proc.poll() is None, "the copy ended before it could be interrupted"
+        return s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=n).get("KeyCount", 0) >= n
+
+    # Polled without a pause: Ctrl-C must reach the copy while it still has most files to go.
+    eventually_blocking(copying, 60, what=f"the copy to store {n} objects", every=0)
+
+
+def test_ctrl_c_stops_within_two_seconds_says_what_was_copied_and_a_rerun_finishes(
+    admin_env, factory, tmp_path: Path
+) -> None:
+    import re
+    import signal
+    import time
+
+    src, dst = tmp_path / "many", f"s3://{admin_env.default_bucket}/ctrlc/"
+    proc = _start_copy(src, dst, 1500)
+    s3 = factory.client("s3")
+    _wait_for_objects(proc, s3, admin_env.default_bucket, "ctrlc/", 50)
+    pressed = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    took = time.monotonic() - pressed
+    assert proc.returncode == 130, err
+    assert took < 2.0, f"took {took:.2f} s to stop"
+    assert "Traceback" not in err and "cancelled" not in err
+    stored = _stored(s3, admin_env.default_bucket, "ctrlc/")
     assert 50 <= len(stored) < 1500
     for key, size in stored.items():  # every object there is whole
         assert size == (src / key.removeprefix("ctrlc/")).stat().st_size
+    # exactly what is there is said copied; the rest is said not copied, with the command to run
+    assert f"copied {len(stored)} file(s)" in out
+    m = re.search(r"stopped: (\d+) of 1500 file\(s\) copied, (\d+) not copied", err)
+    assert m and int(m.group(1)) == len(stored) and int(m.group(2)) == 1500 - len(stored)
+    assert f"to copy the rest, run: sagewiz data sync {src} {dst}" in err
     code, out, _ = sync(str(src), dst)
-    assert code == 0 and f"skipped {len(stored)} unchanged" in out
+    assert (
+        code == 0
+        and f"skipped {len(stored)} unchanged" in out
+        and f"copied {1500 - len(stored)} file(s)" in out
+    )
+
+
+def test_a_second_ctrl_c_quits_at_once(admin_env, factory, tmp_path: Path) -> None:
+    import signal
+
+    src, dst = tmp_path / "many", f"s3://{admin_env.default_bucket}/ctrlc2/"
+    proc = _start_copy(src, dst, 1500)
+    _wait_for_objects(proc, factory.client("s3"), admin_env.default_bucket, "ctrlc2/", 20)
+    proc.send_signal(signal.SIGINT)
+    assert proc.stderr is not None
+    assert "stopping: no new files" in proc.stderr.readline() + proc.stderr.readline()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert "stopped at once" in err and f"run: sagewiz data sync {src} {dst}" in err
+
+
+@pytest.mark.parametrize("region", ["eu-north-1; x", "EU-NORTH-1", "nowhere"])
+def test_a_bad_region_exits_2_with_one_line_before_any_transfer(
+    admin_env, tmp_path: Path, region: str
+) -> None:
+    make_tree(tmp_path / "src")
+    code, out, err = sync(
+        str(tmp_path / "src"), f"s3://{admin_env.default_bucket}/region/", "--region", region
+    )
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("sagewiz: Invalid region:") and region in err.splitlines()[0]
+
+
+def test_leftover_uploads_are_reported_in_the_summary(admin_env, factory, tmp_path: Path) -> None:
+    s3 = factory.client("s3")
+    bucket = admin_env.default_bucket
+    up = s3.create_multipart_upload(Bucket=bucket, Key="left/old.bin")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="left/old.bin", UploadId=up, PartNumber=1, Body=b"o" * 4096)
+    make_tree(tmp_path / "src")
+    code, out, _ = sync(str(tmp_path / "src"), f"s3://{bucket}/left/", "--dry-run")
+    assert code == 0 and "open multipart uploads left by an earlier run: 1" in out
+    code, out, _ = sync(str(tmp_path / "src"), f"s3://{bucket}/left/")
+    assert code == 0 and "aborted 1 multipart upload(s) left open by an earlier run, reclaiming 4.0 KB" in out
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []

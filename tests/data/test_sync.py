@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,10 +12,10 @@ import pytest
 from services.errors import NotFoundError, ValidationError
 from services.s3uri import S3Uri
 from services.session import SessionFactory
+from services.sync.checksums import composite_crc32
 from services.sync.engine import run_sync
 from services.sync.hash_cache import HashCache
 from services.sync.locations import parse_destination, parse_source
-from services.sync.parts import multipart_etag
 from services.sync.plan import plan_sync
 from services.sync.preflight import check_destination
 from tests.data.conftest import make_tree
@@ -70,7 +70,7 @@ def test_rerun_skips_unchanged_and_copies_changed(world, factory, tmp_path: Path
     assert objects(factory, parse_destination(dst))["top.txt"] == b"TOP LEVEL\n"
 
 
-def test_multipart_upload_and_its_etag_is_recognised(
+def test_multipart_upload_carries_part_checksums_and_a_fresh_cache_recognises_it(
     world, factory, tmp_path: Path, cache, small_multipart
 ) -> None:
     src = tmp_path / "src"
@@ -80,32 +80,89 @@ def test_multipart_upload_and_its_etag_is_recognised(
     dst = f"s3://{world.default_bucket}/mp/"
     _, result = sync(factory, src, dst, cache)
     assert result.ok and result.copied == 1
-    head = factory.client("s3").head_object(Bucket=world.default_bucket, Key="mp/big.bin")
-    parts = [
-        hashlib.md5(data[i : i + small_multipart]).digest() for i in range(0, len(data), small_multipart)
-    ]
-    assert head["ETag"].strip('"') == multipart_etag(parts)
-    # a fresh cache must still recognise the multipart ETag by hashing with the right part size
+    head = factory.client("s3").head_object(
+        Bucket=world.default_bucket, Key="mp/big.bin", ChecksumMode="ENABLED"
+    )
+    # every part went up with a CRC32, and S3 keeps the checksum of the parts' checksums (AWS adds
+    # "-3"; the emulator leaves it out)
+    expected = composite_crc32(str(src / "big.bin"), len(data), small_multipart)
+    assert expected.endswith("-3") and head["ChecksumCRC32"].partition("-")[0] == expected.partition("-")[0]
+    # the record of what was sent answers a rerun without reading the file...
+    plan, _ = sync(factory, src, dst, cache)
+    assert plan.to_copy == () and len(plan.skipped) == 1
+    # ...and without it, the stored checksum against the file's does
     plan, _ = sync(factory, src, dst, HashCache(tmp_path / "other-cache.json"))
     assert plan.to_copy == () and len(plan.skipped) == 1
+    # a different file of the same size is not taken for it
+    (src / "big.bin").write_bytes(os.urandom(len(data)))
+    plan, _ = sync(factory, src, dst, HashCache(None))
+    assert [f.rel for f in plan.to_copy] == ["big.bin"]
 
 
-def test_resume_after_a_crash_reuses_parts(world, factory, tmp_path: Path, cache, small_multipart) -> None:
+def test_leftover_uploads_are_resumed_when_they_match_and_aborted_otherwise(
+    world, factory, tmp_path: Path, cache, small_multipart
+) -> None:
     src = tmp_path / "src"
     src.mkdir()
     data = os.urandom(11 * 1024 * 1024)
     (src / "big.bin").write_bytes(data)
     s3 = factory.client("s3")
-    key = "resume/big.bin"
-    # what a killed run leaves behind: an open upload with its first part sent
-    up = s3.create_multipart_upload(Bucket=world.default_bucket, Key=key)["UploadId"]
+    bucket, key = world.default_bucket, "resume/big.bin"
+    # what killed runs leave behind: an upload of an earlier version of the file, one of a file that
+    # is gone, and the newest one, with its first part sent
+    older = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32")["UploadId"]
     s3.upload_part(
-        Bucket=world.default_bucket, Key=key, UploadId=up, PartNumber=1, Body=data[:small_multipart]
+        Bucket=bucket,
+        Key=key,
+        UploadId=older,
+        PartNumber=1,
+        Body=os.urandom(6 * 1024 * 1024),
+        ChecksumAlgorithm="CRC32",
     )
-    _, result = sync(factory, src, f"s3://{world.default_bucket}/resume/", cache)
-    assert result.ok and result.resumed_parts == 1
-    assert s3.get_object(Bucket=world.default_bucket, Key=key)["Body"].read() == data
-    assert open_uploads(factory, world.default_bucket) == []
+    gone = s3.create_multipart_upload(Bucket=bucket, Key="resume/gone.bin", ChecksumAlgorithm="CRC32")[
+        "UploadId"
+    ]
+    s3.upload_part(
+        Bucket=bucket,
+        Key="resume/gone.bin",
+        UploadId=gone,
+        PartNumber=1,
+        Body=b"g" * 5000,
+        ChecksumAlgorithm="CRC32",
+    )
+    newest = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32")["UploadId"]
+    s3.upload_part(
+        Bucket=bucket,
+        Key=key,
+        UploadId=newest,
+        PartNumber=1,
+        Body=data[:small_multipart],
+        ChecksumAlgorithm="CRC32",
+    )
+    plan, result = sync(factory, src, f"s3://{bucket}/resume/", cache)
+    assert (
+        len(plan.open_uploads) == 3
+        and "open multipart uploads left by an earlier run: 3" in plan.render_text()
+    )
+    assert result.ok and result.copied == 1 and result.resumed_uploads == 1
+    assert result.aborted_uploads == 2 and result.reclaimed_bytes == 6 * 1024 * 1024 + 5000
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+    assert open_uploads(factory, bucket) == []
+    # a leftover whose part does not hold the file's bytes is aborted, not completed
+    bad = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32")["UploadId"]
+    s3.upload_part(
+        Bucket=bucket,
+        Key=key,
+        UploadId=bad,
+        PartNumber=1,
+        Body=os.urandom(small_multipart),
+        ChecksumAlgorithm="CRC32",
+    )
+    (src / "big.bin").write_bytes(data[::-1])
+    _, result = sync(factory, src, f"s3://{bucket}/resume/", cache)
+    assert result.ok and result.resumed_uploads == 0 and result.aborted_uploads == 1
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data[::-1]
+    assert open_uploads(factory, bucket) == []
 
 
 def test_cancel_leaves_no_partial_object_and_a_rerun_finishes(world, factory, tmp_path: Path, cache) -> None:
@@ -138,9 +195,11 @@ def test_cancel_during_multipart_aborts_the_upload(
     src.mkdir()
     (src / "big.bin").write_bytes(os.urandom(16 * 1024 * 1024))
     cancel = threading.Event()
+    stopped_at: list[float] = []
 
     def progress(p) -> None:
-        if p.bytes_done > 0:
+        if p.bytes_done > 0 and not cancel.is_set():
+            stopped_at.append(time.monotonic())
             cancel.set()
 
     _, result = sync(
@@ -153,7 +212,8 @@ def test_cancel_during_multipart_aborts_the_upload(
         interval=0.0,
         workers=1,
     )
-    assert result.cancelled and result.copied == 0 and result.aborted_uploads == 1
+    assert time.monotonic() - stopped_at[0] < 2.0  # the first Ctrl-C ends the run within 2 s
+    assert result.cancelled and result.copied == 0 and result.not_copied == ("big.bin",)
     s3 = factory.client("s3")
     assert "Contents" not in s3.list_objects_v2(Bucket=world.default_bucket, Prefix="mpcancel/")
     assert open_uploads(factory, world.default_bucket) == []
@@ -246,22 +306,100 @@ def test_destination_and_overlap_checks(world, factory) -> None:
         )
 
 
-def test_medium_files_in_memory_budget_or_streamed(
-    world, factory, tmp_path: Path, cache, monkeypatch
-) -> None:
-    import services.sync.engine as sync_mod
+def test_a_stop_after_everything_was_copied_is_no_cancel(world, factory, tmp_path: Path, cache) -> None:
+    make_tree(tmp_path / "src")
+    cancel = threading.Event()
 
-    monkeypatch.setattr(sync_mod, "IN_MEMORY_MAX", 1024)  # every file here counts as "medium"
+    def progress(p) -> None:
+        if p.files_done == p.files_total:
+            cancel.set()
+
+    _, result = sync(
+        factory,
+        tmp_path / "src",
+        f"s3://{world.default_bucket}/late/",
+        cache,
+        on_progress=progress,
+        cancel=cancel,
+        interval=0.0,
+    )
+    assert cancel.is_set() and not result.cancelled and result.ok and result.copied == 7
+
+
+def test_a_stop_once_every_part_is_sent_still_completes_the_upload(
+    world, factory, tmp_path: Path, cache, small_multipart
+) -> None:
+    import time
+
     src = tmp_path / "src"
     src.mkdir()
-    files = {f"m{i}.bin": os.urandom(50_000 + i) for i in range(4)}
-    for name, data in files.items():
-        (src / name).write_bytes(data)
-    for light in (True, False):  # streamed by our signer, or by botocore from the open file
-        dest = parse_destination(f"s3://{world.default_bucket}/medium-{light}/")
-        source = parse_source(str(src))
-        result = run_sync(factory, plan_sync(factory, source, dest, cache=cache), cache=cache, light=light)
-        assert result.ok and result.copied == 4
-        assert objects(factory, dest) == files
-        assert sync_mod._MEMORY.used == 0  # any budget taken is given back
-        assert len(plan_sync(factory, source, dest, cache=cache).skipped) == 4
+    data = os.urandom(11 * 1024 * 1024)
+    (src / "big.bin").write_bytes(data)
+    cancel = threading.Event()
+    stopped_at: list[float] = []
+
+    def progress(p) -> None:
+        if p.bytes_done >= len(data) and not cancel.is_set():
+            stopped_at.append(time.monotonic())
+            cancel.set()
+
+    _, result = sync(
+        factory,
+        src,
+        f"s3://{world.default_bucket}/allsent/",
+        cache,
+        on_progress=progress,
+        cancel=cancel,
+        interval=0.0,
+    )
+    assert stopped_at and time.monotonic() - stopped_at[0] < 2.0
+    assert result.ok and not result.cancelled and result.copied == 1
+    s3 = factory.client("s3")
+    assert s3.get_object(Bucket=world.default_bucket, Key="allsent/big.bin")["Body"].read() == data
+    assert open_uploads(factory, world.default_bucket) == []
+
+
+def test_an_upload_that_may_not_be_aborted_is_said_to_stay(world, factory, tmp_path: Path, cache) -> None:
+    import json
+
+    from services.session import StaticCredentials
+
+    iam = factory.client("iam")
+    iam.create_user(UserName="no-abort")
+    bucket = world.default_bucket
+    iam.put_user_policy(
+        UserName="no-abort",
+        PolicyName="sync-but-not-abort",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "s3:ListBucket",
+                            "s3:ListBucketMultipartUploads",
+                            "s3:ListMultipartUploadParts",
+                        ],
+                        "Resource": f"arn:aws:s3:::{bucket}",
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts"],
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    },
+                ],
+            }
+        ),
+    )
+    key = iam.create_access_key(UserName="no-abort")["AccessKey"]
+    limited = SessionFactory(
+        world.target().with_(credentials=StaticCredentials(key["AccessKeyId"], key["SecretAccessKey"]))
+    )
+    factory.client("s3").create_multipart_upload(Bucket=bucket, Key="kept/left.bin")
+    make_tree(tmp_path / "src")
+    plan, result = sync(limited, tmp_path / "src", f"s3://{bucket}/kept/", cache)
+    assert len(plan.open_uploads) == 1
+    assert result.ok and result.copied == 7
+    assert result.aborted_uploads == 0 and result.unaborted_uploads == 1
+    assert len(open_uploads(factory, bucket)) == 1

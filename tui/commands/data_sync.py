@@ -21,8 +21,6 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     from services.errors import AccessDeniedError, ConnectError, NotFoundError, SagewizError, ValidationError
     from services.sync.hash_cache import HashCache
     from services.sync.locations import parse_destination, parse_source
-    from services.sync.plan import quick_plan
-    from services.sync.quick_client import QuickUnavailable, quick_bucket_region, quick_target
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -34,70 +32,36 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return EXIT_USAGE
     cache = HashCache.default()
 
-    # The quick path: when nothing changed, one LIST answers it and botocore is never loaded.
-    existing = None
-    plan = None
-    quick = (
-        None
-        if getattr(args, "sandbox", False)
-        else quick_target(args.profile, args.region, args.endpoint_url)
-    )
-    if quick is not None:
-        try:
-            plan, existing = quick_plan(quick, source, dest, cache)
-            if not plan.nothing_to_do and not args.dry_run:
-                region = quick_bucket_region(quick, dest.bucket)
-                if region and region != quick.region:
-                    raise QuickUnavailable("bucket in another region")  # the full path says so properly
-        except QuickUnavailable:
-            plan, existing = None, None
-        except ValidationError as exc:
-            _usage(err, exc)
-            return EXIT_USAGE
-        if plan is not None and plan.nothing_to_do:
-            cache.save()
-            if args.dry_run:
-                print(plan.render_text(), file=out)
-            else:
-                _summary_nothing(out, plan)
-            return EXIT_OK
-
     from services.sync.engine import run_sync
     from services.sync.plan import plan_sync
     from services.sync.preflight import check_destination
     from tui.commands.common import connect_from_args
 
-    if plan is not None and quick is not None:
-        # The quick listing worked: the bucket exists and answers in this region. Upload without
-        # loading botocore; who we are is only looked up if AWS refuses something.
-        from services.session import AwsTarget, SessionFactory
-
-        factory = SessionFactory(AwsTarget.from_env(args.profile, args.region, args.endpoint_url))
-        ctx = None
-        if args.dry_run:
-            print(plan.render_text(), file=out)
-            return EXIT_OK
-    else:
-        quick = None
-        try:
-            ctx = connect_from_args(args)
-            factory = ctx.factory
-            # As in the Data step and `apply`: every call names the account as the bucket's owner.
-            account = ctx.identity.account
-            check_destination(factory, dest, account)
-            plan = plan_sync(factory, source, dest, cache=cache, existing=existing, account=account)
-        except (ValidationError, ConnectError, NotFoundError) as exc:
-            _usage(err, exc)
-            return EXIT_USAGE
-        except AccessDeniedError as exc:
-            _denied(err, exc.details.get("denied"), exc)
-            return EXIT_FAIL
-        except SagewizError as exc:
-            print(f"sagewiz: {exc.title}: {exc.message}", file=err)
-            return EXIT_FAIL
-        if args.dry_run:
-            print(plan.render_text(), file=out)
-            return EXIT_OK
+    # One path for every run, through botocore: the region, the credentials and the bucket are
+    # checked (and the caller named) before anything is listed or sent.
+    try:
+        ctx = connect_from_args(args)
+        factory = ctx.factory
+        # As in the Data step and `apply`: every call names the account as the bucket's owner.
+        account = ctx.identity.account
+        check_destination(factory, dest, account)
+        plan = plan_sync(factory, source, dest, cache=cache, account=account)
+    except (ValidationError, ConnectError, NotFoundError) as exc:
+        _usage(err, exc)
+        return EXIT_USAGE
+    except AccessDeniedError as exc:
+        _denied(err, exc.details.get("denied"), exc)
+        return EXIT_FAIL
+    except SagewizError as exc:
+        print(f"sagewiz: {exc.title}: {exc.message}", file=err)
+        return EXIT_FAIL
+    if args.dry_run:
+        print(plan.render_text(), file=out)
+        return EXIT_OK
+    if plan.nothing_to_do:
+        cache.save()
+        _summary_nothing(out, plan)
+        return EXIT_OK
 
     tty = out.isatty()
     printer = _ProgressLine(out) if tty else None
@@ -111,10 +75,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
                 plan,
                 on_progress=printer.update if printer else None,
                 cancel=cancel,
-                account=ctx.identity.account if ctx else None,
-                principal_arn=ctx.identity.arn if ctx else None,
+                account=account,
+                principal_arn=ctx.identity.arn,
                 cache=cache,
-                quick=quick,
             )
         except BaseException as exc:  # reported below, never as a traceback
             box["error"] = exc
@@ -129,9 +92,20 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         try:
             done.wait(0.05)
         except KeyboardInterrupt:
-            if not cancel.is_set():
-                cancel.set()
-                print("\nsagewiz: cancelling; letting the files in flight finish…", file=err)
+            if printer:
+                printer.finish()
+            if cancel.is_set():
+                # The second Ctrl-C: out now. Nothing partial can be left under a final key (a PUT
+                # is atomic, a multipart upload invisible until completed); the next run tidies up.
+                print("sagewiz: stopped at once.", file=err)
+                print(f"  to copy what is missing, run: {again_command(args)}", file=err)
+                _exit_now(130, out, err)
+            cancel.set()
+            print(
+                "\nsagewiz: stopping: no new files; those whose bytes are all sent are being finished"
+                " (Ctrl-C again to quit at once)",
+                file=err,
+            )
     if printer:
         printer.finish()
     if "error" in box:
@@ -146,16 +120,52 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     _summary(out, result)
     if result.denied is not None:
         _denied(err, result.denied, None)
+    code = EXIT_OK
     if result.failed:
         print(
-            f"sagewiz: {len(result.failed)} file(s) failed; run the same command again to retry them.",
+            f"sagewiz: {len(result.failed)} file(s) failed; to retry them, run: {again_command(args)}",
             file=err,
         )
-        return EXIT_FAIL
-    if result.cancelled:
-        print("sagewiz: cancelled; run the same command again to copy the rest.", file=err)
-        return 130
-    return EXIT_OK
+        code = EXIT_FAIL
+    if result.not_copied or result.in_flight:
+        left = len(result.not_copied) + len(result.in_flight)
+        print(
+            f"sagewiz: stopped: {result.copied} of {len(result.plan.to_copy)} file(s) copied,"
+            f" {left} not copied; to copy the rest, run: {again_command(args)}",
+            file=err,
+        )
+        code = 130 if cancel.is_set() else EXIT_FAIL
+    if cancel.is_set():
+        # Whatever was in flight is either finished or abandoned: do not wait for s3transfer's threads.
+        _exit_now(code, out, err)
+    return code
+
+
+def again_command(args: argparse.Namespace) -> str:
+    """The same command, to paste: every value quoted for a POSIX shell."""
+    argv = ["sagewiz", "data", "sync", args.src, args.dst]
+    if getattr(args, "sandbox", False):
+        argv.append("--sandbox")
+    for flag, value in (
+        ("--profile", args.profile),
+        ("--region", args.region),
+        ("--endpoint-url", args.endpoint_url),
+    ):
+        if value:
+            argv += [flag, value]
+    return shlex.join(argv)
+
+
+def _exit_now(code: int, out: TextIO, err: TextIO) -> None:
+    """Leave without waiting for worker threads still in a request (a Ctrl-C run). Only in a real
+    process: a caller that passed its own streams (a test) gets the code back instead."""
+    out.flush()
+    err.flush()
+    if out is sys.stdout and err is sys.stderr:
+        import os
+
+        os._exit(code)
+    raise SystemExit(code)
 
 
 def _with_caller(result: Any, factory: Any) -> Any:
@@ -207,6 +217,7 @@ def _summary_nothing(out: TextIO, plan: Any) -> None:
 
 def _summary(out: TextIO, result: Any) -> None:
     from services.sync import human_bytes
+    from services.sync.formatting import shown_name
 
     rate = result.bytes_copied / result.elapsed if result.elapsed > 0 else 0.0
     print(
@@ -216,11 +227,30 @@ def _summary(out: TextIO, result: Any) -> None:
     )
     print(f"skipped {result.skipped} unchanged file(s)", file=out)
     for p in result.plan.problems:
-        print(f"failed {p.rel}: {p.reason}", file=out)
+        print(f"failed {shown_name(p.rel)}: {p.reason}", file=out)
     for f in result.failed:
-        print(f"failed {f.rel}: {f.reason}", file=out)
-    if result.resumed_parts:
-        print(f"resumed {result.resumed_parts} part(s) left by an interrupted run", file=out)
+        print(f"failed {shown_name(f.rel)}: {f.reason}", file=out)
+    if result.resumed_uploads:
+        print(f"resumed {result.resumed_uploads} multipart upload(s) left by an interrupted run", file=out)
+    if result.aborted_uploads:
+        print(
+            f"aborted {result.aborted_uploads} multipart upload(s) left open by an earlier run,"
+            f" reclaiming {human_bytes(result.reclaimed_bytes)}",
+            file=out,
+        )
+    if result.unaborted_uploads:
+        print(
+            f"could not abort {result.unaborted_uploads} multipart upload(s) left open by an earlier run"
+            " (refused); their parts stay stored and billed until a lifecycle rule or someone allowed to"
+            " (s3:AbortMultipartUpload) aborts them",
+            file=out,
+        )
+    for rel in result.not_copied[:20]:
+        print(f"not copied {shown_name(rel)}", file=out)
+    if len(result.not_copied) > 20:
+        print(f"not copied: ... and {len(result.not_copied) - 20} more", file=out)
+    for rel in result.in_flight:
+        print(f"not confirmed {shown_name(rel)} (in flight when stopped; the next run checks it)", file=out)
     print(f"destination: {result.plan.dest.uri}", file=out)
 
 
