@@ -22,9 +22,10 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow import marks
 from services.job_status import JobSnapshot, MetricParser, metric_definitions_for, s3_denial
 from tui.context import Wizard, wizard_of
-from tui.messages import Work, WorkDone, WorkFailed
+from tui.messages import StepMarked, Work, WorkDone, WorkFailed
 from tui.widgets.header import AwsHeader
 from tui.widgets.log_pane import LogPane
 
@@ -206,6 +207,11 @@ class JobPanelScreen(Screen[None]):
     def _status_read(self, snap: JobSnapshot) -> None:
         first = self.snapshot is None
         self.snapshot = snap
+        if snap.name == self.wizard.state.training_job:
+            # The Train step's own job: its mark follows what this panel sees, whichever step opened it.
+            self.app.post_message(
+                StepMarked("train", marks.train(snap.status, model_artifact=snap.model_artifact))
+            )
         if first:
             self._follow_logs(snap)
         self._render_status(snap)

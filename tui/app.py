@@ -20,7 +20,7 @@ from services.journal_events import SessionStarted
 from services.session import AwsTarget, Identity, SessionFactory
 from services.state import WizardState
 from tui.context import Wizard
-from tui.messages import Connected, ConnectFailed
+from tui.messages import Connected, ConnectFailed, StepMarked
 from tui.steps import STEP_IDS, STEPS, StepInfo, StepState, load_screen_class, neighbour, step
 
 if TYPE_CHECKING:
@@ -277,6 +277,9 @@ class SagewizApp(App[int]):
         if self.step_states.get(step_id) != state:
             self.step_states[step_id] = state
             self.step_version += 1
+
+    def on_step_marked(self, message: StepMarked) -> None:
+        self.set_step_state(message.step, message.mark)
 
     def _make_step_screen(self, info: StepInfo) -> Screen[Any]:
         return load_screen_class(info)()

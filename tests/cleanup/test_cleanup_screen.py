@@ -6,6 +6,7 @@ from textual.widgets import DataTable
 
 from tests.cleanup.helpers import SCREEN_WAIT, fast_notebooks, make_bucket, make_notebook, make_role
 from tests.support import eventually, wait_connected
+from tui.steps import StepState
 
 
 def typing_into(app) -> str | None:
@@ -35,6 +36,8 @@ async def test_delete_all_with_typed_and_bucket_confirmations(make_app, factory,
         rows = table_rows(app)
         assert {r[2] for r in rows} == {"screen-nb", "screen-bucket", "screen-role"}
         assert world.role_name not in {r[2] for r in rows}
+        await pilot.pause()
+        assert app.step_states["cleanup"] is StepState.NOT_STARTED  # opened and read: nothing cleaned yet
         await pilot.press("a", "d")
         await eventually(pilot, lambda: typing_into(app) == "delete", SCREEN_WAIT)
         assert app.screen.query_one("#apply").disabled
@@ -47,6 +50,7 @@ async def test_delete_all_with_typed_and_bucket_confirmations(make_app, factory,
             pilot, lambda: app.screen is screen and not screen.busy and screen.resources == [], 120
         )
         assert "Nothing sagewiz created is left" in str(screen.query_one("#cleanup-summary").render())
+        await eventually(pilot, lambda: app.step_states["cleanup"] is StepState.DONE)
     kinds = {e.data["type"] for e in journal.entries("resource-deleted")}
     assert {"notebook", "bucket", "role"} <= kinds
 

@@ -265,3 +265,41 @@ def test_job_panel_snapshot(snap_compare, world, journal, monkeypatch):
     monkeypatch.setattr(JobPanelScreen, "_follow_logs", lambda self, snap: None)
     app = SagewizApp(world.target(), sandbox=True, world=world, journal=journal, auto_connect=False)
     assert snap_compare(app, terminal_size=(120, 40), run_before=feed)
+
+
+async def test_train_mark_follows_the_latest_job(world, factory, make_app):
+    """✓ only for a job that completed with a model; a failed latest job is `!`, seen from any screen."""
+    from screens.job_panel import JobPanelScreen
+    from tui.steps import StepState
+
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    bad = build_request(xgb_config(world, name="bad-eta"))
+    bad["HyperParameters"]["eta"] = "2"
+    sm.create_training_job(**bad)
+    wait_done(sm, "bad-eta")
+    app = make_app(start_step="connect")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        app.state.update(training_job="bad-eta")
+        assert app.step_states["train"] is StepState.NOT_STARTED
+        await pilot.press("8")
+        await eventually(pilot, lambda: app.step_states["train"] is StepState.ATTENTION)
+        # A completed job watched from the Connect step's stack (not the Train screen) makes it ✓.
+        sm.create_training_job(**build_request(xgb_config(world, name="good-job")))
+        await pilot.press("1")
+        app.state.update(training_job="good-job")
+        await app.push_screen(JobPanelScreen("good-job", poll_seconds=0.2))
+        panel = app.screen
+        await eventually(pilot, lambda: panel.snapshot is not None and panel.snapshot.terminal, 60)
+        assert panel.snapshot.status == "Completed" and panel.snapshot.model_artifact
+        await eventually(pilot, lambda: app.step_states["train"] is StepState.DONE)
+        # A child of some tuning job watched in the panel is not the Train step's job: no change.
+        sm.create_training_job(**bad | {"TrainingJobName": "other-bad"})
+        wait_done(sm, "other-bad")
+        await app.push_screen(JobPanelScreen("other-bad", poll_seconds=0.2))
+        other = app.screen
+        await eventually(pilot, lambda: other.snapshot is not None)
+        await pilot.pause()
+        assert app.step_states["train"] is StepState.DONE
