@@ -65,9 +65,9 @@ def build_request(cfg: TuningConfig) -> dict[str, Any]:
 
 
 def training_definition(base: TrainingBase, tuned: set[str]) -> dict[str, Any]:
-    # Built-in algorithms get no MetricDefinitions: SageMaker supplies them, and the tuned
-    # hyperparameters must not also be static ones.
-    static = {k: str(v) for k, v in base.static_hyperparameters.items() if k not in tuned}
+    # Built-in algorithms get no MetricDefinitions: SageMaker supplies them. A tuned hyperparameter
+    # that is also static is refused by validate_config before this is built, never dropped here.
+    static = {k: str(v) for k, v in base.static_hyperparameters.items()}
     static.pop("_tuning_objective_metric", None)
     definition: dict[str, Any] = {
         "StaticHyperParameters": static,

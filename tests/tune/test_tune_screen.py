@@ -61,7 +61,12 @@ async def test_form_prefills_from_the_train_step_and_refuses_bad_input(
     make_app: Any, factory: Any, base: TrainingBase, monkeypatch: Any
 ) -> None:
     fixed_clock(monkeypatch)
-    job = start_training_job(factory, base)
+    # The training job ran with subsample and eta set, both tuned by default: the form's Static
+    # line must not carry them too (AWS refuses a hyperparameter that is both).
+    job = start_training_job(
+        factory,
+        base.with_(static_hyperparameters={**base.static_hyperparameters, "subsample": "0.8", "eta": "0.2"}),
+    )
     app = make_app(start_step="tune")
     app.state.training_job = job
     async with app.run_test(size=SIZE) as pilot:
@@ -70,6 +75,8 @@ async def test_form_prefills_from_the_train_step_and_refuses_bad_input(
         await eventually(
             pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), WAIT, what="base loaded"
         )
+        static = screen.query_one("#base-static", Input).value
+        assert "eta=" not in static and "subsample=" not in static and "num_round=" in static
         assert screen.query_one("#base-image", Input).value == base.image
         assert screen.query_one("#base-role", Input).value == base.role_arn
         assert screen.query_one("#base-train", Input).value.endswith("/tune-data/train/")
