@@ -197,7 +197,7 @@ def record(state: WizardState, plan: TunePlan) -> None:
 
 
 def apply(ctx: FlowContext, state: WizardState, plan: TunePlan) -> str:
-    assert plan.config is not None
-    tuning.create(plan.config, ctx.factory, ctx.journal, ctx.region)
+    assert plan.config is not None and plan.requests is not None
+    tuning.create(plan.requests, ctx.factory, ctx.journal)  # the very request the plan showed
     record(state, plan)
     return f"tuning job {plan.config.name} started"

@@ -248,11 +248,10 @@ def base_from_state(extra: dict[str, Any]) -> TrainingBase | None:
     return base.with_(source="the Train step")
 
 
-def create(cfg: TuningConfig, factory: Any, journal: Any, region: str) -> str:
-    """Apply the plan; returns the tuning job ARN."""
+def create(plan: Plan, factory: Any, journal: Any) -> str:
+    """Send the plan's request (`build_plan`); returns the tuning job ARN."""
     from services.plan import apply_plan
 
-    plan = build_plan(cfg, region)
     try:
         done = apply_plan(plan, factory, journal)
     except SagewizError:

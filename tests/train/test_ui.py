@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 from services.training import build_request
 from tests.support import eventually, wait_connected
 from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
+from tests.ui_text import shown
 from tui.widgets.log_pane import LogPane
 
 
@@ -202,6 +203,18 @@ async def test_train_step_end_to_end(world, factory, make_app):
         await eventually(pilot, lambda: "rows" in str(step.query_one("#tr-data-note").render()))
         await pilot.press("f5")
         await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen", 60)
+        # The exact request, folded to one line; opened, it is the JSON that will be sent.
+        from screens.confirm_plan import RequestView
+
+        view = await eventually(pilot, lambda: app.screen.query(RequestView).first(), 10)
+        assert view.collapsed and "sagemaker:CreateTrainingJob request (JSON)" in view.title
+        await pilot.click("RequestView CollapsibleTitle")
+        await eventually(pilot, lambda: not view.collapsed)
+        shown_json = shown(view.query_one(".plan-request-json"))
+        sent = json.loads(view.request.to_json())
+        assert sent["TrainingJobName"] == "e2e-job" and sent["HyperParameters"]["num_round"] == "100"
+        assert '"TrainingJobName": "e2e-job"' in shown_json and '"InputDataConfig"' in shown_json
+        assert view.request.params is app.screen.plan.actions[0].params  # the object apply sends
         app.screen.query_one("#apply").press()
         await eventually(pilot, lambda: type(app.screen).__name__ == "JobPanelScreen", 60)
         panel = app.screen
