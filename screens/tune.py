@@ -38,7 +38,7 @@ from services.resource_kinds import ResourceKind
 from services.tuning.config import TrainingBase, TuningConfig
 from services.tuning.dashboard import TuningSnapshot, best_child
 from services.tuning.ranges import Problem
-from tui.messages import Work, WorkDone, WorkFailed
+from tui.messages import StatusSeen, Work, WorkDone, WorkFailed
 
 if TYPE_CHECKING:
     from services.plan import Plan
@@ -383,6 +383,9 @@ class TuneStep(StepScreen):
     def show_snapshot(self, snap: TuningSnapshot) -> None:
         """Bring the dashboard up to date with `snap`: only changed cells are touched."""
         started = time.perf_counter()
+        before = self.snapshot
+        if before is None or (before.status, before.counters) != (snap.status, snap.counters):
+            self.app.post_message(StatusSeen())  # a child started or ended: the header's cost follows
         self.snapshot = snap
         if snap.name != self.watching:
             self.dashboard.reset()

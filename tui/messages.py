@@ -142,6 +142,11 @@ class ConnectFailed(Message):
     error: ErrorInfo
 
 
+class StatusSeen(Message):
+    """A panel saw a job or instance change status: the App reads the running cost again at once
+    (the header follows within a poll, not a minute)."""
+
+
 @dataclass
 class StepMarked(Message):
     """A step's mark changed (from the flow's rules in services.flow.marks). Posted to the App by

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.journal_events import ResourceDeleted
 from services.plan import Action
-from services.pricing import notebook_price, training_price
+from services.pricing import notebook_price, notebook_storage_hourly, training_price
 from services.resource_kinds import ResourceKind
 from services.resources.handler import KindHandler, stop_action, with_state
 from services.resources.record import Resource
@@ -33,9 +33,13 @@ class NotebookHandler(KindHandler):
             d.get("NotebookInstanceArn", ""),
             id=d.get("NotebookInstanceName", res.id),
             instance_type=d.get("InstanceType", ""),
+            volume_gb=int(d.get("VolumeSizeInGB") or 5),
         )
 
     def cost(self, res: Resource, region: str) -> tuple[float | None, str]:
+        if res.state in ("Stopped", "Failed"):
+            # A stopped instance bills only its ML storage volume.
+            return notebook_storage_hourly(res.volume_gb, region), f"storage only ({res.volume_gb} GB volume)"
         if res.state not in self.billed_states:
             return 0.0, ""
         price = notebook_price(res.instance_type, region)

@@ -316,3 +316,62 @@ async def test_train_mark_follows_the_latest_job(world, factory, make_app):
         await eventually(pilot, lambda: other.snapshot is not None)
         await pilot.pause()
         assert app.step_states["train"] is StepState.DONE
+
+
+async def test_header_cost_follows_a_status_change_and_q_says_what_keeps_running(world, factory, make_app):
+    """The header's running cost is read again as soon as a panel sees a job change (not a minute
+    later); `q` while a job bills asks first, listing it, its hourly cost and how to stop it."""
+    from screens.job_panel import JobPanelScreen
+    from screens.quit_confirm import QuitConfirmScreen
+    from services.sandbox import trainer
+
+    trainer.set_pace(1.0)  # slow enough to be seen running
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="still-running")))
+    app = make_app(start_step="connect", background_work=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await eventually(pilot, lambda: app.last_costs is not None and app.last_costs.items, 20)
+        assert app.cost_line.startswith("running ~$")
+        await pilot.press("q")
+        await eventually(pilot, lambda: isinstance(app.screen, QuitConfirmScreen))
+        text = shown(app.screen.query_one("#quit-lines"))
+        assert "training job still-running (1 x ml.m5.xlarge, ~$" in text and "/h (estimate)" in text
+        assert "sagewiz status still-running" in text
+        assert "aws sagemaker stop-training-job --training-job-name still-running" in text
+        await pilot.press("escape")  # stay
+        await pilot.pause()
+        assert not isinstance(app.screen, QuitConfirmScreen) and app.is_running
+        sm.stop_training_job(TrainingJobName="still-running")
+        wait_done(sm, "still-running", timeout=20)
+        assert app.COST_POLL_SECONDS >= 60  # the regular poll is far off: only the panel's news counts
+        await app.push_screen(JobPanelScreen("still-running", poll_seconds=0.2))
+        await eventually(pilot, lambda: app.cost_line == "nothing running", 2.5, what="the header within 2 s")
+        await pilot.press("escape")
+        await pilot.press("q")  # nothing bills now: quits at once
+        await pilot.pause()
+    assert app.exit_summary == []
+
+
+async def test_quitting_while_a_job_bills_prints_what_keeps_running(world, factory, make_app):
+    from screens.quit_confirm import QuitConfirmScreen
+    from services.sandbox import trainer
+
+    trainer.set_pace(1.0)
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="left-running")))
+    app = make_app(start_step="connect", background_work=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await eventually(pilot, lambda: app.last_costs is not None and app.last_costs.items, 20)
+        await pilot.press("q")
+        await eventually(pilot, lambda: isinstance(app.screen, QuitConfirmScreen))
+        await pilot.press("q")  # quit anyway
+        await pilot.pause()
+    assert app.exit_summary[0].startswith("Still running in AWS after sagewiz exits (~$")
+    assert "training job left-running" in app.exit_summary[1]
+    sm.stop_training_job(TrainingJobName="left-running")
