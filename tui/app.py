@@ -281,23 +281,13 @@ class SagewizApp(App[int]):
 
     def _offer_resume(self, offer: Any) -> None:
         from screens.resume_offer import ResumeOfferScreen
-        from services.resume import restore
+        from services.resume import resume
 
-        def answered(resume: bool | None) -> None:
-            if not resume:
+        def answered(wanted: bool | None) -> None:
+            if not wanted:
                 return
-            changed = restore(self.state, offer)
+            self.notify(resume(self.state, offer).line(), markup=False)
             attach = offer.attach_to
-            gone = len(offer.missing)
-            self.notify(
-                f"Resumed: {len(changed)} choices restored"
-                + (
-                    f"; {gone} things from that session no longer exist and were not restored."
-                    if gone
-                    else "."
-                ),
-                markup=False,
-            )
             if attach is not None:
                 self.action_goto(attach.step)
                 # Open the step's live view of that job (train: the job panel, labels: watch).
