@@ -143,6 +143,7 @@ class CleanupStep(StepScreen):
             self.set_timer(1.0 if self.wizard.sandbox else 10.0, self.action_refresh)
 
     def _render_table(self) -> None:
+        self.refresh_bindings()
         table = self.query_one("#cleanup-table", DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -178,6 +179,20 @@ class CleanupStep(StepScreen):
         self.query_one("#cleanup-summary", Static).update(summary)
 
     # -- selecting ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Stop and Delete are offered only when one of the chosen rows can be stopped or deleted
+        in the state it is in (shown greyed otherwise)."""
+        if action not in ("stop", "delete"):
+            return True
+        from services.cleanup.plans import can_delete, can_stop
+
+        able = can_stop if action == "stop" else can_delete
+        return True if any(able(r) for r in self._chosen()) else None
+
+    @on(DataTable.RowHighlighted, "#cleanup-table")
+    def _row_highlighted(self) -> None:
+        self.refresh_bindings()
+
     def _current(self) -> Any | None:
         table = self.query_one("#cleanup-table", DataTable)
         if not self.resources or table.cursor_row < 0 or table.cursor_row >= len(self.resources):

@@ -19,6 +19,7 @@ class Resource:
     instance_type: str = ""
     count: int = 1  # instances per job
     volume_gb: int = 0  # a notebook instance's storage volume (billed also when it is stopped)
+    lifecycle_config: str = ""  # a notebook instance's lifecycle configuration, if it has one
     parallel: int = 1  # jobs running at once on those instances (a tuning job's running children)
     hourly: float | None = 0.0  # USD/h now; None = not estimated (per-task, storage, unpriced)
     cost_note: str = ""  # why there is no hourly figure, or what it covers

@@ -87,3 +87,26 @@ def test_cleanup_snapshot(snap_compare, make_app, factory, world, journal):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
+
+
+async def test_stop_is_not_offered_for_a_finished_job(make_app, factory, world, journal):
+    from services.journal_events import JobStarted
+    from services.resource_kinds import ResourceKind
+    from services.training import build_request
+    from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
+
+    journal.bind(world.account, world.region, True)
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="finished-job")))
+    journal.append(JobStarted(ResourceKind.TRAINING_JOB, "finished-job"))
+    wait_done(sm, "finished-job")
+    app = make_app(start_step="cleanup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await eventually(pilot, lambda: len(screen.resources) == 1, SCREEN_WAIT)
+        assert screen.resources[0].state == "Completed"
+        assert screen.check_action("stop", ()) is None and screen.check_action("delete", ()) is None
+        assert "not billing" in " ".join(table_rows(app)[0])  # a finished job shows no rate
