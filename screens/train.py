@@ -372,7 +372,7 @@ class TrainStep(StepScreen):
         from services.tabular_dataset import tabular_from_images
 
         try:
-            ds = tabular_from_images(self.factory, images, dest, manifest, labels)
+            ds = tabular_from_images(self.factory, images, dest, manifest, labels, self.journal)
         except Exception as exc:
             self.post_message(DERIVE.failed(ErrorInfo.of(translate(exc, "derive dataset"))))
             return

@@ -22,7 +22,12 @@ class TabularDataset:
 
 
 def tabular_from_images(
-    factory: Any, images_prefix: str, dest_prefix: str, manifest_uri: str = "", classes: tuple[str, ...] = ()
+    factory: Any,
+    images_prefix: str,
+    dest_prefix: str,
+    manifest_uri: str = "",
+    classes: tuple[str, ...] = (),
+    journal: Any = None,
 ) -> TabularDataset:
     """Turn labeled images into XGBoost CSVs (label first, no header): 27 colour-layout features per
     image (services.sandbox.images.features), labels from the Labels step's output.manifest when
@@ -81,15 +86,19 @@ def tabular_from_images(
     train = [r for i, r in enumerate(rows) if i % 5]
     dest = parse_s3_uri(dest_prefix)
     base = dest.key if dest.key.endswith("/") or not dest.key else dest.key + "/"
-    try:
-        s3.put_object(
-            Bucket=dest.bucket, Key=f"{base}train/train.csv", Body=("\n".join(train) + "\n").encode()
-        )
-        s3.put_object(
-            Bucket=dest.bucket, Key=f"{base}validation/validation.csv", Body=("\n".join(val) + "\n").encode()
-        )
-    except Exception as exc:
-        raise translate(exc, "PutObject") from exc
+    from services.journal_events import ResourceCreated
+    from services.resource_kinds import ResourceKind
+
+    for key, lines in ((f"{base}train/train.csv", train), (f"{base}validation/validation.csv", val)):
+        try:
+            s3.put_object(Bucket=dest.bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
+        except Exception as exc:
+            raise translate(exc, "PutObject") from exc
+        if journal is not None:  # a derived file is sagewiz's: Clean up lists it
+            uri = f"s3://{dest.bucket}/{key}"
+            journal.append(
+                ResourceCreated(ResourceKind.OBJECT, uri, attributes={"what": "derived training data"})
+            )
     return TabularDataset(
         f"s3://{dest.bucket}/{base}train/",
         f"s3://{dest.bucket}/{base}validation/",

@@ -94,3 +94,21 @@ def test_tabular_dataset_from_the_sample_images(world, factory):
     body = factory.client("s3").get_object(Bucket=world.default_bucket, Key="sagewiz/xgboost/train/train.csv")
     first = body["Body"].read().decode().splitlines()[0].split(",")
     assert len(first) == 28 and first[0] in {"0", "1", "2", "3", "4"}
+
+
+def test_derived_files_are_journaled_so_clean_up_lists_them(world, factory, journal):
+    from services import cleanup
+
+    journal.bind(world.account, world.region, True)
+    grant_bucket(factory, world)
+    tabular_from_images(
+        factory,
+        f"s3://{world.sample_bucket}/{world.sample_prefix}",
+        f"s3://{world.default_bucket}/sagewiz/xgboost/",
+        journal=journal,
+    )
+    inv = cleanup.inventory(factory, journal)
+    b = world.default_bucket
+    for key in ("sagewiz/xgboost/train/train.csv", "sagewiz/xgboost/validation/validation.csv"):
+        obj = inv.find("s3-object", f"s3://{b}/{key}")
+        assert obj is not None and obj.state == "exists" and obj.detail  # its size
