@@ -378,6 +378,8 @@ class TrainStep(StepScreen):
             return
         note = (f"{ds.rows} rows ({ds.features} features) written; labels from {ds.label_source}; "
                 f"classes {', '.join(ds.classes)}")  # fmt: skip
+        if ds.partial_warning:
+            note += f"\nWarning: {ds.partial_warning}"
         self.post_message(DERIVE.done(Dataset(ds.train_uri, ds.validation_uri, note)))
 
     def on_work_done(self, message: WorkDone[Any]) -> None:

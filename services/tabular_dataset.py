@@ -19,6 +19,17 @@ class TabularDataset:
     features: int
     classes: tuple[str, ...]
     label_source: str  # what the labels came from, said to the user
+    images: int = 0  # images found under the prefix; more than `rows` when only part is labeled
+
+    @property
+    def partial_warning(self) -> str:
+        """Said before training on part of the images (a labeling done only in part)."""
+        if self.images <= self.rows:
+            return ""
+        return (
+            f"Labels for {self.rows} of {self.images} images: the job trains on part of the data "
+            f"({self.images - self.rows} unlabeled). Label the rest in the Labels step for a better model."
+        )
 
 
 def tabular_from_images(
@@ -58,6 +69,7 @@ def tabular_from_images(
                 labels[str(rec.get("source-ref", ""))] = name
         source = f"the labeling job's output manifest {manifest_uri}"
     rows: list[str] = []
+    images = 0
     try:
         keys = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=src.bucket, Prefix=src.key):
@@ -66,6 +78,7 @@ def tabular_from_images(
                 for o in page.get("Contents", [])
                 if o["Key"].lower().endswith((".jpg", ".jpeg", ".png"))
             ]
+        images = len(keys)
         for key in sorted(keys):
             uri = f"s3://{src.bucket}/{key}"
             data = s3.get_object(Bucket=src.bucket, Key=key)["Body"].read()
@@ -106,6 +119,7 @@ def tabular_from_images(
         27,
         class_names,
         source,
+        images,
     )
 
 

@@ -186,6 +186,8 @@ def derive_dataset(
         ctx.factory, state.images_prefix(), derived_prefix(state), manifest, tuple(state.labels), ctx.journal
     )
     say(f"derived {ds.rows} rows from the images; labels from {ds.label_source}")
+    if ds.partial_warning:
+        say(f"warning: {ds.partial_warning}")
     return replace(choices, channels={"train": ds.train_uri, "validation": ds.validation_uri})
 
 
