@@ -87,8 +87,11 @@ class StepScreen(Screen[Any]):
     def journal(self) -> Journal:
         return self.wizard.journal
 
-    def mark(self, state: StepState) -> None:
-        self.wizard.set_step_state(self.STEP_ID, state)
+    def mark(self, state: StepState, step_id: str = "") -> None:
+        """Tell the App this step's mark (or `step_id`'s), computed by services.flow.marks."""
+        from tui.messages import StepMarked
+
+        self.app.post_message(StepMarked(step_id or self.STEP_ID, state))
 
     def on_identity_ready(self, callback: Any) -> None:
         """Call `callback(identity)` now if connected, else as soon as the connection is made."""

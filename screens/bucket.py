@@ -29,10 +29,10 @@ from services.buckets.naming import (
 )
 from services.buckets.ownership import BucketCheck, BucketStatus
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow import marks
 from services.journal_events import ChoiceMade
 from services.terminal_text import safe
 from tui.messages import Work, WorkDone, WorkFailed
-from tui.steps import StepState
 
 
 @dataclass(frozen=True)
@@ -178,10 +178,11 @@ class BucketStep(StepScreen):
         self._show_check(checked.check)
         self._show_facts(checked.facts)
         self._buttons()
-        if checked.check.status in (BucketStatus.OTHER_ACCOUNT, BucketStatus.FORBIDDEN):
-            self.mark(StepState.ATTENTION)
-        elif checked.check.usable and self.state.bucket == checked.check.name:
-            self.mark(StepState.DONE)
+        self.mark(marks.bucket(
+            usable=checked.check.usable,
+            chosen=self.state.bucket == checked.check.name,
+            refused=checked.check.status in (BucketStatus.OTHER_ACCOUNT, BucketStatus.FORBIDDEN),
+        ))  # fmt: skip
 
     def _failed(self, failed: WorkFailed) -> None:
         error = failed.error
@@ -345,7 +346,7 @@ class BucketStep(StepScreen):
                 self.journal.append(ChoiceMade(dict(step="bucket", bucket=name)))
             except OSError as exc:
                 self.notify(f"The journal could not be written: {exc}", severity="warning", markup=False)
-        self.mark(StepState.DONE)
+        self.mark(marks.bucket(usable=True, chosen=True, refused=False))
         self.notify(f"The next steps use s3://{name}/", markup=False)
 
     def action_alternative(self) -> None:

@@ -15,10 +15,10 @@ from textual.worker import get_current_worker
 from screens.base import StepScreen
 from screens.confirm_plan import ConfirmPlanScreen, where_line
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow import marks
 from services.plan import Plan
 from services.pricing import PRICE_DATE
 from tui.messages import Work, WorkDone, WorkFailed
-from tui.steps import StepState
 
 if TYPE_CHECKING:
     from services.flow.cleanup import CleanupStepPlan, Inventory, Resource
@@ -52,6 +52,9 @@ class CleanupStep(StepScreen):
         self.resources: list[Any] = []
         self.selected: set[tuple[str, str]] = set()
         self.busy = False
+        # Whether a clean-up was applied from this screen: reading the inventory alone marks nothing.
+        self.cleanup_ran = False
+        self.cleanup_failed = False
 
     def compose_body(self) -> ComposeResult:
         yield Static("Clean up", classes="step-title")
@@ -117,6 +120,7 @@ class CleanupStep(StepScreen):
         self.busy = False
         self.query_one("#cleanup-loading").display = False
         if message.work is APPLY:
+            self.cleanup_ran, self.cleanup_failed = True, True
             self.query_one("#cleanup-status", Static).update(
                 Text("Stopped at a failure; what was done is in the journal.", style="yellow")
             )
@@ -131,12 +135,15 @@ class CleanupStep(StepScreen):
         self.query_one("#cleanup-loading").display = False
         self.query_one("#cleanup-warnings", Static).update(Text("\n".join(inv.warnings)))
         self._render_table()
-        self.mark(StepState.ATTENTION if any(r.running for r in self.resources) else StepState.DONE)
+        billing = sum(r.running for r in self.resources)
+        if self.cleanup_ran:
+            self.mark(marks.cleanup(ran=self.cleanup_ran, failed=self.cleanup_failed, billing_left=billing))
         if any(r.state in TRANSITIONS for r in self.resources):
             # Something is on its way (starting, stopping, being deleted): look again soon.
             self.set_timer(1.0 if self.wizard.sandbox else 10.0, self.action_refresh)
 
     def _render_table(self) -> None:
+        self.refresh_bindings()
         table = self.query_one("#cleanup-table", DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -172,6 +179,20 @@ class CleanupStep(StepScreen):
         self.query_one("#cleanup-summary", Static).update(summary)
 
     # -- selecting ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Stop and Delete are offered only when one of the chosen rows can be stopped or deleted
+        in the state it is in (shown greyed otherwise)."""
+        if action not in ("stop", "delete"):
+            return True
+        from services.cleanup.plans import can_delete, can_stop
+
+        able = can_stop if action == "stop" else can_delete
+        return True if any(able(r) for r in self._chosen()) else None
+
+    @on(DataTable.RowHighlighted, "#cleanup-table")
+    def _row_highlighted(self) -> None:
+        self.refresh_bindings()
+
     def _current(self) -> Any | None:
         table = self.query_one("#cleanup-table", DataTable)
         if not self.resources or table.cursor_row < 0 or table.cursor_row >= len(self.resources):
@@ -346,6 +367,7 @@ class CleanupStep(StepScreen):
 
     def _cleanup_done(self, count: int) -> None:
         self.busy = False
+        self.cleanup_ran, self.cleanup_failed = True, False
         self.selected.clear()
         self.query_one("#cleanup-status", Static).update(
             Text(f"Done: {count} steps applied and journaled.", style="green")

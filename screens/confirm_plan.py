@@ -11,9 +11,9 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Collapsible, Input, Static
 
-from services.plan import Plan
+from services.plan import Action, Plan
 from services.remedy import Face
 from tui.context import wizard_of
 
@@ -32,6 +32,27 @@ def render_plan(plan: Plan) -> Group:
     for w in plan.warnings:
         parts.append(Text(f"warning: {w}", style="yellow"))
     return Group(*parts)  # type: ignore[arg-type]
+
+
+class RequestView(Collapsible):
+    """The exact request an action sends, as JSON, folded until asked for (and only then
+    highlighted: a plan of many requests opens as fast as one)."""
+
+    def __init__(self, n: int, action: Action) -> None:
+        self.request = action.request
+        super().__init__(
+            Static("", classes="plan-request-json"),
+            title=f"{n}. {action.service}:{self.request.name} request (JSON)",
+            collapsed=True,
+            classes="plan-request",
+        )
+
+    def on_collapsible_expanded(self, event: Collapsible.Expanded) -> None:
+        if event.collapsible is self:
+            body = Syntax(
+                self.request.to_json(), "json", theme="ansi_dark", background_color="default", word_wrap=True
+            )
+            self.query_one(".plan-request-json", Static).update(body)
 
 
 class ConfirmPlanScreen(ModalScreen[bool]):
@@ -54,6 +75,8 @@ class ConfirmPlanScreen(ModalScreen[bool]):
         with Vertical(classes="dialog", id="confirm-dialog"):
             with VerticalScroll(id="plan-body"):
                 yield Static(render_plan(self.plan), id="plan-text")
+                for n, action in enumerate(self.plan.actions, 1):
+                    yield RequestView(n, action)
             if self.warning:
                 yield Static(Text(self.warning, style="bold red"), id="confirm-warning")
             if self.where:

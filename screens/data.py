@@ -21,13 +21,13 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from screens.base import StepScreen
 from services.errors import ErrorInfo, SagewizError, ValidationError, translate
+from services.flow import marks
 from services.flow.outcome import Verdict
 from services.journal_events import ChoiceMade
 from services.remedy import Face
 from services.state import OUTPUT_PREFIX, default_data_prefix
 from services.terminal_text import safe
 from tui.messages import Work, WorkDone, WorkFailed
-from tui.steps import StepState
 
 if TYPE_CHECKING:
     # Imported when the copy starts, not with the screen.
@@ -268,7 +268,7 @@ class DataStep(StepScreen):
         )
         self.denied = failed.denied
         self._buttons()
-        self.mark(StepState.ATTENTION)
+        self.mark(marks.data(copied_all=False, failed=True))
         if failed.denied is not None:
             self._show_denied(failed.denied)
         else:
@@ -315,7 +315,7 @@ class DataStep(StepScreen):
         self.denied = result.denied
         self._buttons()
         if result.denied is not None:
-            self.mark(StepState.ATTENTION)
+            self.mark(marks.data(copied_all=False, failed=True))
             self._show_denied(result.denied)
             return
         if result.ok:
@@ -370,7 +370,7 @@ class DataStep(StepScreen):
                 "", Text("(sandbox: the console link shows where this would be in real AWS)", style="yellow")
             )
         self.query_one("#data-result", Static).update(table)
-        self.mark(StepState.DONE)
+        self.mark(marks.data(copied_all=True, failed=False))
 
     def _buttons(self) -> None:
         self.query_one("#copy", Button).display = not self.running

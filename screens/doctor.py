@@ -24,9 +24,9 @@ from textual.widgets import Button, Collapsible, Input, Label, LoadingIndicator,
 from screens.base import StepScreen
 from screens.doctor_report import VERDICT_STYLE, AdminReportScreen, render_diagnosis
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow import marks
 from services.remedy import Face
 from tui.messages import Work, WorkDone, WorkFailed
-from tui.steps import StepState
 
 if TYPE_CHECKING:
     from services.doctor.model import Diagnosis
@@ -260,10 +260,7 @@ class DoctorStep(StepScreen):
         self.query_one("#doctor-trace", Static).update(
             Text("\n".join(d.trace) or "(no policies were evaluated)")
         )
-        if d.verdict == "allowed":
-            self.mark(StepState.DONE)
-        elif d.verdict == "denied":
-            self.mark(StepState.ATTENTION)
+        self.mark(marks.doctor(d.verdict))
         self._buttons()
 
     # -- fix --------------------------------------------------------------------------------------------

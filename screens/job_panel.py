@@ -22,10 +22,11 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow import marks
 from services.job_status import JobSnapshot, MetricParser, metric_definitions_for, s3_denial
 from services.terminal_text import safe, safe_line
 from tui.context import Wizard, wizard_of
-from tui.messages import Work, WorkDone, WorkFailed
+from tui.messages import StatusSeen, StepMarked, Work, WorkDone, WorkFailed
 from tui.widgets.header import AwsHeader
 from tui.widgets.log_pane import LogPane
 
@@ -206,7 +207,14 @@ class JobPanelScreen(Screen[None]):
 
     def _status_read(self, snap: JobSnapshot) -> None:
         first = self.snapshot is None
+        if self.snapshot is None or snap.status != self.snapshot.status:
+            self.app.post_message(StatusSeen())  # the header's running cost follows at once
         self.snapshot = snap
+        if snap.name == self.wizard.state.training_job:
+            # The Train step's own job: its mark follows what this panel sees, whichever step opened it.
+            self.app.post_message(
+                StepMarked("train", marks.train(snap.status, model_artifact=snap.model_artifact))
+            )
         if first:
             self._follow_logs(snap)
         self._render_status(snap)

@@ -17,10 +17,10 @@ from textual.widgets import Button, Input, Static
 from screens.labels_sub import LabelsSubScreen
 from screens.labels_work import MANIFEST, SAVE, LoadedManifest
 from services.errors import ValidationError
+from services.flow import marks
 from services.journal_events import ChoiceMade
 from services.remedy import Face
 from tui.messages import WorkDone, WorkFailed
-from tui.steps import StepState
 
 if TYPE_CHECKING:
     from services.labeling.manifest import ParsedManifest
@@ -168,7 +168,7 @@ class ImportManifestScreen(LabelsSubScreen):
         self.state.extra["label_attribute"] = parsed.label_attribute
         self.journal.append(ChoiceMade(dict(output_manifest=uri, labels=labels, extra={"label_attribute": parsed.label_attribute},
                             source="import")))  # fmt: skip
-        self.mark(StepState.DONE)
+        self.mark(marks.labels(None, labeled=len(parsed.objects), total=len(parsed.objects)))
         from screens.labels_results import ResultsScreen
 
         self.app.switch_screen(ResultsScreen(uri))

@@ -19,6 +19,7 @@ from screens.confirm_plan import ConfirmPlanScreen
 from screens.labels_sub import LabelsSubScreen
 from screens.labels_work import POLL, STOP
 from services.durations import clock
+from services.flow import marks
 from services.journal_events import Change, ChoiceMade, ResourceChanged
 from services.labeling import rules
 from services.plan import Action, Plan
@@ -26,7 +27,6 @@ from services.remedy import Face
 from services.resource_kinds import ResourceKind
 from services.terminal_text import safe
 from tui.messages import WorkDone, WorkFailed
-from tui.steps import StepState
 
 if TYPE_CHECKING:
     from services.labeling.jobs import JobStatus
@@ -129,9 +129,7 @@ class LiveJobScreen(LabelsSubScreen):
                 self.state.extra["label_attribute"] = st.label_attribute
                 self.journal.append(ChoiceMade(dict(output_manifest=st.output_manifest, extra={"label_attribute": st.label_attribute},
                                     labeling_job=st.name, source="labeling-job")))  # fmt: skip
-                self.mark(StepState.DONE if st.status == "Completed" else StepState.ATTENTION)
-            else:
-                self.mark(StepState.ATTENTION)
+            self.mark(marks.labels(st.status, labeled=st.labeled, total=st.total))
 
     def on_work_failed(self, message: WorkFailed) -> None:
         err = message.error

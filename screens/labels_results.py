@@ -16,10 +16,10 @@ from textual.widgets import Button, DataTable, Select, Static
 from screens.labels_image import make_image
 from screens.labels_sub import LabelsSubScreen, short_name
 from screens.labels_work import IMAGE, MANIFEST, FetchedImage, LoadedManifest
+from services.flow import marks
 from services.journal_events import ChoiceMade
 from services.remedy import Face
 from tui.messages import WorkDone, WorkFailed
-from tui.steps import StepState
 
 if TYPE_CHECKING:
     from services.labeling.manifest import LabeledObject, ParsedManifest
@@ -191,5 +191,5 @@ class ResultsScreen(LabelsSubScreen):
         self.state.extra["label_attribute"] = parsed.label_attribute
         self.journal.append(ChoiceMade(dict(output_manifest=self.uri, labels=labels, extra={"label_attribute": parsed.label_attribute},
                             source="results")))  # fmt: skip
-        self.mark(StepState.DONE)
+        self.mark(marks.labels(None, labeled=len(parsed.objects), total=len(parsed.objects)))
         self.notify(f"The Train step will use {self.uri}", markup=False)

@@ -16,12 +16,12 @@ from screens.labels_image import make_image, renderer_name
 from screens.labels_sub import LabelsSubScreen, short_name
 from screens.labels_work import IMAGE, IMAGES, SAVE, FetchedImage, ImageList
 from services.errors import SagewizError
+from services.flow import marks
 from services.journal_events import ChoiceMade
 from services.labeling.setup import locations
 from services.labeling.terminal import TerminalLabeling
 from services.remedy import Face
 from tui.messages import WorkDone, WorkFailed
-from tui.steps import StepState
 
 DEFAULT_JOB = "vehicle-labels-terminal"
 
@@ -242,7 +242,7 @@ class TerminalLabelScreen(LabelsSubScreen):
         self.state.extra["label_attribute"] = self.job_name
         self.journal.append(ChoiceMade(dict(output_manifest=uri, labels=list(self.labels),
                             extra={"label_attribute": self.job_name}, source="terminal", labeled=len(s.answers))))  # fmt: skip
-        self.mark(StepState.DONE)
+        self.mark(marks.labels(None, labeled=len(s.answers), total=len(s.sources)))
         _SESSIONS.pop((self.data_prefix, tuple(self.labels), self.multi), None)
         self.notify(f"Saved {len(s.answers)} labels to {uri}", markup=False)
         from screens.labels_results import ResultsScreen

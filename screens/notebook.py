@@ -32,12 +32,12 @@ from screens.notebook_role import RoleChoice
 from services import notebooks as nb
 from services.denied import DeniedCall
 from services.errors import ConflictError, ErrorInfo, SagewizError, ValidationError, translate
+from services.flow import marks
 from services.journal_events import ChoiceMade
 from services.plan import Plan
 from services.pricing import PRICE_DATE, PRICE_SOURCE
 from services.remedy import Face
 from tui.messages import Work, WorkDone, WorkFailed
-from tui.steps import StepState
 
 
 @dataclass(frozen=True)
@@ -273,10 +273,8 @@ class NotebookStep(StepScreen):
 
     def _update_step_state(self) -> None:
         chosen = self.items.get(self.state.notebook_name) if self.state.notebook_name else None
-        if chosen is not None and chosen.status == "InService" and chosen.name not in self.gone:
-            self.mark(StepState.DONE)
-        elif chosen is not None and (chosen.status == "Failed" or chosen.name in self.gone):
-            self.mark(StepState.ATTENTION)
+        if chosen is not None:
+            self.mark(marks.notebook(chosen.status, gone=chosen.name in self.gone))
 
     # -- create -----------------------------------------------------------------------------------------
     def action_create(self) -> None:
@@ -489,7 +487,7 @@ class NotebookStep(StepScreen):
             settings["idle_minutes"] = spec.idle_minutes
         self.state.extra["notebook"] = settings
         self._last_form = None
-        self.mark(StepState.ATTENTION)  # DONE once it is InService
+        self.mark(marks.notebook("Pending"))
         self.followed = spec.name
         self.start_polling()
 

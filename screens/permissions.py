@@ -21,10 +21,10 @@ from textual.widgets import Button, Collapsible, DataTable, Input, Label, Loadin
 from screens.base import StepScreen
 from screens.permissions_render import fix_name, proof_view, settings_table
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow import marks
 from services.remedy import Face
 from services.terminal_text import safe
 from tui.messages import Work, WorkDone, WorkFailed
-from tui.steps import StepState
 from tui.widgets.policy_view import PolicyView
 
 if TYPE_CHECKING:
@@ -241,8 +241,17 @@ class PermissionsStep(StepScreen):
         self._show_busy(None)
         self._render_all()
         errors = [f for f in msg.findings if f.severity == "error"]
-        proof_ok = self.proof_now is None or self.proof_now.ok or self.proof_now.method == "unavailable"
-        self.mark(StepState.DONE if not errors and proof_ok else StepState.ATTENTION)
+        proof = self.proof_now
+        ran = (
+            None
+            if proof is None
+            else marks.ProofResult(
+                ran=proof.method != "unavailable",
+                allowed=sum(s.ok for s in proof.steps),
+                total=len(proof.steps),
+            )
+        )
+        self.mark(marks.permissions(errors=len(errors), proof=ran))
 
     def _check_failed(self, msg: WorkFailed) -> None:
         self.busy = False

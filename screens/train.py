@@ -21,11 +21,11 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from screens.base import StepScreen
 from services.algorithms import HyperParameter, algorithms
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow import marks
 from services.flow import train as flow_train
 from services.flow.outcome import Verdict
 from services.remedy import Face
 from tui.messages import Work, WorkDone, WorkFailed
-from tui.steps import StepState
 
 if TYPE_CHECKING:
     from services.plan import Plan
@@ -179,6 +179,23 @@ class TrainStep(StepScreen):
         self.images: dict[tuple[str, str], str] = {}
         if self.WARM_IMAGE:
             self.on_identity_ready(lambda ident: self._warm_image(ident.region))
+        if self.state.training_job:
+            self.on_identity_ready(lambda _: self._read_mark(self.state.training_job))
+
+    @work(thread=True, exclusive=True, group="train-mark", exit_on_error=False)
+    def _read_mark(self, name: str) -> None:
+        """The step's mark from the latest training job as AWS describes it now."""
+        from services.job_status import describe
+
+        factory = self.factory
+        if factory is None:
+            return
+        try:
+            snap = describe(factory.client("sagemaker"), name, factory.region)
+        except SagewizError:
+            self.mark(marks.train("Failed", model_artifact=""))  # the job we knew is gone or unreadable
+            return
+        self.mark(marks.train(snap.status, model_artifact=snap.model_artifact))
 
     @work(thread=True, exclusive=True, group="train-image", exit_on_error=False)
     def _warm_image(self, region: str) -> None:
@@ -355,12 +372,14 @@ class TrainStep(StepScreen):
         from services.tabular_dataset import tabular_from_images
 
         try:
-            ds = tabular_from_images(self.factory, images, dest, manifest, labels)
+            ds = tabular_from_images(self.factory, images, dest, manifest, labels, self.journal)
         except Exception as exc:
             self.post_message(DERIVE.failed(ErrorInfo.of(translate(exc, "derive dataset"))))
             return
         note = (f"{ds.rows} rows ({ds.features} features) written; labels from {ds.label_source}; "
                 f"classes {', '.join(ds.classes)}")  # fmt: skip
+        if ds.partial_warning:
+            note += f"\nWarning: {ds.partial_warning}"
         self.post_message(DERIVE.done(Dataset(ds.train_uri, ds.validation_uri, note)))
 
     def on_work_done(self, message: WorkDone[Any]) -> None:
@@ -450,7 +469,7 @@ class TrainStep(StepScreen):
 
     def _job_created(self, name: str) -> None:
         self.state.update(training_job=name)
-        self.mark(StepState.DONE)
+        self.mark(marks.train("InProgress", model_artifact=""))  # ✓ once the panel sees it complete
         self.query_one("#tr-result", Static).update(Text(f"Training job {name} created.", style="green"))
         self.action_open_panel()
 

@@ -29,6 +29,7 @@ from screens.confirm_plan import ConfirmPlanScreen
 from screens.tune_dashboard import TuneDashboard, is_tuning_child
 from screens.tune_form import TuneForm
 from services.errors import ErrorInfo, SagewizError, translate
+from services.flow import marks
 from services.flow.outcome import Verdict
 from services.flow.tune import TuneChoices
 from services.journal_events import Change, ChoiceMade, ResourceChanged
@@ -37,8 +38,7 @@ from services.resource_kinds import ResourceKind
 from services.tuning.config import TrainingBase, TuningConfig
 from services.tuning.dashboard import TuningSnapshot, best_child
 from services.tuning.ranges import Problem
-from tui.messages import Work, WorkDone, WorkFailed
-from tui.steps import StepState
+from tui.messages import StatusSeen, Work, WorkDone, WorkFailed
 
 if TYPE_CHECKING:
     from services.plan import Plan
@@ -315,7 +315,6 @@ class TuneStep(StepScreen):
     def _model_created(self, model: str) -> None:
         self.state.update(model_name=model)
         self.notify(f"Model {model} created from the best training job.", markup=False)
-        self.mark(StepState.DONE)
 
     def _stopped(self, tuning: str) -> None:
         self.notify(f"Stopping tuning job {tuning}; running children are being stopped.", markup=False)
@@ -384,16 +383,17 @@ class TuneStep(StepScreen):
     def show_snapshot(self, snap: TuningSnapshot) -> None:
         """Bring the dashboard up to date with `snap`: only changed cells are touched."""
         started = time.perf_counter()
+        before = self.snapshot
+        if before is None or (before.status, before.counters) != (snap.status, snap.counters):
+            self.app.post_message(StatusSeen())  # a child started or ended: the header's cost follows
         self.snapshot = snap
         if snap.name != self.watching:
             self.dashboard.reset()
             self.watching = snap.name
             self.query_one("#tune-views", ContentSwitcher).current = "tune-dashboard"
         self.dashboard.show(snap, sandbox=self.state.sandbox)
-        if snap.done and snap.status == "Completed":
-            self.mark(StepState.DONE)
-        elif snap.done and snap.status == "Failed":
-            self.mark(StepState.ATTENTION)
+        if snap.name == self.state.tuning_job or not self.state.tuning_job:
+            self.mark(marks.tune(snap.status if snap.done else "InProgress", best_job=snap.best_name or ""))
         self.last_render_ms = (time.perf_counter() - started) * 1000
 
     # -- dashboard actions ---------------------------------------------------------------------------

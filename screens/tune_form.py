@@ -228,7 +228,11 @@ class TuneForm(VerticalScroll):
             "#base-instance": base.instance_type,
             "#base-count": str(base.instance_count),
             "#base-runtime": str(base.max_runtime_s),
-            "#base-static": ", ".join(f"{k}={v}" for k, v in base.static_hyperparameters.items()),
+            # What is ticked to be tuned is not also static (AWS refuses both): the job's value
+            # gives way to the range, as in --plain and apply.
+            "#base-static": ", ".join(
+                f"{k}={v}" for k, v in base.static_hyperparameters.items() if k not in self._ticked()
+            ),
         }
         for selector, value in values.items():
             self.query_one(selector, Input).value = value
@@ -239,6 +243,13 @@ class TuneForm(VerticalScroll):
         if self.catalog.objectives:
             select.value = self.catalog.objectives[0].metric
         self.refresh_checks()
+
+    def _ticked(self) -> set[str]:
+        return {
+            box.id.removeprefix("on-")
+            for box in self.query(".range-on").results(Checkbox)
+            if box.value and box.id
+        }
 
     # -- reading the form ----------------------------------------------------------------------------
     def value(self, selector: str) -> str:

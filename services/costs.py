@@ -8,6 +8,7 @@ does not care who started it.
 
 from __future__ import annotations
 
+import shlex
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,9 @@ from typing import Any
 
 from services.errors import translate
 from services.pricing import PRICE_DATE, PriceEstimate, cost_for, notebook_price, training_price
+
+# A notebook instance is billed instance hours from Pending (starting) through Updating.
+NOTEBOOK_BILLED = frozenset({"InService", "Pending", "Updating"})
 
 # Describing every running training job costs one call each; a real account with hundreds of
 # running jobs is priced on the first ones and says so.
@@ -65,6 +69,38 @@ class CostSnapshot:
             text += f" + {self.unpriced} unpriced"
         return text
 
+    def still_billing(self) -> list[str]:
+        """What keeps running (and billing) after sagewiz exits, one line each: what it is, its
+        hourly estimate, how to re-attach and how to stop it. A tuning job's children are one line."""
+        lines: list[str] = []
+        tuning: dict[str, list[RunningItem]] = {}
+        for item in self.items:
+            if item.tuning_job:
+                tuning.setdefault(item.tuning_job, []).append(item)
+                continue
+            rate = _rate(item.hourly)
+            if item.type == "notebook":
+                lines.append(
+                    f"notebook instance {item.id} ({item.instance_type}, {rate}): re-attach with "
+                    f"sagewiz --step notebook; stop with aws sagemaker stop-notebook-instance "
+                    f"--notebook-instance-name {shlex.quote(item.id)}"
+                )
+            else:
+                lines.append(
+                    f"training job {item.id} ({item.count} x {item.instance_type}, {rate}): re-attach with "
+                    f"sagewiz status {shlex.quote(item.id)}; stop with aws sagemaker stop-training-job "
+                    f"--training-job-name {shlex.quote(item.id)}"
+                )
+        for name, children in tuning.items():
+            known = [c.hourly for c in children if c.hourly is not None]
+            rate = _rate(sum(known) if len(known) == len(children) else None)
+            lines.append(
+                f"tuning job {name} ({len(children)} child job(s) running, {rate}): re-attach with "
+                f"sagewiz --step tune; stop with aws sagemaker stop-hyper-parameter-tuning-job "
+                f"--hyper-parameter-tuning-job-name {shlex.quote(name)}"
+            )
+        return lines
+
     def detail(self) -> str:
         parts = [f"{len(self.items)} running, prices of {self.price_date}"]
         if self.truncated:
@@ -98,12 +134,12 @@ def running_costs(factory: Any, region: str | None = None, now: datetime | None 
 
 def _notebooks(sm: Any, region: str, now: datetime) -> list[RunningItem]:
     out = []
-    for page in sm.get_paginator("list_notebook_instances").paginate(StatusEquals="InService"):
+    for page in sm.get_paginator("list_notebook_instances").paginate():
         for nb in page.get("NotebookInstances", []):
-            if nb.get("NotebookInstanceStatus") != "InService":
-                continue  # moto and old APIs may ignore the filter
+            if nb.get("NotebookInstanceStatus") not in NOTEBOOK_BILLED:
+                continue  # Stopped bills only its volume, Failed and Deleting nothing
             itype = nb.get("InstanceType", "")
-            # The last modification of an InService notebook is when it was (re)started.
+            # The last modification of a running notebook is when it was (re)started.
             since = _aware(nb.get("LastModifiedTime") or nb.get("CreationTime"))
             out.append(
                 _item(
@@ -174,6 +210,10 @@ def _item(
     if since is not None and price.known:
         accrued = cost_for(max(0.0, (now - since).total_seconds()), price, count)
     return RunningItem(kind, name, itype, count, hourly, accrued, since, **kw)
+
+
+def _rate(hourly: float | None) -> str:
+    return f"~${hourly:.3f}/h (estimate)" if hourly is not None else "no price listed"
 
 
 def _aware(value: Any) -> datetime | None:

@@ -21,6 +21,27 @@ TAG_VALUE = "sagewiz"
 
 
 @dataclass(frozen=True)
+class ApiRequest:
+    """One AWS API request exactly as it is sent: the operation and its parameters. The plan
+    shows it (as JSON) and `apply_plan` sends this very object, so what was shown is what was sent."""
+
+    service: str  # "sagemaker"
+    operation: str  # boto3 method name, "create_training_job"
+    params: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        """The API's own name of the operation: CreateTrainingJob."""
+        return _pascal(self.operation)
+
+    def to_json(self) -> str:
+        return json.dumps(self.params, indent=2, default=str)
+
+    def send(self, client: Any) -> Any:
+        return getattr(client, self.operation)(**self.params)
+
+
+@dataclass(frozen=True)
 class Action:
     service: str  # "s3", "iam", "sagemaker", ...
     operation: str  # boto3 method name, e.g. "put_bucket_policy"
@@ -34,6 +55,11 @@ class Action:
 
     def api_call(self) -> str:
         return f"{self.service}:{_pascal(self.operation)}"
+
+    @property
+    def request(self) -> ApiRequest:
+        """The request this action sends (its params are this action's own dict, not a copy)."""
+        return ApiRequest(self.service, self.operation, self.params)
 
     def undo_text(self, face: Face) -> str:
         if self.undo_remedy is None:
@@ -91,7 +117,7 @@ def apply_plan(
             on_progress(n, action)
         client = factory.client(action.service)
         try:
-            result = getattr(client, action.operation)(**action.params)
+            result = action.request.send(client)
         except Exception as exc:
             err = translate(exc, action.api_call())
             done.append(AppliedAction(action, False, error=f"{err.title}: {err.message}"))

@@ -64,6 +64,17 @@ def training_price(instance_type: str, region: str) -> PriceEstimate:
     return _price(_TRAINING_USD_HOUR, instance_type, region)
 
 
+# ML storage (the notebook instance's volume), USD per GB-month in us-east-1; billed while the
+# instance exists, also when it is stopped.
+_ML_STORAGE_USD_GB_MONTH = 0.14
+_HOURS_PER_MONTH = 730.0
+
+
+def notebook_storage_hourly(volume_gb: int, region: str) -> float:
+    """What a notebook instance's volume costs an hour (all a Stopped instance bills)."""
+    return round(volume_gb * _ML_STORAGE_USD_GB_MONTH * _REGION_FACTOR.get(region, 1.1) / _HOURS_PER_MONTH, 6)
+
+
 def cost_for(seconds: float, estimate: PriceEstimate, count: int = 1) -> float | None:
     if estimate.usd_per_hour is None:
         return None

@@ -100,13 +100,21 @@ class ResumeOffer:
                     return a
         return None
 
+    def shown_choices(self) -> list[str]:
+        """The choices the offer lists and resuming restores, one 'name: value' each (the same
+        list both times, so the counts add up)."""
+        out = []
+        for key, value in self.choices.items():
+            if key not in RESTORABLE or key == "extra" or value in ("", [], None):
+                continue
+            text = ", ".join(value) if isinstance(value, list) else str(value)
+            out.append(f"{key.replace('_', ' ')}: {text}")
+        return out
+
     def summary(self) -> list[str]:
         lines = [f"Session of {self.at.replace('T', ' ')[:16]} UTC in {self.account} · {self.region}"
                  + (" (sandbox)" if self.sandbox else "")]  # fmt: skip
-        shown = [(k, v) for k, v in self.choices.items() if k != "extra" and v not in ("", [], None)]
-        for key, value in shown:
-            text = ", ".join(value) if isinstance(value, list) else str(value)
-            lines.append(f"  {key.replace('_', ' ')}: {text}")
+        lines.extend(f"  {line}" for line in self.shown_choices())
         for a in self.running:
             lines.append(f"  running: {a.type.value} {a.name} ({a.status})")
         for fix in self.fixes_in_place:
@@ -343,6 +351,31 @@ def verify(offer: ResumeOffer, factory: Any, journal: Journal) -> ResumeOffer:
 
 
 _CHECKED = ("bucket", "role_arn", "data_prefix", "output_manifest", "model_name")
+
+
+@dataclass(frozen=True)
+class ResumeReport:
+    """What resuming did, each item checked against AWS by `verify` / `read_status`."""
+
+    restored: tuple[str, ...]  # the offer's shown choices, now the wizard's ("bucket: x")
+    reattached: tuple[str, ...]  # what still runs ("training-job x (InProgress)")
+    gone: tuple[str, ...]  # what AWS no longer has: not restored
+
+    def line(self) -> str:
+        """One line whose count is the offer's list of choices; what is gone is named apart."""
+        parts = [f"{len(self.restored)} choice{'s' if len(self.restored) != 1 else ''} restored"]
+        if self.reattached:
+            parts.append(f"re-attached to {', '.join(self.reattached)}")
+        if self.gone:
+            parts.append(f"{len(self.gone)} gone, not restored: {'; '.join(self.gone)}")
+        return "Resumed: " + "; ".join(parts) + "."
+
+
+def resume(state: WizardState, offer: ResumeOffer) -> ResumeReport:
+    """Restore the offer's choices (see `restore`) and say what was restored, re-attached and gone."""
+    restore(state, offer)
+    running = tuple(f"{a.type.value} {a.name} ({a.status})" for a in offer.running)
+    return ResumeReport(tuple(offer.shown_choices()), running, offer.missing)
 
 
 def restore(state: WizardState, offer: ResumeOffer) -> dict[str, Any]:

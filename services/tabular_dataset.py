@@ -19,10 +19,26 @@ class TabularDataset:
     features: int
     classes: tuple[str, ...]
     label_source: str  # what the labels came from, said to the user
+    images: int = 0  # images found under the prefix; more than `rows` when only part is labeled
+
+    @property
+    def partial_warning(self) -> str:
+        """Said before training on part of the images (a labeling done only in part)."""
+        if self.images <= self.rows:
+            return ""
+        return (
+            f"Labels for {self.rows} of {self.images} images: the job trains on part of the data "
+            f"({self.images - self.rows} unlabeled). Label the rest in the Labels step for a better model."
+        )
 
 
 def tabular_from_images(
-    factory: Any, images_prefix: str, dest_prefix: str, manifest_uri: str = "", classes: tuple[str, ...] = ()
+    factory: Any,
+    images_prefix: str,
+    dest_prefix: str,
+    manifest_uri: str = "",
+    classes: tuple[str, ...] = (),
+    journal: Any = None,
 ) -> TabularDataset:
     """Turn labeled images into XGBoost CSVs (label first, no header): 27 colour-layout features per
     image (services.sandbox.images.features), labels from the Labels step's output.manifest when
@@ -53,6 +69,7 @@ def tabular_from_images(
                 labels[str(rec.get("source-ref", ""))] = name
         source = f"the labeling job's output manifest {manifest_uri}"
     rows: list[str] = []
+    images = 0
     try:
         keys = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=src.bucket, Prefix=src.key):
@@ -61,6 +78,7 @@ def tabular_from_images(
                 for o in page.get("Contents", [])
                 if o["Key"].lower().endswith((".jpg", ".jpeg", ".png"))
             ]
+        images = len(keys)
         for key in sorted(keys):
             uri = f"s3://{src.bucket}/{key}"
             data = s3.get_object(Bucket=src.bucket, Key=key)["Body"].read()
@@ -81,15 +99,19 @@ def tabular_from_images(
     train = [r for i, r in enumerate(rows) if i % 5]
     dest = parse_s3_uri(dest_prefix)
     base = dest.key if dest.key.endswith("/") or not dest.key else dest.key + "/"
-    try:
-        s3.put_object(
-            Bucket=dest.bucket, Key=f"{base}train/train.csv", Body=("\n".join(train) + "\n").encode()
-        )
-        s3.put_object(
-            Bucket=dest.bucket, Key=f"{base}validation/validation.csv", Body=("\n".join(val) + "\n").encode()
-        )
-    except Exception as exc:
-        raise translate(exc, "PutObject") from exc
+    from services.journal_events import ResourceCreated
+    from services.resource_kinds import ResourceKind
+
+    for key, lines in ((f"{base}train/train.csv", train), (f"{base}validation/validation.csv", val)):
+        try:
+            s3.put_object(Bucket=dest.bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
+        except Exception as exc:
+            raise translate(exc, "PutObject") from exc
+        if journal is not None:  # a derived file is sagewiz's: Clean up lists it
+            uri = f"s3://{dest.bucket}/{key}"
+            journal.append(
+                ResourceCreated(ResourceKind.OBJECT, uri, attributes={"what": "derived training data"})
+            )
     return TabularDataset(
         f"s3://{dest.bucket}/{base}train/",
         f"s3://{dest.bucket}/{base}validation/",
@@ -97,6 +119,7 @@ def tabular_from_images(
         27,
         class_names,
         source,
+        images,
     )
 
 

@@ -20,10 +20,11 @@ from services.journal_events import SessionStarted
 from services.session import AwsTarget, Identity, SessionFactory
 from services.state import WizardState
 from tui.context import Wizard
-from tui.messages import Connected, ConnectFailed
+from tui.messages import Connected, ConnectFailed, StatusSeen, StepMarked
 from tui.steps import STEP_IDS, STEPS, StepInfo, StepState, load_screen_class, neighbour, step
 
 if TYPE_CHECKING:
+    from services.costs import CostSnapshot
     from services.denied import DeniedCall
     from services.sandbox.world import SandboxWorld
 
@@ -84,6 +85,8 @@ class SagewizApp(App[int]):
         self._cost_nudge = threading.Event()
         self._choices_lock = threading.Lock()
         self._last_choices: dict[str, Any] | None = None
+        self.last_costs: CostSnapshot | None = None  # what the header's cost line was read from
+        self.exit_summary: list[str] = []  # printed by the command line once the screen is gone
         self.journal.on_append = self._journal_appended
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -189,17 +192,49 @@ class SagewizApp(App[int]):
         self._choices_tracked = True
         while not worker.is_cancelled and factory is self.factory:
             try:
-                line = running_costs(factory).line()
+                snap: CostSnapshot | None = running_costs(factory)
+                line = snap.line() if snap is not None else ""
             except Exception:
-                line = "running cost unknown"
+                snap, line = None, "running cost unknown"
             self._journal_choices()  # for a later session to resume
             try:
-                self.call_from_thread(setattr, self, "cost_line", line)
+                self.call_from_thread(self._costs_read, snap, line)
             except RuntimeError:
                 return  # the app has closed
             if self._wait_for_cost_poll(worker):
                 self._journal_choices()  # leaving: the last choices too
                 return
+
+    def _costs_read(self, snap: CostSnapshot | None, line: str) -> None:
+        self.last_costs = snap
+        self.cost_line = line
+
+    def nudge_costs(self) -> None:
+        """Read the running cost again now: a panel saw a status change."""
+        self._cost_nudge.set()
+
+    def on_status_seen(self, _: StatusSeen) -> None:
+        self.nudge_costs()
+
+    async def action_quit(self) -> None:
+        """Quit; when something still runs and bills, say what, its cost and how to get back to it
+        or stop it, and ask first."""
+        snap = self.last_costs
+        billing = snap.still_billing() if snap is not None else []
+        if snap is None or not billing:
+            self.exit()
+            return
+        from screens.quit_confirm import QuitConfirmScreen
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.exit_summary = [
+                    f"Still running in AWS after sagewiz exits (~${snap.hourly:.2f}/h, estimate, prices of {snap.price_date}):",
+                    *(f"  {line}" for line in billing),
+                ]
+                self.exit()
+
+        self.push_screen(QuitConfirmScreen(billing, snap.hourly), answered)
 
     def _journal_choices(self) -> None:
         """Journal what changed in the wizard's choices since the last time (any thread)."""
@@ -246,23 +281,13 @@ class SagewizApp(App[int]):
 
     def _offer_resume(self, offer: Any) -> None:
         from screens.resume_offer import ResumeOfferScreen
-        from services.resume import restore
+        from services.resume import resume
 
-        def answered(resume: bool | None) -> None:
-            if not resume:
+        def answered(wanted: bool | None) -> None:
+            if not wanted:
                 return
-            changed = restore(self.state, offer)
+            self.notify(resume(self.state, offer).line(), markup=False)
             attach = offer.attach_to
-            gone = len(offer.missing)
-            self.notify(
-                f"Resumed: {len(changed)} choices restored"
-                + (
-                    f"; {gone} things from that session no longer exist and were not restored."
-                    if gone
-                    else "."
-                ),
-                markup=False,
-            )
             if attach is not None:
                 self.action_goto(attach.step)
                 # Open the step's live view of that job (train: the job panel, labels: watch).
@@ -277,6 +302,11 @@ class SagewizApp(App[int]):
         if self.step_states.get(step_id) != state:
             self.step_states[step_id] = state
             self.step_version += 1
+
+    def on_step_marked(self, message: StepMarked) -> None:
+        if self.step_states.get(message.step) != message.mark:
+            self.nudge_costs()  # a mark changes with a status: what bills may have changed too
+        self.set_step_state(message.step, message.mark)
 
     def _make_step_screen(self, info: StepInfo) -> Screen[Any]:
         return load_screen_class(info)()

@@ -377,6 +377,8 @@ def run_tui(args: argparse.Namespace) -> int:
         background_work=True,
     )
     code = app.run()
+    for line in app.exit_summary:
+        print(line)
     return int(code or 0)
 
 

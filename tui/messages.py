@@ -35,6 +35,7 @@ from services.errors import ErrorInfo
 
 if TYPE_CHECKING:
     from services.denied import DeniedCall
+    from services.flow.marks import Mark
     from services.sandbox.world import SandboxWorld
     from services.session import Identity, SessionFactory
 
@@ -139,3 +140,17 @@ class Connected(Message):
 class ConnectFailed(Message):
     reason: str  # one of the ConnectProblem values in services.session
     error: ErrorInfo
+
+
+class StatusSeen(Message):
+    """A panel saw a job or instance change status: the App reads the running cost again at once
+    (the header follows within a poll, not a minute)."""
+
+
+@dataclass
+class StepMarked(Message):
+    """A step's mark changed (from the flow's rules in services.flow.marks). Posted to the App by
+    whichever screen or panel saw the state change, so the step bar follows from anywhere."""
+
+    step: str
+    mark: Mark

@@ -6,7 +6,6 @@ every step's does).
 
 from __future__ import annotations
 
-import enum
 import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,10 +14,9 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 
-class StepState(enum.Enum):
-    NOT_STARTED = "not started"
-    ATTENTION = "needs attention"
-    DONE = "done"
+from services.flow.marks import Mark as StepState  # the rules for each mark live with the flow
+
+__all__ = ["STEPS", "STEP_IDS", "StepInfo", "StepState", "load_screen_class", "neighbour", "step"]
 
 
 @dataclass(frozen=True)

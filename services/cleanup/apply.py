@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from services.cleanup.plans import CleanupPlan
-from services.cleanup.waiting import settled, stopped, wait_notebook
+from services.cleanup.waiting import settled, stopped, wait_gone, wait_notebook
 from services.errors import ValidationError, is_gone, translate
 from services.journal import Journal
 from services.journal_events import ResourceDeleted
@@ -76,7 +76,13 @@ def _run(action: Action, factory: Any, cancel: threading.Event, wait_timeout: fl
         )
         if status != "InService":
             return {"already": status}  # stopping, stopped or failed: nothing to stop
-    result = getattr(client, action.operation)(**action.params)
+    if action.operation == "delete_notebook_instance_lifecycle_config":
+        # A configuration still attached to a notebook being deleted waits for it to be gone.
+        lc = action.params["NotebookInstanceLifecycleConfigName"]
+        notebook = lc.removesuffix("-autostop")
+        if notebook != lc:
+            wait_gone(client, notebook, cancel, wait_timeout, poll)
+    result = action.request.send(client)
     if isinstance(result, dict):
         result = {k: v for k, v in result.items() if k != "ResponseMetadata"}
     return result

@@ -39,6 +39,17 @@ class CleanupPlan:
         return text
 
 
+def can_stop(r: Resource) -> bool:
+    """Stopping is offered only in a state it means something in (not for a Completed job)."""
+    return not r.gone and handler_for(r.type).stop(r) is not None
+
+
+def can_delete(r: Resource) -> bool:
+    """Deleting is offered for kinds AWS can delete (a job's record stays for good) and for a
+    gone resource (forgetting it in the journal)."""
+    return r.gone or handler_for(r.type).deletable
+
+
 def plan_stop(resources: Iterable[Resource]) -> CleanupPlan:
     """Stop what runs (notebooks, training, tuning, labeling jobs); nothing is deleted."""
     actions: list[Action] = []
@@ -84,6 +95,14 @@ def plan_delete(factory: Any, resources: Iterable[Resource], journal_only_gone: 
             raise translate(exc, f"plan deletion of {r.title}") from exc
         if r.type is ResourceKind.BUCKET:
             buckets.append(r.id)
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for a in actions:  # a lifecycle configuration chosen itself and offered with its notebook
+        key = (a.operation, repr(sorted(a.params.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(a)
+    actions = unique
     warnings = _unowned_warnings(chosen)
     if buckets:
         warnings.append("Deleting a bucket deletes every object and version in it; this cannot be undone.")

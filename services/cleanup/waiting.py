@@ -53,3 +53,30 @@ def wait_notebook(
         tries += 1
         if cancel.wait(step):
             raise SagewizError("Clean-up cancelled", f"Notebook {name} was left {status}.")
+
+
+def wait_gone(sm: Any, name: str, cancel: threading.Event, timeout: float, poll: float) -> None:
+    """Wait until the notebook instance `name` no longer exists (returns at once if it never did)."""
+    from services.errors import is_gone
+
+    deadline = time.monotonic() + timeout
+    tries = 0
+    while True:
+        try:
+            status = sm.describe_notebook_instance(NotebookInstanceName=name).get(
+                "NotebookInstanceStatus", ""
+            )
+        except Exception as exc:
+            if is_gone(exc):
+                return
+            raise
+        if time.monotonic() > deadline:
+            raise SagewizError(
+                f"Notebook {name} is still {status}",
+                f"Waited {int(timeout)} s for it to be deleted before deleting its lifecycle configuration.",
+                "Run clean-up again in a few minutes; the journal says what is done.",
+            )
+        step = min(poll, 0.2 * 2 ** min(tries, 8))
+        tries += 1
+        if cancel.wait(step):
+            raise SagewizError("Clean-up cancelled", f"Notebook {name} was left {status}.")

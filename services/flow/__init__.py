@@ -20,4 +20,5 @@ gather choices, render the plan, confirm and call `apply`; `walk` runs a step he
     doctor       why a request is refused, and the recommended fix's requests
     cleanup      what sagewiz created, and the requests that stop or delete the chosen part
     walk         one step headless: plan, show, confirm, apply, record
+    marks        when each step is done (✓), needs attention (!) or not started (○)
 """

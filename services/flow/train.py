@@ -183,9 +183,11 @@ def derive_dataset(
         state.output_manifest if state.output_manifest and object_exists(ctx, state.output_manifest) else ""
     )
     ds = tabular_dataset.tabular_from_images(
-        ctx.factory, state.images_prefix(), derived_prefix(state), manifest, tuple(state.labels)
+        ctx.factory, state.images_prefix(), derived_prefix(state), manifest, tuple(state.labels), ctx.journal
     )
     say(f"derived {ds.rows} rows from the images; labels from {ds.label_source}")
+    if ds.partial_warning:
+        say(f"warning: {ds.partial_warning}")
     return replace(choices, channels={"train": ds.train_uri, "validation": ds.validation_uri})
 
 

@@ -21,6 +21,7 @@ from services.tuning.config import (
     WARM_START_TYPES,
     TrainingBase,
     TuningConfig,
+    without_tuned,
 )
 from services.tuning.ranges import ParameterRange
 
@@ -125,6 +126,9 @@ def plan(ctx: FlowContext, state: WizardState, choices: TuneChoices) -> TunePlan
                 preview=f"tuning job {choices.name} planned after training starts",
             )
         base = tuning.load_base(ctx.factory, choices.training_job)
+        cfg = build_config(choices, base)
+        # The training job's values of what is tuned give way to the ranges (as the Tune form fills it).
+        return plan_config(ctx, cfg.with_(base=without_tuned(cfg.base, {r.name for r in cfg.ranges})))
     return plan_config(ctx, build_config(choices, base))
 
 
@@ -193,7 +197,7 @@ def record(state: WizardState, plan: TunePlan) -> None:
 
 
 def apply(ctx: FlowContext, state: WizardState, plan: TunePlan) -> str:
-    assert plan.config is not None
-    tuning.create(plan.config, ctx.factory, ctx.journal, ctx.region)
+    assert plan.config is not None and plan.requests is not None
+    tuning.create(plan.requests, ctx.factory, ctx.journal)  # the very request the plan showed
     record(state, plan)
     return f"tuning job {plan.config.name} started"

@@ -31,7 +31,7 @@ from services.permissions.fixes.change import (
     document_diff,
 )
 from services.permissions.fixes.public_access import BPA_KEYS
-from services.plan import Action, Plan
+from services.plan import Action, ApiRequest, Plan
 from services.remedy import Face, Remedy, RemedyKind
 
 ABSENT = "absent"
@@ -142,33 +142,14 @@ def _capture_raw(iam: Any) -> None:
 
 
 def write(factory: Any, target: PolicyTarget, text: str | None) -> None:
-    """Put `text` at `target`, or delete the document when `text` is None."""
+    """Put `text` at `target`, or delete the document when `text` is None: the very request the
+    plan (`to_plan`) shows, built once by `_call`."""
     op = f"{'put' if text is not None else 'delete'} {target.describe()}"
+    if target.kind not in (BUCKET_POLICY, ROLE_INLINE_POLICY, PUBLIC_ACCESS_BLOCK):
+        raise ValueError(f"unknown target kind {target.kind}")
+    service, operation, params = _call(target, text)
     try:
-        if target.kind == BUCKET_POLICY:
-            s3 = factory.client("s3")
-            if text is None:
-                s3.delete_bucket_policy(Bucket=target.bucket)
-            else:
-                s3.put_bucket_policy(Bucket=target.bucket, Policy=text)
-        elif target.kind == ROLE_INLINE_POLICY:
-            iam = factory.client("iam")
-            if text is None:
-                iam.delete_role_policy(RoleName=target.role_name, PolicyName=target.policy_name)
-            else:
-                iam.put_role_policy(
-                    RoleName=target.role_name, PolicyName=target.policy_name, PolicyDocument=text
-                )
-        elif target.kind == PUBLIC_ACCESS_BLOCK:
-            s3 = factory.client("s3")
-            if text is None:
-                s3.delete_public_access_block(Bucket=target.bucket)
-            else:
-                s3.put_public_access_block(
-                    Bucket=target.bucket, PublicAccessBlockConfiguration=json.loads(text)
-                )
-        else:
-            raise ValueError(f"unknown target kind {target.kind}")
+        ApiRequest(service, operation, params).send(factory.client(service))
     except SagewizError:
         raise
     except Exception as exc:

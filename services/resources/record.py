@@ -18,6 +18,8 @@ class Resource:
     state: str = ""  # as read from AWS: InService, InProgress, Stopped, exists, gone, unknown
     instance_type: str = ""
     count: int = 1  # instances per job
+    volume_gb: int = 0  # a notebook instance's storage volume (billed also when it is stopped)
+    lifecycle_config: str = ""  # a notebook instance's lifecycle configuration, if it has one
     parallel: int = 1  # jobs running at once on those instances (a tuning job's running children)
     hourly: float | None = 0.0  # USD/h now; None = not estimated (per-task, storage, unpriced)
     cost_note: str = ""  # why there is no hourly figure, or what it covers
@@ -47,4 +49,7 @@ class Resource:
             return self.cost_note or "not estimated"
         if self.type.free:
             return "no charge"
-        return f"${self.hourly:.3f}/h"
+        if self.hourly == 0:
+            return "not billing"  # finished, stopped or gone: no rate is shown for what does not run
+        rate = f"${self.hourly:.4f}/h" if self.hourly < 0.01 else f"${self.hourly:.3f}/h"
+        return f"{rate} ({self.cost_note})" if self.cost_note else rate

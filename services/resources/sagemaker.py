@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from services.journal_events import ResourceDeleted
+from services.notebook_autostop import autostop_config_name
 from services.plan import Action
-from services.pricing import notebook_price, training_price
+from services.pricing import notebook_price, notebook_storage_hourly, training_price
 from services.resource_kinds import ResourceKind
 from services.resources.handler import KindHandler, stop_action, with_state
 from services.resources.record import Resource
@@ -33,9 +34,14 @@ class NotebookHandler(KindHandler):
             d.get("NotebookInstanceArn", ""),
             id=d.get("NotebookInstanceName", res.id),
             instance_type=d.get("InstanceType", ""),
+            volume_gb=int(d.get("VolumeSizeInGB") or 5),
+            lifecycle_config=d.get("NotebookInstanceLifecycleConfigName", ""),
         )
 
     def cost(self, res: Resource, region: str) -> tuple[float | None, str]:
+        if res.state in ("Stopped", "Failed"):
+            # A stopped instance bills only its ML storage volume.
+            return notebook_storage_hourly(res.volume_gb, region), f"storage only ({res.volume_gb} GB volume)"
         if res.state not in self.billed_states:
             return 0.0, ""
         price = notebook_price(res.instance_type, region)
@@ -51,7 +57,7 @@ class NotebookHandler(KindHandler):
         )  # fmt: skip
 
     def delete(self, factory: Any, res: Resource) -> list[Action]:
-        return [
+        actions = [
             Action(
                 "sagemaker", "delete_notebook_instance", {"NotebookInstanceName": res.id},
                 f"Delete notebook instance {res.id} (after it has stopped); its ML storage volume goes with it",
@@ -59,6 +65,19 @@ class NotebookHandler(KindHandler):
                 resource=res.arn or res.id, journal=ResourceDeleted(res.type, res.id),
             )
         ]  # fmt: skip
+        if res.lifecycle_config and res.lifecycle_config == autostop_config_name(res.id):
+            # The idle auto-stop configuration sagewiz made for this notebook goes with it (once
+            # the notebook is gone), rather than being left behind.
+            lc = res.lifecycle_config
+            actions.append(
+                Action(
+                    "sagemaker", "delete_notebook_instance_lifecycle_config",
+                    {"NotebookInstanceLifecycleConfigName": lc},
+                    f"Delete its lifecycle configuration {lc} (made with it; after the notebook is gone)",
+                    resource=lc, journal=ResourceDeleted(ResourceKind.LIFECYCLE_CONFIG, lc),
+                )
+            )  # fmt: skip
+        return actions
 
 
 class LifecycleConfigHandler(KindHandler):

@@ -110,6 +110,15 @@ def validate_config(cfg: TuningConfig) -> list[Problem]:
         )
     for r in cfg.ranges:
         out.extend(validate_range(r))
+    for name in sorted(set(names) & set(cfg.base.static_hyperparameters)):
+        value = cfg.base.static_hyperparameters[name]
+        out.append(
+            Problem(
+                name,
+                f"{name} is both static ({name}={value}) and tuned; AWS refuses a hyperparameter that is both",
+                f"remove {name}={value} from Static, or untick its range",
+            )
+        )
     # objective
     if not cfg.objective_metric.strip():
         out.append(Problem("objective", "no objective metric chosen", "pick the metric to optimize"))
@@ -218,6 +227,13 @@ def validate_config(cfg: TuningConfig) -> list[Problem]:
             out.append(Problem("warm start", f"type must be one of {', '.join(kinds)}"))
     out.extend(validate_base(cfg.base, tuned={r.name for r in cfg.ranges}))
     return out
+
+
+def without_tuned(base: TrainingBase, tuned: set[str]) -> TrainingBase:
+    """The base with the tuned hyperparameters' fixed values taken out: a training job's value of
+    a hyperparameter gives way to its range when tuning starts from that job."""
+    static = {k: v for k, v in base.static_hyperparameters.items() if k not in tuned}
+    return base if static == base.static_hyperparameters else base.with_(static_hyperparameters=static)
 
 
 def validate_base(base: TrainingBase, tuned: set[str] | None = None) -> list[Problem]:

@@ -65,9 +65,9 @@ def build_request(cfg: TuningConfig) -> dict[str, Any]:
 
 
 def training_definition(base: TrainingBase, tuned: set[str]) -> dict[str, Any]:
-    # Built-in algorithms get no MetricDefinitions: SageMaker supplies them, and the tuned
-    # hyperparameters must not also be static ones.
-    static = {k: str(v) for k, v in base.static_hyperparameters.items() if k not in tuned}
+    # Built-in algorithms get no MetricDefinitions: SageMaker supplies them. A tuned hyperparameter
+    # that is also static is refused by validate_config before this is built, never dropped here.
+    static = {k: str(v) for k, v in base.static_hyperparameters.items()}
     static.pop("_tuning_objective_metric", None)
     definition: dict[str, Any] = {
         "StaticHyperParameters": static,
@@ -248,11 +248,10 @@ def base_from_state(extra: dict[str, Any]) -> TrainingBase | None:
     return base.with_(source="the Train step")
 
 
-def create(cfg: TuningConfig, factory: Any, journal: Any, region: str) -> str:
-    """Apply the plan; returns the tuning job ARN."""
+def create(plan: Plan, factory: Any, journal: Any) -> str:
+    """Send the plan's request (`build_plan`); returns the tuning job ARN."""
     from services.plan import apply_plan
 
-    plan = build_plan(cfg, region)
     try:
         done = apply_plan(plan, factory, journal)
     except SagewizError:

@@ -194,3 +194,44 @@ def test_jobs_are_stopped_while_they_run_and_never_deleted():
         done = cleanup.Resource(kind, "j", state="Completed")
         plan = cleanup.plan_delete(None, [done])
         assert plan.empty and "cannot be deleted" in plan.skipped[0]
+
+
+def test_a_notebooks_autostop_configuration_goes_with_it(factory, world, bound):
+    """Deleting walk-nb-2 once left walk-nb-2-autostop behind: the configuration sagewiz made with a
+    notebook is offered with it (once, even when chosen too) and deleted after the notebook."""
+    from services.flow import notebook
+    from services.flow.context import FlowContext
+    from services.notebooks import NotebookSpec
+    from services.state import WizardState
+
+    ctx = FlowContext(factory, world.account, world.region, bound, world.admin_arn, sandbox=True)
+    state = WizardState(region=world.region, account=world.account)
+    spec = NotebookSpec("hk-auto", world.role_arn, idle_minutes=60)
+    notebook.apply(ctx, state, notebook.plan(ctx, state, notebook.NotebookChoices(spec)))
+    inv = cleanup.inventory(factory, bound)
+    nb = inv.find("notebook", "hk-auto")
+    assert nb is not None and nb.lifecycle_config == "hk-auto-autostop"
+    lc = inv.find("lifecycle-config", "hk-auto-autostop")
+    plan = cleanup.plan_delete(factory, [r for r in (nb, lc) if r is not None])
+    calls = [(a.api_call(), a.resource) for a in plan.plan.actions]
+    deletes = [c for c, _ in calls if c == "sagemaker:DeleteNotebookInstanceLifecycleConfig"]
+    assert deletes == ["sagemaker:DeleteNotebookInstanceLifecycleConfig"]  # once
+    names = [c for c, _ in calls]
+    assert names.index("sagemaker:DeleteNotebookInstance") < names.index(deletes[0])
+    done = cleanup.apply_cleanup(plan, factory, bound, poll=0.05, wait_timeout=30)
+    assert all(d.ok for d in done)
+    sm = factory.client("sagemaker")
+    configs = sm.list_notebook_instance_lifecycle_configs()["NotebookInstanceLifecycleConfigs"]
+    assert "hk-auto-autostop" not in {c["NotebookInstanceLifecycleConfigName"] for c in configs}
+
+
+def test_only_actions_valid_for_the_state_are_offered():
+    from services.cleanup.plans import can_delete, can_stop
+    from services.resources.record import Resource
+
+    done = Resource(ResourceKind.LABELING_JOB, "lj", state="Completed")
+    running = Resource(ResourceKind.LABELING_JOB, "lj2", state="InProgress")
+    assert not can_stop(done) and can_stop(running)
+    assert not can_delete(done)  # SageMaker keeps job records
+    stopped = Resource(ResourceKind.NOTEBOOK, "nb", state="Stopped")
+    assert not can_stop(stopped) and can_delete(stopped)

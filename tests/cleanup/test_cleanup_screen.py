@@ -6,6 +6,7 @@ from textual.widgets import DataTable
 
 from tests.cleanup.helpers import SCREEN_WAIT, fast_notebooks, make_bucket, make_notebook, make_role
 from tests.support import eventually, wait_connected
+from tui.steps import StepState
 
 
 def typing_into(app) -> str | None:
@@ -35,6 +36,8 @@ async def test_delete_all_with_typed_and_bucket_confirmations(make_app, factory,
         rows = table_rows(app)
         assert {r[2] for r in rows} == {"screen-nb", "screen-bucket", "screen-role"}
         assert world.role_name not in {r[2] for r in rows}
+        await pilot.pause()
+        assert app.step_states["cleanup"] is StepState.NOT_STARTED  # opened and read: nothing cleaned yet
         await pilot.press("a", "d")
         await eventually(pilot, lambda: typing_into(app) == "delete", SCREEN_WAIT)
         assert app.screen.query_one("#apply").disabled
@@ -47,6 +50,7 @@ async def test_delete_all_with_typed_and_bucket_confirmations(make_app, factory,
             pilot, lambda: app.screen is screen and not screen.busy and screen.resources == [], 120
         )
         assert "Nothing sagewiz created is left" in str(screen.query_one("#cleanup-summary").render())
+        await eventually(pilot, lambda: app.step_states["cleanup"] is StepState.DONE)
     kinds = {e.data["type"] for e in journal.entries("resource-deleted")}
     assert {"notebook", "bucket", "role"} <= kinds
 
@@ -83,3 +87,26 @@ def test_cleanup_snapshot(snap_compare, make_app, factory, world, journal):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
+
+
+async def test_stop_is_not_offered_for_a_finished_job(make_app, factory, world, journal):
+    from services.journal_events import JobStarted
+    from services.resource_kinds import ResourceKind
+    from services.training import build_request
+    from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
+
+    journal.bind(world.account, world.region, True)
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="finished-job")))
+    journal.append(JobStarted(ResourceKind.TRAINING_JOB, "finished-job"))
+    wait_done(sm, "finished-job")
+    app = make_app(start_step="cleanup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await eventually(pilot, lambda: len(screen.resources) == 1, SCREEN_WAIT)
+        assert screen.resources[0].state == "Completed"
+        assert screen.check_action("stop", ()) is None and screen.check_action("delete", ()) is None
+        assert "not billing" in " ".join(table_rows(app)[0])  # a finished job shows no rate

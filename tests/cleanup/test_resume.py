@@ -169,3 +169,29 @@ def test_resume_says_plainly_what_a_reseeded_world_no_longer_has(journal, factor
     resume.restore(state, offer)
     assert state.bucket == "" and state.data_prefix == "" and state.training_job == ""
     assert offer.fixes_in_place == ()
+
+
+def test_resumed_counts_add_up_with_what_was_listed(journal, factory, world):
+    """Every listed choice is restored and counted; what AWS no longer has is named as gone; what
+    still runs is re-attached (plain mode once listed 3 choices, then said '2 restored')."""
+    fast_notebooks()
+    old = earlier_session(journal.path, world)
+    # labels equal to the wizard's defaults: restoring them changes nothing, yet it is restored
+    old.append(ChoiceMade({"bucket": world.default_bucket, "labels": list(WizardState().labels),
+                           "output_manifest": f"s3://{world.default_bucket}/no/such/output.manifest"}))  # fmt: skip
+    make_notebook(factory, world, old, name="count-nb")
+    old.append(JobStarted(ResourceKind.TRAINING_JOB, "count-gone-job"))
+    journal.bind(world.account, world.region, True)
+    journal.append(SessionStarted(caller="y", sandbox=True))
+    offer = resume.offer_for(journal, factory, world.account, world.region, True)
+    assert offer is not None
+    listed = offer.shown_choices()
+    assert [line.split(":")[0] for line in listed] == ["bucket", "labels", "notebook name"]
+    report = resume.resume(WizardState(), offer)
+    assert report.restored == tuple(listed)
+    assert report.reattached and report.reattached[0].startswith("notebook count-nb (")
+    assert any("count-gone-job no longer exists" in g for g in report.gone)
+    assert any("output.manifest" in g for g in report.gone)
+    line = report.line()
+    assert line.startswith(f"Resumed: {len(listed)} choices restored; re-attached to notebook count-nb")
+    assert f"{len(report.gone)} gone, not restored" in line

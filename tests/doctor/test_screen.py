@@ -15,6 +15,7 @@ from services.session import SessionFactory
 from tests.doctor.harness import fresh_world
 from tests.support import eventually, wait_connected
 from tests.ui_text import shown
+from tui.steps import StepState
 
 SIZE = (120, 40)
 SEED_ERROR = "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied"
@@ -59,7 +60,10 @@ async def paste_and_diagnose(
 async def test_seed_error_to_fix_to_upload(make_app: Any, world: Any) -> None:
     app = make_app(start_step="doctor")
     async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        assert app.step_states["doctor"] is StepState.NOT_STARTED  # opening it diagnoses nothing
         screen = await paste_and_diagnose(pilot)
+        assert app.step_states["doctor"] is StepState.ATTENTION  # the request is denied
         text = shown(screen.query_one("#doctor-verdict"))
         assert "DENIED" in text and "identity-wrong-resource" in text and '"DefaultBucket"' in text
         assert "bucket-policy-wrong-resource" in text
@@ -77,6 +81,7 @@ async def test_seed_error_to_fix_to_upload(make_app: Any, world: Any) -> None:
             ),
         )
         await pilot.pause()
+        assert app.step_states["doctor"] is StepState.DONE  # diagnosed again: nothing blocks
         after = shown(screen.query_one("#doctor-before-after"))
         assert "before: DENIED" in after and "after:  ALLOWED" in after
         assert "live check as the principal: PutObject" in after and "succeeded" in after

@@ -85,6 +85,15 @@ async def test_new_user_sees_why_fixes_with_diffs_proves_and_undoes(
         assert not [f for f in screen.findings if f.severity == "error"]
         assert bpa_on(factory, world)  # Block Public Access stays on
         assert app.step_states["permissions"].value == "done"
+        # The same policies when the proof cannot run (no in-process sandbox to sign as the role, as
+        # against `sandbox serve`): nothing is proven, so the step is not done.
+        app.world = None
+        before = screen.checks_done
+        await pilot.press("p")
+        await settled(pilot, screen, before)
+        assert screen.proof_now is not None and screen.proof_now.method == "unavailable"
+        assert app.step_states["permissions"].value == "needs attention"
+        app.world = world
         # undo each change, newest first, exactly
         for expected, target in (
             (json.dumps(bucket_policy(world.default_bucket, world.role_arn)), PolicyTarget(BUCKET_POLICY, bucket=world.default_bucket)),

@@ -94,3 +94,57 @@ def test_tabular_dataset_from_the_sample_images(world, factory):
     body = factory.client("s3").get_object(Bucket=world.default_bucket, Key="sagewiz/xgboost/train/train.csv")
     first = body["Body"].read().decode().splitlines()[0].split(",")
     assert len(first) == 28 and first[0] in {"0", "1", "2", "3", "4"}
+
+
+def test_derived_files_are_journaled_so_clean_up_lists_them(world, factory, journal):
+    from services import cleanup
+
+    journal.bind(world.account, world.region, True)
+    grant_bucket(factory, world)
+    tabular_from_images(
+        factory,
+        f"s3://{world.sample_bucket}/{world.sample_prefix}",
+        f"s3://{world.default_bucket}/sagewiz/xgboost/",
+        journal=journal,
+    )
+    inv = cleanup.inventory(factory, journal)
+    b = world.default_bucket
+    for key in ("sagewiz/xgboost/train/train.csv", "sagewiz/xgboost/validation/validation.csv"):
+        obj = inv.find("s3-object", f"s3://{b}/{key}")
+        assert obj is not None and obj.state == "exists" and obj.detail  # its size
+
+
+def test_training_on_part_of_the_images_is_said(world, factory):
+    """3 images labeled in the terminal must not silently become the whole training set."""
+    import json as _json
+
+    from tests.labels.helpers import copy_samples
+
+    grant_bucket(factory, world)
+    prefix = copy_samples(factory, world)
+    s3 = factory.client("s3")
+    keys = sorted(
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=world.default_bucket, Prefix="ground-truth-demo/images/")[
+            "Contents"
+        ]
+    )
+    lines = [
+        _json.dumps({"source-ref": f"s3://{world.default_bucket}/{k}", "lbl": 0,
+                     "lbl-metadata": {"class-name": "Airplane", "confidence": 0.9, "type": "groundtruth/image-classification",
+                                      "job-name": "labeling-job/lbl", "human-annotated": "yes", "creation-date": "2026-01-01T00:00:00"}})
+        for k in keys[:6]
+    ]  # fmt: skip
+    s3.put_object(Bucket=world.default_bucket, Key="part/output.manifest", Body="\n".join(lines).encode())
+    ds = tabular_from_images(
+        factory,
+        prefix,
+        f"s3://{world.default_bucket}/sagewiz/xgboost/",
+        f"s3://{world.default_bucket}/part/output.manifest",
+    )
+    assert (ds.rows, ds.images) == (6, len(keys)) and len(keys) == 50
+    assert ds.partial_warning.startswith(
+        "Labels for 6 of 50 images: the job trains on part of the data (44 unlabeled)"
+    )
+    whole = tabular_from_images(factory, prefix, f"s3://{world.default_bucket}/sagewiz/xgboost/")
+    assert whole.partial_warning == ""

@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 from services.training import build_request
 from tests.support import eventually, wait_connected
 from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
+from tests.ui_text import shown
 from tui.widgets.log_pane import LogPane
 
 
@@ -202,6 +203,18 @@ async def test_train_step_end_to_end(world, factory, make_app):
         await eventually(pilot, lambda: "rows" in str(step.query_one("#tr-data-note").render()))
         await pilot.press("f5")
         await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen", 60)
+        # The exact request, folded to one line; opened, it is the JSON that will be sent.
+        from screens.confirm_plan import RequestView
+
+        view = await eventually(pilot, lambda: app.screen.query(RequestView).first(), 10)
+        assert view.collapsed and "sagemaker:CreateTrainingJob request (JSON)" in view.title
+        await pilot.click("RequestView CollapsibleTitle")
+        await eventually(pilot, lambda: not view.collapsed)
+        shown_json = shown(view.query_one(".plan-request-json"))
+        sent = json.loads(view.request.to_json())
+        assert sent["TrainingJobName"] == "e2e-job" and sent["HyperParameters"]["num_round"] == "100"
+        assert '"TrainingJobName": "e2e-job"' in shown_json and '"InputDataConfig"' in shown_json
+        assert view.request.params is app.screen.plan.actions[0].params  # the object apply sends
         app.screen.query_one("#apply").press()
         await eventually(pilot, lambda: type(app.screen).__name__ == "JobPanelScreen", 60)
         panel = app.screen
@@ -265,3 +278,100 @@ def test_job_panel_snapshot(snap_compare, world, journal, monkeypatch):
     monkeypatch.setattr(JobPanelScreen, "_follow_logs", lambda self, snap: None)
     app = SagewizApp(world.target(), sandbox=True, world=world, journal=journal, auto_connect=False)
     assert snap_compare(app, terminal_size=(120, 40), run_before=feed)
+
+
+async def test_train_mark_follows_the_latest_job(world, factory, make_app):
+    """✓ only for a job that completed with a model; a failed latest job is `!`, seen from any screen."""
+    from screens.job_panel import JobPanelScreen
+    from tui.steps import StepState
+
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    bad = build_request(xgb_config(world, name="bad-eta"))
+    bad["HyperParameters"]["eta"] = "2"
+    sm.create_training_job(**bad)
+    wait_done(sm, "bad-eta")
+    app = make_app(start_step="connect")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        app.state.update(training_job="bad-eta")
+        assert app.step_states["train"] is StepState.NOT_STARTED
+        await pilot.press("8")
+        await eventually(pilot, lambda: app.step_states["train"] is StepState.ATTENTION)
+        # A completed job watched from the Connect step's stack (not the Train screen) makes it ✓.
+        sm.create_training_job(**build_request(xgb_config(world, name="good-job")))
+        await pilot.press("1")
+        app.state.update(training_job="good-job")
+        await app.push_screen(JobPanelScreen("good-job", poll_seconds=0.2))
+        panel = app.screen
+        await eventually(pilot, lambda: panel.snapshot is not None and panel.snapshot.terminal, 60)
+        assert panel.snapshot.status == "Completed" and panel.snapshot.model_artifact
+        await eventually(pilot, lambda: app.step_states["train"] is StepState.DONE)
+        # A child of some tuning job watched in the panel is not the Train step's job: no change.
+        sm.create_training_job(**bad | {"TrainingJobName": "other-bad"})
+        wait_done(sm, "other-bad")
+        await app.push_screen(JobPanelScreen("other-bad", poll_seconds=0.2))
+        other = app.screen
+        await eventually(pilot, lambda: other.snapshot is not None)
+        await pilot.pause()
+        assert app.step_states["train"] is StepState.DONE
+
+
+async def test_header_cost_follows_a_status_change_and_q_says_what_keeps_running(world, factory, make_app):
+    """The header's running cost is read again as soon as a panel sees a job change (not a minute
+    later); `q` while a job bills asks first, listing it, its hourly cost and how to stop it."""
+    from screens.job_panel import JobPanelScreen
+    from screens.quit_confirm import QuitConfirmScreen
+    from services.sandbox import trainer
+
+    trainer.set_pace(1.0)  # slow enough to be seen running
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="still-running")))
+    app = make_app(start_step="connect", background_work=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await eventually(pilot, lambda: app.last_costs is not None and app.last_costs.items, 20)
+        assert app.cost_line.startswith("running ~$")
+        await pilot.press("q")
+        await eventually(pilot, lambda: isinstance(app.screen, QuitConfirmScreen))
+        text = shown(app.screen.query_one("#quit-lines"))
+        assert "training job still-running (1 x ml.m5.xlarge, ~$" in text and "/h (estimate)" in text
+        assert "sagewiz status still-running" in text
+        assert "aws sagemaker stop-training-job --training-job-name still-running" in text
+        await pilot.press("escape")  # stay
+        await pilot.pause()
+        assert not isinstance(app.screen, QuitConfirmScreen) and app.is_running
+        sm.stop_training_job(TrainingJobName="still-running")
+        wait_done(sm, "still-running", timeout=20)
+        assert app.COST_POLL_SECONDS >= 60  # the regular poll is far off: only the panel's news counts
+        await app.push_screen(JobPanelScreen("still-running", poll_seconds=0.2))
+        await eventually(pilot, lambda: app.cost_line == "nothing running", 2.5, what="the header within 2 s")
+        await pilot.press("escape")
+        await pilot.press("q")  # nothing bills now: quits at once
+        await pilot.pause()
+    assert app.exit_summary == []
+
+
+async def test_quitting_while_a_job_bills_prints_what_keeps_running(world, factory, make_app):
+    from screens.quit_confirm import QuitConfirmScreen
+    from services.sandbox import trainer
+
+    trainer.set_pace(1.0)
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="left-running")))
+    app = make_app(start_step="connect", background_work=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await eventually(pilot, lambda: app.last_costs is not None and app.last_costs.items, 20)
+        await pilot.press("q")
+        await eventually(pilot, lambda: isinstance(app.screen, QuitConfirmScreen))
+        await pilot.press("q")  # quit anyway
+        await pilot.pause()
+    assert app.exit_summary[0].startswith("Still running in AWS after sagewiz exits (~$")
+    assert "training job left-running" in app.exit_summary[1]
+    sm.stop_training_job(TrainingJobName="left-running")

@@ -9,6 +9,7 @@ import pytest
 from services.errors import ValidationError
 from services.journal_events import JobStarted
 from services.resource_kinds import ResourceKind
+from services.tuning.config import without_tuned
 from services.tuning.ranges import CATEGORICAL, ParameterRange
 from services.tuning.request import build_plan, build_request, check, estimate_cost, model_problems
 from tests.tune.test_validation import cat, config, cont, integer
@@ -37,13 +38,32 @@ def test_request_validates_against_botocore_model(changes: dict) -> None:
     assert {"Key": "sagewiz:created-by", "Value": "sagewiz"} in request["Tags"]
 
 
+def test_static_and_tuned_never_overlap() -> None:
+    """eta both static and tuned: AWS refuses it, so the plan does, before any call, saying which."""
+    cfg = config(
+        base=config().base.with_(static_hyperparameters={"objective": "multi:softmax", "num_class": "5", "eta": "0.3", "num_round": "50"}),
+    )  # fmt: skip
+    problems = check(cfg)
+    assert [p.field for p in problems] == ["eta"]
+    assert "eta is both static (eta=0.3) and tuned" in problems[0].message
+    assert problems[0].hint == "remove eta=0.3 from Static, or untick its range"
+    with pytest.raises(ValidationError, match="both static"):
+        build_plan(cfg, "eu-north-1")
+    # A training job's value gives way to the range when tuning starts from it: nothing is both.
+    fixed = cfg.with_(base=without_tuned(cfg.base, {r.name for r in cfg.ranges}))
+    assert (
+        check(fixed) == []
+        and "eta" not in build_request(fixed)["TrainingJobDefinition"]["StaticHyperParameters"]
+    )
+
+
 def test_request_shape() -> None:
     cfg = config(
-        base=config().base.with_(static_hyperparameters={"objective": "multi:softmax", "num_class": "5", "eta": "0.3", "num_round": "50", "_tuning_objective_metric": "x"}),
+        base=config().base.with_(static_hyperparameters={"objective": "multi:softmax", "num_class": "5", "num_round": "50", "_tuning_objective_metric": "x"}),
     )  # fmt: skip
     request = build_request(cfg)
     definition = request["TrainingJobDefinition"]
-    # tuned hyperparameters are not also static; the service's own key is never sent
+    # the service's own key is never sent
     assert definition["StaticHyperParameters"] == {
         "objective": "multi:softmax",
         "num_class": "5",

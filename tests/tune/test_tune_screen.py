@@ -61,7 +61,12 @@ async def test_form_prefills_from_the_train_step_and_refuses_bad_input(
     make_app: Any, factory: Any, base: TrainingBase, monkeypatch: Any
 ) -> None:
     fixed_clock(monkeypatch)
-    job = start_training_job(factory, base)
+    # The training job ran with subsample and eta set, both tuned by default: the form's Static
+    # line must not carry them too (AWS refuses a hyperparameter that is both).
+    job = start_training_job(
+        factory,
+        base.with_(static_hyperparameters={**base.static_hyperparameters, "subsample": "0.8", "eta": "0.2"}),
+    )
     app = make_app(start_step="tune")
     app.state.training_job = job
     async with app.run_test(size=SIZE) as pilot:
@@ -70,6 +75,8 @@ async def test_form_prefills_from_the_train_step_and_refuses_bad_input(
         await eventually(
             pilot, lambda: "xgb-train-1" in text_of(screen, "#base-note"), WAIT, what="base loaded"
         )
+        static = screen.query_one("#base-static", Input).value
+        assert "eta=" not in static and "subsample=" not in static and "num_round=" in static
         assert screen.query_one("#base-image", Input).value == base.image
         assert screen.query_one("#base-role", Input).value == base.role_arn
         assert screen.query_one("#base-train", Input).value.endswith("/tune-data/train/")
@@ -122,7 +129,12 @@ async def test_tune_watch_sort_log_and_model_from_best(
         screen.query_one("#tuning-name", Input).value = "ui-tune"
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="plan shown")
+        await eventually(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmPlanScreen) and app.screen.query("#cancel"),
+            WAIT,
+            what="plan shown",
+        )
         plan_text = app.screen.plan.render_text()
         assert "sagemaker:CreateHyperParameterTuningJob" in plan_text and "Upper bound" in plan_text
         assert "account 123456789012 in eu-north-1 (SANDBOX)" in app.screen.where
@@ -156,7 +168,12 @@ async def test_tune_watch_sort_log_and_model_from_best(
         await eventually(pilot, lambda: app.screen is screen, WAIT, what="back to dashboard")
         # a model from the best job, planned and confirmed
         await pilot.press("m")
-        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="model plan")
+        await eventually(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmPlanScreen) and app.screen.query("#cancel"),
+            WAIT,
+            what="model plan",
+        )
         await pilot.click("#apply")
         await eventually(pilot, lambda: app.state.model_name == "ui-tune-best", WAIT, what="model created")
         model = factory.client("sagemaker").describe_model(ModelName="ui-tune-best")
@@ -179,7 +196,12 @@ async def test_stop_tuning_job_with_confirmation(make_app: Any, factory: Any, ba
             pilot, lambda: screen.snapshot is not None and screen.snapshot.children, WAIT, what="children"
         )
         await pilot.press("x")
-        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="stop plan")
+        await eventually(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmPlanScreen) and app.screen.query("#cancel"),
+            WAIT,
+            what="stop plan",
+        )
         assert "sagemaker:StopHyperParameterTuningJob" in app.screen.plan.render_text()
         await pilot.click("#cancel")  # cancelling changes nothing
         await pilot.pause()
@@ -190,7 +212,12 @@ async def test_stop_tuning_job_with_confirmation(make_app: Any, factory: Any, ba
             == "InProgress"
         )
         await pilot.press("x")
-        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), WAIT, what="stop plan")
+        await eventually(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmPlanScreen) and app.screen.query("#cancel"),
+            WAIT,
+            what="stop plan",
+        )
         await pilot.click("#apply")
         trainer.set_pace(0.0)
         await eventually(

@@ -182,7 +182,7 @@ class Plain:
         return EXIT_FAIL if any(o.status is Status.FAILED for o in outcomes) else EXIT_OK
 
     def offer_resume(self) -> None:
-        from services.resume import offer_for, restore
+        from services.resume import offer_for, resume
 
         ctx = self.ctx
         try:
@@ -191,10 +191,10 @@ class Plain:
             return
         if offer is None:
             return
-        self.say("\n".join(["A previous session was found:", *offer.summary()]))
+        gone = [f"  no longer there (not restored): {line}" for line in offer.missing]
+        self.say("\n".join(["A previous session was found:", *offer.summary(), *gone]))
         if self.ask_yes("Resume it (reuse its choices)?", default=True):
-            changed = restore(self.state, offer)
-            self.say(f"Resumed: {len(changed)} choices restored.")
+            self.say(resume(self.state, offer).line())
             if offer.attach_to is not None:
                 a = offer.attach_to
                 self.say(

@@ -43,6 +43,13 @@ SETTINGS = WorkforceSettings()
 _clock: list[Any] = [None]  # a frozen clock for deterministic tests; None means the real time
 
 
+def _consolidated_confidence(share: float, rng: random.Random) -> float:
+    """A confidence like Ground Truth's annotation consolidation writes: high when the workers
+    agree (never exactly 1), lower when they split, and varying from object to object, also for a
+    single worker."""
+    return round(min(0.99, max(0.01, 0.5 + 0.45 * share + rng.uniform(-0.04, 0.04))), 2)
+
+
 def configure(clock: Any = "unchanged", **values: float) -> WorkforceSettings:
     """Change the workforce's speed and accuracy (and, for tests, its clock: a callable or None)."""
     if clock != "unchanged":
@@ -498,7 +505,7 @@ def _work(job: dict[str, Any], stop: threading.Event, generation: int) -> None:
             # multi-label: every label at least half the workers chose
             indices = tuple(sorted(i for i, v in votes.items() if v * 2 >= workers)) or (best,)
         done.append(LabeledObject(src, indices, tuple(labels[i] for i in indices),
-                                  tuple(0.0 if workers == 1 else round(votes[i] / workers, 2) for i in indices),
+                                  tuple(_consolidated_confidence(votes[i] / workers, rng) for i in indices),
                                   True, name, created, multi))  # fmt: skip
         response = {"answers": [{"workerId": f"private.sandbox.worker{w}", "answerContent":
                     {"crowd-image-classifier": {"label": labels[a]}}} for w, a in enumerate(answers)]}  # fmt: skip

@@ -1,0 +1,117 @@
+"""When each step is done (✓), needs attention (!) or not started (○).
+
+One function per step, from what AWS said and the step's own outcome, so a mark is a fact and not
+a side effect of opening a screen. The README's step table says the same rules in words; the step
+bar shows what they return.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Mark(enum.Enum):
+    NOT_STARTED = "not started"
+    ATTENTION = "needs attention"
+    DONE = "done"
+
+
+def connect(*, connected: bool, failed: bool) -> Mark:
+    if connected:
+        return Mark.DONE
+    return Mark.ATTENTION if failed else Mark.NOT_STARTED
+
+
+def notebook(status: str | None, *, gone: bool = False) -> Mark:
+    """The chosen notebook instance: ✓ InService; ! Failed or no longer there."""
+    if status is None:
+        return Mark.ATTENTION if gone else Mark.NOT_STARTED
+    if gone or status in ("Failed", "Deleting"):
+        return Mark.ATTENTION
+    return Mark.DONE if status == "InService" else Mark.NOT_STARTED
+
+
+def bucket(*, usable: bool, chosen: bool, refused: bool) -> Mark:
+    """✓ the chosen bucket exists and belongs to the account; ! it belongs to another or refuses us."""
+    if refused:
+        return Mark.ATTENTION
+    return Mark.DONE if usable and chosen else Mark.NOT_STARTED
+
+
+def data(*, copied_all: bool, failed: bool) -> Mark:
+    """✓ every image is in the bucket; ! a copy failed or was refused."""
+    if failed:
+        return Mark.ATTENTION
+    return Mark.DONE if copied_all else Mark.NOT_STARTED
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """What the permissions proof did: `ran` False when it could not run at all."""
+
+    ran: bool
+    allowed: int
+    total: int
+
+
+def permissions(*, errors: int, proof: ProofResult | None) -> Mark:
+    """✓ only when nothing is wrong with the policies AND the proof ran and every request was
+    allowed; a proof that could not run proves nothing."""
+    if errors:
+        return Mark.ATTENTION
+    if proof is None or not proof.ran or proof.total == 0:
+        return Mark.ATTENTION
+    return Mark.DONE if proof.allowed == proof.total else Mark.ATTENTION
+
+
+def doctor(verdict: str | None) -> Mark:
+    """✓ a diagnosis ran and nothing blocks the request; ! it is denied or could not be told.
+    Opening the doctor is not a diagnosis."""
+    if verdict is None:
+        return Mark.NOT_STARTED
+    return Mark.DONE if verdict == "allowed" else Mark.ATTENTION
+
+
+def labels(status: str | None, *, labeled: int, total: int) -> Mark:
+    """The labels Train will read: ✓ every image labeled (by a job or here); ! the job failed or
+    stopped, or only part of the images are labeled."""
+    if status is None:
+        if total and labeled >= total:
+            return Mark.DONE
+        return Mark.ATTENTION if labeled else Mark.NOT_STARTED
+    if status in ("Failed", "Stopped", "Stopping"):
+        return Mark.ATTENTION
+    if status != "Completed":
+        return Mark.NOT_STARTED
+    return Mark.DONE if not total or labeled >= total else Mark.ATTENTION
+
+
+def train(status: str | None, *, model_artifact: str) -> Mark:
+    """The latest training job: ✓ Completed with a model artifact; ! Failed, Stopped or Completed
+    without one; ○ none yet or still running."""
+    if status is None or status in ("InProgress", "Stopping"):
+        return Mark.NOT_STARTED
+    if status == "Completed" and model_artifact:
+        return Mark.DONE
+    return Mark.ATTENTION
+
+
+def tune(status: str | None, *, best_job: str) -> Mark:
+    """The latest tuning job: ✓ ended (Completed, or Stopped) with a best training job; ! Failed or
+    ended with none; ○ none yet or still running."""
+    if status is None or status in ("InProgress", "Stopping"):
+        return Mark.NOT_STARTED
+    if status in ("Completed", "Stopped") and best_job:
+        return Mark.DONE
+    return Mark.ATTENTION
+
+
+def cleanup(*, ran: bool, failed: bool, billing_left: int) -> Mark:
+    """✓ a clean-up ran and nothing sagewiz made still bills; ! it failed or something still
+    bills after it. Opening the step (reading the inventory) is not a clean-up."""
+    if failed:
+        return Mark.ATTENTION
+    if not ran:
+        return Mark.NOT_STARTED
+    return Mark.ATTENTION if billing_left else Mark.DONE
