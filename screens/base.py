@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer
 
 from services.errors import ConnectError
 from tui.context import Wizard, wizard_of
+from tui.focus import FocusScreen
 from tui.steps import StepState
 from tui.widgets.header import AwsHeader
 from tui.widgets.stepbar import StepBar
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from services.state import WizardState
 
 
-class StepScreen(Screen[Any]):
+class StepScreen(FocusScreen[Any]):
     """Subclasses set STEP_ID and implement compose_body()."""
 
     STEP_ID: ClassVar[str] = ""

@@ -6,12 +6,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from services.errors import ErrorInfo
 from services.remedy import Face
 from tui.context import Wizard, wizard_of
+from tui.focus import FocusScreen
 from tui.widgets.header import AwsHeader
 
 TITLES = {
@@ -26,7 +26,7 @@ TITLES = {
 }
 
 
-class ConnectProblemScreen(Screen[None]):
+class ConnectProblemScreen(FocusScreen[None]):
     CSS_PATH = "connect_problem.tcss"
     BINDINGS = [
         Binding("r", "retry", "Retry"),

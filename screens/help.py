@@ -15,8 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
+
+from tui.dialog import Dialog
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def _listed(active: ActiveBinding) -> bool:
     return bool(active.binding.description)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
     def __init__(self, below: Screen[object]) -> None:

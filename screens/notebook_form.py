@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from screens.notebook_role import RoleChoice, RolePicker
@@ -20,6 +19,7 @@ from services.notebook_autostop import list_lifecycle_configs
 from services.pricing import notebook_price
 from services.remedy import Face
 from services.roles.creation import RoleSpec
+from tui.dialog import Dialog
 from tui.messages import Work, WorkDone
 
 NO_LC = "none"
@@ -66,7 +66,7 @@ class FormResult:
 LIFECYCLE_CONFIGS: Work[list[str]] = Work("notebook: list lifecycle configurations")
 
 
-class NotebookForm(ModalScreen[FormResult | None]):
+class NotebookForm(Dialog[FormResult | None]):
     CSS_PATH = "notebook.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -352,7 +352,7 @@ class NotebookForm(ModalScreen[FormResult | None]):
         self.dismiss(None)
 
 
-def _line(screen: ModalScreen[Any], selector: str, text: str | Text, style: str = "") -> None:
+def _line(screen: Dialog[Any], selector: str, text: str | Text, style: str = "") -> None:
     """Set a note/error line; it takes no room while empty."""
     widget = screen.query_one(selector, Static)
     widget.update(Text(text, style=style) if isinstance(text, str) else text)

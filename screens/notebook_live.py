@@ -8,13 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from services import notebooks as nb
 from services.durations import duration
 from services.notebook_errors import explain_failure
 from services.remedy import Face
+from tui.dialog import Dialog
 
 STATUS_STYLE = {
     "InService": "bold green",
@@ -120,7 +120,7 @@ class LivePanel(Static):
     """Shows render_live(...) for the followed instance."""
 
 
-class NotebookUrlScreen(ModalScreen[None]):
+class NotebookUrlScreen(Dialog[None]):
     """The presigned sign-in URL: shown in full, selectable, copyable."""
 
     CSS_PATH = "notebook.tcss"

@@ -18,13 +18,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, LoadingIndicator, RadioButton, RadioSet, Static
 
 from services.errors import ErrorInfo, SagewizError, translate
 from services.roles.creation import FULL_ACCESS_EXPLAINED, RoleSpec
 from services.roles.documents import least_privilege_policy, trust_policy
 from services.roles.listing import RoleListing, role_name_problem
+from tui.dialog import Dialog
 from tui.messages import Work, WorkDone, WorkFailed
 
 
@@ -48,7 +48,7 @@ class RoleChoice:
 ROLES: Work[RoleListing] = Work("notebook: list execution roles")
 
 
-class RolePicker(ModalScreen[RoleChoice | None]):
+class RolePicker(Dialog[RoleChoice | None]):
     """Returns the chosen role, a new role to create, or None on cancel."""
 
     CSS_PATH = "notebook.tcss"
