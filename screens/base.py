@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer
 
@@ -27,6 +28,12 @@ class StepScreen(FocusScreen[Any]):
 
     STEP_ID: ClassVar[str] = ""
     BODY_SCROLLS: ClassVar[bool] = True
+    # The App's ? and q, declared again here so the footer lists them first: a narrow footer is
+    # cut on the right, and these two must stay (the help lists them under "Everywhere").
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit", tooltip="Running AWS jobs keep running; sagewiz can reattach."),
+    ]
 
     def compose(self) -> ComposeResult:
         yield AwsHeader()

@@ -35,7 +35,9 @@ def help_rows(screen: Screen[object]) -> tuple[list[HelpRow], list[HelpRow]]:
     for active in screen.active_bindings.values():
         if not _listed(active) or active.node not in rows:
             continue  # a focused widget's own keys (an Input's cursor keys) are the widget's business
-        by_binding = rows[active.node]
+        # A screen's "app.…" binding is the App's key, repeated on the screen to be listed first.
+        node = app if active.binding.action.startswith("app.") else active.node
+        by_binding = rows[node]
         binding, keys = by_binding.setdefault(id(active.binding), (active.binding, []))
         keys.append(app.get_key_display(binding))
 
