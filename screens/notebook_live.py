@@ -140,7 +140,7 @@ class NotebookUrlScreen(Dialog[None]):
         with Vertical(classes="dialog", id="nb-url-dialog"):
             yield Static(Text(f"Open {self.nb_name}"), classes="step-title")
             yield Static(
-                "Sign-in URL for JupyterLab (AWS accepts it for 5 minutes; the session lasts 30):",
+                "Sign-in URL for JupyterLab (AWS accepts it for 5 minutes; the session lasts 30 minutes):",
                 classes="hint",
             )
             yield Static(Text(self.url, style="bold"), id="nb-url")

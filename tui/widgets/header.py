@@ -10,6 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from tui.context import wizard_of
+from tui.text_fit import middle_ellipsis
 
 if TYPE_CHECKING:
     from services.session import Identity
@@ -18,18 +19,6 @@ if TYPE_CHECKING:
 def format_endpoint(url: str) -> str:
     """How an endpoint is shown (tests pin the sandbox's per-process port through this)."""
     return url.removeprefix("https://").removeprefix("http://")
-
-
-def middle_ellipsis(text: str, width: int) -> str:
-    """`text` in at most `width` cells, cut in the middle: an ARN keeps its unique end (the role or
-    user name) and its start (the service and account)."""
-    if len(text) <= width:
-        return text
-    if width <= 1:
-        return text[:width]
-    tail = (width - 1) * 2 // 3  # the end names the principal: it gets the larger share
-    head = width - 1 - tail
-    return text[:head] + "…" + text[len(text) - tail :]
 
 
 def identity_line(identity: Identity, width: int) -> Text:
