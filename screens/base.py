@@ -33,6 +33,8 @@ class StepScreen(FocusScreen[Any]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit", tooltip="Running AWS jobs keep running; sagewiz can reattach."),
+        # Shown (first) only while a text field has focus; the App's priority binding does it.
+        Binding("escape", "app.leave_field", "Leave field"),
     ]
 
     def compose(self) -> ComposeResult:

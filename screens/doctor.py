@@ -98,7 +98,10 @@ class DoctorStep(StepScreen):
         with Horizontal(classes="row"):
             yield Label("Bucket", classes="field-label")
             yield Input(id="bucket", placeholder="bucket name")
-            yield Label("Key", classes="field-label short")
+        # Key and action on a row of their own: beside the bucket, at 100 columns, each field
+        # showed eight characters of a bucket name.
+        with Horizontal(classes="row"):
+            yield Label("Key", classes="field-label")
             yield Input(id="key", placeholder="object key (optional)")
             yield Label("Action", classes="field-label short")
             yield Input(id="action", placeholder="e.g. s3:PutObject")
