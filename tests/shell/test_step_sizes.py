@@ -22,6 +22,8 @@ async def _opened(pilot: Any) -> None:
         lambda: not [w for w in app.workers if w.is_running and "poll" not in w.group and w.group != "cost"],
         what="the step's first reads to finish",
     )
+    for field in app.screen.query("Input, TextArea"):
+        field.cursor_blink = False  # the focused field's cursor is in every picture, not every other one
     await pilot.pause()
 
 
