@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer
 
 from services.errors import ConnectError
 from tui.context import Wizard, wizard_of
+from tui.focus import FocusScreen
 from tui.steps import StepState
 from tui.widgets.header import AwsHeader
 from tui.widgets.stepbar import StepBar
@@ -22,11 +23,19 @@ if TYPE_CHECKING:
     from services.state import WizardState
 
 
-class StepScreen(Screen[Any]):
+class StepScreen(FocusScreen[Any]):
     """Subclasses set STEP_ID and implement compose_body()."""
 
     STEP_ID: ClassVar[str] = ""
     BODY_SCROLLS: ClassVar[bool] = True
+    # The App's ? and q, declared again here so the footer lists them first: a narrow footer is
+    # cut on the right, and these two must stay (the help lists them under "Everywhere").
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit", tooltip="Running AWS jobs keep running; sagewiz can reattach."),
+        # Shown (first) only while a text field has focus; the App's priority binding does it.
+        Binding("escape", "app.leave_field", "Leave field"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield AwsHeader()

@@ -49,7 +49,7 @@ CREATE: Work[str] = Work("bucket: create")
 class BucketStep(StepScreen):
     STEP_ID = "bucket"
     CSS_PATH = "bucket.tcss"
-    AUTO_FOCUS = None  # the step's keys (c, k, u, a) work at once; Tab reaches the name field
+    FOCUS_HOME = "#step-body"  # the step's keys (c, k, u, a) act at once; Tab reaches the name field
     BINDINGS = [
         Binding("c", "check", "Check"),
         Binding("k", "create", "Create"),
@@ -139,6 +139,7 @@ class BucketStep(StepScreen):
 
     @on(Input.Submitted, "#bucket-name")
     def _submitted(self) -> None:
+        self.park()  # Enter hands the keys to the step (c, k, u); a dialog closing brings the field back
         self.action_check()
 
     # -- checking -------------------------------------------------------------------------------
@@ -174,7 +175,6 @@ class BucketStep(StepScreen):
     def _checked(self, checked: CheckedBucket) -> None:
         self.query_one("#bucket-loading").display = False
         self.check, self.facts = checked.check, checked.facts
-        self.set_focus(None)  # hand the keys back to the step (the name field keeps its text)
         self._show_check(checked.check)
         self._show_facts(checked.facts)
         self._buttons()

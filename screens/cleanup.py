@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, LoadingIndicator, Static
@@ -19,6 +19,7 @@ from services.flow import marks
 from services.plan import Plan
 from services.pricing import PRICE_DATE
 from tui.messages import Work, WorkDone, WorkFailed
+from tui.text_fit import middle_ellipsis
 
 if TYPE_CHECKING:
     from services.flow.cleanup import CleanupStepPlan, Inventory, Resource
@@ -55,6 +56,9 @@ class CleanupStep(StepScreen):
         # Whether a clean-up was applied from this screen: reading the inventory alone marks nothing.
         self.cleanup_ran = False
         self.cleanup_failed = False
+        self.name_width = self.NAME_MIN
+        self.with_source = True
+        self._laid_out_for = 0
 
     def compose_body(self) -> ComposeResult:
         yield Static("Clean up", classes="step-title")
@@ -78,13 +82,8 @@ class CleanupStep(StepScreen):
         )
 
     def on_mount(self) -> None:
-        table = self.query_one("#cleanup-table", DataTable)
-        table.add_column("", key="sel", width=3)
-        table.add_column("Type", key="type", width=13)
-        table.add_column("Name", key="name", width=24)
-        table.add_column("State", key="state", width=11)
-        table.add_column("Cost now", key="cost", width=18)
-        table.add_column("Known from", key="source", width=11)
+        self._laid_out_for = self._table_room()
+        self._columns(self._laid_out_for)
         self.query_one("#cleanup-add", Input).display = False
         self.on_identity_ready(lambda _ident: self.action_refresh())
 
@@ -142,6 +141,40 @@ class CleanupStep(StepScreen):
             # Something is on its way (starting, stopping, being deleted): look again soon.
             self.set_timer(1.0 if self.wizard.sandbox else 10.0, self.action_refresh)
 
+    # Fixed columns (key, title, width) in the order they are given up on a narrow screen: "Known
+    # from" goes first; the name column takes the rest of the room and is cut in the middle.
+    COLUMNS = (("sel", "", 3), ("type", "Type", 13), ("state", "State", 11), ("cost", "Cost now", 18))
+    OPTIONAL = ("source", "Known from", 11)
+    NAME_MIN = 20
+
+    def _columns(self, width: int) -> None:
+        table = self.query_one("#cleanup-table", DataTable)
+        fixed = sum(w + 2 for _, _, w in self.COLUMNS)  # a cell is padded by one on each side
+        with_source = width - fixed - (self.OPTIONAL[2] + 2) - 2 >= self.NAME_MIN + 4
+        room = width - fixed - ((self.OPTIONAL[2] + 2) if with_source else 0) - 2
+        self.name_width = max(self.NAME_MIN, room)
+        self.with_source = with_source
+        table.clear(columns=True)
+        for key, title, w in self.COLUMNS[:2]:
+            table.add_column(title, key=key, width=w)
+        table.add_column("Name", key="name", width=self.name_width)
+        for key, title, w in self.COLUMNS[2:]:
+            table.add_column(title, key=key, width=w)
+        if with_source:
+            key, title, w = self.OPTIONAL
+            table.add_column(title, key=key, width=w)
+
+    def _table_room(self) -> int:
+        # The terminal less the step bar (24 and its edge), the body's padding and a scrollbar.
+        return max(60, self.app.size.width - 31)
+
+    def on_resize(self, _: events.Resize) -> None:
+        wanted = self._table_room()
+        if self._laid_out_for != wanted:
+            self._laid_out_for = wanted
+            self._columns(wanted)
+            self._render_table()
+
     def _render_table(self) -> None:
         self.refresh_bindings()
         table = self.query_one("#cleanup-table", DataTable)
@@ -149,20 +182,16 @@ class CleanupStep(StepScreen):
         table.clear()
         for r in self.resources:
             mark = "[x]" if r.key in self.selected else "[ ]"
-            name = Text(r.id)
-            if not r.ours:
-                name.append(" (not sagewiz's)", style="italic yellow")
+            note = "" if r.ours else " (not sagewiz's)"
+            name = Text(middle_ellipsis(r.id, max(8, self.name_width - len(note))))
+            if note:
+                name.append(note, style="italic yellow")
             state_style = "bold green" if r.running else ("dim" if r.gone else "")
             cost = Text(r.hourly_label(), style="bold" if (r.hourly or 0) > 0 else "dim")
-            table.add_row(
-                Text(mark),
-                Text(r.type.short_noun),
-                name,
-                Text(r.state or "?", style=state_style),
-                cost,
-                Text(r.source),
-                key=f"{r.type}|{r.key[1]}",
-            )
+            cells = [Text(mark), Text(r.type.short_noun), name, Text(r.state or "?", style=state_style), cost]
+            if self.with_source:
+                cells.append(Text(r.source))
+            table.add_row(*cells, key=f"{r.type}|{r.key[1]}")
         if self.resources:
             table.move_cursor(row=min(max(cursor, 0), len(self.resources) - 1))
         total = sum(r.hourly or 0.0 for r in self.resources)

@@ -10,12 +10,12 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Input, Static
 
 from services.plan import Action, Plan
 from services.remedy import Face
 from tui.context import wizard_of
+from tui.dialog import Dialog
 
 
 def render_plan(plan: Plan) -> Group:
@@ -55,10 +55,20 @@ class RequestView(Collapsible):
             self.query_one(".plan-request-json", Static).update(body)
 
 
-class ConfirmPlanScreen(ModalScreen[bool]):
+class ConfirmPlanScreen(Dialog[bool]):
     """Returns True when the user confirms. With `typed` set, the user must type that word."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("a", "apply", "Apply")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("a", "apply", "Apply"),
+        # The plan scrolls from the moment it opens, whatever has focus (the typed word's field too).
+        Binding("down", "scroll_plan('down')", "Scroll", key_display="↑↓ PgUp PgDn"),
+        Binding("up", "scroll_plan('up')", "Scroll up", show=False),
+        Binding("pagedown", "scroll_plan('page_down')", "Page down", show=False),
+        Binding("pageup", "scroll_plan('page_up')", "Page up", show=False),
+        Binding("home", "scroll_plan('home')", "Top", show=False),
+        Binding("end", "scroll_plan('end')", "End", show=False),
+    ]
 
     def __init__(
         self, plan: Plan, *, where: str | None = None, typed: str | None = None, warning: str = ""
@@ -82,32 +92,65 @@ class ConfirmPlanScreen(ModalScreen[bool]):
             if self.where:
                 yield Static(Text(self.where), id="confirm-where")
             if self.typed:
-                yield Static(Text(f"Type {self.typed} to confirm:"))
+                yield Static(Text(f"Type {self.typed} and press Enter to confirm:"))
                 yield Input(id="confirm-typed", placeholder=self.typed)
+                yield Static("", id="confirm-mismatch", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button(
-                    "Apply (a)", id="apply", variant="warning", disabled=self.plan.empty or bool(self.typed)
-                )
+                yield Button("Apply (a)", id="apply", variant="warning", disabled=self.plan.empty)
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
         if self.typed:
             self.query_one("#confirm-typed", Input).focus()
         else:
-            self.query_one("#cancel", Button).focus()
+            self.query_one("#plan-body", VerticalScroll).focus()  # ↓ and PgDn read the plan at once
+        self.call_after_refresh(self._say_if_it_scrolls)
+
+    def _say_if_it_scrolls(self) -> None:
+        body = self.query_one("#plan-body", VerticalScroll)
+        if body.max_scroll_y > 0:
+            body.border_subtitle = "more below: ↓ PgDn End"
+
+    def action_scroll_plan(self, how: str) -> None:
+        body = self.query_one("#plan-body", VerticalScroll)
+        {
+            "down": body.scroll_down,
+            "up": body.scroll_up,
+            "page_down": body.scroll_page_down,
+            "page_up": body.scroll_page_up,
+            "home": body.scroll_home,
+            "end": body.scroll_end,
+        }[how](animate=False)
+        body.border_subtitle = "more below: ↓ PgDn End" if body.scroll_y < body.max_scroll_y else ""
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_one("#apply", Button).disabled = event.value.strip() != self.typed or self.plan.empty
+        self.query_one("#confirm-mismatch", Static).update("")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_apply()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "apply")
+        if event.button.id == "apply":
+            self.action_apply()
+        else:
+            self.dismiss(False)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
 
     def action_apply(self) -> None:
-        if not self.query_one("#apply", Button).disabled:
-            self.dismiss(True)
+        if self.plan.empty:
+            return
+        if self.typed:
+            given = self.query_one("#confirm-typed", Input).value.strip()
+            if given != self.typed:
+                # Said under the field, and the dialog stays: a slip never closes it silently.
+                what = f"'{given}' does not match" if given else "Nothing typed: it does not match"
+                self.query_one("#confirm-mismatch", Static).update(Text(f"{what} {self.typed}."))
+                # Back to the field with its text unselected: the next key corrects, not replaces.
+                self.set_focus(self.query_one("#confirm-typed", Input), from_app_focus=True)
+                return
+        self.dismiss(True)
 
 
 def where_line(app: App[Any]) -> str:

@@ -6,13 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from services.errors import ErrorInfo
 from services.remedy import Face
 from services.terminal_text import safe
 from tui.context import Wizard, wizard_of
+from tui.focus import FocusScreen
 from tui.widgets.header import AwsHeader
 
 TITLES = {
@@ -27,7 +27,7 @@ TITLES = {
 }
 
 
-class ConnectProblemScreen(Screen[None]):
+class ConnectProblemScreen(FocusScreen[None]):
     CSS_PATH = "connect_problem.tcss"
     BINDINGS = [
         Binding("r", "retry", "Retry"),

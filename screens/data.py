@@ -44,7 +44,7 @@ COPY: Work[SyncResult] = Work("data: copy")
 class DataStep(StepScreen):
     STEP_ID = "data"
     CSS_PATH = "data.tcss"
-    AUTO_FOCUS = None
+    FOCUS_HOME = "#step-body"  # the step's keys (c, x, d) act at once; Tab reaches the fields
     BINDINGS = [
         Binding("c", "copy", "Copy"),
         Binding("x", "cancel_copy", "Cancel copy"),
@@ -177,7 +177,7 @@ class DataStep(StepScreen):
         bar.display = True
         self.query_one("#data-progress-text", Static).update("")
         self._buttons()
-        self.set_focus(None)
+        self.park()  # x (cancel) works while it copies; a dialog closing brings the field back
         self._copy_worker(source, dest, self.cancel_event)
 
     def _progressed(self, progress: SyncProgress) -> None:

@@ -35,6 +35,19 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class DoctorKept:
+    """What the doctor keeps when the person leaves it: pasted text, fields and the last results."""
+
+    error_text: str
+    fields: tuple[tuple[str, str], ...]
+    diagnosis: Diagnosis | None
+    before_after: Group | None
+
+
+FIELDS = ("principal", "bucket", "key", "action")
+
+
+@dataclass(frozen=True)
 class FixOutcome:
     before: Diagnosis
     after: Diagnosis
@@ -51,7 +64,7 @@ UNDO: Work[str] = Work("doctor: undo the last fix")  # what was restored, said t
 class DoctorStep(StepScreen):
     STEP_ID = "doctor"
     CSS_PATH = "doctor.tcss"
-    AUTO_FOCUS = "#error-text"
+    FOCUS_HOME = "#error-text"
     BINDINGS = [
         Binding("ctrl+r", "diagnose", "Diagnose"),
         Binding("f", "fix", "Fix"),
@@ -65,6 +78,7 @@ class DoctorStep(StepScreen):
         self.diagnosis: Any = None
         self.busy = False
         self._pending: Any = None
+        self._before_after: Group | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("Permissions doctor", classes="step-title")
@@ -84,7 +98,10 @@ class DoctorStep(StepScreen):
         with Horizontal(classes="row"):
             yield Label("Bucket", classes="field-label")
             yield Input(id="bucket", placeholder="bucket name")
-            yield Label("Key", classes="field-label short")
+        # Key and action on a row of their own: beside the bucket, at 100 columns, each field
+        # showed eight characters of a bucket name.
+        with Horizontal(classes="row"):
+            yield Label("Key", classes="field-label")
             yield Input(id="key", placeholder="object key (optional)")
             yield Label("Action", classes="field-label short")
             yield Input(id="action", placeholder="e.g. s3:PutObject")
@@ -118,8 +135,32 @@ class DoctorStep(StepScreen):
                 value = getattr(pending, attr, None)
                 if value:
                     self.query_one(f"#{field}", Input).value = value
+        elif isinstance(kept := self.wizard.kept.get(self.STEP_ID), DoctorKept):
+            self._restore(kept)
         self._buttons()
         self.on_identity_ready(self._ready)
+
+    @on(TextArea.Changed)
+    @on(Input.Changed)
+    def _keep(self) -> None:
+        # Kept as it changes: by the time the screen unmounts its fields are gone.
+        self.wizard.kept[self.STEP_ID] = DoctorKept(
+            self.query_one("#error-text", TextArea).text,
+            tuple((f, self.query_one(f"#{f}", Input).value) for f in FIELDS),
+            self.diagnosis,
+            self._before_after,
+        )
+
+    def _restore(self, kept: DoctorKept) -> None:
+        self.query_one("#error-text", TextArea).text = kept.error_text
+        for field, value in kept.fields:
+            self.query_one(f"#{field}", Input).value = value
+        if kept.diagnosis is not None:
+            self._show(kept.diagnosis)
+        if kept.before_after is not None:
+            self._before_after = kept.before_after
+            self.query_one("#doctor-before-after", Static).update(kept.before_after)
+        self._keep()
 
     def _ready(self, identity: Any) -> None:
         if identity.sandbox:
@@ -251,6 +292,7 @@ class DoctorStep(StepScreen):
         self._set_busy(False)
         self.query_one("#doctor-error", Static).update("")
         self.query_one("#doctor-before-after", Static).update("")
+        self._before_after = None
         self._show(diagnosis)
 
     def _show(self, d: Any) -> None:
@@ -262,6 +304,7 @@ class DoctorStep(StepScreen):
         )
         self.mark(marks.doctor(d.verdict))
         self._buttons()
+        self._keep()
 
     # -- fix --------------------------------------------------------------------------------------------
     @on(Button.Pressed, "#fix")
@@ -347,7 +390,9 @@ class DoctorStep(StepScreen):
                 )
             )
         self._show(a)
-        self.query_one("#doctor-before-after", Static).update(Group(*lines))
+        self._before_after = Group(*lines)
+        self.query_one("#doctor-before-after", Static).update(self._before_after)
+        self._keep()
 
     # -- admin report, undo, trace ---------------------------------------------------------------------
     @on(Button.Pressed, "#admin")

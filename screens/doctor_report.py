@@ -15,10 +15,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
 from services.remedy import Face
+from tui.dialog import Dialog
 
 VERDICT_STYLE = {"allowed": "bold green", "denied": "bold red", "unknown": "bold yellow"}
 
@@ -81,7 +81,7 @@ def render_diagnosis(d: Any) -> Group:
     return Group(*parts)
 
 
-class AdminReportScreen(ModalScreen[None]):
+class AdminReportScreen(Dialog[None]):
     """The redacted Markdown report: copy it, or save it to a file."""
 
     BINDINGS = [

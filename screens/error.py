@@ -6,15 +6,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from services.errors import ErrorInfo
 from services.remedy import Face
 from services.terminal_text import safe
+from tui.dialog import Dialog
 
 
-class ErrorScreen(ModalScreen[str | None]):
+class ErrorScreen(Dialog[str | None]):
     BINDINGS = [Binding("escape,enter", "dismiss(None)", "Close"), Binding("d", "doctor", "Open doctor")]
 
     def __init__(self, error: ErrorInfo, offer_doctor: bool = False) -> None:

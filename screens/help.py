@@ -15,8 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
+
+from tui.dialog import Dialog
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ def help_rows(screen: Screen[object]) -> tuple[list[HelpRow], list[HelpRow]]:
     for active in screen.active_bindings.values():
         if not _listed(active) or active.node not in rows:
             continue  # a focused widget's own keys (an Input's cursor keys) are the widget's business
-        by_binding = rows[active.node]
+        # A screen's "app.…" binding is the App's key, repeated on the screen to be listed first.
+        node = app if active.binding.action.startswith("app.") else active.node
+        by_binding = rows[node]
         binding, keys = by_binding.setdefault(id(active.binding), (active.binding, []))
         keys.append(app.get_key_display(binding))
 
@@ -51,7 +55,7 @@ def _listed(active: ActiveBinding) -> bool:
     return bool(active.binding.description)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
     def __init__(self, below: Screen[object]) -> None:

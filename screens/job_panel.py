@@ -17,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -26,6 +25,7 @@ from services.flow import marks
 from services.job_status import JobSnapshot, MetricParser, metric_definitions_for, s3_denial
 from services.terminal_text import safe, safe_line
 from tui.context import Wizard, wizard_of
+from tui.focus import FocusScreen
 from tui.messages import StatusSeen, StepMarked, Work, WorkDone, WorkFailed
 from tui.widgets.header import AwsHeader
 from tui.widgets.log_pane import LogPane
@@ -58,10 +58,11 @@ def sparkline(values: list[float], width: int = 24) -> str:
     return "".join(_SPARK[min(7, int((v - lo) / span * 7.999))] for v in vals)
 
 
-class JobPanelScreen(Screen[None]):
+class JobPanelScreen(FocusScreen[None]):
     """JobPanelScreen(job_name): the live panel for any training job."""
 
     CSS_PATH = "job_panel.tcss"
+    FOCUS_HOME = "#jp-log"
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("s", "stop", "Stop job"),
@@ -321,6 +322,9 @@ class JobPanelScreen(Screen[None]):
             self.query_one(LogPane).focus()
             return
         self.dismiss(None)
+
+    def leave_field(self) -> None:
+        self.action_back()  # the only field is the search: Esc closes it
 
     def action_search(self) -> None:
         search = self.query_one("#jp-search", Input)

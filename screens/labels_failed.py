@@ -9,7 +9,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from services.denied import DeniedCall
@@ -18,6 +17,7 @@ from services.labeling.jobs import CLOSED_NOTICE
 from services.remedy import Face
 from services.terminal_text import safe
 from tui.context import Wizard, wizard_of
+from tui.dialog import Dialog
 
 _ROLE_CANNOT_READ = re.compile(r"role (arn:\S+) cannot read the .*? (s3://([^/\s]+)/(\S+?))[:\s]")
 
@@ -34,7 +34,7 @@ def denied_call(error: ErrorInfo) -> DeniedCall | None:
     return None
 
 
-class CreateFailedScreen(ModalScreen[str | None]):
+class CreateFailedScreen(Dialog[str | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Back"),
         Binding("t", "choose('terminal')", "Label in the terminal"),

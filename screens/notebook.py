@@ -343,6 +343,8 @@ class NotebookStep(StepScreen):
             if ok:
                 self.busy = True
                 self._apply_create(planned.plan, planned.form)
+            else:
+                self.action_create()  # back to the form, every value as it was (self._last_form)
 
         warning = "\n".join(planned.notes)
         self.app.push_screen(ConfirmPlanScreen(planned.plan, warning=warning), confirmed)

@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from screens.notebook_role import RoleChoice, RolePicker
@@ -20,6 +19,7 @@ from services.notebook_autostop import list_lifecycle_configs
 from services.pricing import notebook_price
 from services.remedy import Face
 from services.roles.creation import RoleSpec
+from tui.dialog import Dialog
 from tui.messages import Work, WorkDone
 
 NO_LC = "none"
@@ -35,10 +35,22 @@ _ERROR_LINE = {
     "execution role": "#nb-role-error",
     "lifecycle configuration": "#nb-lc-error",
     "idle minutes": "#nb-lc-error",
-    "subnet": "#nb-vpc-error",
-    "security groups": "#nb-vpc-error",
+    "subnet": "#nb-subnet-error",
+    "security groups": "#nb-sgs-error",
     "internet access": "#nb-vpc-error",
 }
+_FIELD_OF = {
+    "nb-name": ("name",),
+    "nb-type": ("instance type",),
+    "nb-volume": ("volume size",),
+    "nb-platform": ("platform",),
+    "nb-lifecycle": ("lifecycle configuration", "idle minutes"),
+    "nb-idle": ("idle minutes",),
+    "nb-subnet": ("subnet", "security groups", "internet access"),
+    "nb-sgs": ("subnet", "security groups", "internet access"),
+    "nb-internet": ("subnet", "security groups", "internet access"),
+}
+"""The rules a change of each widget may break or mend: checked as it changes."""
 _FOCUS = {
     "name": "#nb-name",
     "instance type": "#nb-type",
@@ -66,7 +78,7 @@ class FormResult:
 LIFECYCLE_CONFIGS: Work[list[str]] = Work("notebook: list lifecycle configurations")
 
 
-class NotebookForm(ModalScreen[FormResult | None]):
+class NotebookForm(Dialog[FormResult | None]):
     CSS_PATH = "notebook.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -92,6 +104,8 @@ class NotebookForm(ModalScreen[FormResult | None]):
         self.stamp = stamp
         self.initial = initial
         self.role: RoleChoice | None = initial.role if initial else role
+        # The rules whose fields the person changed: checked at each change (every rule after a submit).
+        self.touched: set[str] = set(_ERROR_LINE) if initial else set()
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -154,10 +168,12 @@ class NotebookForm(ModalScreen[FormResult | None]):
                     yield Label("VPC subnet", classes="field-label")
                     yield Input(compact=True, value=(spec.subnet_id or "") if spec else "", placeholder="optional, subnet-…",
                                 id="nb-subnet")  # fmt: skip
+                yield Static("", id="nb-subnet-error", classes="field-error")
                 with Horizontal(classes="row"):
                     yield Label("Security groups", classes="field-label")
                     yield Input(compact=True, value=",".join(spec.security_group_ids) if spec else "",
                                 placeholder="with a subnet: sg-…, comma separated", id="nb-sgs")  # fmt: skip
+                yield Static("", id="nb-sgs-error", classes="field-error")
                 with Horizontal(classes="row"):
                     yield Label("Internet", classes="field-label")
                     yield Checkbox("Direct internet access", compact=True, value=spec.direct_internet_access if spec else True,
@@ -187,8 +203,7 @@ class NotebookForm(ModalScreen[FormResult | None]):
         return opts + [(f"Existing: {n}", f"lc:{n}") for n in names]
 
     def on_mount(self) -> None:
-        for line in ("#nb-name-error", "#nb-type-error", "#nb-volume-error", "#nb-lc-error", "#nb-vpc-error",
-                     "#nb-role-error"):  # fmt: skip
+        for line in set(_ERROR_LINE.values()) - {"#nb-platform-warning"}:
             _line(self, line, "")
         self._type_changed()
         self._platform_changed()
@@ -222,10 +237,39 @@ class NotebookForm(ModalScreen[FormResult | None]):
         sel.value = current if current in valid else NO_LC
 
     # -- live feedback ---------------------------------------------------------------------------------
-    @on(Input.Changed, "#nb-name")
-    def _name_changed(self, event: Input.Changed) -> None:
-        problem = nb.name_problem(event.value.strip()) if event.value else ""
-        _line(self, "#nb-name-error", problem or "")
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self, event: Input.Changed | Select.Changed | Checkbox.Changed) -> None:
+        widget_id = event.control.id or "" if event.control is not None else ""
+        fields = _FIELD_OF.get(widget_id, ())
+        if not fields:
+            return
+        if not (isinstance(event, Input.Changed) and not event.value and widget_id == "nb-name"):
+            self.touched.update(fields)
+        self._show_problems(self.collect()[1], only=self.touched)
+
+    def _show_problems(
+        self, errors: list[ValidationError], only: set[str] | None = None
+    ) -> dict[str, list[str]]:
+        """Each rule's message under its own field; a line whose rules now hold is cleared."""
+        lines = {
+            line
+            for field, line in _ERROR_LINE.items()
+            if line != "#nb-platform-warning" and (only is None or field in only)
+        }
+        shown: dict[str, list[str]] = {}
+        for err in errors:
+            if only is not None and err.field not in only:
+                continue
+            line = _ERROR_LINE.get(err.field, "#nb-name-error")
+            text = err.message + (f" {hint}" if (hint := err.advice(Face.TUI)) else "")
+            shown.setdefault(line, []).append(text)
+        for line in lines - set(shown):
+            _line(self, line, "")
+        for line, texts in shown.items():
+            _line(self, line, "\n".join(texts), "bold red")
+        return shown
 
     @on(Select.Changed, "#nb-type")
     def _type_changed(self) -> None:
@@ -308,16 +352,9 @@ class NotebookForm(ModalScreen[FormResult | None]):
 
     def action_submit(self) -> None:
         spec, errors = self.collect()
-        for line in set(_ERROR_LINE.values()) - {"#nb-platform-warning"}:
-            _line(self, line, "")
+        self.touched = set(_ERROR_LINE)  # from now on every rule is checked as fields change
+        self._show_problems(errors)
         self._platform_changed()
-        shown: dict[str, list[str]] = {}
-        for err in errors:
-            line = _ERROR_LINE.get(err.field, "#nb-name-error")
-            text = err.message + (f" {hint}" if (hint := err.advice(Face.TUI)) else "")
-            shown.setdefault(line, []).append(text)
-        for line, texts in shown.items():
-            _line(self, line, "\n".join(texts), "bold red")
         if errors:
             self.query_one(_FOCUS.get(errors[0].field, "#nb-name")).focus()
             self.notify(
@@ -352,7 +389,7 @@ class NotebookForm(ModalScreen[FormResult | None]):
         self.dismiss(None)
 
 
-def _line(screen: ModalScreen[Any], selector: str, text: str | Text, style: str = "") -> None:
+def _line(screen: Dialog[Any], selector: str, text: str | Text, style: str = "") -> None:
     """Set a note/error line; it takes no room while empty."""
     widget = screen.query_one(selector, Static)
     widget.update(Text(text, style=style) if isinstance(text, str) else text)

@@ -8,7 +8,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from services import notebooks as nb
@@ -16,6 +15,7 @@ from services.durations import duration
 from services.notebook_errors import explain_failure
 from services.remedy import Face
 from services.terminal_text import safe
+from tui.dialog import Dialog
 
 STATUS_STYLE = {
     "InService": "bold green",
@@ -123,7 +123,7 @@ class LivePanel(Static):
     """Shows render_live(...) for the followed instance."""
 
 
-class NotebookUrlScreen(ModalScreen[None]):
+class NotebookUrlScreen(Dialog[None]):
     """The presigned sign-in URL: shown in full, selectable, copyable."""
 
     CSS_PATH = "notebook.tcss"
@@ -143,7 +143,7 @@ class NotebookUrlScreen(ModalScreen[None]):
         with Vertical(classes="dialog", id="nb-url-dialog"):
             yield Static(Text(f"Open {self.nb_name}"), classes="step-title")
             yield Static(
-                "Sign-in URL for JupyterLab (AWS accepts it for 5 minutes; the session lasts 30):",
+                "Sign-in URL for JupyterLab (AWS accepts it for 5 minutes; the session lasts 30 minutes):",
                 classes="hint",
             )
             yield Static(Text(self.url, style="bold"), id="nb-url")

@@ -18,13 +18,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, LoadingIndicator, RadioButton, RadioSet, Static
 
 from services.errors import ErrorInfo, SagewizError, translate
-from services.roles.creation import FULL_ACCESS_EXPLAINED, RoleSpec
+from services.roles.creation import FULL_ACCESS_EXPLAINED, RoleSpec, spec_problems
 from services.roles.documents import least_privilege_policy, trust_policy
-from services.roles.listing import RoleListing, role_name_problem
+from services.roles.listing import RoleListing
+from tui.dialog import Dialog
 from tui.messages import Work, WorkDone, WorkFailed
 
 
@@ -40,15 +40,22 @@ class RoleChoice:
         kind = (
             "AmazonSageMakerFullAccess"
             if self.new.full_access
-            else f"least privilege on s3://{self.new.bucket}"
+            else f"least privilege on s3://{self.new.bucket}/{self.new.prefix or ''}"
         )
         return f"{self.name}  (new: {kind})"
 
 
 ROLES: Work[RoleListing] = Work("notebook: list execution roles")
 
+_ROLE_ERROR_LINE = {
+    "role name": "#role-name-error",
+    "bucket": "#role-bucket-error",
+    "prefix": "#role-prefix-error",
+}
+"""Where each rule of a new role is said: under its own field, in reading order."""
 
-class RolePicker(ModalScreen[RoleChoice | None]):
+
+class RolePicker(Dialog[RoleChoice | None]):
     """Returns the chosen role, a new role to create, or None on cancel."""
 
     CSS_PATH = "notebook.tcss"
@@ -66,6 +73,7 @@ class RolePicker(ModalScreen[RoleChoice | None]):
         self.bucket = bucket
         self.stamp = stamp
         self.listing: RoleListing | None = None
+        self._typed: set[str] = set()  # the new role's fields changed so far: checked as they change
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="role-dialog"):
@@ -93,12 +101,13 @@ class RolePicker(ModalScreen[RoleChoice | None]):
                             placeholder="bucket the role may use",
                             compact=True,
                         )
+                    yield Static("", id="role-bucket-error", classes="field-error")
                     with Horizontal(classes="row"):
                         yield Label("Prefix", classes="field-label")
                         yield Input(
                             id="role-prefix", placeholder="optional, e.g. ground-truth-demo/", compact=True
                         )
-                    yield Static("", id="role-bucket-error", classes="field-error")
+                    yield Static("", id="role-prefix-error", classes="field-error")
                     with RadioSet(id="role-policy", compact=True):
                         yield RadioButton(
                             "Least privilege, scoped to the bucket (recommended)", value=True, id="lp"
@@ -214,33 +223,54 @@ class RolePicker(ModalScreen[RoleChoice | None]):
     def _full_access(self) -> bool:
         return self.query_one("#full", RadioButton).value
 
-    def action_use_new(self) -> None:
-        if not self.query_one("#role-new").display:
-            return
+    def _spec(self) -> RoleSpec:
         name = self.query_one("#role-name", Input).value.strip()
         bucket = self.query_one("#role-bucket", Input).value.strip()
         prefix = self.query_one("#role-prefix", Input).value.strip() or None
-        name_err = role_name_problem(name)
-        taken = self.listing is not None and name in {
-            r.name for r in (*self.listing.usable, *self.listing.excluded)
-        }
-        if taken:
-            name_err = f"A role named {name} already exists: pick it from the list, or choose another name."
-        self.query_one("#role-name-error", Static).update(Text(name_err or ""))
-        bucket_err = ""
-        if not self._full_access() and not bucket:
-            bucket_err = "The least-privilege policy is scoped to a bucket: give its name."
-        self.query_one("#role-bucket-error", Static).update(Text(bucket_err))
-        if name_err:
-            self.query_one("#role-name", Input).focus()
-            return
-        if bucket_err:
-            self.query_one("#role-bucket", Input).focus()
-            return
-        spec = RoleSpec(
+        return RoleSpec(
             name, self.aws_account, self.aws_region, bucket, prefix, full_access=self._full_access()
         )
-        self.dismiss(RoleChoice(spec.arn, name, spec))
+
+    def _problems(self, spec: RoleSpec, fields: set[str]) -> dict[str, str]:
+        """The rules (services.roles.creation.spec_problems, and a taken name) under their own
+        fields; a field's line is cleared as soon as its value is fixed."""
+        problems = spec_problems(spec)
+        if self.listing is not None and spec.name in {
+            r.name for r in (*self.listing.usable, *self.listing.excluded)
+        }:
+            problems["role name"] = (
+                f"A role named {spec.name} already exists: pick it from the list, or choose another name."
+            )
+        for field, line in _ROLE_ERROR_LINE.items():
+            if field in fields:
+                self.query_one(line, Static).update(Text(problems.get(field, "")))
+        return problems
+
+    @on(Input.Changed, "#role-name")
+    @on(Input.Changed, "#role-bucket")
+    @on(Input.Changed, "#role-prefix")
+    @on(RadioSet.Changed, "#role-policy")
+    def _check_as_typed(self, event: Input.Changed | RadioSet.Changed) -> None:
+        if not self.query_one("#role-new").display:
+            return
+        field = {"role-name": "role name", "role-bucket": "bucket", "role-prefix": "prefix"}.get(
+            event.control.id or "" if event.control is not None else "", ""
+        )
+        if field:
+            self._typed.add(field)
+        self._problems(self._spec(), self._typed if field else self._typed | {"bucket", "prefix"})
+
+    def action_use_new(self) -> None:
+        if not self.query_one("#role-new").display:
+            return
+        spec = self._spec()
+        self._typed = set(_ROLE_ERROR_LINE)
+        problems = self._problems(spec, self._typed)
+        for field, line in _ROLE_ERROR_LINE.items():
+            if field in problems:
+                self.query_one(line.removesuffix("-error"), Input).focus()
+                return
+        self.dismiss(RoleChoice(spec.arn, spec.name, spec))
 
     @on(Input.Submitted, "#role-name, #role-bucket, #role-prefix")
     def _submitted(self) -> None:

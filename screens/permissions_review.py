@@ -8,13 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.dialog import Dialog
 from tui.widgets.diff_view import DiffView
 
 
-class FixReviewScreen(ModalScreen[bool]):
+class FixReviewScreen(Dialog[bool]):
     """Returns True when the user wants to go on to the confirmation."""
 
     CSS_PATH = "permissions.tcss"

@@ -6,13 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from services.resume import ResumeOffer
+from tui.dialog import Dialog
 
 
-class ResumeOfferScreen(ModalScreen[bool]):
+class ResumeOfferScreen(Dialog[bool]):
     """Returns True to resume (restore the choices, open the running job's step), False to start fresh."""
 
     BINDINGS = [Binding("escape", "fresh", "Start fresh"), Binding("r", "resume", "Resume")]

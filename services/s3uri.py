@@ -101,3 +101,22 @@ def console_url(uri: S3Uri, region: str) -> str:
     if uri.prefix:
         base += f"&prefix={quote(uri.prefix)}&showversions=false"
     return base
+
+
+def policy_prefix_problem(prefix: str) -> str | None:
+    """Why `prefix` cannot scope an IAM policy to part of a bucket, or None when it can.
+
+    A policy's Resource treats `*` and `?` as wildcards, so a prefix holding them grants more than
+    it says; blanks and control characters are almost always a paste slip; keys never start with
+    "/" in the S3 console's sense, and S3 allows at most 1,024 bytes."""
+    if not prefix:
+        return None
+    if any(c in prefix for c in "*?"):
+        return f"'{prefix}' holds '*' or '?', which a policy reads as wildcards: it would grant more than this prefix."
+    if any(c.isspace() or not c.isprintable() for c in prefix):
+        return f"'{prefix}' holds a blank or a control character; write the prefix as S3 shows it, e.g. ground-truth-demo/."
+    if prefix.startswith("/"):
+        return f"'{prefix}' starts with '/'; S3 prefixes do not (e.g. ground-truth-demo/)."
+    if len(prefix.encode("utf-8")) > MAX_KEY_BYTES:
+        return f"The prefix is longer than S3's {MAX_KEY_BYTES} bytes."
+    return None

@@ -20,6 +20,7 @@ from services.journal_events import SessionStarted
 from services.session import AwsTarget, Identity, SessionFactory
 from services.state import WizardState
 from tui.context import Wizard
+from tui.focus import FocusScreen, in_full_screen_field
 from tui.messages import Connected, ConnectFailed, StatusSeen, StepMarked
 from tui.steps import STEP_IDS, STEPS, StepInfo, StepState, load_screen_class, neighbour, step
 
@@ -35,6 +36,8 @@ class SagewizApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
+        # Checked before the screen's keys, and only while a text field on a full screen has focus.
+        Binding("escape", "leave_field", "Leave field", priority=True),
         Binding("n", "next_step", "Next step"),
         Binding("b", "prev_step", "Back"),
         Binding("g", "pick_step", "Go to"),
@@ -77,6 +80,9 @@ class SagewizApp(App[int]):
         self.factory: SessionFactory | None = None
         self.step_states: dict[str, StepState] = {s: StepState.NOT_STARTED for s in STEP_IDS}
         self.current_step = start_step
+        # What a step's screen keeps across visits (a step's screen is made anew on each visit):
+        # text the person typed or pasted and the last results, keyed by step id.
+        self.kept: dict[str, object] = {}
         self.connect_problem: ConnectFailed | None = None
         self._pending_doctor: DeniedCall | None = None  # a failed call handed to the doctor
         self._auto_connect = auto_connect
@@ -296,6 +302,19 @@ class SagewizApp(App[int]):
                     self.call_after_refresh(lambda: getattr(self.screen, live, lambda: None)())
 
         self.push_screen(ResumeOfferScreen(offer), answered)
+
+    # -- focus (tui/focus.py) ---------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":
+            return in_full_screen_field(self.screen)
+        return True
+
+    def action_leave_field(self) -> None:
+        screen = self.screen
+        if isinstance(screen, FocusScreen):
+            screen.leave_field()
+        else:
+            screen.set_focus(None)
 
     # -- steps ----------------------------------------------------------------------------------
     def set_step_state(self, step_id: str, state: StepState) -> None:

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from services import regions
+from services.buckets.naming import naming_problem
 from services.errors import SagewizError, ValidationError
 from services.journal_events import Change, ResourceChanged, ResourceCreated
 from services.plan import Action, Plan, pretty_json, tags_list
 from services.resource_kinds import ResourceKind
 from services.roles.documents import autostop_statement, least_privilege_policy, trust_policy
 from services.roles.listing import role_name_problem
+from services.s3uri import policy_prefix_problem
 
 FULL_ACCESS_POLICY = "AmazonSageMakerFullAccess"
 INLINE_POLICY_NAME = "sagewiz-least-privilege"
@@ -42,6 +44,21 @@ FULL_ACCESS_EXPLAINED = (
 )
 
 
+def spec_problems(spec: RoleSpec) -> dict[str, str]:
+    """Every rule the new role's fields break, by field ("role name", "bucket", "prefix"); no AWS call."""
+    problems: dict[str, str] = {}
+    if problem := role_name_problem(spec.name):
+        problems["role name"] = problem
+    if not spec.full_access:
+        if not spec.bucket:
+            problems["bucket"] = "The least-privilege policy is scoped to a bucket: give its name."
+        elif bucket_problem := naming_problem(spec.bucket):
+            problems["bucket"] = f"'{spec.bucket}': {bucket_problem.message} {bucket_problem.hint}".strip()
+        if spec.prefix and (prefix_problem := policy_prefix_problem(spec.prefix)):
+            problems["prefix"] = prefix_problem
+    return problems
+
+
 def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> Plan:
     """The calls that create the execution role, with both policy documents shown in full."""
     problem = role_name_problem(spec.name)
@@ -53,8 +70,9 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
             f"A role named {spec.name} already exists.",
             "Pick it from the list, or choose another name.",
         )
-    if not spec.full_access and not spec.bucket:
-        raise ValidationError("bucket", "The least-privilege policy needs the bucket it is scoped to.")
+    for field, message in spec_problems(spec).items():
+        if field != "role name":
+            raise ValidationError(field, message)
     trust = trust_policy(spec.account)
     actions = [
         Action(

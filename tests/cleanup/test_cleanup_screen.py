@@ -40,7 +40,9 @@ async def test_delete_all_with_typed_and_bucket_confirmations(make_app, factory,
         assert app.step_states["cleanup"] is StepState.NOT_STARTED  # opened and read: nothing cleaned yet
         await pilot.press("a", "d")
         await eventually(pilot, lambda: typing_into(app) == "delete", SCREEN_WAIT)
-        assert app.screen.query_one("#apply").disabled
+        app.screen.query_one("#apply").press()  # nothing typed: said, and the dialog stays
+        await pilot.pause()
+        assert "does not match" in str(app.screen.query_one("#confirm-mismatch").render())
         await pilot.press(*"delete")
         app.screen.query_one("#apply").press()
         await eventually(pilot, lambda: typing_into(app) == "screen-bucket", SCREEN_WAIT)

@@ -72,8 +72,8 @@ async def test_seed_error_to_fix_to_upload(make_app: Any, world: Any) -> None:
         await pilot.press("f")
         await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         assert "SANDBOX" in shown(app.screen.query_one("#confirm-where"))
-        # The dialog focuses Cancel; shift+tab then enter confirms, as a person does.
-        await pilot.press("shift+tab", "enter")
+        # The dialog focuses the plan (it scrolls at once); `a` applies, as the footer says.
+        await pilot.press("a")
         await eventually(
             pilot,
             lambda: (

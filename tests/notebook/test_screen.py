@@ -61,8 +61,9 @@ async def fill_form(app, pilot, name: str, pick_role: bool = True) -> None:
 async def confirm(app, pilot, typed: str | None = None) -> None:
     await eventually(pilot, on(app, "ConfirmPlanScreen"))
     if typed:
-        await pilot.press(*typed)
-    await pilot.press("shift+tab" if not typed else "tab", "enter")
+        await pilot.press(*typed, "enter")  # a typed confirmation applies on Enter
+    else:
+        await pilot.press("a")  # the plan has focus (it scrolls); `a` applies
 
 
 def create_notebook(factory, world, journal, name: str, **kw) -> None:
@@ -168,7 +169,7 @@ async def test_new_least_privilege_role_is_created_with_the_notebook(make_app, w
         await eventually(pilot, on(app, "ConfirmPlanScreen"))
         ops = [a.operation for a in app.screen.plan.actions]
         assert ops == ["create_role", "put_role_policy", "create_notebook_instance"]
-        await pilot.press("shift+tab", "enter")
+        await pilot.press("a")
         await eventually(pilot, lambda: screen.items.get("nb-newrole") is not None)
     role = factory.client("iam").get_role(RoleName="sw-nb-role")["Role"]
     trust = role["AssumeRolePolicyDocument"]

@@ -143,7 +143,9 @@ async def test_bad_input_is_explained_before_any_call_and_public_access_needs_th
         await pilot.press("P")
         await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
         assert "SECURITY WARNING" in shown(app.screen.query_one("#confirm-warning"))
-        assert app.screen.query_one("#apply").disabled
+        app.screen.query_one("#apply").press()  # nothing typed: said, and the dialog stays
+        await pilot.pause()
+        assert "does not match" in shown(app.screen.query_one("#confirm-mismatch"))
         await pilot.press("escape")
         await eventually(pilot, lambda: app.screen is screen)
         assert bpa_on(factory, world)

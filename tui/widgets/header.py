@@ -10,6 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from tui.context import wizard_of
+from tui.text_fit import middle_ellipsis
 
 if TYPE_CHECKING:
     from services.session import Identity
@@ -18,6 +19,26 @@ if TYPE_CHECKING:
 def format_endpoint(url: str) -> str:
     """How an endpoint is shown (tests pin the sandbox's per-process port through this)."""
     return url.removeprefix("https://").removeprefix("http://")
+
+
+def identity_line(identity: Identity, width: int) -> Text:
+    """Account · region · caller · endpoint in `width` cells: the endpoint goes first, then the
+    caller ARN is shortened in the middle; account and region always stay."""
+    sep = " · "
+    endpoint = format_endpoint(identity.endpoint)
+    fixed = len(identity.account) + len(sep) + len(identity.region) + len(sep)
+    show_endpoint = fixed + len(identity.arn) + len(sep) + len(endpoint) <= width
+    room = width - fixed - (len(sep) + len(endpoint) if show_endpoint else 0)
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(identity.account, style="bold")
+    text.append(sep, style="dim")
+    text.append(identity.region, style="bold")
+    text.append(sep, style="dim")
+    text.append(middle_ellipsis(identity.arn, max(room, 12)))
+    if show_endpoint:
+        text.append(sep, style="dim")
+        text.append(endpoint)
+    return text
 
 
 class AwsHeader(Horizontal):
@@ -37,8 +58,15 @@ class AwsHeader(Horizontal):
     def _show_connecting(self, connecting: bool) -> None:
         self._show(wizard_of(self.app).identity)
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show, wizard_of(self.app).identity)
+
+    cost_text = ""
+
     def _show_cost(self, line: str) -> None:
-        self.query_one("#hdr-cost", Static).update(Text(line or ""))
+        self.cost_text = line or ""
+        self.query_one("#hdr-cost", Static).update(Text(self.cost_text))
+        self._show(wizard_of(self.app).identity)
 
     def _show(self, identity: Identity | None) -> None:
         app = wizard_of(self.app)
@@ -49,7 +77,9 @@ class AwsHeader(Horizontal):
         world = app.world
         if sandbox and identity is not None and world is not None:
             origin = world.origin()
-        badge.update("SANDBOX" + (f" · {origin}" if origin else ""))
+        # The world's origin is a nicety; on a narrow terminal the caller needs the room.
+        badge_text = "SANDBOX" + (f" · {origin}" if origin and self.app.size.width >= 140 else "")
+        badge.update(badge_text)
         text = Text()
         if identity is None:
             if app.connecting:
@@ -59,11 +89,7 @@ class AwsHeader(Horizontal):
             if app.target.region:
                 text.append(f"   region {app.target.region}")
         else:
-            text.append(identity.account, style="bold")
-            text.append(" · ", style="dim")
-            text.append(identity.region, style="bold")
-            text.append(" · ", style="dim")
-            text.append(identity.arn)
-            text.append(" · ", style="dim")
-            text.append(format_endpoint(identity.endpoint))
+            # The room left by the title, the badge and the cost (each padded by one on both sides).
+            used = len("sagewiz") + 2 + (len(badge_text) + 2 if sandbox else 0) + len(self.cost_text) + 2
+            text = identity_line(identity, max(self.app.size.width - used - 2, 40))
         self.query_one("#hdr-identity", Static).update(text)

@@ -31,13 +31,14 @@ class LogPane(ScrollView, can_focus=True):
         border: round $secondary;
         border-subtitle-color: $warning;
         height: 1fr;
-        overflow-x: hidden;
+        overflow-x: auto;  /* a long line scrolls sideways (←/→); the host label stays */
     }
     LogPane:focus { border: round $accent; }
     """
     BINDINGS = [
         Binding("end,G", "follow", "Follow", show=True),
         Binding("home", "scroll_home", "Top", show=False),  # g stays the app's "Go to"
+        Binding("right", "scroll_right", "Long lines", key_display="←→"),
     ]
 
     following: reactive[bool] = reactive(True)
@@ -60,6 +61,7 @@ class LogPane(ScrollView, can_focus=True):
         self._search = ""
         self._match: int | None = None  # absolute line number of the current match
         self._dropped = 0  # lines dropped from the front so far
+        self._widest = 0  # the longest line's text, for the sideways scroll
         self._styles = [Style(color=c, bold=True) for c in HOST_COLOURS]
         self._match_style = Style(reverse=True)
         self._dim = Style(dim=True)
@@ -79,7 +81,10 @@ class LogPane(ScrollView, can_focus=True):
                 self._host_labels.append(host)
                 self._label_width = max(self._label_width, len(host))
             # CloudWatch keeps container tabs as the escape #011; show them as spaces.
-            append((idx, text.replace("#011", "  ") if "#011" in text else text))
+            line = text.replace("#011", "  ") if "#011" in text else text
+            append((idx, line))
+            if len(line) > self._widest:
+                self._widest = len(line)
             n += 1
         if not n:
             return 0
@@ -88,7 +93,7 @@ class LogPane(ScrollView, can_focus=True):
         dropped_now = max(0, self.total - self.max_lines) - max(0, before - self.max_lines)
         self._dropped += dropped_now
         at_end = self.following
-        self.virtual_size = Size(self.size.width, len(self._lines))
+        self.virtual_size = self._virtual()
         if at_end:
             self.scroll_end(animate=False, immediate=False, x_axis=False)
         else:
@@ -102,6 +107,7 @@ class LogPane(ScrollView, can_focus=True):
         self._lines.clear()
         self.total = self._dropped = 0
         self.pending = 0
+        self._widest = 0
         self.virtual_size = Size(self.size.width, 0)
         self.refresh()
 
@@ -206,7 +212,8 @@ class LogPane(ScrollView, can_focus=True):
         style = self.rich_style
         segs = [Segment(label, style + self._styles[idx % len(self._styles)]), Segment(" ", style)]
         room = max(0, width - len(label) - 1)
-        body = text[:room]
+        left = int(self.scroll_x)
+        body = text[left : left + room]
         term = self._search.lower()
         if term and term in body.lower():
             low = body.lower()
@@ -226,7 +233,12 @@ class LogPane(ScrollView, can_focus=True):
             segs.append(Segment(body, style))
         return Strip(segs).adjust_cell_length(width, style)
 
+    def _virtual(self) -> Size:
+        # Wide enough for the longest line beside the host label: the rest is reached with →.
+        wide = self._label_width + 1 + self._widest + (1 if self._widest else 0)
+        return Size(max(self.size.width, wide), len(self._lines))
+
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._lines))
+        self.virtual_size = self._virtual()
         if self.following:
             self.scroll_end(animate=False, immediate=False)
