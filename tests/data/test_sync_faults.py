@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import io
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from services.session import AwsTarget, SessionFactory
+from services.sync.engine import run_sync
+from services.sync.locations import parse_destination, parse_source
+from services.sync.plan import plan_sync
 from tests.faultproxy import Fault, FaultProxy, ProxiedRequest
 from tui.cli import build_parser
 from tui.commands.data_sync import run
@@ -127,3 +133,115 @@ def test_a_flipped_byte_in_one_part_completes_no_object_and_a_rerun_finishes(
     assert "copied 1 file(s)" in out and "skipped 1 unchanged" in out
     assert stored(factory, bucket, "flippart/") == local(src, "flippart/")
     assert sum("partNumber=" in r.query for r in via_proxy.requests) == 3
+
+
+def test_a_connection_dropped_mid_body_and_mid_part_copies_neither_and_a_rerun_does(
+    world, factory, via_proxy: FaultProxy, tmp_path: Path, small_multipart: int
+) -> None:
+    bucket, src = world.default_bucket, tmp_path / "src"
+    dst = f"s3://{bucket}/drop/"
+    write(
+        src,
+        {
+            "big.bin": os.urandom(2 * small_multipart + 1000),
+            "mid.bin": os.urandom(64 * 1024),
+            "ok.txt": b"fine\n",
+        },
+    )
+    # every attempt is cut (botocore retries a dropped connection): the command must see it fail
+    via_proxy.drop_connection(after=1024, when=to_key("drop/mid.bin"), times=None)
+    via_proxy.drop_connection(after=1024, when=to_key("drop/big.bin", part=2), times=None)
+    code, out, err = sync(str(src), dst)
+    dropped = [r for r in via_proxy.requests if r.fault is Fault.DROP]
+    assert {r.path.rsplit("/", 1)[1] for r in dropped} == {"mid.bin", "big.bin"}
+    assert code == 1, (out, err)
+    assert "failed big.bin: " in out and "failed mid.bin: " in out and "copied 1 file(s)" in out
+    assert f"2 file(s) failed; to retry them, run: sagewiz data sync {src} {dst}" in err
+    assert "Traceback" not in err
+    # nothing partial became an object
+    assert stored(factory, bucket, "drop/") == {"drop/ok.txt": b"fine\n"}
+
+    via_proxy.clear_faults()
+    code, out, err = sync(str(src), dst)
+    assert code == 0, err
+    assert "copied 2 file(s)" in out and "skipped 1 unchanged" in out
+    left = open_uploads(factory, bucket, "drop/")
+    assert left == []
+    assert stored(factory, bucket, "drop/") == local(src, "drop/")
+
+
+def test_a_stop_on_a_slow_link_returns_within_two_seconds_and_says_exactly_what_was_copied(
+    world, fault_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.support import eventually_blocking
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", world.admin.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", world.admin.secret_key)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", fault_proxy.url)
+    factory = SessionFactory(AwsTarget.from_env(region=world.region))
+    bucket, src = world.default_bucket, tmp_path / "src"
+    write(src, {"quick.txt": b"q\n", **{f"slow{i}.bin": os.urandom(256 * 1024) for i in range(3)}})
+    plan = plan_sync(factory, parse_source(str(src)), parse_destination(f"s3://{bucket}/slow/"))
+    fault_proxy.throttle(64 * 1024)  # each 256 KiB body takes ~4 s
+    cancel = threading.Event()  # what the SIGINT handler of `data sync` and the Data step set
+    box: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: box.setdefault("r", run_sync(factory, plan, cancel=cancel)))
+    worker.start()
+
+    def sending() -> bool:
+        return sum(r.method == "PUT" and r.body_bytes > 0 for r in fault_proxy.requests) >= 3
+
+    eventually_blocking(sending, 30, what="the slow bodies to be on the wire")
+    pressed = time.monotonic()
+    cancel.set()
+    worker.join(10)
+    took = time.monotonic() - pressed
+    assert not worker.is_alive() and took < 2.0, f"took {took:.2f} s to stop"
+    result = box["r"]
+    assert isinstance(result.cancelled, bool) and result.cancelled and not result.ok
+    at_return = stored(factory, bucket, "slow/")
+    copied = {k.removeprefix("slow/") for k in at_return}
+    # exact: the copied count is what is stored; every other file is said not copied or in flight
+    assert result.copied == len(at_return)
+    assert "quick.txt" in copied and not result.failed
+    assert copied | set(result.not_copied) | set(result.in_flight) == {
+        "quick.txt",
+        "slow0.bin",
+        "slow1.bin",
+        "slow2.bin",
+    }
+    assert not copied & (set(result.not_copied) | set(result.in_flight))
+    # whatever lands afterwards (a body already on the wire) is whole
+    fault_proxy.throttle(None)
+    for key, data in stored(factory, bucket, "slow/").items():
+        assert data == (src / key.removeprefix("slow/")).read_bytes()
+
+
+def test_an_https_endpoint_is_trusted_through_aws_ca_bundle_only(
+    world, factory, https_fault_proxy: FaultProxy, tls_files, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", world.admin.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", world.admin.secret_key)
+    monkeypatch.setenv("AWS_REGION", world.region)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", world.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", https_fault_proxy.url)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    bucket, src = world.default_bucket, tmp_path / "src"
+    dst = f"s3://{bucket}/tls/"
+    write(src, {f"f{i}.txt": b"tls %d\n" % i for i in range(3)})
+
+    code, out, err = sync(str(src), dst)
+    assert code == 1 and out == "" and "Traceback" not in err, (code, out, err)
+    assert err.startswith("sagewiz: The endpoint's certificate is not trusted: ")
+    assert "what to do: If it is signed by your own CA, point AWS_CA_BUNDLE" in err
+    assert stored(factory, bucket, "tls/") == {}
+
+    https_fault_proxy.clear_log()
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tls_files.ca))
+    code, out, err = sync(str(src), dst)
+    assert code == 0, err
+    assert "copied 3 file(s)" in out
+    assert stored(factory, bucket, "tls/") == local(src, "tls/")
+    seen = https_fault_proxy.requests
+    assert any(r.method == "GET" and r.path == f"/{bucket}" for r in seen), seen
+    assert sorted(r.path for r in seen if r.method == "PUT") == [f"/{bucket}/tls/f{i}.txt" for i in range(3)]
