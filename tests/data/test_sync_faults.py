@@ -158,15 +158,17 @@ def test_a_connection_dropped_mid_body_and_mid_part_copies_neither_and_a_rerun_d
     assert "failed big.bin: " in out and "failed mid.bin: " in out and "copied 1 file(s)" in out
     assert f"2 file(s) failed; to retry them, run: sagewiz data sync {src} {dst}" in err
     assert "Traceback" not in err
-    # nothing partial became an object
+    # nothing partial became an object, and the failed multipart upload was aborted, not left open
     assert stored(factory, bucket, "drop/") == {"drop/ok.txt": b"fine\n"}
+    assert open_uploads(factory, bucket, "drop/") == []
 
     via_proxy.clear_faults()
     code, out, err = sync(str(src), dst)
     assert code == 0, err
     assert "copied 2 file(s)" in out and "skipped 1 unchanged" in out
-    left = open_uploads(factory, bucket, "drop/")
-    assert left == []
+    # so the rerun had nothing to resume or abort, and says so by saying nothing
+    assert "multipart upload(s)" not in out
+    assert open_uploads(factory, bucket, "drop/") == []
     assert stored(factory, bucket, "drop/") == local(src, "drop/")
 
 
