@@ -301,6 +301,16 @@ def translate(exc: BaseException, operation: str | None = None) -> SagewizError:
             "Check the profile in the AWS config file (its credential_process, keys or role), "
             "or pick another profile.",
         )
+    if isinstance(exc, bx.SSLError):
+        # An HTTPS endpoint whose certificate this machine does not trust (a company proxy, a
+        # private endpoint): the fix is a CA bundle, not the network.
+        return NetworkError(
+            "The endpoint's certificate is not trusted",
+            str(exc),
+            "If it is signed by your own CA, point AWS_CA_BUNDLE (or ca_bundle in the AWS config "
+            "file) at that CA's certificate; nothing was changed.",
+            operation=operation,
+        )
     if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError)):
         return NetworkError(
             "Cannot reach AWS",

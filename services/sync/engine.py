@@ -224,7 +224,10 @@ def run_sync(
     _wait(run, items, clock, grace)
     if manager is not None:
         # In flight after a cancel: s3transfer's threads finish (or abort) it; the run does not wait.
-        threading.Thread(target=manager.shutdown, kwargs={"cancel": cancel.is_set()}, daemon=True).start()
+        # _wait already cancelled what must not finish; shutdown(cancel=True) would also cancel the
+        # uploads let finish, and s3transfer (0.19) passes its arguments shifted (TypeError in
+        # this thread: nothing cancelled, the pools never shut down).
+        threading.Thread(target=manager.shutdown, daemon=True).start()
     tracker.emit(force=True)
     if cache is not None:
         cache.save()

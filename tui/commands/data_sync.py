@@ -54,6 +54,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return EXIT_FAIL
     except SagewizError as exc:
         print(f"sagewiz: {exc.title}: {exc.message}", file=err)
+        if exc.hint:
+            print(f"  what to do: {exc.hint}", file=err)
         return EXIT_FAIL
     if args.dry_run:
         print(plan.render_text(), file=out)
