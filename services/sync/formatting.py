@@ -3,6 +3,8 @@ services/durations.py."""
 
 from __future__ import annotations
 
+from services.terminal_text import escape
+
 
 def human_bytes(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB", "TB"):
@@ -13,6 +15,9 @@ def human_bytes(n: float) -> str:
 
 
 def shown_name(name: str) -> str:
-    """A file name as printed: quoted when it holds control characters (CR, LF, ESC...), so it can
-    neither rewrite the terminal nor pass for a line of the summary."""
-    return repr(name) if any(ord(c) < 32 or ord(c) == 127 for c in name) else name
+    """A file name as printed: quoted and escaped the way every outside value is (ESC as \\e, CR
+    as \\r) when it holds a control character, so it can neither rewrite the terminal nor pass
+    for a line of the summary."""
+    if name.isprintable():
+        return name
+    return "'" + escape(name, one_line=True) + "'"
