@@ -16,21 +16,13 @@ from services.sync.hash_cache import HashCache
 from services.sync.locations import parse_destination, parse_source
 from services.sync.plan import plan_sync
 from services.sync.transfer_client import transfer_client
+from tests.data.objects import stored
 
 
 def sync(factory, src, dst, cache=None, **kw):
     source, dest = parse_source(str(src)), parse_destination(dst)
     plan = plan_sync(factory, source, dest, cache=cache)
     return plan, run_sync(factory, plan, cache=cache, **kw)
-
-
-def stored(factory, bucket: str, prefix: str) -> dict[str, bytes]:
-    s3 = factory.client("s3")
-    out = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for o in page.get("Contents", []):
-            out[o["Key"]] = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
-    return out
 
 
 def long_rel(prefix: str, total: int) -> str:

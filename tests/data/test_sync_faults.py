@@ -17,6 +17,7 @@ from services.session import AwsTarget, SessionFactory
 from services.sync.engine import run_sync
 from services.sync.locations import parse_destination, parse_source
 from services.sync.plan import plan_sync
+from tests.data.objects import stored
 from tests.faultproxy import Fault, FaultProxy, ProxiedRequest
 from tui.cli import build_parser
 from tui.commands.data_sync import run
@@ -40,15 +41,6 @@ def sync(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = run(build_parser().parse_args(["data", "sync", *argv]), out=out, err=err)
     return code, out.getvalue(), err.getvalue()
-
-
-def stored(factory, bucket: str, prefix: str) -> dict[str, bytes]:
-    s3 = factory.client("s3")
-    out = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for o in page.get("Contents", []):
-            out[o["Key"]] = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
-    return out
 
 
 def open_uploads(factory, bucket: str, prefix: str) -> list[str]:
