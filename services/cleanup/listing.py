@@ -14,7 +14,7 @@ from typing import Any
 
 from services.errors import NotFoundError, ValidationError, translate
 from services.journal import Journal
-from services.journal_events import JobStarted, ResourceCreated, ResourceDeleted
+from services.journal_events import Change, JobStarted, ResourceChanged, ResourceCreated, ResourceDeleted
 from services.plan import TAG_KEY
 from services.resource_kinds import ResourceKind
 from services.resources import Resource, describe, tags_of
@@ -116,6 +116,11 @@ def _from_journal(journal: Journal | None) -> list[Resource]:
     account = journal.account or ""
     live: dict[tuple[ResourceKind, str], Resource] = {}
     for _entry, event in journal.resource_events():
+        change = _bucket_change(event, account)
+        if change is not None:
+            # the first change keeps what the bucket had before sagewiz touched it
+            live.setdefault(change.key, change)
+            continue
         if not isinstance(event, (ResourceCreated, JobStarted, ResourceDeleted)):
             continue
         res = Resource(
@@ -126,6 +131,26 @@ def _from_journal(journal: Journal | None) -> list[Resource]:
         else:
             live[res.key] = res
     return list(live.values())
+
+
+_BUCKET_CHANGES = {
+    Change.CORS_REPLACED: ResourceKind.BUCKET_CORS,
+    Change.LIFECYCLE_RULE_ADDED: ResourceKind.BUCKET_LIFECYCLE,
+}
+
+
+def _bucket_change(event: object, account: str) -> Resource | None:
+    """A CORS or lifecycle change journaled on a bucket, as the revertible thing clean-up lists."""
+    import json
+
+    if not isinstance(event, ResourceChanged) or event.change not in _BUCKET_CHANGES:
+        return None
+    kind = _BUCKET_CHANGES[event.change]
+    previous = event.attributes.get("previous")
+    return Resource(
+        kind, kind.normalise_id(event.id, account), source="journal",
+        previous_config=json.dumps(previous) if isinstance(previous, list) and previous else "",
+    )  # fmt: skip
 
 
 def _from_tags(factory: Any, warnings: list[str]) -> list[Resource]:

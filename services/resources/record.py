@@ -27,6 +27,9 @@ class Resource:
     source: str = ""  # "journal", "tag", "journal+tag", "selected"
     selected_explicitly: bool = False
     detail: str = ""
+    # A bucket change (CORS, lifecycle): the configuration before sagewiz changed it, as JSON text
+    # from the journal; "" when there was none (a revert then deletes the configuration).
+    previous_config: str = ""
 
     @property
     def key(self) -> tuple[ResourceKind, str]:

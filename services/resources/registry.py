@@ -10,7 +10,7 @@ from services.resource_kinds import ResourceKind
 from services.resources.handler import KindHandler
 from services.resources.iam import PolicyHandler, RoleHandler
 from services.resources.record import Resource
-from services.resources.s3 import BucketHandler, ObjectHandler
+from services.resources.s3 import BucketCorsHandler, BucketHandler, BucketLifecycleHandler, ObjectHandler
 from services.resources.sagemaker import (
     LabelingJobHandler,
     LifecycleConfigHandler,
@@ -31,6 +31,8 @@ HANDLERS: dict[ResourceKind, KindHandler] = {
         LifecycleConfigHandler(),
         RoleHandler(),
         PolicyHandler(),
+        BucketCorsHandler(),
+        BucketLifecycleHandler(),
         ObjectHandler(),
         BucketHandler(),
     )

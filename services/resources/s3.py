@@ -124,3 +124,96 @@ def _size(n: int) -> str:
             return f"{size:.0f} {unit}"
         size /= 1024
     return f"{size:.1f} TB"
+
+
+LIFECYCLE_RULE_ID = "sagewiz-abort-incomplete-multipart-uploads"  # the bucket plan's rule (buckets.creation)
+
+
+class BucketCorsHandler(KindHandler):
+    """The CORS rule the Labels step added for Ground Truth's workers. Reverting restores the
+    configuration the journal kept from before, or deletes it when there was none."""
+
+    kind = ResourceKind.BUCKET_CORS
+
+    def read(self, factory: Any, res: Resource) -> Resource:
+        rules = factory.client("s3").get_bucket_cors(Bucket=res.id).get("CORSRules", [])
+        return with_state(res, "exists", f"arn:aws:s3:::{res.id}", detail=_revert_detail(len(rules), res))
+
+    def tags(self, factory: Any, res: Resource) -> list[dict[str, str]]:
+        return []
+
+    def delete(self, factory: Any, res: Resource) -> list[Action]:
+        arn = f"arn:aws:s3:::{res.id}"
+        previous = _previous_rules(res)
+        if previous:
+            return [
+                Action(
+                    "s3", "put_bucket_cors", {"Bucket": res.id, "CORSConfiguration": {"CORSRules": previous}},
+                    f"Revert the CORS rules of bucket {res.id} to the {len(previous)} it had before sagewiz (journaled)",
+                    undo="the Labels step adds Ground Truth's rule again", resource=arn,
+                    journal=ResourceDeleted(res.type, res.id, attributes={"restored": previous}),
+                )
+            ]  # fmt: skip
+        return [
+            Action(
+                "s3", "delete_bucket_cors", {"Bucket": res.id},
+                f"Revert the CORS rules of bucket {res.id}: delete the configuration (it had none before sagewiz)",
+                undo="the Labels step adds Ground Truth's rule again", resource=arn,
+                journal=ResourceDeleted(res.type, res.id),
+            )
+        ]  # fmt: skip
+
+
+class BucketLifecycleHandler(KindHandler):
+    """The rule the bucket plan added (abort incomplete multipart uploads). Reverting removes that
+    rule only, as read from AWS now: rules added since by anyone else stay."""
+
+    kind = ResourceKind.BUCKET_LIFECYCLE
+
+    def read(self, factory: Any, res: Resource) -> Resource:
+        rules = factory.client("s3").get_bucket_lifecycle_configuration(Bucket=res.id).get("Rules", [])
+        if not any(r.get("ID") == LIFECYCLE_RULE_ID for r in rules):
+            return with_state(res, "gone", detail="sagewiz's rule is no longer on the bucket")
+        return with_state(res, "exists", f"arn:aws:s3:::{res.id}", detail=_revert_detail(len(rules), res))
+
+    def tags(self, factory: Any, res: Resource) -> list[dict[str, str]]:
+        return []
+
+    def delete(self, factory: Any, res: Resource) -> list[Action]:
+        s3 = factory.client("s3")
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=res.id).get("Rules", [])
+        others = [r for r in rules if r.get("ID") != LIFECYCLE_RULE_ID]
+        arn = f"arn:aws:s3:::{res.id}"
+        undo = "create the bucket's rule again by hand (the Bucket step adds it only to a bucket it creates)"
+        if others:
+            return [
+                Action(
+                    "s3", "put_bucket_lifecycle_configuration",
+                    {"Bucket": res.id, "LifecycleConfiguration": {"Rules": others}},
+                    f"Revert the lifecycle rules of bucket {res.id}: remove sagewiz's {LIFECYCLE_RULE_ID}, keep the other {len(others)}",
+                    undo=undo, resource=arn, journal=ResourceDeleted(res.type, res.id),
+                )
+            ]  # fmt: skip
+        return [
+            Action(
+                "s3", "delete_bucket_lifecycle", {"Bucket": res.id},
+                f"Revert the lifecycle rules of bucket {res.id}: delete the configuration (sagewiz's rule is its only rule)",
+                undo=undo, resource=arn, journal=ResourceDeleted(res.type, res.id),
+            )
+        ]  # fmt: skip
+
+
+def _previous_rules(res: Resource) -> list[dict[str, Any]]:
+    import json
+
+    if not res.previous_config:
+        return []
+    loaded = json.loads(res.previous_config)
+    return [r for r in loaded if isinstance(r, dict)] if isinstance(loaded, list) else []
+
+
+def _revert_detail(now: int, res: Resource) -> str:
+    before = len(_previous_rules(res))
+    return f"{now} rule(s) now; a revert " + (
+        f"restores the {before} it had before sagewiz" if before else "removes what sagewiz added"
+    )

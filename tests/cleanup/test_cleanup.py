@@ -235,3 +235,76 @@ def test_only_actions_valid_for_the_state_are_offered():
     assert not can_delete(done)  # SageMaker keeps job records
     stopped = Resource(ResourceKind.NOTEBOOK, "nb", state="Stopped")
     assert not can_stop(stopped) and can_delete(stopped)
+
+
+def test_bucket_cors_and_lifecycle_rules_are_listed_and_reverted(factory, world, bound):
+    """The bucket plan's lifecycle rule and the Labels step's CORS rule come from the journal;
+    a revert restores the journaled previous CORS rules and removes only sagewiz's lifecycle rule."""
+    from services.buckets.creation import create_plan
+    from services.labeling.setup import cors_action
+    from services.plan import Plan, apply_plan
+
+    s3 = factory.client("s3")
+    apply_plan(create_plan("hk-rules", world.region, world.account), factory, bound)
+    theirs = {"ID": "theirs", "AllowedMethods": ["PUT"], "AllowedOrigins": ["https://example.org"]}
+    s3.put_bucket_cors(Bucket="hk-rules", CORSConfiguration={"CORSRules": [theirs]})
+    add = cors_action("hk-rules", [theirs])
+    assert add is not None
+    apply_plan(Plan("CORS", (add,)), factory, bound)
+    # someone else adds a lifecycle rule of their own afterwards: the revert keeps it
+    rules = s3.get_bucket_lifecycle_configuration(Bucket="hk-rules")["Rules"]
+    other = {"ID": "expire-tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 7}}
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="hk-rules", LifecycleConfiguration={"Rules": [*rules, other]}
+    )
+
+    inv = cleanup.inventory(factory, bound)
+    cors = inv.find("bucket-cors", "hk-rules")
+    life = inv.find("bucket-lifecycle", "hk-rules")
+    assert cors is not None and cors.state == "exists" and "restores the 1" in cors.detail
+    assert (
+        life is not None and life.state == "exists" and life.type.free and cors.hourly_label() == "no charge"
+    )
+    plan = cleanup.plan_delete(factory, [cors, life])
+    calls = [a.api_call() for a in plan.plan.actions]
+    assert calls == ["s3:PutBucketLifecycleConfiguration", "s3:PutBucketCors"] or calls == [
+        "s3:PutBucketCors", "s3:PutBucketLifecycleConfiguration"
+    ]  # fmt: skip
+    assert all(a.description.startswith("Revert") for a in plan.plan.actions)
+    done = cleanup.apply_cleanup(plan, factory, bound, confirmed_buckets=(), poll=0.05, wait_timeout=30)
+    assert all(d.ok for d in done)
+    assert s3.get_bucket_cors(Bucket="hk-rules")["CORSRules"] == [theirs]
+    assert [r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket="hk-rules")["Rules"]] == [
+        "expire-tmp"
+    ]
+    after = cleanup.inventory(factory, bound)
+    assert (
+        after.find("bucket-cors", "hk-rules") is None and after.find("bucket-lifecycle", "hk-rules") is None
+    )
+    assert after.find("bucket", "hk-rules") is not None  # the bucket itself is a separate choice
+
+
+def test_a_cors_rule_on_a_bucket_that_had_none_is_reverted_by_deleting_the_configuration(
+    factory, world, bound
+):
+    from services.labeling.setup import cors_action
+    from services.plan import Plan, apply_plan
+
+    s3 = factory.client("s3")
+    make_bucket(factory, bound, "hk-cors", objects=0, versioned=False)
+    add = cors_action("hk-cors", [])
+    assert add is not None
+    apply_plan(Plan("CORS", (add,)), factory, bound)
+    cors = cleanup.inventory(factory, bound).find("bucket-cors", "hk-cors")
+    assert cors is not None and "removes what sagewiz added" in cors.detail
+    plan = cleanup.plan_delete(factory, [cors])
+    assert [a.api_call() for a in plan.plan.actions] == ["s3:DeleteBucketCors"]
+    cleanup.apply_cleanup(plan, factory, bound, confirmed_buckets=(), poll=0.05, wait_timeout=30)
+    with pytest.raises(Exception, match="NoSuchCORSConfiguration"):
+        s3.get_bucket_cors(Bucket="hk-cors")
+    # reverted outside sagewiz: the journal's memory shows it gone, offered only to be forgotten
+    apply_plan(Plan("CORS", (cors_action("hk-cors", []),)), factory, bound)  # type: ignore[arg-type]
+    s3.delete_bucket_cors(Bucket="hk-cors")
+    gone = cleanup.inventory(factory, bound).find("bucket-cors", "hk-cors")
+    assert gone is not None and gone.gone
+    assert [a.operation for a in cleanup.plan_delete(factory, [gone]).plan.actions] == ["forget"]
