@@ -24,6 +24,8 @@ class ResourceKind(StrEnum):
     LIFECYCLE_CONFIG = "lifecycle-config"
     ROLE = "role"
     POLICY = "policy"
+    # A bucket policy, Block Public Access or role inline policy the Permissions step replaced
+    POLICY_CHANGE = "policy-change"
     # Changes sagewiz made to a bucket (reverted before the bucket itself could go away)
     BUCKET_CORS = "bucket-cors"
     BUCKET_LIFECYCLE = "bucket-lifecycle"
@@ -120,6 +122,7 @@ _TITLES = {
     ResourceKind.LIFECYCLE_CONFIG: "notebook lifecycle config",
     ResourceKind.ROLE: "IAM role",
     ResourceKind.POLICY: "IAM policy",
+    ResourceKind.POLICY_CHANGE: "policy change",
     ResourceKind.BUCKET_CORS: "CORS rule on bucket",
     ResourceKind.BUCKET_LIFECYCLE: "lifecycle rule on bucket",
     ResourceKind.OBJECT: "S3 object",
@@ -143,4 +146,4 @@ _ARN_PREFIXES = {
 }
 _SAGEMAKER = frozenset(_ARN_PREFIXES)
 _FREE = frozenset({ResourceKind.ROLE, ResourceKind.POLICY, ResourceKind.MODEL, ResourceKind.LIFECYCLE_CONFIG,
-                   ResourceKind.BUCKET_CORS, ResourceKind.BUCKET_LIFECYCLE})  # fmt: skip
+                   ResourceKind.POLICY_CHANGE, ResourceKind.BUCKET_CORS, ResourceKind.BUCKET_LIFECYCLE})  # fmt: skip

@@ -9,6 +9,7 @@ from services.errors import is_gone, translate
 from services.resource_kinds import ResourceKind
 from services.resources.handler import KindHandler
 from services.resources.iam import PolicyHandler, RoleHandler
+from services.resources.policy_change import PolicyChangeHandler
 from services.resources.record import Resource
 from services.resources.s3 import BucketCorsHandler, BucketHandler, BucketLifecycleHandler, ObjectHandler
 from services.resources.sagemaker import (
@@ -31,6 +32,7 @@ HANDLERS: dict[ResourceKind, KindHandler] = {
         LifecycleConfigHandler(),
         RoleHandler(),
         PolicyHandler(),
+        PolicyChangeHandler(),
         BucketCorsHandler(),
         BucketLifecycleHandler(),
         ObjectHandler(),

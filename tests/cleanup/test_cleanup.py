@@ -308,3 +308,55 @@ def test_a_cors_rule_on_a_bucket_that_had_none_is_reverted_by_deleting_the_confi
     gone = cleanup.inventory(factory, bound).find("bucket-cors", "hk-cors")
     assert gone is not None and gone.gone
     assert [a.operation for a in cleanup.plan_delete(factory, [gone]).plan.actions] == ["forget"]
+
+
+def test_policy_changes_are_listed_and_reverted_to_the_journaled_document(factory, world, bound):
+    import json
+
+    from services.permissions.apply import apply_change, read_current
+    from services.permissions.fixes.change import (
+        BUCKET_POLICY,
+        ROLE_INLINE_POLICY,
+        PolicyChange,
+        PolicyTarget,
+    )
+
+    make_bucket(factory, bound, "hk-pol", objects=0, versioned=False)
+    make_role(factory, bound, "hk-pol-role")
+    iam = factory.client("iam")
+    before = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::hk-pol"}],
+    }
+    iam.put_role_policy(RoleName="hk-pol-role", PolicyName="data", PolicyDocument=json.dumps(before))
+    role_target = PolicyTarget(ROLE_INLINE_POLICY, role_name="hk-pol-role", policy_name="data")
+    old_text = read_current(factory, role_target)
+    wider = {
+        "Version": "2012-10-17",
+        "Statement": [
+            *before["Statement"],
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::hk-pol/*"},
+        ],
+    }
+    apply_change(factory, bound, PolicyChange(role_target, "widen", "test", old_text, json.dumps(wider)))
+    bucket_target = PolicyTarget(BUCKET_POLICY, bucket="hk-pol")
+    deny = {"Version": "2012-10-17", "Statement": [{"Sid": "TLS", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::hk-pol", "arn:aws:s3:::hk-pol/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}  # fmt: skip
+    apply_change(factory, bound, PolicyChange(bucket_target, "tls", "test", None, json.dumps(deny)))
+
+    inv = cleanup.inventory(factory, bound)
+    role_change = inv.find("policy-change", role_target.key)
+    bucket_change = inv.find("policy-change", bucket_target.key)
+    assert role_change is not None and "restores the journaled document" in role_change.detail
+    assert bucket_change is not None and "deletes it" in bucket_change.detail
+    assert role_change.hourly_label() == "no charge"
+    plan = cleanup.plan_delete(factory, [role_change, bucket_change])
+    assert sorted(a.api_call() for a in plan.plan.actions) == ["iam:PutRolePolicy", "s3:DeleteBucketPolicy"]
+    done = cleanup.apply_cleanup(plan, factory, bound, confirmed_buckets=(), poll=0.05, wait_timeout=30)
+    assert all(d.ok for d in done)
+    assert json.loads(read_current(factory, role_target) or "{}") == before
+    assert read_current(factory, bucket_target) is None
+    assert bound.last_policy_change() is None  # `permissions undo` agrees: nothing left to undo
+    after = cleanup.inventory(factory, bound)
+    assert after.find("policy-change", role_target.key) is None
+    assert after.find("policy-change", bucket_target.key) is None
