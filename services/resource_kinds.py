@@ -29,6 +29,7 @@ class ResourceKind(StrEnum):
     # Changes sagewiz made to a bucket (reverted before the bucket itself could go away)
     BUCKET_CORS = "bucket-cors"
     BUCKET_LIFECYCLE = "bucket-lifecycle"
+    PREFIX = "s3-prefix"  # the objects the Data step copied under one prefix (deleted together)
     OBJECT = "s3-object"
     BUCKET = "bucket"
 
@@ -78,7 +79,7 @@ class ResourceKind(StrEnum):
             )
         if self in (ResourceKind.BUCKET, ResourceKind.BUCKET_CORS, ResourceKind.BUCKET_LIFECYCLE):
             return value.removeprefix("s3://").split("/", 1)[0].removeprefix("arn:aws:s3:::")
-        if self is ResourceKind.OBJECT:
+        if self in (ResourceKind.OBJECT, ResourceKind.PREFIX):
             return value if value.startswith("s3://") else "s3://" + value.removeprefix("arn:aws:s3:::")
         if value.startswith("arn:"):
             return value.rsplit("/", 1)[-1]
@@ -125,6 +126,7 @@ _TITLES = {
     ResourceKind.POLICY_CHANGE: "policy change",
     ResourceKind.BUCKET_CORS: "CORS rule on bucket",
     ResourceKind.BUCKET_LIFECYCLE: "lifecycle rule on bucket",
+    ResourceKind.PREFIX: "S3 objects under",
     ResourceKind.OBJECT: "S3 object",
     ResourceKind.BUCKET: "S3 bucket",
 }
@@ -134,6 +136,7 @@ _SHORT_TITLES = {
     ResourceKind.LIFECYCLE_CONFIG: "lifecycle cfg",
     ResourceKind.BUCKET_CORS: "CORS rule",
     ResourceKind.BUCKET_LIFECYCLE: "lifecycle rule",
+    ResourceKind.PREFIX: "S3 prefix",
 }
 _JOBS = frozenset({ResourceKind.TUNING_JOB, ResourceKind.TRAINING_JOB, ResourceKind.LABELING_JOB})
 _ARN_PREFIXES = {

@@ -11,7 +11,13 @@ from services.resources.handler import KindHandler
 from services.resources.iam import PolicyHandler, RoleHandler
 from services.resources.policy_change import PolicyChangeHandler
 from services.resources.record import Resource
-from services.resources.s3 import BucketCorsHandler, BucketHandler, BucketLifecycleHandler, ObjectHandler
+from services.resources.s3 import (
+    BucketCorsHandler,
+    BucketHandler,
+    BucketLifecycleHandler,
+    ObjectHandler,
+    PrefixHandler,
+)
 from services.resources.sagemaker import (
     LabelingJobHandler,
     LifecycleConfigHandler,
@@ -35,6 +41,7 @@ HANDLERS: dict[ResourceKind, KindHandler] = {
         PolicyChangeHandler(),
         BucketCorsHandler(),
         BucketLifecycleHandler(),
+        PrefixHandler(),
         ObjectHandler(),
         BucketHandler(),
     )

@@ -360,3 +360,31 @@ def test_policy_changes_are_listed_and_reverted_to_the_journaled_document(factor
     after = cleanup.inventory(factory, bound)
     assert after.find("policy-change", role_target.key) is None
     assert after.find("policy-change", bucket_target.key) is None
+
+
+def test_objects_the_data_step_copied_are_listed_by_prefix_with_their_size_and_deleted_together(
+    factory, world, bound
+):
+    from services.journal_events import ResourceCreated
+
+    make_bucket(factory, bound, "hk-data", objects=0, versioned=False)
+    s3 = factory.client("s3")
+    for n in range(3):
+        s3.put_object(Bucket="hk-data", Key=f"images/{n}.jpg", Body=b"x" * 1000)
+    s3.put_object(Bucket="hk-data", Key="images-other/keep.jpg", Body=b"y")  # same start, other prefix
+    bound.append(ResourceCreated(ResourceKind.PREFIX, "s3://hk-data/images/", attributes={"files": 3}))
+    bound.append(ResourceCreated(ResourceKind.PREFIX, "s3://hk-data/emptied/"))
+    inv = cleanup.inventory(factory, bound)
+    prefix = inv.find("s3-prefix", "s3://hk-data/images/")
+    assert prefix is not None and prefix.state == "exists" and prefix.detail == "3 objects (3 KB)"
+    assert prefix.hourly_label() == "storage (GB-month)"
+    emptied = inv.find("s3-prefix", "s3://hk-data/emptied/")
+    assert emptied is not None and emptied.gone  # nothing left under it: only forgotten
+    plan = cleanup.plan_delete(factory, [prefix])
+    [action] = plan.plan.actions
+    assert action.api_call() == "s3:DeleteObjects" and "3 objects (3 KB)" in action.description
+    done = cleanup.apply_cleanup(plan, factory, bound, confirmed_buckets=(), poll=0.05, wait_timeout=30)
+    assert all(d.ok for d in done)
+    left = [o["Key"] for o in s3.list_objects_v2(Bucket="hk-data").get("Contents", [])]
+    assert left == ["images-other/keep.jpg"]
+    assert cleanup.inventory(factory, bound).find("s3-prefix", "s3://hk-data/images/") is None
