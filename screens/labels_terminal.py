@@ -269,4 +269,4 @@ class TerminalLabelScreen(LabelsSubScreen):
         self.notify(f"Saved to {uri}: {s.labeled} of {len(s.sources)} images labeled.", markup=False)
         from screens.labels_results import ResultsScreen
 
-        self.app.switch_screen(ResultsScreen(uri))
+        self.app.switch_screen(ResultsScreen(uri, images=len(s.sources)))
