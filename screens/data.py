@@ -23,8 +23,9 @@ from screens.base import StepScreen
 from services.errors import ErrorInfo, SagewizError, ValidationError, translate
 from services.flow import marks
 from services.flow.outcome import Verdict
-from services.journal_events import ChoiceMade
+from services.journal_events import ChoiceMade, ResourceCreated
 from services.remedy import Face
+from services.resource_kinds import ResourceKind
 from services.state import OUTPUT_PREFIX, default_data_prefix
 from services.terminal_text import safe
 from tui.messages import Work, WorkDone, WorkFailed
@@ -346,6 +347,12 @@ class DataStep(StepScreen):
         region = self.identity.region if self.identity else ""
         changed = self.state.update(bucket=dest.bucket, data_prefix=dest.uri)
         self.state.extra["labels_output"] = output.uri
+        if result.copied:
+            try:  # what the copy wrote, so Clean up can list the prefix with its size and delete it
+                self.journal.append(ResourceCreated(ResourceKind.PREFIX, dest.uri,
+                                                    attributes={"files": result.copied, "bytes": result.bytes_copied}))  # fmt: skip
+            except OSError as exc:
+                self.notify(f"The journal could not be written: {exc}", severity="warning", markup=False)
         if changed or not result.skipped:
             try:
                 self.journal.append(ChoiceMade(dict(

@@ -37,9 +37,10 @@ class ResultsScreen(LabelsSubScreen):
         Binding("left_square_bracket", "page(-1)", "Previous thumbnails", show=False),
     ]
 
-    def __init__(self, uri: str, *, categories_uri: str = "") -> None:
+    def __init__(self, uri: str, *, categories_uri: str = "", images: int = 0) -> None:
         super().__init__()
         self.uri = uri
+        self.images = images  # the images the manifest should cover, when known (0: not known)
         self.categories_uri = categories_uri
         self.parsed: ParsedManifest | None = None
         self.cache: dict[str, bytes] = {}
@@ -93,6 +94,10 @@ class ResultsScreen(LabelsSubScreen):
         )  # fmt: skip
         if parsed.unlabeled:
             summary.append(f" · {parsed.unlabeled} without a label", style="yellow")
+        if self.images:
+            labeled = len({o.source_ref for o in parsed.objects})
+            style = "green" if labeled >= self.images else "yellow"
+            summary.append(f" · {labeled} of {self.images} images labeled", style=style)
         if parsed.problems:
             summary.append(f"\n{len(parsed.problems)} bad line(s), first: {parsed.problems[0]}", style="red")
         self.query_one("#results-summary", Static).update(summary)
@@ -191,5 +196,6 @@ class ResultsScreen(LabelsSubScreen):
         self.state.extra["label_attribute"] = parsed.label_attribute
         self.journal.append(ChoiceMade(dict(output_manifest=self.uri, labels=labels, extra={"label_attribute": parsed.label_attribute},
                             source="results")))  # fmt: skip
-        self.mark(marks.labels(None, labeled=len(parsed.objects), total=len(parsed.objects)))
+        total = self.images or len(parsed.objects)
+        self.mark(marks.labels(None, labeled=len({o.source_ref for o in parsed.objects}), total=total))
         self.notify(f"The Train step will use {self.uri}", markup=False)

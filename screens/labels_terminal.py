@@ -20,6 +20,7 @@ from services.flow import marks
 from services.journal_events import ChoiceMade
 from services.labeling.setup import locations
 from services.labeling.terminal import TerminalLabeling
+from services.labeling.terminal_merge import NONE, ExistingLabels
 from services.remedy import Face
 from tui.messages import WorkDone, WorkFailed
 
@@ -52,6 +53,7 @@ class TerminalLabelScreen(LabelsSubScreen):
         self.session: TerminalLabeling | None = None
         self.cache: dict[str, bytes] = {}
         self.asked: set[str] = set()
+        self.existing: ExistingLabels = NONE  # the manifest these labels merge into, read with the images
 
     def compose_body(self) -> ComposeResult:
         kind = "several labels an image, Enter to confirm" if self.multi else "one label an image"
@@ -87,13 +89,25 @@ class TerminalLabelScreen(LabelsSubScreen):
     @work(thread=True, exclusive=True, group="labels-term-list", exit_on_error=False)
     def _list(self) -> None:
         from services.labeling.setup import list_images
+        from services.labeling.terminal_merge import read_existing
 
         try:
-            self.post_message(
-                IMAGES.done(ImageList(self.data_prefix, list_images(self.factory, self.data_prefix)))
-            )
+            images = list_images(self.factory, self.data_prefix)
+            self.existing = read_existing(self.factory, [self.state.output_manifest or "", self._own_uri()])
+            self.post_message(IMAGES.done(ImageList(self.data_prefix, images)))
         except Exception as exc:
             self.fail(exc, IMAGES)
+
+    def _own_uri(self) -> str:
+        """Where this screen writes: the layout a job with its name would use."""
+        from services.labeling.manifest import output_manifest_uri
+
+        return output_manifest_uri(self._output_path(), self.job_name)
+
+    def _output_path(self) -> str:
+        return locations(
+            self.data_prefix, self.job_name, self.state.extra.get("labels_output") or None
+        ).output_path
 
     def on_work_done(self, message: WorkDone[Any]) -> None:
         message.route(
@@ -110,10 +124,14 @@ class TerminalLabelScreen(LabelsSubScreen):
                         markup=False)  # fmt: skip
         else:
             try:
-                self.session = TerminalLabeling(message.images, self.labels, self.multi, **kw)  # type: ignore[arg-type]
+                self.session = TerminalLabeling(message.images, self.labels, self.multi, **kw,  # type: ignore[arg-type]
+                                                already=self.existing.labeled_refs)  # fmt: skip
             except SagewizError as exc:
                 self.query_one("#term-position", Static).update(Text(exc.message, style="yellow"))
                 return
+            if self.session.already:
+                self.notify(f"{len(self.session.already)} of {len(message.images)} images already have a label in "
+                            f"{self.existing.uri}; starting at the first without one.", markup=False)  # fmt: skip
         _SESSIONS[key] = self.session
         self._show()
 
@@ -147,7 +165,7 @@ class TerminalLabelScreen(LabelsSubScreen):
         done = "  all images have an answer: ctrl+s saves" if s.done else ""
         self.query_one("#term-counts", Static).update(
             Text.assemble(
-                (f"{p.labeled} labeled", "green"),
+                (f"{p.labeled} of {p.total} images labeled", "green"),
                 f" · {p.skipped} skipped · {p.remaining} to go",
                 (done, "bold green"),
             )  # fmt: skip
@@ -217,18 +235,22 @@ class TerminalLabelScreen(LabelsSubScreen):
 
     @work(thread=True, exclusive=True, group="labels-term-save", exit_on_error=False)
     def _plan_save(self) -> None:
-        from services.labeling.manifest import output_manifest_uri
         from services.labeling.terminal import exists, write_plan
+        from services.labeling.terminal_merge import merge, read_existing
 
         s = self.session
         assert s is not None
         try:
-            out = locations(
-                self.data_prefix, self.job_name, self.state.extra.get("labels_output") or None
-            ).output_path
-            replaces = exists(self.factory, output_manifest_uri(out, self.job_name))
+            # read again: a job or another session may have written since the images were listed
+            existing = read_existing(self.factory, [self.state.output_manifest or "", self._own_uri()])
+            objects = merge(existing.objects, s.objects(self.job_name), tuple(self.labels))
+            kept = len(objects) - len(s.answers)
+            source = f"{len(s.answers)} labeled in the terminal" + (
+                f", {kept} kept from {existing.uri}" if existing.uri else ""
+            )
+            replaces = exists(self.factory, self._own_uri())
             plan, uri = write_plan(
-                s.objects(self.job_name), out, self.job_name, self.job_name, replaces=replaces
+                objects, self._output_path(), self.job_name, self.job_name, source=source, replaces=replaces
             )
         except Exception as exc:
             self.fail(exc, SAVE)
@@ -241,10 +263,10 @@ class TerminalLabelScreen(LabelsSubScreen):
         self.state.update(output_manifest=uri, labels=list(self.labels))
         self.state.extra["label_attribute"] = self.job_name
         self.journal.append(ChoiceMade(dict(output_manifest=uri, labels=list(self.labels),
-                            extra={"label_attribute": self.job_name}, source="terminal", labeled=len(s.answers))))  # fmt: skip
-        self.mark(marks.labels(None, labeled=len(s.answers), total=len(s.sources)))
+                            extra={"label_attribute": self.job_name}, source="terminal", labeled=s.labeled)))  # fmt: skip
+        self.mark(marks.labels(None, labeled=s.labeled, total=len(s.sources)))
         _SESSIONS.pop((self.data_prefix, tuple(self.labels), self.multi), None)
-        self.notify(f"Saved {len(s.answers)} labels to {uri}", markup=False)
+        self.notify(f"Saved to {uri}: {s.labeled} of {len(s.sources)} images labeled.", markup=False)
         from screens.labels_results import ResultsScreen
 
-        self.app.switch_screen(ResultsScreen(uri))
+        self.app.switch_screen(ResultsScreen(uri, images=len(s.sources)))

@@ -41,6 +41,7 @@ class Change(StrEnum):
     DETACHED = "detached"  # a managed policy detached from a role, user or group (the policy's view)
     EMPTIED = "emptied"  # a bucket's object versions and delete markers deleted
     CORS_REPLACED = "cors-replaced"
+    LIFECYCLE_RULE_ADDED = "lifecycle-rule-added"  # attributes: the rule, and the previous rules
     OWNERSHIP_CHANGED = "ownership-changed"
 
 

@@ -24,6 +24,12 @@ class ResourceKind(StrEnum):
     LIFECYCLE_CONFIG = "lifecycle-config"
     ROLE = "role"
     POLICY = "policy"
+    # A bucket policy, Block Public Access or role inline policy the Permissions step replaced
+    POLICY_CHANGE = "policy-change"
+    # Changes sagewiz made to a bucket (reverted before the bucket itself could go away)
+    BUCKET_CORS = "bucket-cors"
+    BUCKET_LIFECYCLE = "bucket-lifecycle"
+    PREFIX = "s3-prefix"  # the objects the Data step copied under one prefix (deleted together)
     OBJECT = "s3-object"
     BUCKET = "bucket"
 
@@ -71,9 +77,9 @@ class ResourceKind(StrEnum):
                 if not value.startswith("arn:") and account
                 else value
             )
-        if self is ResourceKind.BUCKET:
+        if self in (ResourceKind.BUCKET, ResourceKind.BUCKET_CORS, ResourceKind.BUCKET_LIFECYCLE):
             return value.removeprefix("s3://").split("/", 1)[0].removeprefix("arn:aws:s3:::")
-        if self is ResourceKind.OBJECT:
+        if self in (ResourceKind.OBJECT, ResourceKind.PREFIX):
             return value if value.startswith("s3://") else "s3://" + value.removeprefix("arn:aws:s3:::")
         if value.startswith("arn:"):
             return value.rsplit("/", 1)[-1]
@@ -117,6 +123,10 @@ _TITLES = {
     ResourceKind.LIFECYCLE_CONFIG: "notebook lifecycle config",
     ResourceKind.ROLE: "IAM role",
     ResourceKind.POLICY: "IAM policy",
+    ResourceKind.POLICY_CHANGE: "policy change",
+    ResourceKind.BUCKET_CORS: "CORS rule on bucket",
+    ResourceKind.BUCKET_LIFECYCLE: "lifecycle rule on bucket",
+    ResourceKind.PREFIX: "S3 objects under",
     ResourceKind.OBJECT: "S3 object",
     ResourceKind.BUCKET: "S3 bucket",
 }
@@ -124,6 +134,9 @@ _SHORT_TITLES = {
     **_TITLES,
     ResourceKind.NOTEBOOK: "notebook",
     ResourceKind.LIFECYCLE_CONFIG: "lifecycle cfg",
+    ResourceKind.BUCKET_CORS: "CORS rule",
+    ResourceKind.BUCKET_LIFECYCLE: "lifecycle rule",
+    ResourceKind.PREFIX: "S3 prefix",
 }
 _JOBS = frozenset({ResourceKind.TUNING_JOB, ResourceKind.TRAINING_JOB, ResourceKind.LABELING_JOB})
 _ARN_PREFIXES = {
@@ -135,4 +148,5 @@ _ARN_PREFIXES = {
     ResourceKind.LIFECYCLE_CONFIG: "notebook-instance-lifecycle-config",
 }
 _SAGEMAKER = frozenset(_ARN_PREFIXES)
-_FREE = frozenset({ResourceKind.ROLE, ResourceKind.POLICY, ResourceKind.MODEL, ResourceKind.LIFECYCLE_CONFIG})
+_FREE = frozenset({ResourceKind.ROLE, ResourceKind.POLICY, ResourceKind.MODEL, ResourceKind.LIFECYCLE_CONFIG,
+                   ResourceKind.POLICY_CHANGE, ResourceKind.BUCKET_CORS, ResourceKind.BUCKET_LIFECYCLE})  # fmt: skip

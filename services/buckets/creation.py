@@ -7,7 +7,7 @@ from typing import Any
 
 from services.buckets.naming import sagemaker_warning, validate_bucket_name
 from services.errors import ConflictError, SagewizError
-from services.journal_events import ResourceCreated
+from services.journal_events import Change, ResourceChanged, ResourceCreated
 from services.plan import Action, Plan, tags_list
 from services.resource_kinds import ResourceKind
 
@@ -72,6 +72,13 @@ def create_plan(name: str, region: str, account: str) -> Plan:
             f"Abort multipart uploads left incomplete for {ABORT_INCOMPLETE_AFTER_DAYS} days (a killed copy's"
             " parts are otherwise stored, invisible and billed, until someone aborts them)",
             resource=arn,
+            # journaled so Clean up can list the rule and offer its revert
+            journal=ResourceChanged(
+                ResourceKind.BUCKET,
+                name,
+                change=Change.LIFECYCLE_RULE_ADDED,
+                attributes={"previous": [], "rule": abort_incomplete_uploads_rule()},
+            ),
         ),
         Action(
             "s3",

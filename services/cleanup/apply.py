@@ -12,7 +12,7 @@ from services.errors import ValidationError, is_gone, translate
 from services.journal import Journal
 from services.journal_events import ResourceDeleted
 from services.plan import Action, AppliedAction
-from services.resources.s3 import EMPTY_MARK, empty_bucket
+from services.resources.s3 import EMPTY_MARK, PREFIX_MARK, empty_bucket, empty_prefix
 
 
 def apply_cleanup(
@@ -66,6 +66,8 @@ def _run(action: Action, factory: Any, cancel: threading.Event, wait_timeout: fl
     client = factory.client(action.service)
     if action.operation == "delete_objects" and EMPTY_MARK in action.params:
         return empty_bucket(client, action.params["Bucket"])
+    if action.operation == "delete_objects" and PREFIX_MARK in action.params:
+        return empty_prefix(client, action.params["Bucket"], action.params[PREFIX_MARK])
     if action.operation == "delete_notebook_instance":
         name = action.params["NotebookInstanceName"]
         wait_notebook(client, name, stopped, "Stopped", cancel, wait_timeout, poll, stop_if_running=True)

@@ -14,7 +14,16 @@ from typing import Any
 
 from services.errors import NotFoundError, ValidationError, translate
 from services.journal import Journal
-from services.journal_events import JobStarted, ResourceCreated, ResourceDeleted
+from services.journal_events import (
+    Change,
+    EntryKind,
+    JobStarted,
+    PolicyReplaced,
+    PolicyRestored,
+    ResourceChanged,
+    ResourceCreated,
+    ResourceDeleted,
+)
 from services.plan import TAG_KEY
 from services.resource_kinds import ResourceKind
 from services.resources import Resource, describe, tags_of
@@ -52,7 +61,7 @@ def inventory(factory: Any, journal: Journal | None, region: str | None = None) 
     warnings: list[str] = []
     found: dict[tuple[ResourceKind, str], Resource] = {}
 
-    for res in _from_journal(journal):
+    for res in [*_from_journal(journal), *_policy_changes(journal)]:
         found.setdefault(res.key, res)
     for res in _from_tags(factory, warnings):
         if res.key in found:
@@ -72,7 +81,13 @@ def inventory(factory: Any, journal: Journal | None, region: str | None = None) 
         items = items[:MAX_DESCRIBED]
     # A tag search can still list something just deleted; only the journal's memory of a vanished
     # resource is worth showing (so it can be forgotten).
-    described = [r for r in describe_all(factory, items, where) if not (r.gone and r.source == "tag")]
+    # A policy already back to its journaled document has nothing left to revert (nor to forget:
+    # it is read from the policy entries, not remembered as a resource).
+    described = [
+        r
+        for r in describe_all(factory, items, where)
+        if not (r.gone and (r.source == "tag" or r.type is ResourceKind.POLICY_CHANGE))
+    ]
     described.sort(key=lambda r: (r.type.order, r.id.lower()))
     return Inventory(tuple(described), tuple(warnings), datetime.now(UTC))
 
@@ -116,6 +131,11 @@ def _from_journal(journal: Journal | None) -> list[Resource]:
     account = journal.account or ""
     live: dict[tuple[ResourceKind, str], Resource] = {}
     for _entry, event in journal.resource_events():
+        change = _bucket_change(event, account)
+        if change is not None:
+            # the first change keeps what the bucket had before sagewiz touched it
+            live.setdefault(change.key, change)
+            continue
         if not isinstance(event, (ResourceCreated, JobStarted, ResourceDeleted)):
             continue
         res = Resource(
@@ -126,6 +146,48 @@ def _from_journal(journal: Journal | None) -> list[Resource]:
         else:
             live[res.key] = res
     return list(live.values())
+
+
+def _policy_changes(journal: Journal | None) -> list[Resource]:
+    """Each document the Permissions step replaced and not yet restored: the newest change per
+    target, so a revert goes back one change at a time, as `permissions undo` does."""
+    if journal is None:
+        return []
+    undone = {
+        e.event.undoes
+        for e in journal.entries(EntryKind.POLICY_RESTORED)
+        if isinstance(e.event, PolicyRestored)
+    }
+    newest: dict[str, Resource] = {}
+    for e in journal.entries(EntryKind.POLICY_REPLACED):
+        if e.id in undone or not isinstance(e.event, PolicyReplaced):
+            continue
+        ev = e.event
+        newest[ev.target] = Resource(
+            ResourceKind.POLICY_CHANGE, ev.target, source="journal", journal_entry=e.id,
+            previous_config="" if ev.old_absent else ev.old_document, previous_absent=ev.old_absent,
+        )  # fmt: skip
+    return list(newest.values())
+
+
+_BUCKET_CHANGES = {
+    Change.CORS_REPLACED: ResourceKind.BUCKET_CORS,
+    Change.LIFECYCLE_RULE_ADDED: ResourceKind.BUCKET_LIFECYCLE,
+}
+
+
+def _bucket_change(event: object, account: str) -> Resource | None:
+    """A CORS or lifecycle change journaled on a bucket, as the revertible thing clean-up lists."""
+    import json
+
+    if not isinstance(event, ResourceChanged) or event.change not in _BUCKET_CHANGES:
+        return None
+    kind = _BUCKET_CHANGES[event.change]
+    previous = event.attributes.get("previous")
+    return Resource(
+        kind, kind.normalise_id(event.id, account), source="journal",
+        previous_config=json.dumps(previous) if isinstance(previous, list) and previous else "",
+    )  # fmt: skip
 
 
 def _from_tags(factory: Any, warnings: list[str]) -> list[Resource]:

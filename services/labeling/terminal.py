@@ -39,14 +39,17 @@ class TerminalLabeling:
     """Answers by object index. pick/undo/skip/back, as keys in the screen."""
 
     def __init__(self, sources: list[str], labels: list[str] | tuple[str, ...], multi: bool = False,
-                 clock: Callable[[], datetime] = _now) -> None:  # fmt: skip
+                 clock: Callable[[], datetime] = _now, already: frozenset[str] = frozenset()) -> None:  # fmt: skip
         if not sources:
             raise ValidationError("images", "There are no images to label.", "Run the Data step first.")
         self.sources = list(sources)
         self.labels = tuple(labels)
         self.multi = multi
         self.clock = clock
-        self.position = 0
+        # images the merged manifest in S3 already labels (a job, or an earlier session): counted
+        # as labeled and passed over, so a new session resumes at the first image without a label
+        self.already = frozenset(i for i, src in enumerate(self.sources) if src in already)
+        self.position = next((i for i in range(len(self.sources)) if i not in self.already), 0)
         self.answers: dict[int, tuple[int, ...]] = {}
         self.dates: dict[int, str] = {}
         self.skipped: set[int] = set()
@@ -62,12 +65,19 @@ class TerminalLabeling:
 
     @property
     def done(self) -> bool:
-        return all(i in self.answers or i in self.skipped for i in range(len(self.sources)))
+        return all(self._has_label(i) or i in self.skipped for i in range(len(self.sources)))
+
+    def _has_label(self, i: int) -> bool:
+        return i in self.answers or i in self.already
+
+    @property
+    def labeled(self) -> int:
+        """Images with a label once saved: answered here or already in the merged manifest."""
+        return len(set(self.answers) | self.already)
 
     def progress(self) -> Progress:
-        return Progress(
-            self.position, len(self.sources), len(self.answers), len(self.skipped - set(self.answers))
-        )
+        skipped = self.skipped - set(self.answers) - self.already
+        return Progress(self.position, len(self.sources), self.labeled, len(skipped))
 
     def pick(self, label_index: int) -> bool:
         """Single label: answer and move on. Multi-label: toggle (confirm with `confirm`). True if valid."""
@@ -133,12 +143,12 @@ class TerminalLabeling:
         """To the next open image after this one, wrapping round; stay put when all are done."""
         n = len(self.sources)
         for j in [*range(self.position + 1, n), *range(0, self.position)]:
-            if j not in self.answers and j not in self.skipped:
+            if not self._has_label(j) and j not in self.skipped:
                 self.position = j
                 return
         # only skipped ones are left: offer them again (another skip moves on to the next)
         for j in [*range(self.position + 1, n), *range(0, self.position)]:
-            if j not in self.answers:
+            if not self._has_label(j):
                 self.position = j
                 return
 

@@ -27,6 +27,11 @@ class Resource:
     source: str = ""  # "journal", "tag", "journal+tag", "selected"
     selected_explicitly: bool = False
     detail: str = ""
+    # A bucket change (CORS, lifecycle): the configuration before sagewiz changed it, as JSON text
+    # from the journal; "" when there was none (a revert then deletes the configuration).
+    previous_config: str = ""
+    previous_absent: bool = False  # a policy change: there was no document before sagewiz's
+    journal_entry: str = ""  # a policy change: the journal entry a revert undoes
 
     @property
     def key(self) -> tuple[ResourceKind, str]:

@@ -9,8 +9,15 @@ from services.errors import is_gone, translate
 from services.resource_kinds import ResourceKind
 from services.resources.handler import KindHandler
 from services.resources.iam import PolicyHandler, RoleHandler
+from services.resources.policy_change import PolicyChangeHandler
 from services.resources.record import Resource
-from services.resources.s3 import BucketHandler, ObjectHandler
+from services.resources.s3 import (
+    BucketCorsHandler,
+    BucketHandler,
+    BucketLifecycleHandler,
+    ObjectHandler,
+    PrefixHandler,
+)
 from services.resources.sagemaker import (
     LabelingJobHandler,
     LifecycleConfigHandler,
@@ -31,6 +38,10 @@ HANDLERS: dict[ResourceKind, KindHandler] = {
         LifecycleConfigHandler(),
         RoleHandler(),
         PolicyHandler(),
+        PolicyChangeHandler(),
+        BucketCorsHandler(),
+        BucketLifecycleHandler(),
+        PrefixHandler(),
         ObjectHandler(),
         BucketHandler(),
     )

@@ -235,3 +235,156 @@ def test_only_actions_valid_for_the_state_are_offered():
     assert not can_delete(done)  # SageMaker keeps job records
     stopped = Resource(ResourceKind.NOTEBOOK, "nb", state="Stopped")
     assert not can_stop(stopped) and can_delete(stopped)
+
+
+def test_bucket_cors_and_lifecycle_rules_are_listed_and_reverted(factory, world, bound):
+    """The bucket plan's lifecycle rule and the Labels step's CORS rule come from the journal;
+    a revert restores the journaled previous CORS rules and removes only sagewiz's lifecycle rule."""
+    from services.buckets.creation import create_plan
+    from services.labeling.setup import cors_action
+    from services.plan import Plan, apply_plan
+
+    s3 = factory.client("s3")
+    apply_plan(create_plan("hk-rules", world.region, world.account), factory, bound)
+    theirs = {"ID": "theirs", "AllowedMethods": ["PUT"], "AllowedOrigins": ["https://example.org"]}
+    s3.put_bucket_cors(Bucket="hk-rules", CORSConfiguration={"CORSRules": [theirs]})
+    add = cors_action("hk-rules", [theirs])
+    assert add is not None
+    apply_plan(Plan("CORS", (add,)), factory, bound)
+    # someone else adds a lifecycle rule of their own afterwards: the revert keeps it
+    rules = s3.get_bucket_lifecycle_configuration(Bucket="hk-rules")["Rules"]
+    other = {"ID": "expire-tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 7}}
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="hk-rules", LifecycleConfiguration={"Rules": [*rules, other]}
+    )
+
+    inv = cleanup.inventory(factory, bound)
+    cors = inv.find("bucket-cors", "hk-rules")
+    life = inv.find("bucket-lifecycle", "hk-rules")
+    assert cors is not None and cors.state == "exists" and "restores the 1" in cors.detail
+    assert (
+        life is not None and life.state == "exists" and life.type.free and cors.hourly_label() == "no charge"
+    )
+    plan = cleanup.plan_delete(factory, [cors, life])
+    calls = [a.api_call() for a in plan.plan.actions]
+    assert calls == ["s3:PutBucketLifecycleConfiguration", "s3:PutBucketCors"] or calls == [
+        "s3:PutBucketCors", "s3:PutBucketLifecycleConfiguration"
+    ]  # fmt: skip
+    assert all(a.description.startswith("Revert") for a in plan.plan.actions)
+    done = cleanup.apply_cleanup(plan, factory, bound, confirmed_buckets=(), poll=0.05, wait_timeout=30)
+    assert all(d.ok for d in done)
+    assert s3.get_bucket_cors(Bucket="hk-rules")["CORSRules"] == [theirs]
+    assert [r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket="hk-rules")["Rules"]] == [
+        "expire-tmp"
+    ]
+    after = cleanup.inventory(factory, bound)
+    assert (
+        after.find("bucket-cors", "hk-rules") is None and after.find("bucket-lifecycle", "hk-rules") is None
+    )
+    assert after.find("bucket", "hk-rules") is not None  # the bucket itself is a separate choice
+
+
+def test_a_cors_rule_on_a_bucket_that_had_none_is_reverted_by_deleting_the_configuration(
+    factory, world, bound
+):
+    from services.labeling.setup import cors_action
+    from services.plan import Plan, apply_plan
+
+    s3 = factory.client("s3")
+    make_bucket(factory, bound, "hk-cors", objects=0, versioned=False)
+    add = cors_action("hk-cors", [])
+    assert add is not None
+    apply_plan(Plan("CORS", (add,)), factory, bound)
+    cors = cleanup.inventory(factory, bound).find("bucket-cors", "hk-cors")
+    assert cors is not None and "removes what sagewiz added" in cors.detail
+    plan = cleanup.plan_delete(factory, [cors])
+    assert [a.api_call() for a in plan.plan.actions] == ["s3:DeleteBucketCors"]
+    cleanup.apply_cleanup(plan, factory, bound, confirmed_buckets=(), poll=0.05, wait_timeout=30)
+    with pytest.raises(Exception, match="NoSuchCORSConfiguration"):
+        s3.get_bucket_cors(Bucket="hk-cors")
+    # reverted outside sagewiz: the journal's memory shows it gone, offered only to be forgotten
+    apply_plan(Plan("CORS", (cors_action("hk-cors", []),)), factory, bound)  # type: ignore[arg-type]
+    s3.delete_bucket_cors(Bucket="hk-cors")
+    gone = cleanup.inventory(factory, bound).find("bucket-cors", "hk-cors")
+    assert gone is not None and gone.gone
+    assert [a.operation for a in cleanup.plan_delete(factory, [gone]).plan.actions] == ["forget"]
+
+
+def test_policy_changes_are_listed_and_reverted_to_the_journaled_document(factory, world, bound):
+    import json
+
+    from services.permissions.apply import apply_change, read_current
+    from services.permissions.fixes.change import (
+        BUCKET_POLICY,
+        ROLE_INLINE_POLICY,
+        PolicyChange,
+        PolicyTarget,
+    )
+
+    make_bucket(factory, bound, "hk-pol", objects=0, versioned=False)
+    make_role(factory, bound, "hk-pol-role")
+    iam = factory.client("iam")
+    before = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::hk-pol"}],
+    }
+    iam.put_role_policy(RoleName="hk-pol-role", PolicyName="data", PolicyDocument=json.dumps(before))
+    role_target = PolicyTarget(ROLE_INLINE_POLICY, role_name="hk-pol-role", policy_name="data")
+    old_text = read_current(factory, role_target)
+    wider = {
+        "Version": "2012-10-17",
+        "Statement": [
+            *before["Statement"],
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::hk-pol/*"},
+        ],
+    }
+    apply_change(factory, bound, PolicyChange(role_target, "widen", "test", old_text, json.dumps(wider)))
+    bucket_target = PolicyTarget(BUCKET_POLICY, bucket="hk-pol")
+    deny = {"Version": "2012-10-17", "Statement": [{"Sid": "TLS", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::hk-pol", "arn:aws:s3:::hk-pol/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}  # fmt: skip
+    apply_change(factory, bound, PolicyChange(bucket_target, "tls", "test", None, json.dumps(deny)))
+
+    inv = cleanup.inventory(factory, bound)
+    role_change = inv.find("policy-change", role_target.key)
+    bucket_change = inv.find("policy-change", bucket_target.key)
+    assert role_change is not None and "restores the journaled document" in role_change.detail
+    assert bucket_change is not None and "deletes it" in bucket_change.detail
+    assert role_change.hourly_label() == "no charge"
+    plan = cleanup.plan_delete(factory, [role_change, bucket_change])
+    assert sorted(a.api_call() for a in plan.plan.actions) == ["iam:PutRolePolicy", "s3:DeleteBucketPolicy"]
+    done = cleanup.apply_cleanup(plan, factory, bound, confirmed_buckets=(), poll=0.05, wait_timeout=30)
+    assert all(d.ok for d in done)
+    assert json.loads(read_current(factory, role_target) or "{}") == before
+    assert read_current(factory, bucket_target) is None
+    assert bound.last_policy_change() is None  # `permissions undo` agrees: nothing left to undo
+    after = cleanup.inventory(factory, bound)
+    assert after.find("policy-change", role_target.key) is None
+    assert after.find("policy-change", bucket_target.key) is None
+
+
+def test_objects_the_data_step_copied_are_listed_by_prefix_with_their_size_and_deleted_together(
+    factory, world, bound
+):
+    from services.journal_events import ResourceCreated
+
+    make_bucket(factory, bound, "hk-data", objects=0, versioned=False)
+    s3 = factory.client("s3")
+    for n in range(3):
+        s3.put_object(Bucket="hk-data", Key=f"images/{n}.jpg", Body=b"x" * 1000)
+    s3.put_object(Bucket="hk-data", Key="images-other/keep.jpg", Body=b"y")  # same start, other prefix
+    bound.append(ResourceCreated(ResourceKind.PREFIX, "s3://hk-data/images/", attributes={"files": 3}))
+    bound.append(ResourceCreated(ResourceKind.PREFIX, "s3://hk-data/emptied/"))
+    inv = cleanup.inventory(factory, bound)
+    prefix = inv.find("s3-prefix", "s3://hk-data/images/")
+    assert prefix is not None and prefix.state == "exists" and prefix.detail == "3 objects (3 KB)"
+    assert prefix.hourly_label() == "storage (GB-month)"
+    emptied = inv.find("s3-prefix", "s3://hk-data/emptied/")
+    assert emptied is not None and emptied.gone  # nothing left under it: only forgotten
+    plan = cleanup.plan_delete(factory, [prefix])
+    [action] = plan.plan.actions
+    assert action.api_call() == "s3:DeleteObjects" and "3 objects (3 KB)" in action.description
+    done = cleanup.apply_cleanup(plan, factory, bound, confirmed_buckets=(), poll=0.05, wait_timeout=30)
+    assert all(d.ok for d in done)
+    left = [o["Key"] for o in s3.list_objects_v2(Bucket="hk-data").get("Contents", [])]
+    assert left == ["images-other/keep.jpg"]
+    assert cleanup.inventory(factory, bound).find("s3-prefix", "s3://hk-data/images/") is None

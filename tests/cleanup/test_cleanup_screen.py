@@ -112,3 +112,34 @@ async def test_stop_is_not_offered_for_a_finished_job(make_app, factory, world, 
         assert screen.resources[0].state == "Completed"
         assert screen.check_action("stop", ()) is None and screen.check_action("delete", ()) is None
         assert "not billing" in " ".join(table_rows(app)[0])  # a finished job shows no rate
+
+
+async def test_a_cors_rule_sagewiz_added_is_listed_and_reverted(make_app, factory, world, journal):
+    from services.labeling.setup import cors_action
+    from services.plan import Plan, apply_plan
+
+    journal.bind(world.account, world.region, True)
+    make_bucket(factory, journal, "cors-bucket", objects=0, versioned=False)
+    theirs = {"AllowedMethods": ["PUT"], "AllowedOrigins": ["https://example.org"]}
+    factory.client("s3").put_bucket_cors(Bucket="cors-bucket", CORSConfiguration={"CORSRules": [theirs]})
+    apply_plan(Plan("CORS", (cors_action("cors-bucket", [theirs]),)), factory, journal)  # type: ignore[arg-type]
+    app = make_app(start_step="cleanup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await eventually(pilot, lambda: len(screen.resources) == 2, SCREEN_WAIT)
+        rows = table_rows(app)
+        assert [(r[1], r[2]) for r in rows] == [("CORS rule", "cors-bucket"), ("S3 bucket", "cors-bucket")]
+        await pilot.press("space", "d")  # the first row: the CORS rule
+        await eventually(pilot, lambda: typing_into(app) == "delete", SCREEN_WAIT)
+        [revert] = app.screen.plan.actions
+        assert revert.operation == "put_bucket_cors" and revert.description.startswith(
+            "Revert the CORS rules"
+        )
+        await pilot.press(*"delete")
+        app.screen.query_one("#apply").press()
+        await eventually(
+            pilot, lambda: app.screen is screen and not screen.busy and len(screen.resources) == 1, 120
+        )
+        assert screen.resources[0].type.value == "bucket"
+    assert factory.client("s3").get_bucket_cors(Bucket="cors-bucket")["CORSRules"] == [theirs]

@@ -41,6 +41,14 @@ async def test_copy_the_samples_then_rerun_copies_nothing(make_app, world, journ
             pilot, lambda: not screen.running and "skipped 50" in shown(screen.query_one("#data-plan"))
         )
         assert "Copied 0 file(s)" in shown(screen.query_one("#data-plan"))
+    # the copy is journaled once (the rerun copied nothing), so Clean up lists the prefix with its size
+    copied = [
+        e.data
+        for e in journal.read().entries
+        if e.kind == "resource-created" and e.data["type"] == "s3-prefix"
+    ]
+    assert len(copied) == 1 and copied[0]["id"] == f"s3://{world.default_bucket}/ground-truth-demo/images/"
+    assert copied[0]["files"] == 50 and copied[0]["bytes"] > 0
 
 
 async def test_bad_input_is_explained_before_any_call(make_app) -> None:

@@ -206,7 +206,7 @@ async def test_terminal_labeling_with_keys(make_app, factory, world, journal) ->
         await pilot.press("3")  # image 3: Ferry
         await pilot.press("1")  # image 4: Airplane -> back to the skipped one
         assert screen.session.position == 1
-        assert "3 labeled" in text(app, "#term-counts")
+        assert "3 of 4 images labeled" in text(app, "#term-counts")
         await pilot.press("left")
         assert screen.session.position == 0
         await pilot.press("right", "4")  # image 2: Helicopter
@@ -266,3 +266,69 @@ async def test_import_reports_bad_lines_and_uses_a_good_manifest(make_app, facto
         await eventually(pilot, lambda: isinstance(app.screen, ResultsScreen))
         assert app.state.output_manifest.endswith("/imported-labels/manifests/output/output.manifest")
         assert app.state.extra["label_attribute"] == "vehicle"
+
+
+async def test_terminal_labels_merge_with_a_job_s_manifest_and_resume_across_sessions(
+    make_app, factory, world, journal
+) -> None:
+    prefix = copy_samples(factory, world, 4)
+    from services.labeling.setup import list_images
+
+    images = list_images(factory, prefix)
+    job_uri = f"s3://{world.default_bucket}/gt/output/vehicle-labels/manifests/output/output.manifest"
+    by_job = [
+        mf.LabeledObject(images[0], (1,), ("Car",), (0.88,), False, "vehicle-labels", "2026-11-27T09:00:00"),
+        mf.LabeledObject(
+            images[2], (2,), ("Ferry",), (0.71,), False, "vehicle-labels", "2026-11-27T09:00:00"
+        ),
+    ]
+    factory.client("s3").put_object(Bucket=world.default_bucket, Key=job_uri.split("/", 3)[3],
+                                    Body=mf.write_output_manifest(by_job, "vehicle-labels").encode())  # fmt: skip
+    app = make_app(start_step="labels")
+    app.state.output_manifest = job_uri
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press("t")
+        await eventually(
+            pilot, lambda: isinstance(app.screen, TerminalLabelScreen) and app.screen.session is not None
+        )
+        screen = app.screen
+        assert screen.session.position == 1  # image 1 has the job's label
+        assert "2 of 4 images labeled" in text(app, "#term-counts")
+        await pilot.press("1")  # image 2: Airplane; image 3 is the job's, so image 4 is next
+        assert screen.session.position == 3
+        await pilot.press("ctrl+s")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        # one object written (3 labels): the job's own manifest is read, not replaced
+        put = app.screen.plan.actions[-1]
+        assert (
+            put.operation == "put_object"
+            and f"1 labeled in the terminal, 2 kept from {job_uri}" in put.description
+        )
+        await pilot.click("#apply")
+        await eventually(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        uri = app.state.output_manifest
+        assert uri != job_uri and uri.endswith("/vehicle-labels-terminal/manifests/output/output.manifest")
+        parsed = jobs.read_output(factory, uri)
+        assert [(o.source_ref, o.label) for o in parsed.objects] == [
+            (images[0], "Car"), (images[2], "Ferry"), (images[1], "Airplane")
+        ]  # fmt: skip
+        # the job's confidences as it wrote them; one annotator in the terminal writes 0.00
+        assert [round(o.confidence, 2) for o in parsed.objects] == [0.88, 0.71, 0.0]
+        assert journal.entries("choice")[-1].data["labeled"] == 3
+        assert len(jobs.read_output(factory, job_uri).objects) == 2  # the job's file is untouched
+        results = app.screen
+        await eventually(pilot, lambda: results.parsed is not None)
+        assert "3 of 4 images labeled" in text(app, "#results-summary")
+
+    # another run of sagewiz: the merged manifest in S3 says where to resume
+    again = make_app(start_step="labels")
+    again.state.output_manifest = uri
+    async with again.run_test(size=(120, 50)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press("t")
+        await eventually(
+            pilot, lambda: isinstance(again.screen, TerminalLabelScreen) and again.screen.session is not None
+        )
+        assert again.screen.session.position == 3 and not again.screen.session.answers
+        assert "3 of 4 images labeled" in text(again, "#term-counts")

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.errors import ValidationError
+from services.errors import SagewizError, ValidationError
 from services.labeling import manifest as mf
 from services.labeling.terminal import TerminalLabeling, write_plan
+from services.labeling.terminal_merge import NONE, first_unlabeled, merge, read_existing
 
 SRC = [f"s3://b/images/{i}.jpg" for i in range(4)]
 LABELS = ("Airplane", "Car", "Ferry")
@@ -80,3 +81,65 @@ def test_an_existing_manifest_is_backed_up_before_it_is_replaced() -> None:
     assert copy.operation == "copy_object" and put.operation == "put_object"
     assert copy.params["Key"] == "out/j/manifests/output/output.manifest.bak-20261127T100000"
     assert copy.params["CopySource"] == {"Bucket": "b", "Key": "out/j/manifests/output/output.manifest"}
+
+
+def test_a_new_session_passes_over_images_the_manifest_already_labels() -> None:
+    s = TerminalLabeling(SRC, LABELS, clock=clock, already=frozenset({SRC[0], SRC[2], "s3://b/other.jpg"}))
+    assert s.position == 1 and s.progress().labeled == 2 and s.progress().remaining == 2
+    s.pick(1)
+    assert s.position == 3  # image 2 is labeled already
+    s.skip()
+    assert s.position == 3 and s.progress().skipped == 1  # only the skipped one is left
+    s.pick(0)
+    assert s.done and s.labeled == 4 and len(s.answers) == 2
+    everything = TerminalLabeling(SRC[:1], LABELS, already=frozenset(SRC[:1]))
+    assert everything.position == 0 and everything.done
+
+
+def test_terminal_labels_merge_with_the_job_s_and_keep_its_confidences() -> None:
+    job = [
+        mf.LabeledObject(
+            SRC[0], (0,), ("Car",), (0.91,), False, "vehicle-labels", "2026-11-27T09:00:00", False
+        ),
+        mf.LabeledObject(
+            SRC[1], (2,), ("Ferry",), (0.64,), False, "vehicle-labels", "2026-11-27T09:00:00", False
+        ),
+    ]
+    s = TerminalLabeling(SRC, LABELS, clock=clock, already=frozenset(o.source_ref for o in job))
+    assert s.position == 2  # the first image without a label
+    s.pick(2)  # image 2: Ferry
+    s.back()
+    s.back()
+    s.pick(0)  # image 1 relabeled by the person: Airplane, replacing the job's Ferry
+    merged = merge(tuple(job), s.objects("t"), LABELS)
+    assert [o.source_ref for o in merged] == [SRC[0], SRC[1], SRC[2]]
+    assert [o.label for o in merged] == ["Car", "Airplane", "Ferry"]
+    # the job's object keeps its confidence and annotator; its index follows the terminal's list
+    assert merged[0].confidence == 0.91 and not merged[0].human_annotated and merged[0].label_indices == (1,)
+    assert merged[1].human_annotated and merged[1].job_name == "t"
+    body = mf.write_output_manifest(merged, "t")
+    parsed = mf.parse_output_manifest(body)
+    assert parsed.problems == () and parsed.categories == LABELS
+    assert [round(o.confidence, 2) for o in parsed.objects] == [0.91, 0.0, 0.0]
+    assert first_unlabeled(SRC, frozenset(o.source_ref for o in merged)) == 3
+    assert first_unlabeled(SRC, frozenset(SRC)) == 0
+
+
+def test_existing_labels_are_read_from_the_first_manifest_that_exists(factory, world) -> None:
+    s3 = factory.client("s3")
+    bucket = world.default_bucket
+    missing = f"s3://{bucket}/nothing/output.manifest"
+    assert read_existing(factory, [missing, ""]) == NONE
+    good = mf.LabeledObject(
+        f"s3://{bucket}/i/0.jpg", (1,), ("Car",), (0.77,), False, "job", "2026-11-27T09:00:00"
+    )
+    s3.put_object(
+        Bucket=bucket, Key="m/output.manifest", Body=mf.write_output_manifest([good], "job").encode()
+    )
+    found = read_existing(factory, [missing, f"s3://{bucket}/m/output.manifest"])
+    assert found.uri == f"s3://{bucket}/m/output.manifest" and found.labeled_refs == {good.source_ref}
+    assert found.objects[0].confidence == 0.77
+    s3.put_object(Bucket=bucket, Key="bad/output.manifest", Body=b"not json\n{}\n")
+    with pytest.raises(SagewizError) as err:
+        read_existing(factory, [f"s3://{bucket}/bad/output.manifest"])
+    assert "no readable labeled object (2 bad lines)" in err.value.message
