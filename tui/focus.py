@@ -147,10 +147,17 @@ class FocusScreen(Screen[ResultType]):
         focused = self.focused
         if focused is None or focused is self._parked or not _usable(focused):
             back = self._return_to
+            if self.working() and focused is not None and _usable(focused):
+                # Help opened while a copy runs: its keys (x cancels) stay live, not typed into a field.
+                return
             if back is not None and _usable(back):
                 self.set_focus(back, from_app_focus=True)  # the field whose Enter started it all
             else:
                 self.go_home()
+
+    def working(self) -> bool:
+        """True while the work that parked focus runs: a dialog closing leaves focus where it rests."""
+        return False
 
     def _lost(self, focused: Widget | None) -> None:
         if focused is None and self.is_current:
