@@ -385,6 +385,9 @@ class DataStep(StepScreen):
         self.query_one("#doctor", Button).display = self.denied is not None
         self.refresh_bindings()
 
+    def working(self) -> bool:
+        return self.running
+
     def action_cancel_copy(self) -> None:
         if self.cancel_event is not None:
             self.cancel_event.set()

@@ -137,7 +137,7 @@ class LabelsBuilderScreen(LabelsSubScreen):
                 yield Label("Price per task", classes="field-label")
                 yield Select(compact=True, options=[(rules.price_label(m), m) for m in rules.PRICE_MILLS], value=12,
                              allow_blank=False, id="price")  # fmt: skip
-                yield Label("Workers per image ", classes="field-label")
+                yield Label("Workers per image", classes="inline-label")
                 yield Select(
                     compact=True,
                     options=[(str(n), n) for n in range(1, 10)],

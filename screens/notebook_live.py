@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, HorizontalScroll, Vertical
 from textual.widgets import Button, Static
 
 from services import notebooks as nb
@@ -124,7 +124,10 @@ class LivePanel(Static):
 
 
 class NotebookUrlScreen(Dialog[None]):
-    """The presigned sign-in URL: shown in full, selectable, copyable."""
+    """The presigned sign-in URL: whole on one line, copyable, opened in the browser where it is real.
+
+    A URL wrapped at the dialog's edge breaks mid-token and cannot be read back or selected in one
+    piece; on one line it scrolls sideways (←/→ once Tab reaches it) and Copy takes it whole."""
 
     CSS_PATH = "notebook.tcss"
     BINDINGS = [
@@ -146,7 +149,14 @@ class NotebookUrlScreen(Dialog[None]):
                 "Sign-in URL for JupyterLab (AWS accepts it for 5 minutes; the session lasts 30 minutes):",
                 classes="hint",
             )
-            yield Static(Text(self.url, style="bold"), id="nb-url")
+            with HorizontalScroll(id="nb-url-scroll"):
+                yield Static(Text(self.url, style="bold", no_wrap=True, overflow="ignore"), id="nb-url")
+            yield Static(
+                "On one line: Tab to it and ←/→ scroll it; c copies it whole"
+                + ("." if self.sandbox else "; o opens it in your browser."),
+                classes="hint",
+                id="nb-url-keys",
+            )
             if self.sandbox:
                 yield Static(
                     "Sandbox: this URL has the real format but opens nothing; on AWS it signs you in to the notebook.",

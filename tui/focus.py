@@ -18,6 +18,7 @@ from collections.abc import Collection
 from typing import Any, ClassVar, TypeVar
 
 from textual import events, on
+from textual.containers import ScrollableContainer
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
@@ -44,8 +45,10 @@ def _usable(widget: Widget, avoid: Collection[Widget] = ()) -> bool:
         widget not in avoid
         and widget.is_attached
         and widget.focusable
-        and widget.display
         and widget.visible
+        # A view switched away (ContentSwitcher) hides its container, not its widgets: the Tune
+        # dashboard's children table would otherwise be the form's home.
+        and all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
         and not any(node in avoid for node in widget.ancestors)
     )
 
@@ -66,7 +69,14 @@ def content(screen: Screen[Any], avoid: Collection[Widget] = ()) -> Widget | Non
         body = screen.query_one(CONTENT)
     except NoMatches:
         return None
-    return body if _usable(body, avoid) else None
+    if _usable(body, avoid):
+        return body
+    # A body that does not scroll itself (Tune's switched views) rests on the shown view's own
+    # scrolling container, where ↑/↓/PgDn read it.
+    for view in body.query(ScrollableContainer):
+        if _usable(view, avoid):
+            return view
+    return None
 
 
 def home_of(screen: Screen[Any], avoid: Collection[Widget] = ()) -> Widget | None:
@@ -137,10 +147,17 @@ class FocusScreen(Screen[ResultType]):
         focused = self.focused
         if focused is None or focused is self._parked or not _usable(focused):
             back = self._return_to
+            if self.working() and focused is not None and _usable(focused):
+                # Help opened while a copy runs: its keys (x cancels) stay live, not typed into a field.
+                return
             if back is not None and _usable(back):
                 self.set_focus(back, from_app_focus=True)  # the field whose Enter started it all
             else:
                 self.go_home()
+
+    def working(self) -> bool:
+        """True while the work that parked focus runs: a dialog closing leaves focus where it rests."""
+        return False
 
     def _lost(self, focused: Widget | None) -> None:
         if focused is None and self.is_current:

@@ -239,3 +239,49 @@ def test_an_https_endpoint_is_trusted_through_aws_ca_bundle_only(
     seen = https_fault_proxy.requests
     assert any(r.method == "GET" and r.path == f"/{bucket}" for r in seen), seen
     assert sorted(r.path for r in seen if r.method == "PUT") == [f"/{bucket}/tls/f{i}.txt" for i in range(3)]
+
+
+async def test_help_during_a_copy_gives_focus_back_to_the_content_so_x_cancels(
+    world, journal, fault_proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """`?` and Esc while a copy runs: focus returns where it rested, not to Source, so `x` cancels."""
+    from textual.widgets import Input
+
+    from screens.data import DataStep
+    from tests.support import eventually, wait_connected
+    from tui.app import SagewizApp
+
+    src = tmp_path / "src"
+    write(src, {f"slow{i}.bin": os.urandom(256 * 1024) for i in range(3)})
+    fault_proxy.throttle(64 * 1024)  # each 256 KiB body takes ~4 s: the copy is still running
+    # every call of the app goes through the proxy, which slows the uploads
+    target = AwsTarget(
+        region=world.region, endpoint_url=fault_proxy.url, credentials=world.admin, sandbox=True
+    )
+    app = SagewizApp(target, sandbox=True, world=world, journal=journal, start_step="data")
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_connected(pilot)
+            screen = app.screen
+            assert isinstance(screen, DataStep)
+            source = screen.query_one("#source", Input)
+            await eventually(pilot, lambda: bool(screen.query_one("#dest", Input).value))
+            source.value = str(src)
+            source.focus()
+            await pilot.press("enter")  # the field's Enter starts the copy
+            await eventually(pilot, lambda: screen.running, what="the copy to start")
+            rest = app.focused
+            assert rest is not source
+            await pilot.press("question_mark")
+            await eventually(pilot, lambda: app.screen is not screen, what="help open")
+            await pilot.press("escape")
+            await eventually(pilot, lambda: app.screen is screen, what="help closed")
+            await pilot.pause()
+            assert app.focused is rest
+            await pilot.press("x")
+            assert source.value == str(src)  # not typed into Source
+            assert screen.cancel_event is not None and screen.cancel_event.is_set()
+            fault_proxy.throttle(None)
+            await eventually(pilot, lambda: not screen.running, 30, what="the copy to stop")
+    finally:
+        fault_proxy.throttle(None)

@@ -65,6 +65,25 @@ def test_snapshot_builder(snap_compare: Any, make_app: Any, factory: Any, world:
     assert snap_compare(make_app(start_step="labels"), terminal_size=SIZE, run_before=ready)
 
 
+def test_snapshot_builder_workforce_160x48(
+    snap_compare: Any, make_app: Any, factory: Any, world: Any
+) -> None:
+    """The Mechanical Turk price and workers row: each label apart from its Select."""
+    copy_samples(factory, world, 12)
+
+    async def ready(pilot: Any) -> None:
+        screen = await builder_ready(pilot)
+        await fill_mturk(pilot, screen)
+        screen.set_focus(None)
+        screen.query_one("#cost").scroll_visible(animate=False, top=False)
+        await pilot.pause()
+        workers_label = screen.query_one("#mturk .inline-label")
+        workers = screen.query_one("#workers")
+        assert workers_label.content_region.right < workers.region.x  # a gap, not "Workers per image1"
+
+    assert snap_compare(make_app(start_step="labels"), terminal_size=(160, 48), run_before=ready)
+
+
 def test_snapshot_preview(snap_compare: Any, make_app: Any, factory: Any, world: Any) -> None:
     copy_samples(factory, world, 12)
 
