@@ -12,6 +12,7 @@ from services.errors import SagewizError, translate
 from services.flow import bucket, data, labels, notebook, permissions, role, train, tune
 from services.flow.context import FlowContext
 from services.flow.outcome import Status, StepOutcome, StepPlan, Verdict
+from services.plan import Plan
 from services.remedy import Face
 from services.state import WizardState
 
@@ -27,6 +28,16 @@ def error_line(err: SagewizError, face: Face = Face.CLI) -> str:
     command (apply) or a sentence (plain mode)."""
     line = f"{err.title}: {err.message}" if err.message else err.title
     return line + (f" (what to do: {hint})" if (hint := err.advice(face)) else "")
+
+
+def requests_json(plan: Plan) -> str:
+    """Each request exactly as it is sent, as JSON: the screen folds these under the plan; a
+    command line prints them after it, so what it shows is what apply sends."""
+    out = []
+    for n, action in enumerate(plan.actions, 1):
+        body = action.request.to_json().replace("\n", "\n     ")
+        out.append(f"  {n}. {action.service}:{action.request.name} request (JSON):\n     {body}")
+    return "\n".join(out)
 
 
 @dataclass
@@ -118,6 +129,8 @@ class Walk:
     def _show(self, step: str, plan: StepPlan) -> StepOutcome | None:
         """Show a plan; None means go ahead, else the outcome that ends the step."""
         self.say(plan.render_text())
+        if plan.requests is not None:
+            self.say(requests_json(plan.requests))
         if self.dry_run:
             return StepOutcome(step, Status.PLANNED, f"{plan.message}: planned (dry run, nothing changed)")
         if not self.confirm(plan.message, plan.render_text()):

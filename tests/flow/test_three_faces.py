@@ -94,12 +94,18 @@ def agree_in_order(screen_text: str, plain_text: str, apply_text: str) -> None:
             at = lines.index(line, at) + 1
 
 
-def same_requests(screen_plan: Any, planned: Any) -> None:
-    """Printed plans shorten long parameters (HumanTaskConfig, hyperparameters); the requests
-    themselves equal the ones --plain and apply build from the same configuration."""
+def same_requests(screen_plan: Any, planned: Any, *printed: str) -> None:
+    """The plan's lines shorten long parameters (HumanTaskConfig, hyperparameters); the requests
+    themselves equal the ones --plain and apply build from the same configuration, and those two
+    print every request in full, as JSON."""
+    from services.flow.walk import requests_json
+
     assert planned.requests is not None, planned.message
     ours = [(a.operation, a.params) for a in screen_plan.actions]
     assert ours == [(a.operation, a.params) for a in planned.requests.actions]
+    full = requests_json(planned.requests)
+    for text in printed:
+        assert full in text, f"not printed in full:\n{full}\n---\n{text}"
 
 
 def from_config(factory: SessionFactory, world: Any, journal: Journal, config: Path) -> tuple[Any, Any]:
@@ -261,7 +267,7 @@ async def test_train(signed_in, journal, tmp_path, factory: SessionFactory) -> N
     ctx, state = from_config(factory, world, journal, config)
     choices = flow_train.choices_from_state(state)
     assert choices is not None
-    same_requests(screen_plan, flow_train.plan(ctx, state, choices))
+    same_requests(screen_plan, flow_train.plan(ctx, state, choices), plain_text, apply_text)
 
 
 async def test_tune(signed_in, journal, tmp_path, factory: SessionFactory) -> None:
@@ -302,7 +308,7 @@ async def test_tune(signed_in, journal, tmp_path, factory: SessionFactory) -> No
     ctx, state = from_config(factory, world, journal, config)
     choices = flow_tune.choices_from_state(state)
     assert choices is not None
-    same_requests(screen_plan, flow_tune.plan(ctx, state, choices))
+    same_requests(screen_plan, flow_tune.plan(ctx, state, choices), plain_text, apply_text)
 
 
 async def test_labels(signed_in, journal, tmp_path, factory: SessionFactory) -> None:
