@@ -72,3 +72,10 @@ async def wait_connected(pilot: Any, timeout: float = 20.0) -> None:
         what="the connect attempt to end",
     )
     await pilot.pause()
+
+
+def steady_cursors(app: Any) -> None:
+    """Text fields' cursors drawn without blinking: a snapshot taken mid-blink would differ from the
+    next run's."""
+    for field in app.screen.query("Input, TextArea"):
+        field.cursor_blink = False  # type: ignore[attr-defined]

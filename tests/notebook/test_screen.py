@@ -11,7 +11,7 @@ from screens.notebook import NotebookStep
 from services import notebooks as nb
 from services.sandbox.extensions import notebook as nb_ext
 from tests.notebook.conftest import make_user
-from tests.support import eventually, eventually_blocking
+from tests.support import eventually, eventually_blocking, steady_cursors
 from tests.ui_text import shown
 
 # An injected ThrottlingException has no error shape in SageMaker's model; moto warns, AWS sends it.
@@ -272,14 +272,6 @@ async def test_name_taken_excluded_role_and_failed_instance(make_app, world, jou
         )
 
 
-def steady_cursor(app) -> None:
-    """A blinking cursor makes two runs of the same screen differ."""
-    from textual.widgets import Input
-
-    for widget in app.screen.query(Input):
-        widget.cursor_blink = False
-
-
 # -- snapshots -------------------------------------------------------------------------------------
 def test_snapshot_list(snap_compare, make_app, world, journal, factory, frozen_clocks):
     create_notebook(factory, world, journal, "analysis-nb", instance_type="ml.t3.large")
@@ -321,7 +313,7 @@ def test_snapshot_form(snap_compare, make_app, world, journal, frozen_clocks):
         await open_step(app, pilot)
         await pilot.press("c")
         await eventually(pilot, on(app, "NotebookForm"))
-        steady_cursor(app)
+        steady_cursors(app)
         await pilot.press(*"my-notebook")
         await pilot.pause()
 
@@ -335,7 +327,7 @@ def test_snapshot_form_errors(snap_compare, make_app, world, journal, frozen_clo
         await open_step(app, pilot)
         await pilot.press("c")
         await eventually(pilot, on(app, "NotebookForm"))
-        steady_cursor(app)
+        steady_cursors(app)
         await pilot.press(*"-bad_name-")
         app.screen.query_one("#nb-volume").value = "2"
         app.screen.query_one("#nb-platform").value = "notebook-al2-v1"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import eventually, wait_connected
+from tests.support import eventually, steady_cursors, wait_connected
 from tui.app import SagewizApp
 from tui.steps import STEP_IDS
 
@@ -22,8 +22,7 @@ async def _opened(pilot: Any) -> None:
         lambda: not [w for w in app.workers if w.is_running and "poll" not in w.group and w.group != "cost"],
         what="the step's first reads to finish",
     )
-    for field in app.screen.query("Input, TextArea"):
-        field.cursor_blink = False  # the focused field's cursor is in every picture, not every other one
+    steady_cursors(app)  # the focused field's cursor is in every picture, not every other one
     await pilot.pause()
 
 

@@ -16,7 +16,7 @@ from services.sandbox import trainer
 from services.tuning.config import TrainingBase
 from services.tuning.dashboard import ChildJob, JobCounters, ObjectiveCounters, TuningSnapshot
 from services.tuning.request import build_request
-from tests.support import eventually, wait_connected
+from tests.support import eventually, steady_cursors, wait_connected
 from tests.tune.test_sandbox_tuning import tuning_config
 from tests.ui_text import shown
 
@@ -317,6 +317,7 @@ def test_snapshot_form(snap_compare: Any, make_app: Any, monkeypatch: Any) -> No
     async def settle(pilot: Any) -> None:
         await wait_connected(pilot)
         await eventually(pilot, lambda: bool(text_of(pilot.app.screen, "#base-note")), WAIT, what="base")
+        steady_cursors(pilot.app)  # the form opens in its first field
         await pilot.pause()
 
     assert snap_compare(make_app(start_step="tune"), terminal_size=SIZE, run_before=settle)
