@@ -126,6 +126,12 @@ def test_snapshot_results(snap_compare: Any, make_app: Any, factory: Any, world:
             pilot, lambda: isinstance(pilot.app.screen, ResultsScreen) and len(pilot.app.screen.cache) == 8
         )
         await pilot.app.workers.wait_for_complete()
+        # The screen opens on its main list, the per-object table below the thumbnails; the
+        # picture is taken once focus is there and the view has followed it, not halfway.
+        await eventually(
+            pilot, lambda: pilot.app.focused is not None and pilot.app.focused.id == "results-table"
+        )
+        pilot.app.focused.scroll_visible(animate=False, immediate=True)
         await pilot.pause()
         await pilot.pause()
 
