@@ -13,9 +13,9 @@ from services.errors import ValidationError
 from services.terminal_text import echo
 
 
-def read_regular_file(path: Path | str, limit: int, what: str) -> bytes:
-    """The bytes of `path` when it is a regular file of at most `limit` bytes; else a
-    ValidationError naming `what` (e.g. "configuration file") and why."""
+def open_regular_file(path: Path | str, what: str) -> BinaryIO:
+    """`path` opened for reading when it is a regular file; else a ValidationError naming `what`
+    and why. The caller reads it (in chunks, or bounded) and closes it."""
     shown = echo(str(path), 200)
     if not str(path):
         raise ValidationError(what, "the file name is empty", "Give the path of a file.")
@@ -28,15 +28,22 @@ def read_regular_file(path: Path | str, limit: int, what: str) -> bytes:
         raise ValidationError(what, f"{shown} cannot be read ({exc.strerror or exc})") from None
     except ValueError:  # a NUL in the path
         raise ValidationError(what, f"{shown} is not a file name (it holds a NUL character)") from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            kind = (
-                "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, pipe or socket)"
-            )
-            raise ValidationError(what, f"{shown} is {kind}", "Give the path of a regular file.")
-        if info.st_size > limit:
-            raise ValidationError(what, f"{shown} is {info.st_size:,} bytes; at most {limit:,} are read",
+    fh = os.fdopen(fd, "rb")
+    info = os.fstat(fh.fileno())
+    if not stat.S_ISREG(info.st_mode):
+        fh.close()
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, pipe or socket)"
+        raise ValidationError(what, f"{shown} is {kind}", "Give the path of a regular file.")
+    return fh
+
+
+def read_regular_file(path: Path | str, limit: int, what: str) -> bytes:
+    """The bytes of `path` when it is a regular file of at most `limit` bytes; else a
+    ValidationError naming `what` (e.g. "configuration file") and why."""
+    shown = echo(str(path), 200)
+    with open_regular_file(path, what) as fh:
+        if os.fstat(fh.fileno()).st_size > limit:
+            raise ValidationError(what, f"{shown} is {os.fstat(fh.fileno()).st_size:,} bytes; at most {limit:,} are read",
                                   "Give a smaller file.")  # fmt: skip
         data = fh.read(limit + 1)
     if len(data) > limit:  # it grew while being read

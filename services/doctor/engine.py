@@ -49,7 +49,9 @@ def precheck(req: DoctorRequest, *, principal_from_caller: bool = True) -> Diagn
     shown = req.principal or (
         early.principal if early.principal and "precheck" not in early.principal else None
     )
-    return replace(early, principal=shown)
+    # The placeholder only lets the checks run: it is no assumption the user should read.
+    said = tuple(a for a in early.assumptions if _PRECHECK_PRINCIPAL not in a.text)
+    return replace(early, principal=shown, assumptions=said)
 
 
 def diagnose(

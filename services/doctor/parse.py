@@ -14,6 +14,7 @@ import html
 import re
 from dataclasses import dataclass
 
+from services.doctor.error_window import last_error_text
 from services.policy.arns import parse_principal, parse_s3_arn
 from services.policy.s3 import action_for_operation
 from services.regions import partition_ids
@@ -141,7 +142,7 @@ def parse_error(text: str | None) -> ParsedError:
 
 
 def _parse(raw: str) -> ParsedError:
-    text = raw[:MAX_TEXT]
+    text = _last_error(last_error_text(raw, MAX_TEXT))
     if "<Code>" in text:  # moto / JSON-protocol XML bodies: unwrap
         xml_code = _XML_CODE.search(text)
         xml_msg = _XML_MSG.search(text)
@@ -261,6 +262,20 @@ def _parse(raw: str) -> ParsedError:
         missing=("a recognisable AWS error (e.g. 'An error occurred (AccessDenied) when calling ...')",),
         problems=tuple(problems),
     )
+
+
+def _last_error(text: str) -> str:
+    """From the last AWS error on: a traceback or a CLI log holds earlier ones (retries, the
+    exception "during handling of" which another was raised) that did not decide the outcome.
+    A CLI line's lead-in (`upload failed: ./x to s3://b/k`) names the object: it is kept."""
+    starts = [m.start() for m in _PREFIX_START.finditer(text)]
+    if len(starts) < 2:
+        return text
+    line_start = text.rfind("\n", 0, starts[-1]) + 1
+    return text[line_start:]
+
+
+_PREFIX_START = re.compile(r"An error occurred \(")
 
 
 def _enhanced(

@@ -108,7 +108,7 @@ def read_request(req: DoctorRequest) -> RequestFacts:
         facts.principal = req.default_principal
         facts.assume(
             AssumptionReason.PRINCIPAL_FROM_WIZARD,
-            f"the caller is {facts.principal} (not in the error text; the wizard's execution role)",
+            f"the principal is {facts.principal} (not in the error text; the wizard's execution role)",
         )
     if not facts.bucket and req.default_bucket:
         facts.bucket = req.default_bucket
@@ -186,12 +186,18 @@ def credentials_refused(facts: RequestFacts) -> Diagnosis:
     )
 
 
+def _gap(what: str) -> str:
+    return what.split(" (", 1)[0].strip()
+
+
 def unknown(facts: RequestFacts, gaps: list[Need]) -> Diagnosis:
     """Not enough to diagnose: what was understood, and what is missing first."""
     parsed = facts.parsed
     gaps = list(gaps)
     if parsed and parsed.missing:
-        gaps += [Need(m) for m in parsed.missing if m not in {g.what for g in gaps}]
+        # "the bucket" and "the bucket (this message form ...)" are one gap: listed once.
+        said = {_gap(g.what) for g in gaps}
+        gaps += [Need(m) for m in parsed.missing if _gap(m) not in said]
     if parsed and parsed.form == "not-access-denied":
         gaps.insert(0, Need(f"this is not an access-denied error ({parsed.code}); the doctor explains 403s"))
     if parsed and parsed.form == "other-service" and not gaps:

@@ -46,10 +46,15 @@ def inspect(ctx: FlowContext, state: WizardState, choices: DoctorChoices) -> Dia
         sandbox=ctx.sandbox or ctx.world is not None,
     )
     if not req.principal and ctx.caller_arn and req.default_principal == ctx.caller_arn:
-        caller = Assumption(
-            AssumptionReason.PRINCIPAL_IS_CALLER, f"the principal is you, the caller ({ctx.caller_arn})"
-        )
-        d = replace(d, assumptions=(caller, *d.assumptions))
+        # Said only when the caller really filled the gap (the error text named no principal), and
+        # in place of the engine's "the wizard's execution role", which it is not.
+        made = [a for a in d.assumptions if a.reason is AssumptionReason.PRINCIPAL_FROM_WIZARD]
+        if made and d.principal == ctx.caller_arn:
+            caller = Assumption(
+                AssumptionReason.PRINCIPAL_IS_CALLER, f"the principal is you, the caller ({ctx.caller_arn})"
+            )
+            rest = tuple(a for a in d.assumptions if a.reason is not AssumptionReason.PRINCIPAL_FROM_WIZARD)
+            d = replace(d, assumptions=(caller, *rest))
     return d
 
 

@@ -17,7 +17,6 @@ from services.doctor.report import render_text, to_json
 from services.remedy import Face
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
-MAX_ERROR_FILE = 1_000_000
 
 
 def _usage(message: str) -> int:
@@ -28,27 +27,24 @@ def _usage(message: str) -> int:
 
 
 def _read_error(args: argparse.Namespace) -> tuple[str | None, str | None]:
-    """(text, problem). The error text is read only from a regular file (or stdin) of at most
-    MAX_ERROR_FILE bytes; bytes that are not UTF-8 are replaced, not fatal."""
-    from services.bounded_read import read_regular_file, read_stream
+    """(text, problem). A file (only a regular one) or stdin is read whole, in chunks, keeping only
+    the part that can hold its last AWS error, so a long log costs no more memory than a short
+    one; bytes that are not UTF-8 are replaced, not fatal."""
+    from services.bounded_read import open_regular_file
+    from services.doctor.error_window import last_error_text, last_error_window
     from services.errors import ValidationError
 
     if args.error and args.error_file:
         return None, "give --error or --error-file, not both"
     if args.error_file:
         if args.error_file == "-":
-            data, more = read_stream(sys.stdin.buffer, MAX_ERROR_FILE)
-            if more:
-                return None, f"stdin holds more than {MAX_ERROR_FILE:,} bytes; pass only the error text"
-        else:
-            try:
-                data = read_regular_file(args.error_file, MAX_ERROR_FILE, "--error-file")
-            except ValidationError as exc:
-                return None, f"--error-file: {exc.message}"
-        return data.decode("utf-8", errors="replace"), None
-    if args.error and len(args.error) > MAX_ERROR_FILE:
-        return None, f"--error holds more than {MAX_ERROR_FILE:,} characters; pass only the error text"
-    return args.error or "", None
+            return last_error_window(sys.stdin.buffer), None
+        try:
+            with open_regular_file(args.error_file, "--error-file") as fh:
+                return last_error_window(fh), None
+        except ValidationError as exc:
+            return None, f"--error-file: {exc.message}"
+    return last_error_text(args.error or ""), None
 
 
 # The longest value each flag can hold in AWS (an ARN, an S3 key); anything longer is a mistake.
