@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from services.doctor import job_causes
 from services.doctor.case import make_case
 from services.doctor.evidence import Evidence, gather
 from services.doctor.findings import build_findings
@@ -66,7 +67,12 @@ def diagnose(
 ) -> Diagnosis:
     try:
         facts = read_request(req)
-        return _early(facts) or _diagnose(facts, factory, caller_account, region, cross_check, sandbox, now)
+        role = job_causes.role_cause(facts, factory, caller_account) if factory else None
+        early = role or _early(facts)
+        if early is not None:
+            return early
+        d = _diagnose(facts, factory, caller_account, region, cross_check, sandbox, now)
+        return job_causes.input_cause(facts, factory, d) or d
     except Exception as exc:  # a diagnosis must never crash the screen or the command
         from services.errors import SagewizError, translate
 
@@ -86,6 +92,9 @@ def _early(facts: RequestFacts) -> Diagnosis | None:
     """The diagnosis decided before any AWS call (refused credentials, too little to go on)."""
     if facts.parsed and facts.parsed.is_credentials:
         return credentials_refused(facts)
+    stated = job_causes.stated_cause(facts)
+    if stated is not None:
+        return stated
     if undiagnosable_text(facts):
         return unknown(facts, [Need(p) for p in facts.problems])
     gaps = [Need(p) for p in facts.problems] + needs(facts)

@@ -39,6 +39,9 @@ CAUSES: dict[str, str] = {
     "object-ownership": "the object is owned by another account and ACLs are in play",
     "requester-pays": "the bucket is Requester Pays and the request did not say so",
     "object-missing-no-list": "the key does not exist and, lacking s3:ListBucket, S3 says 403",
+    "role-missing": "the execution role named does not exist (or not at the ARN given)",
+    "role-trust": "the role's trust policy does not let SageMaker assume it",
+    "input-missing": "no objects under the input prefix, and the role may list the bucket",
 }
 CAUSE_ORDER = {c: i for i, c in enumerate(CAUSES)}
 

@@ -80,7 +80,8 @@ class ParsedError:
             "sdk-bucket",
             "sagemaker-job",
             "other-service",
-        }
+            "console-list",
+        }  # not "no-objects" nor "role-assume": an empty prefix or a trust policy is no 403
 
     @property
     def is_credentials(self) -> bool:
@@ -94,6 +95,9 @@ FORMS = (
     "head-forbidden",  # (403) ... HeadObject/HeadBucket: Forbidden
     "sdk-bucket",  # SageMaker SDK default-bucket messages
     "sagemaker-job",  # training job FailureReason wrapping a 403
+    "console-list",  # the S3 console's "Insufficient permissions to list objects" banner
+    "role-assume",  # a job's FailureReason: SageMaker was unable to assume the role
+    "no-objects",  # a job's FailureReason: No S3 objects found under S3 URL (empty, or no ListBucket)
     "credentials",  # invalid / expired credentials
     "not-access-denied",  # an AWS error of another kind
     "empty",
@@ -142,7 +146,9 @@ def parse_error(text: str | None) -> ParsedError:
 
 
 def _parse(raw: str) -> ParsedError:
-    text = _last_error(last_error_text(raw, MAX_TEXT))
+    text = _last_error(
+        _OLD_CLI.sub(r"An error occurred (\1) when calling the \2 operation:", last_error_text(raw, MAX_TEXT))
+    )
     if "<Code>" in text:  # moto / JSON-protocol XML bodies: unwrap
         xml_code = _XML_CODE.search(text)
         xml_msg = _XML_MSG.search(text)
@@ -193,6 +199,9 @@ def _parse(raw: str) -> ParsedError:
             understood=(*understood, f"a credentials problem: {what}"), problems=tuple(problems),
         )  # fmt: skip
 
+    job = _job_reason(norm, code, op, understood, problems)
+    if job is not None:
+        return job
     sdk = _SDK_BUCKET.search(norm)
     user = _USER.search(msg)
     if user:
@@ -264,6 +273,66 @@ def _parse(raw: str) -> ParsedError:
     )
 
 
+_ASSUME = re.compile(
+    r"(?:unable to assume (?:the )?role|Could not assume role):?\s*'?\"?(?P<role>arn:[a-z0-9-]+:iam::\d{12}:role/[^\s'\"]+?)['\".]*(?=\s|$)",
+    re.I,
+)
+_ASSUME_UNNAMED = re.compile(
+    r"unable to perform:? sts:AssumeRole on the role|trust relationship for '?sagemaker\.amazonaws\.com", re.I
+)
+_NO_OBJECTS = re.compile(
+    r"No S3 objects found under S3 URL \"?(?P<uri>s3://[^\"\s]+)\"?.*?"
+    r"(?:the role \"?(?P<role>arn:[a-z0-9-]+:iam::\d{12}:role/[^\"\s]+)\"?)?",
+    re.I,
+)
+_ROLE_IN = re.compile(r"the role \"?(?P<role>arn:[a-z0-9-]+:iam::\d{12}:role/[^\"\s]+?)\"?\s+has", re.I)
+_CONSOLE_LIST = re.compile(
+    r"Insufficient permissions to list objects|allow the s3:ListBucket action, refresh", re.I
+)
+
+
+def _job_reason(
+    norm: str, code: str | None, op: str | None, understood: list[str], problems: list[str]
+) -> ParsedError | None:
+    """The FailureReasons SageMaker writes on jobs and notebooks, and the S3 console's banner."""
+    if m := _ASSUME.search(norm):
+        role = m.group("role")
+        understood.append(f"SageMaker could not assume the execution role {role}")
+        return ParsedError(
+            text=norm, form="role-assume", code=code or "ClientError", operation=op, action="sts:AssumeRole",
+            resource=role, service="sts", understood=tuple(understood), problems=tuple(problems),
+        )  # fmt: skip
+    if _ASSUME_UNNAMED.search(norm):
+        understood.append("SageMaker could not assume the execution role (the text does not name it)")
+        return ParsedError(
+            text=norm, form="role-assume", code=code or "ClientError", operation=op, action="sts:AssumeRole",
+            service="sts", understood=tuple(understood), problems=tuple(problems),
+            missing=("the role (this text does not name it: give --principal ROLE_ARN)",),
+        )  # fmt: skip
+    if m := _NO_OBJECTS.search(norm):
+        uri = _S3_URI.search(m.group("uri"))
+        role_m = _ROLE_IN.search(norm)
+        role = role_m.group("role") if role_m else None
+        bucket = uri.group("bucket") if uri else None
+        prefix = (uri.group("key") or "") if uri else ""
+        understood.append(f"a job found no objects under {m.group('uri')} (empty, or no s3:ListBucket)")
+        return ParsedError(
+            text=norm, form="no-objects", code=code or "ClientError", operation=op or "ListObjectsV2",
+            principal=role, action="s3:ListBucket", bucket=bucket, key=prefix, service="s3",
+            understood=tuple(understood),
+            missing=() if role else ("the principal (the job's execution role)",), problems=tuple(problems),
+        )  # fmt: skip
+    if _CONSOLE_LIST.search(norm):
+        understood.append("the S3 console could not list the bucket's objects (s3:ListBucket refused)")
+        uri = _S3_URI.search(norm)
+        return ParsedError(
+            text=norm, form="console-list", code="AccessDenied", operation="ListObjectsV2", action="s3:ListBucket",
+            bucket=uri.group("bucket") if uri else None, service="s3", understood=tuple(understood),
+            missing=("the principal (the console's signed-in identity)",), problems=tuple(problems),
+        )  # fmt: skip
+    return None
+
+
 def _last_error(text: str) -> str:
     """From the last AWS error on: a traceback or a CLI log holds earlier ones (retries, the
     exception "during handling of" which another was raised) that did not decide the outcome.
@@ -275,6 +344,8 @@ def _last_error(text: str) -> str:
     return text[line_start:]
 
 
+# The CLI before 2016 ("A client error (AccessDenied) occurred when calling the PutObject operation")
+_OLD_CLI = re.compile(r"A client error \(([^)]+)\) occurred when calling the (\w+) operation:?")
 _PREFIX_START = re.compile(r"An error occurred \(")
 
 
