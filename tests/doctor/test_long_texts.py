@@ -7,14 +7,20 @@ import io
 import json
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from services.doctor.engine import precheck
 from services.doctor.error_window import CHUNK, WINDOW, last_error_text, last_error_window
-from services.doctor.model import DoctorRequest
+from services.doctor.model import AssumptionReason, DoctorRequest
 from services.doctor.parse import parse_error
+from services.flow import doctor
+from services.flow.context import FlowContext
 from services.sandbox.server import Sandbox
+from services.sandbox.world import SandboxWorld
+from services.state import WizardState
+from tests.doctor.harness import factory_for, fresh_world
 from tui.cli import main
 
 NOISE_LINE = "2024-05-01T10:00:00Z INFO step 1234 loss=0.1234 lr=0.0001 everything is fine here\n"
@@ -63,12 +69,12 @@ def test_a_marker_cut_by_a_chunk_boundary_is_found() -> None:
         assert parsed.operation == "PutObject", cut
 
 
-def test_memory_stays_small_for_a_50mb_stream() -> None:
+def test_memory_stays_small_for_a_20mb_stream() -> None:
     class Noise(io.RawIOBase):
-        """50 MB of log lines, then the error: produced as read, never held whole."""
+        """20 MB of log lines, then the error: produced as read, never held whole."""
 
         def __init__(self) -> None:
-            self.left = 50_000_000
+            self.left = 20_000_000
             self.tail = LAST.encode()
 
         def readable(self) -> bool:
@@ -142,3 +148,27 @@ def test_no_placeholder_principal_is_ever_shown(capsys: pytest.CaptureFixture[st
     main(["doctor", "--error", text])
     out, err = capsys.readouterr()
     assert "precheck" not in out + err and "000000000000" not in out + err
+
+
+def _ctx(w: SandboxWorld, journal: Any) -> FlowContext:
+    return FlowContext(factory_for(w.target()), w.account, w.region, journal, w.admin_arn, sandbox=True)
+
+
+def test_you_the_caller_only_when_the_caller_filled_the_gap(sandbox: Sandbox, journal: Any) -> None:
+    w = fresh_world(sandbox)
+    ctx = _ctx(w, journal)
+    named = (
+        "An error occurred (AccessDenied) when calling the PutObject operation: User: "
+        f"arn:aws:sts::{w.account}:assumed-role/SageMaker-tt/SageMaker is not authorized to perform: s3:PutObject "
+        f'on resource: "arn:aws:s3:::{w.default_bucket}/ground-truth-demo/a.jpg" because no identity-based policy '
+        "allows the s3:PutObject action"
+    )
+    d = doctor.inspect(ctx, WizardState(), doctor.DoctorChoices(DoctorRequest(error_text=named)))
+    principal_said = [a for a in d.assumptions if a.reason.value.startswith("principal-")]
+    assert not principal_said and "you, the caller" not in str(d.assumptions)  # it came from the text
+    anonymous = "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied"
+    req = DoctorRequest(error_text=anonymous, bucket=w.default_bucket, key="ground-truth-demo/a.jpg")
+    d2 = doctor.inspect(ctx, WizardState(), doctor.DoctorChoices(req))
+    caller = [a for a in d2.assumptions if a.reason is AssumptionReason.PRINCIPAL_IS_CALLER]
+    assert len(caller) == 1 and w.admin_arn in caller[0].text
+    assert not any(a.reason is AssumptionReason.PRINCIPAL_FROM_WIZARD for a in d2.assumptions)
