@@ -20,9 +20,8 @@ _MARKER = re.compile(
     rb"An error occurred \(|is not authorized to perform|ClientError:|upload failed:|download failed:"
     rb"|delete failed:|copy failed:|Insufficient permissions|You don't have permissions?|<Code>"
     rb"|unable to assume|No S3 objects found|Data download failed|exists, but access is forbidden"
-    rb"|not accessible as the default bucket|Access Denied|AccessDenied",
-    re.I,
-)
+    rb"|not accessible as the default bucket|Access Denied|AccessDenied|Could not assume role",
+)  # case as AWS writes them: a case-blind scan is several times slower on a long log
 _LONGEST_MARKER = 48  # a marker cut by a chunk boundary is found once the next chunk arrives
 
 
@@ -36,7 +35,8 @@ def last_error_window(stream: BinaryIO, window: int = WINDOW) -> str:
     frozen = b""  # the last full window
     while chunk := stream.read(CHUNK):
         buf += chunk
-        start = max(0, last_marker - base + 1)
+        # Only the new bytes (and a marker's length before them) can hold a new marker.
+        start = max(0, last_marker - base + 1, len(buf) - len(chunk) - _LONGEST_MARKER)
         found = None
         for m in _MARKER.finditer(buf, start):
             found = m.start()
