@@ -64,7 +64,7 @@ def stated_cause(facts: RequestFacts) -> Diagnosis | None:
     )
     return Diagnosis(
         "denied", facts.principal, facts.action, None, (finding,), f"Denied: {summary}",
-        tuple(facts.understood), (Need("the bucket (for the exact least-privilege fix; the cause is known)"),),
+        tuple(facts.understood), (Need(f"the {'bucket' if p.service == 's3' else 'resource'} (for the exact least-privilege fix; the cause is known)"),),
         (), request=facts.req,
     )  # fmt: skip
 

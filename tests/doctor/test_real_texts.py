@@ -274,3 +274,31 @@ def test_the_trust_fix_keeps_other_statements_and_pins_the_account() -> None:
     assert trust_problem(fixed, ACCT) is None
     assert svc("ec2.amazonaws.com") in fixed["Statement"]
     assert trust_problem(fixed, "999999999999") is not None  # the guard stays: another account is refused
+
+
+def test_a_passrole_fix_carries_passed_to_service(rworld: SandboxWorld) -> None:
+    sc = next(s for s in CORPUS if s.id == "sdk-passrole-identity")
+    f = factory_for(rworld.target())
+    assert sc.setup is not None
+    sc.setup(rworld, f)
+    d = diagnose(sc.request(rworld), f, caller_account=rworld.account, region=rworld.region, sandbox=True)
+    assert d.first_blocking and d.first_blocking.fix
+    shown = json.dumps(d.first_blocking.fix.to_json())
+    assert '"iam:PassedToService": "sagemaker.amazonaws.com"' in shown and rworld.role_arn in shown
+
+
+def test_a_sagemaker_refusal_without_resource_asks_for_the_resource_not_a_bucket() -> None:
+    from services.doctor.engine import precheck
+
+    text = (
+        f"User: {SESSION} is not authorized to perform: sagemaker:CreateTrainingJob "
+        "because no identity-based policy allows the sagemaker:CreateTrainingJob action"
+    )
+    d = precheck(DoctorRequest(error_text=text), principal_from_caller=False)
+    assert (
+        d is not None
+        and d.verdict == "denied"
+        and d.first_blocking
+        and d.first_blocking.cause == "identity-no-allow"
+    )
+    assert [m for m in d.missing if "bucket" in m] == [] and any("resource" in m for m in d.missing)
