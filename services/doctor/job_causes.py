@@ -89,13 +89,13 @@ def role_cause(facts: RequestFacts, factory: Any, account: str | None) -> Diagno
         return _diagnosis(facts, role_arn, Finding(
             "role-missing", True, f"the role {role_arn} does not exist",
             (f"iam:GetRole {name}: NoSuchEntity",),
-            fx.admin_fix("Pass the ARN of an existing execution role (the Role step lists them), or create this one."),
+            fx.client_fix("Pass the ARN of an existing execution role (the Role step lists them), or create this one."),
         ), calls=1)  # fmt: skip
     if role["Arn"] != role_arn:
         return _diagnosis(facts, role_arn, Finding(
             "role-missing", True, f"no role has the ARN {role_arn}; the role named {name} is {role['Arn']}",
             (f"iam:GetRole {name}: Arn {role['Arn']}",),
-            fx.admin_fix(f"Pass the role's full ARN with its path: {role['Arn']}."),
+            fx.client_fix(f"Pass the role's full ARN with its path: {role['Arn']}."),
         ), calls=1)  # fmt: skip
     doc = role.get("AssumeRolePolicyDocument") or {}
     if isinstance(doc, str):
