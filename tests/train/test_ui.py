@@ -104,7 +104,9 @@ async def test_job_panel_offers_doctor_on_s3_denial(world, factory, make_app):
         await app.push_screen(JobPanelScreen("denied-job", poll_seconds=0.2))
         panel = app.screen
         await eventually(pilot, lambda: panel.snapshot is not None)
-        assert "permissions doctor" in str(panel.query_one("#jp-failure").render())
+        failure = str(panel.query_one("#jp-failure").render())
+        assert "The execution role was refused: it may not read s3://" in failure
+        assert "Next: Press d to open the permissions doctor" in failure
         seen = []
         original = app.open_doctor
         app.open_doctor = lambda d: (seen.append(d), original(d))  # type: ignore[method-assign]
