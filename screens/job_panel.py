@@ -22,7 +22,8 @@ from textual.worker import get_current_worker
 
 from services.errors import ErrorInfo, SagewizError, translate
 from services.flow import marks
-from services.job_status import JobSnapshot, MetricParser, metric_definitions_for, s3_denial
+from services.job_failure import explain_failure
+from services.job_status import JobSnapshot, MetricParser, metric_definitions_for
 from services.terminal_text import safe, safe_line
 from tui.context import Wizard, wizard_of
 from tui.focus import FocusScreen
@@ -269,10 +270,10 @@ class JobPanelScreen(FocusScreen[None]):
         if snap.failure_reason:
             fail.append("FailureReason: ", style="bold red")
             fail.append(safe(snap.failure_reason, 4000))
-            if s3_denial(snap.failure_reason):
-                fail.append(
-                    "\nThis is an S3 access denial: press d to open the permissions doctor.", style="yellow"
-                )
+            explained = explain_failure(snap.failure_reason, snap.region, snap.instance_type)
+            if explained is not None:
+                fail.append(f"\n{explained.summary}", style="bold yellow")
+                fail.append(f"\nNext: {explained.next_action}", style="yellow")
         self.query_one("#jp-failure", Static).update(fail)
         if snap.final_metrics:
             for m in snap.final_metrics:
@@ -378,7 +379,8 @@ class JobPanelScreen(FocusScreen[None]):
 
     def action_doctor(self) -> None:
         snap = self.snapshot
-        denial = s3_denial(snap.failure_reason) if snap else None
+        explained = explain_failure(snap.failure_reason) if snap else None
+        denial = explained.denial if explained is not None and explained.doctor else None
         if snap is None or denial is None:
             self.notify("The doctor is offered when the job failed on an S3 access denial.", markup=False)
             return

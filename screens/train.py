@@ -20,6 +20,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from screens.base import StepScreen
 from services.algorithms import HyperParameter, algorithms
+from services.data_split import DEFAULT_VALIDATION_FRACTION, Split, fraction_problem, parse_fraction
 from services.errors import ErrorInfo, SagewizError, translate
 from services.flow import marks
 from services.flow import train as flow_train
@@ -52,15 +53,28 @@ class TrainingPlan:
 
 @dataclass(frozen=True)
 class Dataset:
+    algorithm: str
     train: str
     validation: str
     note: str
+    split: Split | None
+    num_training_samples: str = ""  # image classification: the training side of the split
 
 
 # -- the work this screen hands to workers (every failure is shown the same way) -----------------------
-DERIVE: Work[Dataset] = Work("train: derive a table from the images")
+DERIVE: Work[Dataset] = Work("train: prepare the data (split, features)")
 PREPARE: Work[TrainingPlan] = Work("train: resolve, check and plan")
 CREATE: Work[str] = Work("train: create the training job")  # its name
+
+
+_DERIVE_LABELS = {
+    "xgboost": "Derive a CSV dataset from the labeled images (stratified split)",
+    "image-classification": "Split the labeled manifest into train and validation",
+}
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:g}"
 
 
 def _safe_id(name: str) -> str:
@@ -75,7 +89,7 @@ class TrainStep(StepScreen):
         Binding("a,f2", "toggle_advanced", "All parameters", key_display="a/F2"),
         Binding("c,f5", "create", "Plan & create", key_display="c/F5"),
         Binding("j,f6", "open_panel", "Job panel", key_display="j/F6"),
-        Binding("x,f4", "derive", "Derive CSV from images", key_display="x/F4"),
+        Binding("x,f4", "derive", "Prepare data", key_display="x/F4"),
     ]
 
     WARM_IMAGE = True  # resolve the image URIs (imports the SDK) as soon as the step opens
@@ -89,6 +103,7 @@ class TrainStep(StepScreen):
         self._shown_msgs: dict[str, str] = {}
         self._msg_widgets: dict[str, Static] = {}  # mounted hyperparameter message widgets, by id
         self._widgets: dict[str, Any] = {}  # id -> widget: DOM queries per key press are slow
+        self.prepared: dict[str, Split] = {}  # algorithm -> the split its channels hold
 
     # -- layout ---------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -104,8 +119,11 @@ class TrainStep(StepScreen):
             yield from self._row("channel:train", "train channel (S3)", "")
             yield from self._row("channel:validation", "validation channel (S3)", "")
             yield from self._row("label_attribute", "label attribute", "")
+            yield from self._row(
+                "validation_share", "validation share (%)", _percent(DEFAULT_VALIDATION_FRACTION)
+            )
             with Horizontal(classes="tr-buttons"):
-                yield Button("Derive a CSV dataset from the labeled images", id="tr-derive")
+                yield Button(_DERIVE_LABELS["xgboost"], id="tr-derive")
             yield Static("", id="tr-data-note")
         with Vertical(id="tr-hp"):
             yield Static(Text("Hyperparameters", style="bold"), classes="tr-section")
@@ -242,7 +260,11 @@ class TrainStep(StepScreen):
     # -- algorithm --------------------------------------------------------------------------------
     @on(Select.Changed, "#tr-algo")
     def _algo_changed(self, event: Select.Changed) -> None:
-        self.algorithm_id = str(event.value)
+        from services.training import default_job_name
+
+        previous, self.algorithm_id = self.algorithm_id, str(event.value)
+        if self._get("job_name").startswith(f"sagewiz-{previous}-"):  # proposed, not typed
+            self._set("job_name", default_job_name(self.algorithm_id))
         self._show_algorithm()
         if self.identity is not None:
             from services.flow import train as flow_train
@@ -256,7 +278,7 @@ class TrainStep(StepScreen):
 
     def _show_algorithm(self) -> None:
         self.query_one("#row-label_attribute").display = self.algorithm_id == "image-classification"
-        self.query_one("#tr-derive").display = self.algorithm_id == "xgboost"
+        self.query_one("#tr-derive", Button).label = _DERIVE_LABELS[self.algorithm_id]
         self.run_worker(self._mount_rows(), group="train-rows", exclusive=True)
 
     def action_toggle_advanced(self) -> None:
@@ -295,6 +317,8 @@ class TrainStep(StepScreen):
             max_wait_s=num("max_wait_s", 0) if spot else None,
             checkpoint_s3=self._get("checkpoint_s3") if spot else "",
             complete=True,
+            validation_fraction=self._fraction() or DEFAULT_VALIDATION_FRACTION,
+            data_split=self.prepared.get(self.algorithm_id),
         )
 
     def config(self) -> Any:
@@ -319,6 +343,12 @@ class TrainStep(StepScreen):
             self._show_msg(key, self.errors.get(key, ""))
         for name in ("train", "validation"):
             self._show_msg(f"channel_{name}", self.errors.get(f"channel:{name}", ""))
+        share = self._get("validation_share")
+        fraction = parse_fraction(share + "%")
+        if fraction is None:
+            self._show_msg("validation_share", f"{share!r} is not a percentage; 20 is usual.")
+        else:
+            self._show_msg("validation_share", fraction_problem(fraction) or "")
         return self.errors
 
     def _show_msg(self, key: str, err: str) -> None:
@@ -350,10 +380,29 @@ class TrainStep(StepScreen):
     def _derive_pressed(self) -> None:
         self.action_derive()
 
+    def _fraction(self) -> float | None:
+        fraction = parse_fraction(self._get("validation_share") + "%")
+        return None if fraction is None or fraction_problem(fraction) else fraction
+
     def action_derive(self) -> None:
-        if self.factory is None or self.algorithm_id != "xgboost":
+        if self.factory is None:
+            return
+        fraction = self._fraction()
+        if fraction is None:
+            self.notify("The validation share must be a percentage above 0 and below 100, e.g. 20.",
+                        severity="warning", markup=False)  # fmt: skip
             return
         state = self.state
+        if self.algorithm_id == flow_train.IMAGE_CLASSIFICATION:
+            if not state.output_manifest:
+                self.notify("Label the images first (Labels step): the split reads the labeled manifest.",
+                            severity="warning", markup=False)  # fmt: skip
+                return
+            self.query_one("#tr-data-note", Static).update(
+                Text("splitting the labeled manifest ...", style="dim")
+            )
+            self._split_worker(self.choices(), fraction)
+            return
         bucket = state.bucket or state.default_bucket
         world = self.wizard.world
         images = state.data_prefix or (f"s3://{world.sample_bucket}/{world.sample_prefix}" if world else "")
@@ -364,23 +413,48 @@ class TrainStep(StepScreen):
             Text("deriving features from the images ...", style="dim")
         )
         self._derive_worker(
-            images, f"s3://{bucket}/sagewiz/xgboost/", state.output_manifest, tuple(state.labels)
+            images, f"s3://{bucket}/sagewiz/xgboost/", state.output_manifest, tuple(state.labels), fraction
         )
 
     @work(thread=True, exclusive=True, group="train-derive", exit_on_error=False)
-    def _derive_worker(self, images: str, dest: str, manifest: str, labels: tuple[str, ...]) -> None:
+    def _derive_worker(
+        self, images: str, dest: str, manifest: str, labels: tuple[str, ...], fraction: float
+    ) -> None:
         from services.tabular_dataset import tabular_from_images
 
         try:
-            ds = tabular_from_images(self.factory, images, dest, manifest, labels, self.journal)
+            ds = tabular_from_images(self.factory, images, dest, manifest, labels, self.journal, fraction)
         except Exception as exc:
             self.post_message(DERIVE.failed(ErrorInfo.of(translate(exc, "derive dataset"))))
             return
         note = (f"{ds.rows} rows ({ds.features} features) written; labels from {ds.label_source}; "
                 f"classes {', '.join(ds.classes)}")  # fmt: skip
+        if ds.split is not None:
+            note += "\n" + _split_note(ds.split)
         if ds.partial_warning:
             note += f"\nWarning: {ds.partial_warning}"
-        self.post_message(DERIVE.done(Dataset(ds.train_uri, ds.validation_uri, note)))
+        self.post_message(DERIVE.done(Dataset("xgboost", ds.train_uri, ds.validation_uri, note, ds.split)))
+
+    @work(thread=True, exclusive=True, group="train-derive", exit_on_error=False)
+    def _split_worker(self, choices: Any, fraction: float) -> None:
+        from dataclasses import replace
+
+        try:
+            done = flow_train.derive_dataset(
+                self.flow_context, self.state, replace(choices, validation_fraction=fraction), lambda _: None
+            )
+        except Exception as exc:
+            err = exc if isinstance(exc, SagewizError) else translate(exc, "split the manifest")
+            self.post_message(DERIVE.failed(ErrorInfo.of(err)))
+            return
+        assert done.data_split is not None
+        note = f"Wrote {done.channels['train']} and {done.channels['validation']}\n" + _split_note(
+            done.data_split
+        )
+        self.post_message(DERIVE.done(Dataset(
+            flow_train.IMAGE_CLASSIFICATION, done.channels["train"], done.channels["validation"], note,
+            done.data_split, done.hyperparameters["num_training_samples"],
+        )))  # fmt: skip
 
     def on_work_done(self, message: WorkDone[Any]) -> None:
         message.route(
@@ -390,8 +464,18 @@ class TrainStep(StepScreen):
     def _dataset_ready(self, message: Dataset) -> None:
         self._set("channel_train", message.train)
         self._set("channel_validation", message.validation)
-        self.query_one("#tr-data-note", Static).update(Text(message.note, style="green"))
-        self.notify(message.note, title="Dataset ready", markup=False)
+        if message.split is not None:
+            self.prepared[message.algorithm] = message.split
+        if message.num_training_samples:  # the training side of the split, for the LR schedule
+            self.hp_values[message.algorithm]["num_training_samples"] = message.num_training_samples
+            for inp in self.query(f"#{message.algorithm}-{_safe_id('num_training_samples')}").results(Input):
+                inp.value = message.num_training_samples
+        warned = message.split is not None and bool(message.split.warnings())
+        self.query_one("#tr-data-note", Static).update(
+            Text(message.note, style="yellow" if warned else "green")
+        )
+        self.notify(message.note, title="Data ready", markup=False)
+        self._validate()
 
     # -- plan and create ------------------------------------------------------------------------------
     @on(Button.Pressed, "#tr-create")
@@ -485,3 +569,10 @@ class TrainStep(StepScreen):
         from screens.job_panel import JobPanelScreen
 
         self.app.push_screen(JobPanelScreen(name))
+
+
+def _split_note(split: Split) -> str:
+    """The split and each class's counts; a thin class is said with what to do."""
+    lines = [split.summary()]
+    lines += [f"Warning: {w}" for w in split.warnings()]
+    return "\n".join(lines)

@@ -95,7 +95,7 @@ class TuneStep(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("Tune: automatic model tuning", classes="step-title")
         with ContentSwitcher(initial="tune-form", id="tune-views"):
-            yield TuneForm(self.algorithm_id, self._default_name(), id="tune-form")
+            yield TuneForm(self.algorithm_id, self._default_name(self.algorithm_id), id="tune-form")
             yield TuneDashboard(id="tune-dashboard")
 
     @property
@@ -121,8 +121,19 @@ class TuneStep(StepScreen):
         if self.base is None:
             self._load_base(self.state.training_job)
 
-    def _default_name(self) -> str:
-        return "xgb-tune-" + self.clock().strftime("%m%d-%H%M%S")
+    def _default_name(self, algorithm_id: str) -> str:
+        from services.flow.tune import name_prefix
+
+        return f"{name_prefix(algorithm_id)}-tune-" + self.clock().strftime("%m%d-%H%M%S")
+
+    @on(TuneForm.AlgorithmChanged)
+    def _algorithm_changed(self, event: TuneForm.AlgorithmChanged) -> None:
+        # A name the person typed stays; the one sagewiz proposed follows the algorithm.
+        from services.flow.tune import NAME_PREFIXES
+
+        name = self.form.value("#tuning-name")
+        if not name or name.split("-tune-", 1)[0] in NAME_PREFIXES.values():
+            self.form.new_name(self._default_name(event.algorithm_id))
 
     # -- results from workers ----------------------------------------------------------------------
     def on_work_done(self, message: WorkDone[Any]) -> None:
@@ -479,5 +490,5 @@ class TuneStep(StepScreen):
     def action_new_form(self) -> None:
         self.workers.cancel_group(self, "tune-poll")
         self.query_one("#tune-views", ContentSwitcher).current = "tune-form"
-        self.form.new_name(self._default_name())
+        self.form.new_name(self._default_name(self.form.algorithm_id))
         self.refresh_bindings()

@@ -13,17 +13,25 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Switch
 
 from services.errors import ErrorInfo
 from services.flow import tune as flow_tune
+from services.tuning.algorithm_rules import algorithm_of
 from services.tuning.catalog import AlgorithmCatalog, catalog_for
 from services.tuning.config import STRATEGIES, WARM_START_TYPES, TrainingBase, TuningConfig
 from services.tuning.ranges import CATEGORICAL, SCALINGS, Problem, parse_values
 from tui.context import wizard_of
+
+_RANGES_HINT = {
+    "xgboost": "The docs name alpha, min_child_weight, subsample, eta and num_round as the most influential; "
+    "on a few dozen rows, wide alpha or min_child_weight ranges stop every split, so they start unticked.",
+    "image-classification": "The docs name mini_batch_size, learning_rate and optimizer as the most "
+    "influential; tune momentum, weight_decay, beta_1, beta_2, eps and gamma only with the optimizer that uses them.",
+}
 
 
 class TuneForm(VerticalScroll):
@@ -100,38 +108,9 @@ class TuneForm(VerticalScroll):
             "Ranges (ticked ones are tuned; prefilled with the documented recommended ranges)",
             classes="section",
         )
-        yield Static(
-            "The docs name alpha, min_child_weight, subsample, eta and num_round as the most influential; "
-            "on a few dozen rows, wide alpha or min_child_weight ranges stop every split, so they start unticked.",
-            classes="hint",
-        )
-        for spec in self.catalog.tunable:
-            with Horizontal(classes="range-row", id=f"row-{spec.name}"):
-                yield Checkbox(
-                    spec.name, spec.suggested, id=f"on-{spec.name}", classes="range-on", compact=True
-                )
-                if spec.kind == CATEGORICAL:
-                    yield Label("categorical", classes="range-kind")
-                    yield Input(
-                        ", ".join(spec.values), id=f"values-{spec.name}", classes="range-values", compact=True
-                    )
-                else:
-                    yield Label(spec.kind, classes="range-kind")
-                    yield Input(
-                        spec.recommended_min, id=f"min-{spec.name}", classes="range-num", compact=True
-                    )
-                    yield Input(
-                        spec.recommended_max, id=f"max-{spec.name}", classes="range-num", compact=True
-                    )
-                    yield Select(
-                        [(s, s) for s in SCALINGS],
-                        value=spec.scaling,
-                        allow_blank=False,
-                        id=f"scaling-{spec.name}",
-                        classes="range-scaling",
-                        compact=True,
-                    )
-                yield Label(Text(spec.description[:60]), classes="range-desc hint")
+        yield Static(_RANGES_HINT.get(self.algorithm_id, ""), id="ranges-hint", classes="hint")
+        with Vertical(id="ranges"):
+            yield from self._range_rows()
 
         yield Static("Objective and strategy", classes="section")
         with Horizontal(classes="row"):
@@ -198,6 +177,35 @@ class TuneForm(VerticalScroll):
             yield Button("Review plan (ctrl+r)", id="review", variant="primary", compact=True)
             yield Button("Watch tuning job", id="watch-existing", compact=True)
 
+    def _range_rows(self) -> ComposeResult:
+        for spec in self.catalog.tunable:
+            with Horizontal(classes="range-row", id=f"row-{spec.name}"):
+                yield Checkbox(
+                    spec.name, spec.suggested, id=f"on-{spec.name}", classes="range-on", compact=True
+                )
+                if spec.kind == CATEGORICAL:
+                    yield Label("categorical", classes="range-kind")
+                    yield Input(
+                        ", ".join(spec.values), id=f"values-{spec.name}", classes="range-values", compact=True
+                    )
+                else:
+                    yield Label(spec.kind, classes="range-kind")
+                    yield Input(
+                        spec.recommended_min, id=f"min-{spec.name}", classes="range-num", compact=True
+                    )
+                    yield Input(
+                        spec.recommended_max, id=f"max-{spec.name}", classes="range-num", compact=True
+                    )
+                    yield Select(
+                        [(s, s) for s in SCALINGS],
+                        value=spec.scaling,
+                        allow_blank=False,
+                        id=f"scaling-{spec.name}",
+                        classes="range-scaling",
+                        compact=True,
+                    )
+                yield Label(Text(spec.description[:60]), classes="range-desc hint")
+
     def on_mount(self) -> None:
         self._toggle_hyperband()
         self.refresh_checks()
@@ -230,19 +238,69 @@ class TuneForm(VerticalScroll):
             "#base-runtime": str(base.max_runtime_s),
             # What is ticked to be tuned is not also static (AWS refuses both): the job's value
             # gives way to the range, as in --plain and apply.
-            "#base-static": ", ".join(
-                f"{k}={v}" for k, v in base.static_hyperparameters.items() if k not in self._ticked()
-            ),
         }
         for selector, value in values.items():
             self.query_one(selector, Input).value = value
-        # Objectives that fit the job's objective (multiclass -> merror, mlogloss, accuracy).
+        # The base job's algorithm decides the ranges and objectives; objectives that fit the
+        # job's own objective (multiclass -> merror, mlogloss, accuracy).
+        algo = algorithm_of(base.image)
+        changed = algo is not None and algo.id != self.algorithm_id
+        if algo is not None:
+            self.algorithm_id = algo.id
         self.catalog = catalog_for(self.algorithm_id, base.static_hyperparameters)
+        if changed:
+            self.call_later(self._switch_algorithm)
+        else:
+            self._show_catalog()
+
+    async def _switch_algorithm(self) -> None:
+        """New range rows for the base job's algorithm (the old rows go first: names like gamma
+        exist in both algorithms)."""
+        box = self.query_one("#ranges", Vertical)
+        await box.remove_children()
+        await box.mount_compose(self._range_rows())
+        self.query_one("#ranges-hint", Static).update(_RANGES_HINT.get(self.algorithm_id, ""))
+        self.post_message(self.AlgorithmChanged(self.algorithm_id))
+        self._show_catalog()
+
+    class AlgorithmChanged(Message):
+        """The form now offers another algorithm's ranges (the screen renames the job)."""
+
+        def __init__(self, algorithm_id: str) -> None:
+            super().__init__()
+            self.algorithm_id = algorithm_id
+
+    def _show_catalog(self) -> None:
         select = self.query_one("#objective", Select)
         select.set_options(self._objective_options())
         if self.catalog.objectives:
             select.value = self.catalog.objectives[0].metric
+        self._show_static(self._ticked())
         self.refresh_checks()
+
+    def _show_static(self, ticked: set[str]) -> None:
+        """The base job's hyperparameters minus the tuned ones (AWS refuses one both static and
+        tuned): the job's value gives way to the range, as in --plain and apply."""
+        if self.base is None:
+            return
+        self.query_one("#base-static", Input).value = ", ".join(
+            f"{k}={v}" for k, v in self.base.static_hyperparameters.items() if k not in ticked
+        )
+
+    def _static_follows_tick(self, name: str, ticked: bool) -> None:
+        """Ticking a range takes its fixed value out of Static; unticking puts the job's back."""
+        if self.base is None:
+            return
+        field = self.query_one("#base-static", Input)
+        parts = [p.strip() for p in field.value.split(",") if p.strip()]
+        keys = [p.partition("=")[0].strip() for p in parts]
+        if ticked and name in keys:
+            parts = [p for p, k in zip(parts, keys, strict=True) if k != name]
+        elif not ticked and name not in keys and name in self.base.static_hyperparameters:
+            parts.append(f"{name}={self.base.static_hyperparameters[name]}")
+        else:
+            return
+        field.value = ", ".join(parts)
 
     def _ticked(self) -> set[str]:
         return {
@@ -373,6 +431,8 @@ class TuneForm(VerticalScroll):
         control = getattr(event, "control", None)
         if control is not None and control.id == "base-job":
             return
+        if isinstance(control, Checkbox) and control.has_class("range-on") and control.id:
+            self._static_follows_tick(control.id.removeprefix("on-"), control.value)
         self.refresh_checks()
 
     @on(Select.Changed)

@@ -77,6 +77,12 @@ def _s3_uri(value: Any) -> str | None:
     return None
 
 
+def _validation_fraction(value: Any) -> str | None:
+    from services.data_split import fraction_problem
+
+    return fraction_problem(float(value))
+
+
 def _arn(service: str) -> Check:
     def check(value: Any) -> str | None:
         text = str(value)
@@ -179,6 +185,8 @@ def _schema() -> dict[str, dict[str, Key]]:
             "channels": Key(dict, each=Key(str, _s3_uri)),
             "output_path": Key(str, _s3_uri),
             "spot": Key(bool),
+            "validation_fraction": Key((float, int), _validation_fraction),
+            "split_seed": Key(int),
             "request": Key(dict),  # a saved CreateTrainingJob request: AWS's own shape, checked by AWS
         },
         "tuning": {

@@ -8,6 +8,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from services.data_split import (
+    DEFAULT_SEED,
+    DEFAULT_VALIDATION_FRACTION,
+    LabeledRecord,
+    Split,
+    stratified_split,
+)
 from services.errors import SagewizError, ValidationError, translate
 
 
@@ -20,6 +27,7 @@ class TabularDataset:
     classes: tuple[str, ...]
     label_source: str  # what the labels came from, said to the user
     images: int = 0  # images found under the prefix; more than `rows` when only part is labeled
+    split: Split | None = None  # how the rows were split into train and validation
 
     @property
     def partial_warning(self) -> str:
@@ -39,10 +47,13 @@ def tabular_from_images(
     manifest_uri: str = "",
     classes: tuple[str, ...] = (),
     journal: Any = None,
+    fraction: float = DEFAULT_VALIDATION_FRACTION,
+    seed: int = DEFAULT_SEED,
 ) -> TabularDataset:
     """Turn labeled images into XGBoost CSVs (label first, no header): 27 colour-layout features per
     image (services.sandbox.images.features), labels from the Labels step's output.manifest when
-    there is one, else from each image's pixels (true_class). 80/20 split, deterministic."""
+    there is one, else from each image's pixels (true_class). The rows are split stratified and
+    seeded (services.data_split), the validation share `fraction`."""
     from services.s3uri import parse_s3_uri
     from services.sandbox.images import CLASSES, features, true_class
 
@@ -68,7 +79,7 @@ def tabular_from_images(
             if name:
                 labels[str(rec.get("source-ref", ""))] = name
         source = f"the labeling job's output manifest {manifest_uri}"
-    rows: list[str] = []
+    rows: list[LabeledRecord] = []
     images = 0
     try:
         keys = []
@@ -86,7 +97,9 @@ def tabular_from_images(
             if name is None or name not in class_names:
                 continue
             feats = features(data)
-            rows.append(",".join([str(class_names.index(name))] + [f"{v:.5f}" for v in feats]))
+            # The built-in XGBoost reads CSV with the label first and no header row.
+            row = ",".join([str(class_names.index(name))] + [f"{v:.5f}" for v in feats])
+            rows.append(LabeledRecord(uri, name, row))
     except SagewizError:
         raise
     except Exception as exc:
@@ -95,8 +108,9 @@ def tabular_from_images(
         raise ValidationError(
             "images", f"Only {len(rows)} labeled image(s) found under {images_prefix}; need at least 5."
         )
-    val = rows[::5]
-    train = [r for i, r in enumerate(rows) if i % 5]
+    split = stratified_split(rows, fraction, seed)
+    train = [r.payload for r in split.train]
+    val = [r.payload for r in split.validation]
     dest = parse_s3_uri(dest_prefix)
     base = dest.key if dest.key.endswith("/") or not dest.key else dest.key + "/"
     from services.journal_events import ResourceCreated
@@ -120,6 +134,7 @@ def tabular_from_images(
         class_names,
         source,
         images,
+        split,
     )
 
 

@@ -21,6 +21,23 @@ from services.algorithms.spec import (
 )
 
 VERSION = "1.7-1"
+# XGBoost 1.4.0 added multi-class AUC (release notes: "AUC for multi-class classification");
+# the 1.x-y container tag carries the XGBoost version it runs.
+MULTICLASS_AUC_SINCE = (1, 4)
+
+
+def xgboost_version(container_version: str = VERSION) -> tuple[int, int]:
+    """(major, minor) of the XGBoost library in a container tag like 1.7-1; (0, 0) when unreadable."""
+    head = container_version.split("-", 1)[0].split(".")
+    try:
+        return int(head[0]), int(head[1]) if len(head) > 1 else 0
+    except ValueError:
+        return (0, 0)
+
+
+def supports_multiclass_auc(container_version: str = VERSION) -> bool:
+    return xgboost_version(container_version) >= MULTICLASS_AUC_SINCE
+
 
 OBJECTIVES = (
     "reg:squarederror", "reg:squaredlogerror", "reg:logistic", "reg:pseudohubererror", "reg:absoluteerror",
@@ -247,6 +264,27 @@ def _metric_ok(name: str) -> bool:
     return True
 
 
+def lossguide(values: Mapping[str, str]) -> bool:
+    """max_depth 0 means "no limit", which only the lossguide policy grows (XGBoost parameter
+    docs: depthwise needs a depth; https://xgboost.readthedocs.io/en/release_1.7.0/parameter.html)."""
+    return effective(values, "grow_policy") == "lossguide"
+
+
+def _auc_problem(metrics: list[str], objective: str) -> str | None:
+    """auc fits binary: and rank: objectives, and multi: ones from XGBoost 1.4 (the container
+    selected runs 1.7); aucpr stays binary: / rank: only."""
+    binary_or_rank = objective.startswith(("binary:", "rank:"))
+    if "aucpr" in metrics and not binary_or_rank:
+        return "aucpr needs a binary: or rank: objective."
+    if "auc" in metrics and not binary_or_rank:
+        if objective in MULTI_OBJECTIVES and supports_multiclass_auc():
+            return None
+        if objective in MULTI_OBJECTIVES:
+            return f"auc with {objective} needs XGBoost 1.4 or later (container {VERSION})."
+        return "auc needs a binary:, rank: or multi: objective."
+    return None
+
+
 def validate(values: Mapping[str, str], channels: Iterable[str] | None = None) -> dict[str, str]:
     """Every problem with these hyperparameters, as {field: message}; {} when they are fine.
 
@@ -272,10 +310,8 @@ def validate(values: Mapping[str, str], channels: Iterable[str] | None = None) -
                 f"unknown metric {bad[0]!r}; use names like rmse, mae, logloss, error, error@0.6, merror, "
                 "mlogloss, auc, aucpr, ndcg, map, separated by commas."
             )
-        elif any(m.strip().startswith("auc") for m in metrics_raw.split(",")) and not (
-            objective.startswith("binary:") or objective.startswith("rank:")
-        ):
-            errors["eval_metric"] = "auc and aucpr need a binary: or rank: objective."
+        elif problem := _auc_problem([m.strip() for m in metrics_raw.split(",")], objective):
+            errors["eval_metric"] = problem
         elif any(m.strip() in ("merror", "mlogloss") for m in metrics_raw.split(",")) and (
             objective not in MULTI_OBJECTIVES
         ):
@@ -288,6 +324,8 @@ def validate(values: Mapping[str, str], channels: Iterable[str] | None = None) -
                 f"base_score must be in (0, 1) with objective {objective} (got {base_score})."
             )
     tree_method = effective(values, "tree_method") or "auto"
+    if effective(values, "max_depth") == "0" and not lossguide(values) and "max_depth" not in errors:
+        errors["max_depth"] = "max_depth 0 (no limit) needs grow_policy lossguide; use 1 or more."
     if effective(values, "grow_policy") == "lossguide" and tree_method not in ("hist", "approx", "gpu_hist"):
         errors.setdefault(
             "grow_policy", "grow_policy lossguide needs tree_method hist (or approx, gpu_hist)."
@@ -338,7 +376,7 @@ def tuning_objectives_for(values: Mapping[str, str]) -> tuple[ObjectiveMetric, .
     objective = effective(values, "objective") or "reg:squarederror"
     ok: tuple[str, ...]
     if objective in MULTI_OBJECTIVES:
-        ok = ("merror", "mlogloss", "accuracy")
+        ok = ("merror", "mlogloss", "accuracy") + (("auc",) if supports_multiclass_auc() else ())
     elif objective.startswith("binary:") or objective == "reg:logistic":
         ok = ("auc", "error", "logloss", "f1", "accuracy")
     elif objective.startswith("rank:"):

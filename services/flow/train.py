@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services import tabular_dataset, training
+from services.data_split import DEFAULT_SEED, DEFAULT_VALIDATION_FRACTION, Split, fraction_problem
 from services.errors import ValidationError
 from services.flow.context import FlowContext
 from services.flow.outcome import StepPlan, Verdict
@@ -46,6 +47,9 @@ class TrainChoices:
     spot: bool = False
     max_wait_s: int | None = None
     checkpoint_s3: str = ""
+    validation_fraction: float = DEFAULT_VALIDATION_FRACTION  # the held-out share of each class
+    split_seed: int = DEFAULT_SEED
+    data_split: Split | None = None  # the split the channels hold, once made (shown in the plan)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +57,7 @@ class TrainPlan(StepPlan):
     config: training.TrainingConfig | None = None
     notes: tuple[str, ...] = ()  # what the input check found fine
     warning: str = ""  # the role would probably be denied: shown before confirming
+    data_split: Split | None = None  # how the prepared data was split (its summary leads the notes)
 
 
 # -- defaults ----------------------------------------------------------------------------------------
@@ -65,12 +70,8 @@ def default_hyperparameters(algorithm: str, state: WizardState) -> dict[str, str
     if algorithm == XGBOOST:
         return tabular_dataset.seed_hyperparameters(classes)
     if algorithm == IMAGE_CLASSIFICATION:
-        return {
-            "num_classes": str(classes),
-            "epochs": "10",
-            "num_training_samples": "40",
-            "mini_batch_size": "8",
-        }
+        # num_training_samples comes from the split of the labeled manifest (prepare_data).
+        return {"num_classes": str(classes), "epochs": "10", "mini_batch_size": "8"}
     return {}
 
 
@@ -78,15 +79,21 @@ def bucket_of(state: WizardState) -> str:
     return state.bucket or state.default_bucket
 
 
-def derived_prefix(state: WizardState) -> str:
-    """Where the CSV dataset derived from the images goes."""
+def derived_prefix(state: WizardState, algorithm: str = XGBOOST) -> str:
+    """Where the data prepared for `algorithm` goes (the CSV dataset, or the split manifests)."""
     bucket = bucket_of(state)
-    return f"s3://{bucket}/sagewiz/xgboost/" if bucket else ""
+    return f"s3://{bucket}/sagewiz/{algorithm}/" if bucket else ""
 
 
 def default_channels(algorithm: str, state: WizardState) -> dict[str, str]:
     if algorithm == IMAGE_CLASSIFICATION:
-        return {name: state.output_manifest for name in CHANNELS} if state.output_manifest else {}
+        # Two manifests split from the labeled one: validation never sees a training image.
+        if not (state.output_manifest and bucket_of(state)):
+            return {}
+        from services.manifest_split import split_destination
+
+        train, validation = split_destination(derived_prefix(state, IMAGE_CLASSIFICATION))
+        return {"train": train, "validation": validation}
     dest = derived_prefix(state)
     return {name: f"{dest}{name}/" for name in CHANNELS} if dest else {}
 
@@ -124,6 +131,8 @@ def choices_from_state(state: WizardState) -> TrainChoices | None:
         instance_count=int(s.get("instance_count", DEFAULT_INSTANCE_COUNT)),
         volume_gb=int(s.get("volume_gb", DEFAULT_VOLUME_GB)),
         max_runtime_s=int(s.get("max_runtime_seconds", DEFAULT_MAX_RUNTIME_S)),
+        validation_fraction=float(s.get("validation_fraction", DEFAULT_VALIDATION_FRACTION)),
+        split_seed=int(s.get("split_seed", DEFAULT_SEED)),
     )
 
 
@@ -170,33 +179,87 @@ def config(state: WizardState, choices: TrainChoices, role_arn: str = "") -> tra
     )
 
 
-# -- the dataset derived from the images ----------------------------------------------------------------
+# -- the data prepared for the job: a stratified split ------------------------------------------------
 def needs_derived_dataset(choices: TrainChoices) -> bool:
-    return choices.algorithm == XGBOOST and not choices.channels
+    """No channels chosen: the data is prepared from the Labels step's results (a split)."""
+    return choices.algorithm in (XGBOOST, IMAGE_CLASSIFICATION) and not choices.channels
+
+
+def _check_fraction(choices: TrainChoices) -> None:
+    if problem := fraction_problem(choices.validation_fraction):
+        raise ValidationError("validation share", problem, "Use a share like 20%.")
 
 
 def derive_dataset(
     ctx: FlowContext, state: WizardState, choices: TrainChoices, say: Callable[[str], None]
 ) -> TrainChoices:
-    """Write the CSV dataset (27 image features) the XGBoost channels read; the choices name it."""
+    """Write the data the channels read: for XGBoost the CSV dataset (27 image features, label
+    first, no header), for image classification the labeled manifest split in two. The choices
+    then name it, with num_training_samples from the split."""
+    _check_fraction(choices)
+    if choices.algorithm == IMAGE_CLASSIFICATION:
+        return _split_manifest(ctx, state, choices, say, write=True)
     manifest = (
         state.output_manifest if state.output_manifest and object_exists(ctx, state.output_manifest) else ""
     )
     ds = tabular_dataset.tabular_from_images(
-        ctx.factory, state.images_prefix(), derived_prefix(state), manifest, tuple(state.labels), ctx.journal
-    )
+        ctx.factory, state.images_prefix(), derived_prefix(state), manifest, tuple(state.labels), ctx.journal,
+        choices.validation_fraction, choices.split_seed,
+    )  # fmt: skip
     say(f"derived {ds.rows} rows from the images; labels from {ds.label_source}")
+    if ds.split is not None:
+        say(ds.split.summary())
+        for warning in ds.split.warnings():
+            say(f"warning: {warning}")
     if ds.partial_warning:
         say(f"warning: {ds.partial_warning}")
-    return replace(choices, channels={"train": ds.train_uri, "validation": ds.validation_uri})
+    return replace(
+        choices, channels={"train": ds.train_uri, "validation": ds.validation_uri}, data_split=ds.split
+    )
 
 
-def pending_channels(choices: TrainChoices, state: WizardState) -> TrainChoices:
-    """The derived dataset's channels, before it is written (a dry run plans with them)."""
-    return replace(choices, channels=default_channels(XGBOOST, state), channels_pending=True)
+def _split_manifest(
+    ctx: FlowContext, state: WizardState, choices: TrainChoices, say: Callable[[str], None], write: bool
+) -> TrainChoices:
+    from services.manifest_split import split_manifest
+
+    if not state.output_manifest:
+        raise ValidationError(
+            "training data", "no labeled manifest yet", "Label the images in the Labels step first."
+        )
+    done = split_manifest(
+        ctx.factory, state.output_manifest, derived_prefix(state, IMAGE_CLASSIFICATION),
+        choices.label_attribute or default_label_attribute(state), choices.validation_fraction,
+        choices.split_seed, ctx.journal, write=write,
+    )  # fmt: skip
+    say(("split " if write else "would split ") + f"{state.output_manifest}: {done.split.summary()}")
+    for warning in done.split.warnings():
+        say(f"warning: {warning}")
+    hp = {**choices.hyperparameters, "num_training_samples": str(done.num_training_samples)}
+    return replace(
+        choices,
+        channels={"train": done.train_uri, "validation": done.validation_uri},
+        channels_pending=not write,
+        label_attribute=choices.label_attribute or done.label_attribute,
+        hyperparameters=hp,
+        data_split=done.split,
+    )
 
 
-def derive_preview(state: WizardState) -> str:
+def pending_channels(
+    choices: TrainChoices, state: WizardState, ctx: FlowContext, say: Callable[[str], None]
+) -> TrainChoices:
+    """The prepared data's channels before it is written (a dry run plans with them). The manifest
+    split is computed (read only) so the plan shows its counts and num_training_samples."""
+    if choices.algorithm == IMAGE_CLASSIFICATION and state.output_manifest:
+        _check_fraction(choices)
+        return _split_manifest(ctx, state, choices, say, write=False)
+    return replace(choices, channels=default_channels(choices.algorithm, state), channels_pending=True)
+
+
+def derive_preview(state: WizardState, algorithm: str = XGBOOST) -> str:
+    if algorithm == IMAGE_CLASSIFICATION:
+        return f"Split {state.output_manifest} into train and validation manifests under {derived_prefix(state, algorithm)}"
     return (
         f"Derive a CSV dataset (27 image features) from {state.images_prefix()} into {derived_prefix(state)}"
     )
@@ -229,6 +292,9 @@ def plan(ctx: FlowContext, state: WizardState, choices: TrainChoices, image: str
     cfg = config(state, choices, default_role(ctx, state))
     cfg = cfg.with_(image_uri=image or training.image_uri(cfg.algorithm_id, ctx.region))
     notes: list[str] = []
+    if choices.data_split is not None:  # the data this plan trains on, and what is thin in it
+        notes.append(f"data: {choices.data_split.summary()}")
+        notes += [f"warning: {w}" for w in choices.data_split.warnings()]
     warnings: list[str] = []
     samples: dict[str, str] = {}
     for chk in training.check_inputs(ctx.factory, cfg):
@@ -253,6 +319,7 @@ def plan(ctx: FlowContext, state: WizardState, choices: TrainChoices, image: str
         config=cfg,
         notes=tuple(notes),
         warning=warning,
+        data_split=choices.data_split,
     )
 
 
@@ -268,6 +335,8 @@ def record(state: WizardState, plan: TrainPlan) -> None:
         hyperparameters=dict(cfg.hyperparameters),
         channels={c.name: c.s3_uri for c in cfg.channels},
     )
+    if plan.data_split is not None:  # so a rerun (export, apply) splits the same way
+        kept.update(validation_fraction=plan.data_split.fraction, split_seed=plan.data_split.seed)
     state.update(training_job=cfg.job_name)
 
 

@@ -12,6 +12,7 @@ from services.flow.reads import JobKind, job_status
 from services.flow.train import DEFAULT_ALGORITHM
 from services.state import WizardState
 from services.tuning import request as tuning
+from services.tuning.algorithm_rules import algorithm_of
 from services.tuning.catalog import catalog_for
 from services.tuning.config import (
     DEFAULT_MAX_JOBS,
@@ -67,8 +68,19 @@ class TunePlan(StepPlan):
     config: TuningConfig | None = None
 
 
-def default_name(training_job: str) -> str:
-    return f"tune-{training_job}"[:NAME_MAX].rstrip("-")
+# Short, so the tuning job's name leaves room for the child job suffix (32 characters in all).
+NAME_PREFIXES = {"xgboost": "xgb", "image-classification": "ic"}
+
+
+def name_prefix(algorithm: str) -> str:
+    return NAME_PREFIXES.get(algorithm, "tune")
+
+
+def default_name(training_job: str, algorithm: str = DEFAULT_ALGORITHM) -> str:
+    """tune-<training job>, or <algorithm>-tune when no training job names it."""
+    if training_job:
+        return f"tune-{training_job}"[:NAME_MAX].rstrip("-")
+    return f"{name_prefix(algorithm)}-tune"
 
 
 def choices_from_state(state: WizardState) -> TuneChoices | None:
@@ -135,7 +147,11 @@ def plan(ctx: FlowContext, state: WizardState, choices: TuneChoices) -> TunePlan
 def build_config(choices: TuneChoices, base: TrainingBase) -> TuningConfig:
     """The tuning job the choices describe over `base` (unchecked: validate_config says what is
     wrong). The one place a choice left empty becomes its default, for every face."""
-    catalog = catalog_for(choices.algorithm, base.static_hyperparameters)
+    # The base job's image says which algorithm is tuned; the choice is only a fallback for a
+    # custom image (an image classification base never gets XGBoost ranges).
+    algo = algorithm_of(base.image)
+    algorithm = algo.id if algo is not None else choices.algorithm
+    catalog = catalog_for(algorithm, base.static_hyperparameters)
     ranges = []
     for r in choices.ranges or ():
         spec = catalog.spec(r.name)
@@ -151,7 +167,7 @@ def build_config(choices: TuneChoices, base: TrainingBase) -> TuningConfig:
     obj = catalog.objective(objective)
     hyperband = choices.strategy == "Hyperband"
     return TuningConfig(
-        name=choices.name or default_name(choices.training_job),
+        name=choices.name or default_name(choices.training_job, algorithm),
         base=base,
         ranges=tuple(ranges),
         objective_metric=objective,

@@ -198,8 +198,8 @@ class Walk:
             return self.carry("train", probe, train.apply)
         if train.needs_derived_dataset(choices):
             if self.dry_run:
-                self.say(train.derive_preview(self.state))
-                choices = train.pending_channels(choices, self.state)
+                self.say(train.derive_preview(self.state, choices.algorithm))
+                choices = train.pending_channels(choices, self.state, self.ctx, self.say)
             else:
                 choices = train.derive_dataset(self.ctx, self.state, choices, self.say)
         p = train.plan(self.ctx, self.state, choices)

@@ -6,7 +6,7 @@ specs (`services.algorithms`); this module only shapes them into range rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.algorithms import Algorithm, HyperParameter, get
 from services.tuning.ranges import CATEGORICAL, CONTINUOUS, INTEGER, Bounds, ParameterRange
@@ -15,7 +15,12 @@ from services.tuning.ranges import CATEGORICAL, CONTINUOUS, INTEGER, Bounds, Par
 # as the most influential; alpha (0-1000) and min_child_weight (0-120) are left for the user to
 # tick because on a few dozen rows (the sample data) most of those ranges suppress every split,
 # and num_round up to 4000 makes each child long. The form says so.
-_SUGGESTED = {"xgboost": ("eta", "max_depth", "subsample", "colsample_bytree")}
+_SUGGESTED = {
+    "xgboost": ("eta", "max_depth", "subsample", "colsample_bytree"),
+    # "The hyperparameters that have the greatest impact on image classification objective metrics
+    # are: mini_batch_size, learning_rate, and optimizer." (docs.aws.amazon.com/sagemaker/latest/dg/IC-tuning.html)
+    "image-classification": ("learning_rate", "mini_batch_size", "optimizer"),
+}
 # Categorical hyperparameters that are safe to search (a grid needs categorical ranges); the
 # objective itself, data layout and GPU-only switches are not.
 _SEARCHABLE_CATEGORICAL = {"xgboost": ("booster", "tree_method")}
@@ -73,7 +78,7 @@ def catalog_for(algorithm_id: str = "xgboost", static: Mapping[str, str] | None 
     objective offers merror, mlogloss, accuracy)."""
     algo = get(algorithm_id)
     suggested = _SUGGESTED.get(algorithm_id, ())
-    specs = [_spec(hp, hp.name in suggested) for hp in algo.tunable()]
+    specs = [_fit(_spec(hp, hp.name in suggested), static or {}) for hp in algo.tunable()]
     for name in _SEARCHABLE_CATEGORICAL.get(algorithm_id, ()):
         hp = algo.param(name)
         if hp is not None and hp.choices and not hp.tunable:
@@ -95,6 +100,22 @@ def _objectives(algo: Algorithm, static: Mapping[str, str]) -> tuple[ObjectiveSp
         first = f"validation:{eval_metrics(dict(static))[0]}"
         out.sort(key=lambda o: o.metric != first)
     return tuple(out)
+
+
+def _fit(spec: TunableSpec, static: Mapping[str, str]) -> TunableSpec:
+    """The documented range narrowed to what every child it produces can run with."""
+    if spec.name == "max_depth" and static.get("grow_policy") != "lossguide":
+        # The doc's [0, 10] includes 0, "no limit", which only grow_policy lossguide accepts.
+        return replace(spec, recommended_min="1")
+    if spec.name == "mini_batch_size" and (n := static.get("num_training_samples", "")).isdigit():
+        # A batch larger than the training set fails the image classification job.
+        high = min(int(spec.recommended_max or n), int(n))
+        low = min(int(spec.recommended_min or "1"), high)
+        # Too few samples for a range: leave it unticked (the fixed batch size stays).
+        return replace(
+            spec, recommended_min=str(low), recommended_max=str(high), suggested=spec.suggested and low < high
+        )
+    return spec
 
 
 def _spec(hp: HyperParameter, suggested: bool, documented: bool = True) -> TunableSpec:

@@ -225,6 +225,10 @@ def validate_config(cfg: TuningConfig) -> list[Problem]:
                 out.append(Problem("warm start", "a tuning job cannot warm start from itself"))
         if cfg.warm_start_type not in (kinds := enum_values(EnumShape.WARM_START_TYPE)):
             out.append(Problem("warm start", f"type must be one of {', '.join(kinds)}"))
+    from services.tuning.algorithm_rules import algorithm_problems
+
+    statics = {k: v for k, v in cfg.base.static_hyperparameters.items() if k not in set(names)}
+    out.extend(algorithm_problems(cfg.base.image, cfg.ranges, cfg.objective_metric, statics))
     out.extend(validate_base(cfg.base, tuned={r.name for r in cfg.ranges}))
     return out
 

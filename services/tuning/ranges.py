@@ -197,6 +197,11 @@ def _parse(text: str, kind: str) -> float | None:
     return value
 
 
+def parse_number(text: str, kind: str) -> float | None:
+    """The number typed, or None when it is not one of `kind` (INTEGER: a whole number)."""
+    return _parse(text, kind)
+
+
 def numeric_bounds(r: ParameterRange) -> tuple[float, float]:
     """(min, max) of a validated numeric range."""
     lo, hi = _parse(r.min_value, r.kind), _parse(r.max_value, r.kind)

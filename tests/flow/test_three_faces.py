@@ -239,7 +239,7 @@ async def test_train(signed_in, journal, tmp_path, factory: SessionFactory) -> N
     plain_text = await asyncio.to_thread(
         plain_face,
         world, journal, "train", config,
-        ENTER, ENTER, ENTER,  # go; XGBoost on derived features; the default instance type
+        ENTER, ENTER, ENTER, ENTER,  # go; XGBoost on derived features; the default instance type; 20%
         CLEAR + "faces-xgb" + ENTER, "n",  # the job's name; keep the hyperparameters
         "n", *FINISH,
     )  # fmt: skip

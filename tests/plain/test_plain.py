@@ -62,7 +62,7 @@ def test_walk_the_whole_flow_then_export(endpoint_env, journal, tmp_path, factor
         ENTER, ENTER, ENTER, "y",  # Data: go; sample source; default prefix; apply the copy
         ENTER, "y", "y",  # Permissions: go; apply the role policy fix and the bucket policy fix
         ENTER, ENTER,  # Labels: go; skip (train on derived classes)
-        ENTER, ENTER, ENTER,  # Train: go; XGBoost on derived features; ml.m5.xlarge
+        ENTER, ENTER, ENTER, ENTER,  # Train: go; XGBoost on derived features; ml.m5.xlarge; 20% validation
         CLEAR + "plain-xgb-1" + ENTER, "n", "y",  # job name; keep the hyperparameters; start it
         ENTER, ENTER, CLEAR + "2" + ENTER, ENTER,  # Tune: go; Bayesian; 2 jobs; 2 at a time
         CLEAR + "plain-tune-1" + ENTER, "y",  # tuning job name; start it

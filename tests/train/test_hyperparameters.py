@@ -26,7 +26,13 @@ SEED = {"max_depth": "5", "eta": "0.2", "gamma": "4", "min_child_weight": "6", "
         ({**SEED, "subsample": "0"}, "subsample", "(0, 1]"),
         ({**SEED, "max_depth": "2.5"}, "max_depth", "whole number"),
         ({**SEED, "booster": "forest"}, "booster", "one of gbtree, gblinear, dart"),
-        ({**SEED, "eval_metric": "auc"}, "eval_metric", "binary: or rank:"),
+        (
+            {**SEED, "objective": "reg:squarederror", "num_class": "", "eval_metric": "auc"},
+            "eval_metric",
+            "binary:, rank: or multi:",
+        ),
+        ({**SEED, "eval_metric": "aucpr"}, "eval_metric", "aucpr needs a binary: or rank:"),
+        ({**SEED, "max_depth": "0"}, "max_depth", "needs grow_policy lossguide"),
         ({**SEED, "eval_metric": "bogus"}, "eval_metric", "unknown metric"),
         ({**SEED, "grow_policy": "lossguide"}, "grow_policy", "tree_method hist"),
         ({**SEED, "learning_rate": "0.1"}, "eta", "same parameter"),
@@ -51,6 +57,20 @@ def test_seed_hyperparameters_are_valid_and_complete():
         tunable["eta"] == (0.1, 0.5) and tunable["num_round"] == (1, 4000) and tunable["alpha"] == (0, 1000)
     )
     assert all(h.description for h in algo.hyperparameters)
+
+
+def test_multiclass_auc_is_allowed_on_the_selected_container():
+    # XGBoost >= 1.4 computes AUC for multi:softprob; the 1.7-1 container is the one selected.
+    from services.algorithms.xgboost import VERSION, supports_multiclass_auc
+
+    assert VERSION == "1.7-1" and supports_multiclass_auc(VERSION)
+    assert not supports_multiclass_auc("1.2-2")
+    assert validate("xgboost", {**SEED, "objective": "multi:softprob", "eval_metric": "auc"}) == {}
+
+
+def test_max_depth_zero_is_allowed_with_lossguide():
+    values = {**SEED, "max_depth": "0", "grow_policy": "lossguide", "tree_method": "hist"}
+    assert validate("xgboost", values) == {}
 
 
 def test_early_stopping_needs_validation_channel():

@@ -104,7 +104,9 @@ async def test_job_panel_offers_doctor_on_s3_denial(world, factory, make_app):
         await app.push_screen(JobPanelScreen("denied-job", poll_seconds=0.2))
         panel = app.screen
         await eventually(pilot, lambda: panel.snapshot is not None)
-        assert "permissions doctor" in str(panel.query_one("#jp-failure").render())
+        failure = str(panel.query_one("#jp-failure").render())
+        assert "The execution role was refused: it may not read s3://" in failure
+        assert "Next: Press d to open the permissions doctor" in failure
         seen = []
         original = app.open_doctor
         app.open_doctor = lambda d: (seen.append(d), original(d))  # type: ignore[method-assign]
@@ -375,3 +377,45 @@ async def test_quitting_while_a_job_bills_prints_what_keeps_running(world, facto
     assert app.exit_summary[0].startswith("Still running in AWS after sagewiz exits (~$")
     assert "training job left-running" in app.exit_summary[1]
     sm.stop_training_job(TrainingJobName="left-running")
+
+
+async def test_image_classification_splits_the_labeled_manifest(world, factory, make_app):
+    """Switching to image classification renames the proposed job; F4 splits the labeled manifest
+    with the share typed, fills both channels and num_training_samples, and shows each class."""
+    from textual.widgets import Select
+
+    from tests.train.test_data_split import upload_labeled
+
+    grant_bucket(factory, world)
+    manifest = upload_labeled(factory, world)
+    app = make_app(start_step="train")
+    app.state.output_manifest = manifest
+    app.state.extra["label_attribute"] = "lbl"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        step = app.screen
+        await eventually(pilot, lambda: step.query_one("#in-job_name").value != "")
+        assert step._get("job_name").startswith("sagewiz-xgboost-")
+        step.query_one("#tr-algo", Select).value = "image-classification"
+        await pilot.pause()
+        assert step._get("job_name").startswith("sagewiz-image-classification-")
+        # a share that cannot split: said beside the field, and nothing is written
+        step._set("validation_share", "100")
+        await pilot.pause()
+        assert "above 0% and below 100%" in str(step.query_one("#msg-validation_share").render())
+        await pilot.press("f4")
+        await pilot.pause()
+        s3 = factory.client("s3")
+        assert "Contents" not in s3.list_objects_v2(Bucket=world.default_bucket, Prefix="sagewiz/")
+        step._set("validation_share", "30")
+        await pilot.press("f4")
+        note = step.query_one("#tr-data-note")
+        await eventually(pilot, lambda: "validation examples" in str(note.render()), 30)
+        assert "35 training and 15 validation examples (stratified 30% validation, seed 0)" in str(
+            note.render()
+        )
+        assert "Airplane 7/3" in str(note.render())
+        assert step._get("channel_train").endswith("/sagewiz/image-classification/train.manifest")
+        assert step._get("channel_validation").endswith("/sagewiz/image-classification/validation.manifest")
+        assert step.hyperparameters()["num_training_samples"] == "35"
+        assert step.choices().data_split is not None and step.choices().validation_fraction == 0.3

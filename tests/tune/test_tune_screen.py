@@ -374,3 +374,37 @@ async def test_service_refusals_end_in_clear_messages(
         assert as_role.screen.error.kind == "access-denied" and as_role.screen.offer_doctor
         hints = lambda: " ".join(shown(w) for w in as_role.screen.query("#error-hint"))  # noqa: E731
         await eventually(pilot, lambda: "Open the permissions doctor (d)" in hints(), WAIT, what="doctor key")
+
+
+async def test_an_image_classification_base_offers_its_own_ranges_objective_and_name(
+    make_app: Any, factory: Any, base: TrainingBase, monkeypatch: Any
+) -> None:
+    from tests.tune.test_algorithm_ranges import IC_IMAGE, described
+
+    fixed_clock(monkeypatch)
+    request = described("image-classification")
+    request.update(TrainingJobName="ic-train-1", RoleArn=base.role_arn, Tags=[])
+    request["AlgorithmSpecification"]["TrainingImage"] = IC_IMAGE
+    factory.client("sagemaker").create_training_job(**request)
+    app = make_app(start_step="tune")
+    app.state.training_job = "ic-train-1"
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await eventually(pilot, lambda: bool(screen.query("#on-learning_rate")), WAIT, what="IC ranges")
+        await pilot.pause()
+        assert not screen.query("#on-eta") and not screen.query("#on-max_depth")
+        assert screen.query_one("#objective", Select).value == "validation:accuracy"
+        assert screen.query_one("#tuning-name", Input).value == "ic-tune-1127-093000"
+        static = screen.query_one("#base-static", Input).value
+        assert "num_classes=5" in static and "learning_rate" not in static and "mini_batch_size" not in static
+        assert screen.query_one("#max-mini_batch_size", Input).value == "40"
+        assert "mini_batch_size, learning_rate and optimizer" in text_of(screen, "#ranges-hint")
+        # Unticking a range puts the job's own value back in Static; ticking takes it out again.
+        await pilot.click("#on-learning_rate")
+        await pilot.pause()
+        assert "learning_rate=0.1" in screen.query_one("#base-static", Input).value
+        await pilot.click("#on-learning_rate")
+        await pilot.pause()
+        assert "learning_rate" not in screen.query_one("#base-static", Input).value
+        assert "Ready" in text_of(screen, "#problems"), text_of(screen, "#problems")

@@ -202,6 +202,7 @@ def test_catalog_prefills_documented_recommended_ranges() -> None:
         "validation:mlogloss",
         "validation:merror",
         "validation:accuracy",
+        "validation:auc",  # multi-class AUC: XGBoost >= 1.4, and the container is 1.7-1
     }
     assert cat_.objective("validation:accuracy").direction == "Maximize"
     # every documented default range is itself valid

@@ -372,6 +372,18 @@ class Plain:
             [(t, t) for t in TRAINING_INSTANCE_TYPES],
             s.get("instance_type") or train.default_instance_type(algo),
         )
+        from services.data_split import DEFAULT_VALIDATION_FRACTION, fraction_problem, parse_fraction
+
+        def share_ok(t: str) -> bool | str:
+            f = parse_fraction(t.strip() + "%")
+            return "A percentage, e.g. 20." if f is None else (fraction_problem(f) or True)
+
+        share = self.ask_text(
+            "Validation share (%): held out from each class, never trained on",
+            f"{float(s.get('validation_fraction', DEFAULT_VALIDATION_FRACTION)) * 100:g}",
+            share_ok,
+        )
+        s["validation_fraction"] = parse_fraction(share.strip() + "%") or DEFAULT_VALIDATION_FRACTION
         name = self.ask_text(
             "Training job name",
             st.training_job or default_job_name(algo),
@@ -385,6 +397,9 @@ class Plain:
         hp.update({k: str(v) for k, v in (s.get("hyperparameters") or {}).items()})
         if self.ask_yes("Review the hyperparameters?", default=False):
             for p in spec.hyperparameters:
+                if p.name == "num_training_samples":
+                    self.say("num_training_samples: counted from the split of the labeled manifest")
+                    continue
                 if p.name not in hp and not p.required:
                     continue
                 hp[p.name] = self.ask_text(
