@@ -28,6 +28,7 @@ from tui.messages import Work, WorkDone, WorkFailed
 from tui.widgets.policy_view import PolicyView
 
 if TYPE_CHECKING:
+    from services.permissions.apply import UndoPlan
     from services.permissions.findings import Finding, Proposal
     from services.permissions.proof import Proof
     from services.permissions.state import PermissionsState
@@ -65,6 +66,7 @@ CHECK: Work[Checked] = Work("permissions: read and check")
 APPLY: Work[Applied] = Work("permissions: apply a change")
 # The policy changed between plan and apply: not an error to show, a reason to plan again.
 APPLY_STALE: Work[Applied] = Work("permissions: apply a change over a policy that changed")
+UNDO_PLAN: Work[UndoPlan] = Work("permissions: plan the undo of the last change")
 UNDO: Work[Restored] = Work("permissions: undo the last change")
 
 
@@ -220,13 +222,19 @@ class PermissionsStep(StepScreen):
         self.post_message(CHECK.done(Checked(state, found, proposals, proof, after_change)))
 
     def on_work_done(self, message: WorkDone[Any]) -> None:
-        message.route(CHECK.to(self._checked), APPLY.to(self._change_applied), UNDO.to(self._undone))
+        message.route(
+            CHECK.to(self._checked),
+            APPLY.to(self._change_applied),
+            UNDO_PLAN.to(self._undo_planned),
+            UNDO.to(self._undone),
+        )
 
     def on_work_failed(self, message: WorkFailed) -> None:
         message.route(
             CHECK.on_failure(self._check_failed),
             APPLY_STALE.on_failure(self._policy_changed_meanwhile),
             APPLY.on_failure(self._change_refused),
+            UNDO_PLAN.on_failure(self._undo_not_planned),
             UNDO.on_failure(self._change_refused),
         )
 
@@ -447,16 +455,55 @@ class PermissionsStep(StepScreen):
 
     # -- undo, proof, public access -----------------------------------------------------------
     def action_undo(self) -> None:
-        if self.factory is None or self.busy:
+        """Undo is a change like any other: its plan (the diff back to the journaled document) is
+        confirmed first, then applied and re-checked."""
+        if self.factory is None or self.busy or self.changing:
             return
         if self.journal.last_policy_change() is None:
             self.notify(
                 "Nothing to undo: the journal holds no policy change that is not undone yet.", markup=False
             )
             return
-        self._show_busy("Restoring the previous document from the journal…")
-        self.changing = True
-        self._undo_worker()
+        self._show_busy("Reading the document the last change replaced, to plan its undo…")
+        self._plan_undo_worker()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="permissions-change",
+        exit_on_error=False,
+        description="plan the undo of a policy change",
+    )
+    def _plan_undo_worker(self) -> None:
+        from services.permissions.apply import plan_undo
+
+        try:
+            undo = plan_undo(self.factory, self.journal)
+        except Exception as exc:
+            self.post_message(UNDO_PLAN.failed(ErrorInfo.of(translate(exc, "plan the undo"))))
+            return
+        self.post_message(UNDO_PLAN.done(undo))
+
+    def _undo_planned(self, undo: UndoPlan) -> None:
+        from screens.confirm_plan import ConfirmPlanScreen
+        from services.permissions.apply import confirmation, undo_to_plan
+
+        self._show_busy(None)
+        self._render_status()
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._show_busy(f"Restoring the previous document from the journal: {undo.change.title}…")
+                self.changing = True
+                self._undo_worker(undo)
+
+        where = confirmation(undo.change, self.identity).line()
+        self.app.push_screen(ConfirmPlanScreen(undo_to_plan(undo, Face.TUI), where=where), confirmed)
+
+    def _undo_not_planned(self, msg: WorkFailed) -> None:
+        self._show_busy(None)
+        self._render_status()
+        self.wizard.show_error(msg.error)
 
     @work(
         thread=True,
@@ -465,11 +512,14 @@ class PermissionsStep(StepScreen):
         exit_on_error=False,
         description="undo a policy change",
     )
-    def _undo_worker(self) -> None:
-        from services.permissions.apply import undo_last
+    def _undo_worker(self, undo: UndoPlan) -> None:
+        from services.permissions.apply import PolicyChangedError, apply_undo
 
         try:
-            result = undo_last(self.factory, self.journal)
+            result = apply_undo(self.factory, self.journal, undo)
+        except PolicyChangedError as exc:
+            self.post_message(APPLY_STALE.failed(ErrorInfo.of(exc)))
+            return
         except Exception as exc:
             self.post_message(UNDO.failed(ErrorInfo.of(translate(exc, "undo"))))
             return

@@ -3,7 +3,8 @@
     change = fixes.bucket_policy_change(...)          # a PolicyChange: old text as read, new text
     plan = to_plan(change)                            # for the confirmation screen / --dry-run
     result = apply_change(factory, journal, change)   # refuses if the document changed since read
-    undo = undo_last(factory, journal)                # restores the old document byte for byte
+    undo = plan_undo(factory, journal)                # the way back to the journaled document
+    result = apply_undo(factory, journal, undo)       # restores it byte for byte
 
 `apply_change` order: fresh read and compare (a hash of the text that was read against a hash of
 what is there now; different -> `PolicyChangedError`, re-plan), validate, journal the complete old
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -272,11 +273,18 @@ def _wants_public(change: PolicyChange) -> bool:
     return False  # no builder produces a public bucket policy; BPA changes are not policies
 
 
-def undo_last(
-    factory: Any, journal: Any, target_key: str | None = None, *, force: bool = False
-) -> UndoResult:
-    """Restore the document the newest not-yet-undone change replaced (optionally for one target).
-    Refuses when the document changed since sagewiz changed it, unless `force`."""
+@dataclass(frozen=True)
+class UndoPlan:
+    """Undoing a journaled change, as a change like any other: `change.old_text` is the document as
+    read now (the diff's left side), `change.new_text` the journaled previous one (None: delete)."""
+
+    change: PolicyChange
+    undoes: str  # journal id of the policy-replaced entry it restores
+
+
+def plan_undo(factory: Any, journal: Any, target_key: str | None = None, *, force: bool = False) -> UndoPlan:
+    """The newest not-yet-undone change (optionally for one target) planned back to the document
+    it replaced. Refuses when the document changed since sagewiz changed it, unless `force`."""
     entry = journal.last_policy_change(target_key)
     if entry is None:
         raise NotFoundError("Nothing to undo", "The journal holds no policy change that has not been undone.")
@@ -297,19 +305,62 @@ def undo_last(
             code="PolicyChanged",
             details={"diff": document_diff(new, current, target.describe())},
         )
-    write(factory, target, old)
+    title = str(data.get("title") or "")
+    what = "the previous document" if old is not None else "no document (there was none before)"
+    change = PolicyChange(
+        target=target,
+        title=f"Undo: {title}" if title else f"Undo the last change to the {target.describe()}",
+        reason=f"Restores {what} from the journal entry {entry.id}, exactly as it was saved.",
+        old_text=current,
+        new_text=old,
+    )
+    return UndoPlan(change, entry.id)
+
+
+def undo_to_plan(undo: UndoPlan, face: Face = Face.CLI) -> Plan:
+    """The undo as a one-action Plan with its diff. Its own undo is a fresh change, not a second
+    `u`: `u` goes on to the change before it."""
+    plan = to_plan(undo.change, face)
+    redo = "the undone change stays in the journal; apply its fix again to redo it"
+    return replace(plan, actions=tuple(replace(a, undo=redo) for a in plan.actions))
+
+
+def apply_undo(factory: Any, journal: Any, undo: UndoPlan) -> UndoResult:
+    """Restore what `undo` planned, if nothing changed since it was planned (else
+    `PolicyChangedError`, nothing sent); the restore is journaled as undoing its entry."""
+    target = undo.change.target
+    pending = journal.last_policy_change(target.key)
+    if pending is None or pending.id != undo.undoes:
+        raise ConflictError(
+            "Already undone",
+            f"The change to the {target.describe()} was undone or superseded since the undo was planned.",
+            "Press u again to plan the undo of what is now the last change.",
+            code="PolicyChanged",
+        )
+    current = read_current(factory, target)
+    if digest(current) != digest(undo.change.old_text):
+        raise PolicyChangedError(target, current)
+    write(factory, target, undo.change.new_text)
     journal.append(
         PolicyRestored(
-            undoes=entry.id,
+            undoes=undo.undoes,
             target=target.key,
             document_kind=target.kind,
             target_info=target.to_dict(),
-            restored_document=old if old is not None else ABSENT,
+            restored_document=undo.change.new_text if undo.change.new_text is not None else ABSENT,
             replaced_document=current if current is not None else ABSENT,
         )
     )
     after = read_current(factory, target)
-    return UndoResult(target, entry.id, old, after)
+    return UndoResult(target, undo.undoes, undo.change.new_text, after)
+
+
+def undo_last(
+    factory: Any, journal: Any, target_key: str | None = None, *, force: bool = False
+) -> UndoResult:
+    """Plan and apply the undo at once (for scripts and the doctor; the Permissions step shows the
+    plan first). Refuses when the document changed since sagewiz changed it, unless `force`."""
+    return apply_undo(factory, journal, plan_undo(factory, journal, target_key, force=force))
 
 
 def _code(exc: BaseException) -> str:

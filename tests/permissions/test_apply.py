@@ -143,3 +143,44 @@ def test_plan_and_confirmation_name_everything(factory, world):
     line = apply.confirmation(change, connect(factory)).line()
     assert world.account in line and world.region in line and world.admin_arn in line
     assert f"bucket policy of {world.default_bucket}" in line and "SANDBOX" in line
+
+
+def test_undo_is_a_plan_with_the_diff_back_to_the_journaled_document(factory, world, journal):
+    old = apply.read_current(factory, bucket_target(world))
+    change = bucket_policy_change(world.default_bucket, world.role_arn, old)
+    apply.apply_change(factory, journal, change)
+    undo = apply.plan_undo(factory, journal)
+    # planning writes nothing: the fix is still in place
+    assert apply.read_current(factory, bucket_target(world)) == change.new_text
+    assert undo.change.old_text == change.new_text and undo.change.new_text == old
+    assert undo.undoes == journal.last_policy_change().id
+    plan = apply.undo_to_plan(undo)
+    action = plan.actions[0]
+    assert action.api_call() == "s3:PutBucketPolicy" and action.params["Policy"] == old
+    assert action.diff == change_diff_reversed(change)
+    assert apply.apply_undo(factory, journal, undo).exact
+    assert apply.read_current(factory, bucket_target(world)) == old
+    assert journal.last_policy_change() is None
+
+
+def change_diff_reversed(change):
+    from services.permissions.fixes.change import document_diff
+
+    return document_diff(change.new_text, change.old_text, change.target.describe())
+
+
+def test_an_undo_planned_then_overtaken_is_refused_and_writes_nothing(factory, world, journal):
+    old = apply.read_current(factory, bucket_target(world))
+    apply.apply_change(factory, journal, bucket_policy_change(world.default_bucket, world.role_arn, old))
+    undo = apply.plan_undo(factory, journal)
+    later = ODD % (world.role_arn, world.default_bucket)
+    factory.client("s3").put_bucket_policy(Bucket=world.default_bucket, Policy=later)
+    with pytest.raises(PolicyChangedError):
+        apply.apply_undo(factory, journal, undo)
+    assert apply.read_current(factory, bucket_target(world)) == later
+    assert journal.last_policy_change() is not None  # not marked undone
+    # and an undo applied twice is refused the second time
+    factory.client("s3").put_bucket_policy(Bucket=world.default_bucket, Policy=undo.change.old_text)
+    apply.apply_undo(factory, journal, undo)
+    with pytest.raises(ConflictError):
+        apply.apply_undo(factory, journal, undo)

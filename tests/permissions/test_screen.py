@@ -99,14 +99,44 @@ async def test_new_user_sees_why_fixes_with_diffs_proves_and_undoes(
             (json.dumps(bucket_policy(world.default_bucket, world.role_arn)), PolicyTarget(BUCKET_POLICY, bucket=world.default_bucket)),
             (json.dumps(role_policy(world.default_bucket)), PolicyTarget(ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="SageMaker-tt-access")),
         ):  # fmt: skip
+            changed = apply.read_current(factory, target)
+            await pilot.press("u")  # a plan first: nothing is written before the confirmation
+            await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+            assert apply.read_current(factory, target) == changed
+            plan = shown(app.screen.query_one("#plan-text"))
+            assert "Undo: " in plan and target.describe() in plan
+            assert f"{target.describe()} (current)" in plan and "-" in plan and "+" in plan
+            assert "account 123456789012" in shown(app.screen.query_one("#confirm-where"))
             before = screen.checks_done
-            await pilot.press("u")
-            await settled(pilot, screen, before)
+            await pilot.click("#apply")
+            await settled(pilot, screen, before)  # then the re-check
             assert apply.read_current(factory, target) == expected
         assert not screen.proof_now.ok
         await pilot.press("u")  # nothing left: says so, changes nothing
         await pilot.pause()
+        assert app.screen is screen
         assert bpa_on(factory, world)
+
+
+async def test_undo_cancelled_at_its_confirmation_changes_nothing(make_app, factory, world) -> None:
+    app = make_app(start_step="permissions")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await checked(pilot)
+        await apply_first_fix(pilot, screen)
+        target = PolicyTarget(
+            ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="SageMaker-tt-access"
+        )
+        fixed = apply.read_current(factory, target)
+        assert fixed != json.dumps(role_policy(world.default_bucket))
+        await pilot.press("u")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        plan = shown(app.screen.query_one("#plan-text"))
+        assert "iam:PutRolePolicy" in plan
+        await pilot.press("escape")
+        await eventually(pilot, lambda: app.screen is screen)
+        await pilot.app.workers.wait_for_complete()
+        assert apply.read_current(factory, target) == fixed
+        assert app.journal.last_policy_change() is not None  # still there to undo
 
 
 async def test_a_change_made_meanwhile_is_refused_and_replanned(make_app, factory, world) -> None:
