@@ -102,7 +102,11 @@ class PermissionsStep(StepScreen):
             yield Button("Check (r)", id="perm-check", variant="primary", compact=True)
         with Horizontal(classes="perm-row"):
             yield Label("Role", classes="field-label")
-            yield Input(id="perm-role", placeholder="arn:aws:iam::<account>:role/<path>/<name>", compact=True)
+            yield Input(
+                id="perm-role",
+                placeholder="role name or arn:aws:iam::<account>:role/<path>/<name>",
+                compact=True,
+            )
         yield Static("", id="perm-input-error", classes="field-error")
         yield LoadingIndicator(id="perm-loading")
         yield Static(id="perm-status")
@@ -156,7 +160,7 @@ class PermissionsStep(StepScreen):
             self._show_busy(None)
             self.query_one("#perm-status", Static).update(
                 Text(
-                    "Enter the execution role's ARN (the Notebook step sets it), then press r.",
+                    "Enter the execution role's name or ARN (the Notebook step sets it), then press r.",
                     style="yellow",
                 )
             )
@@ -164,7 +168,7 @@ class PermissionsStep(StepScreen):
     # -- checking -------------------------------------------------------------------------------
     def _inputs(self) -> tuple[str, str] | None:
         from services.buckets.naming import naming_problem
-        from services.roles.listing import role_arn_problem
+        from services.roles.naming import parse_role
 
         bucket = self.query_one("#perm-bucket", Input).value.strip()
         role = self.query_one("#perm-role", Input).value.strip()
@@ -173,9 +177,10 @@ class PermissionsStep(StepScreen):
         if problem:
             err.update(Text(f"Bucket: {problem.message} {problem.hint}"))
             return None
-        arn_problem = role_arn_problem(role)
-        if arn_problem:
-            err.update(Text(f"Role: {arn_problem}"))
+        try:
+            parse_role(role)
+        except SagewizError as exc:
+            err.update(Text(f"Role: {exc.message} {exc.hint}"))
             return None
         err.update("")
         return bucket, role
@@ -187,7 +192,9 @@ class PermissionsStep(StepScreen):
         if values is None:
             return
         bucket, role = values
-        self.state.update(bucket=bucket, role_arn=role)
+        # The role goes to the wizard's state once resolved (a name or an ARN without its path is
+        # not what the later steps must pass to SageMaker).
+        self.state.update(bucket=bucket)
         self._show_busy("Reading Block Public Access, policies, encryption and ownership…")
         self._check_worker(bucket, role, after_change)
 
@@ -242,6 +249,8 @@ class PermissionsStep(StepScreen):
         self.busy = False
         self.checks_done += 1
         self.perm_state, self.findings, self.proposals = msg.state, msg.findings, msg.proposals
+        if msg.state.role_exists:
+            self.state.update(role_arn=msg.state.role_arn)
         if msg.proof is not None:
             if self.proof_before is None:
                 self.proof_before = msg.proof

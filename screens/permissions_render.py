@@ -54,7 +54,10 @@ def settings_table(st: PermissionsState) -> Table:
     table.add_row(
         "Bucket", Text(f"{st.bucket}" + ("" if st.bucket_exists is not False else " (does not exist)"))
     )
-    table.add_row("Role", Text(st.role_arn))
+    role = Text(st.role_arn)
+    if st.role_given:
+        role.append(f" (given as {st.role_given})", style="yellow")
+    table.add_row("Role", role)
     for bpa, label in (
         (st.account_bpa, "Block Public Access (account)"),
         (st.bucket_bpa, "Block Public Access (bucket)"),

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from services.errors import NotFoundError
+from services.errors import AccessDeniedError, NotFoundError
 from services.flow.context import FlowContext
 from services.flow.outcome import StepPlan, Verdict
 from services.permissions.apply import apply_change, to_plan
 from services.permissions.findings import Finding, Proposal, check, proposed_changes
 from services.permissions.fixes.change import PolicyChange
 from services.permissions.state import PermissionsState, read_state
+from services.roles.naming import parse_role, resolve_role
 from services.state import WizardState
 
 ROUNDS = 4  # fixes applied one after the other, each planned from a fresh read
@@ -20,7 +21,7 @@ ROUNDS = 4  # fixes applied one after the other, each planned from a fresh read
 @dataclass(frozen=True)
 class PermissionsChoices:
     bucket: str = ""
-    role_arn: str = ""
+    role_arn: str = ""  # the role's ARN, with or without its path, or its name
     prefix: str | None = None  # None: the whole bucket (labeling and training write beside the images)
 
 
@@ -43,18 +44,32 @@ def choices_from_state(state: WizardState) -> PermissionsChoices:
 
 def inspect(ctx: FlowContext, choices: PermissionsChoices) -> PermissionsFindings:
     """Block Public Access, the policies, encryption and ownership; what is wrong; what would fix it."""
+    role_arn, given = resolved_role(ctx, choices.role_arn)
     pstate = read_state(
         ctx.factory,
         account=ctx.account,
         region=ctx.region,
         bucket=choices.bucket,
-        role_arn=choices.role_arn,
+        role_arn=role_arn,
         prefix=choices.prefix,
+        role_given=given,
     )
     found = check(pstate)
     return PermissionsFindings(
         pstate, tuple(found), tuple(proposed_changes(pstate, found, sandbox=ctx.sandbox))
     )
+
+
+def resolved_role(ctx: FlowContext, role: str) -> tuple[str, str | None]:
+    """The role's real ARN for a name or an ARN with or without its path, and the ARN as given
+    when it is not the real one. A role that cannot be looked up keeps the ARN given: reading the
+    state then reports it missing or unreadable, as a finding."""
+    ref = parse_role(role)
+    try:
+        resolved = resolve_role(ctx.factory, ref, account=ctx.account)
+    except (NotFoundError, AccessDeniedError):
+        return ref.arn_in(ctx.account), None
+    return resolved.arn, ref.given if resolved.differs else None
 
 
 def plan_for(proposal: Proposal) -> PermissionsPlan:

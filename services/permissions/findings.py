@@ -71,6 +71,7 @@ def check(state: PermissionsState) -> list[Finding]:
     out += _unreadable(state)
     out += _malformed(state)
     out += _resource_shapes(state)
+    out += _given_arn(state)
     out += _principals(state)
     out += _denies(state)
     out += _over_broad(state)
@@ -168,6 +169,49 @@ def _principals(state: PermissionsState) -> list[Finding]:
                 out.append(Finding(fid, "bucket-policy-principal-mismatch", sev, title, expl, "bucket policy",
                                    _stmt_text(st), FIX_BUCKET_POLICY, i))  # fmt: skip
     return out
+
+
+def _given_arn(state: PermissionsState) -> list[Finding]:
+    """The role was given by an ARN that is not its own (most often without its path): what was
+    checked is the real role, but whatever names the ARN as given does not reach it."""
+    given = state.role_given
+    if not given or given == state.role_arn:
+        return []
+    name = state.role_name
+    path = state.role_arn.split(":role", 1)[-1].removesuffix(name)
+    missing_path = given.split(":role", 1)[-1] == f"/{name}" and path != "/"
+    doc = state.bucket_policy.document if state.bucket_policy else None
+    named = [
+        i
+        for i, st in enumerate(statements(doc))
+        if isinstance(st.get("Principal"), dict) and given in map(str, as_list(st["Principal"].get("AWS")))
+    ]
+    what = f"lacks the role's path {path}" if missing_path else "is not the role's"
+    expl = (
+        f"The role was given as {given}; IAM (GetRole on the name {name}) gives its ARN as {state.role_arn}. "
+        f"An ARN that {what} names a different principal: a policy naming it does not match the role. "
+        f"sagewiz checked the role by its real ARN and the wizard uses {state.role_arn} from now on; use it "
+        "wherever you name the role (bucket policies, notebook settings, scripts)."
+    )
+    if named:
+        expl += (
+            f" The bucket policy names the role as given (statement {_sid(statements(doc)[named[0]], named[0])}), "
+            f"so that grant does not reach the role: its fix names the real ARN, {state.role_arn}."
+        )
+    title = "The role ARN given lacks its path" if missing_path else "The role ARN given is not the role's"
+    return [
+        Finding(
+            "role-arn-without-path" if missing_path else "role-arn-differs",
+            "role-missing",
+            WARNING,
+            title,
+            expl,
+            "role",
+            f"given: {given}\nreal:  {state.role_arn}",
+            FIX_BUCKET_POLICY if named else None,
+            named[0] if named else None,
+        )
+    ]
 
 
 def _caller(state: PermissionsState) -> Caller:

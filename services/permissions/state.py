@@ -137,6 +137,9 @@ class PermissionsState:
     object_ownership: str | None = None  # None: not configured (or unreadable, see `unreadable`)
     unreadable: tuple[CouldNotRead, ...] = ()
     role_policies_complete: bool = True
+    # The role as the person gave it, when that ARN is not the role's own (e.g. without its path);
+    # `role_arn` is then the real one, from iam:GetRole.
+    role_given: str | None = None
 
     @property
     def role_name(self) -> str:
@@ -183,7 +186,14 @@ class _Reader:
 
 
 def read_state(
-    factory: Any, *, account: str, region: str, bucket: str, role_arn: str, prefix: str | None = None
+    factory: Any,
+    *,
+    account: str,
+    region: str,
+    bucket: str,
+    role_arn: str,
+    prefix: str | None = None,
+    role_given: str | None = None,
 ) -> PermissionsState:
     """Read the whole picture. Never raises for a denied read; raises for a dead connection.
 
@@ -205,7 +215,7 @@ def read_state(
     return PermissionsState(
         account=account, region=region, bucket=bucket, role_arn=role_arn, prefix=prefix,
         role_policies=tuple(policies), unreadable=tuple(rb.unreadable + rr.unreadable),
-        role_policies_complete=complete, **values, **role_values,
+        role_policies_complete=complete, role_given=role_given, **values, **role_values,
     )  # fmt: skip
 
 

@@ -179,13 +179,39 @@ async def test_bad_input_is_explained_before_any_call_and_public_access_needs_th
         await pilot.press("escape")
         await eventually(pilot, lambda: app.screen is screen)
         assert bpa_on(factory, world)
-        # a role name instead of an ARN: explained, no check runs
+        # a name that cannot be a role's: explained, no check runs
         done = screen.checks_done
-        screen.query_one("#perm-role").value = "SageMaker-tt"
+        screen.query_one("#perm-role").value = "Sage Maker"
         await pilot.press("r")
         await pilot.pause()
-        assert "is not a role ARN" in shown(screen.query_one("#perm-input-error"))
+        assert "only letters, digits" in shown(screen.query_one("#perm-input-error"))
         assert screen.checks_done == done
+
+
+async def test_a_role_given_by_name_or_by_an_arn_without_its_path_is_checked_as_the_real_role(
+    make_app, world
+) -> None:
+    app = make_app(start_step="permissions")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await checked(pilot)
+        role = screen.query_one("#perm-role")
+        for given in ("SageMaker-tt", f"arn:aws:iam::{world.account}:role/SageMaker-tt"):
+            role.value = ""
+            role.focus()
+            before = screen.checks_done
+            await pilot.press(*given, "enter")
+            await settled(pilot, screen, before)
+            assert role.value == given  # what was typed stays
+            assert screen.perm_state.role_arn == world.role_arn
+            assert screen.state.role_arn == world.role_arn  # the later steps get the real ARN
+            assert shown(screen.query_one("#perm-input-error")) == ""
+            proof = shown(screen.query_one("#perm-proof"))
+            assert "could not run" not in proof and "s3:PutObject" in proof
+            assert screen.proposals and all(p.change is not None for p in screen.proposals)
+            titles = [f.title for f in screen.findings]
+            assert ("The role ARN given lacks its path" in titles) is (given != "SageMaker-tt")
+        settings = shown(screen.query_one("#perm-settings"))
+        assert f"{world.role_arn} (given as arn:aws:iam::{world.account}:role/SageMaker-tt)" in settings
 
 
 def test_snapshot_seeded_findings(snap_compare: Any, make_app: Any) -> None:
