@@ -65,8 +65,12 @@ class RolePicker(Dialog[RoleChoice | None]):
         Binding("ctrl+s", "use_new", "Use new role", show=False),
     ]
 
-    def __init__(self, factory: Any, account: str, region: str, bucket: str, stamp: str) -> None:
+    def __init__(
+        self, factory: Any, account: str, region: str, bucket: str, stamp: str, *, offer_new: bool = True
+    ) -> None:
         super().__init__()
+        # Off where a new role could not be created with the step's plan (Permissions picks only).
+        self.offer_new = offer_new
         self.factory = factory
         self.aws_account = account
         self.aws_region = region
@@ -79,7 +83,8 @@ class RolePicker(Dialog[RoleChoice | None]):
         with Vertical(classes="dialog", id="role-dialog"):
             yield Static("Execution role", classes="step-title")
             yield Static(
-                "The notebook runs as this role. Only roles SageMaker can assume are listed; Enter picks one.",
+                ("The notebook runs as this role. " if self.offer_new else "")
+                + "Only roles SageMaker can assume are listed; Enter picks one.",
                 classes="hint",
             )
             with VerticalScroll(id="role-scroll"):
@@ -122,6 +127,7 @@ class RolePicker(Dialog[RoleChoice | None]):
     def on_mount(self) -> None:
         self.query_one("#role-new").display = False
         self.query_one("#use-new").display = False
+        self.query_one("#new-role").display = self.offer_new
         table = self.query_one("#role-table", DataTable)
         table.add_column("Role", key="name")
         table.add_column("Path", key="path")
@@ -157,9 +163,8 @@ class RolePicker(Dialog[RoleChoice | None]):
         table.display = bool(listing.usable)
         excluded = Text()
         if not listing.usable:
-            excluded.append(
-                "No role in this account lets SageMaker assume it: create one (ctrl+n).\n", "yellow"
-            )
+            create = "create one (ctrl+n)" if self.offer_new else "the Notebook step can create one"
+            excluded.append(f"No role in this account lets SageMaker assume it: {create}.\n", "yellow")
         if listing.excluded:
             excluded.append(f"Not offered ({len(listing.excluded)}):\n", "bold")
             for r in listing.excluded[:12]:
@@ -170,7 +175,7 @@ class RolePicker(Dialog[RoleChoice | None]):
         self.query_one("#role-excluded", Static).update(excluded)
         if listing.usable:
             table.focus()
-        else:
+        elif self.offer_new:
             self.action_new_role()
 
     def _roles_failed(self, failed: WorkFailed) -> None:
@@ -178,7 +183,8 @@ class RolePicker(Dialog[RoleChoice | None]):
         err = failed.error
         self.query_one("#role-error", Static).update(
             Text(
-                f"Could not list roles: {err.title}. {err.message}\nYou can still create a new role (ctrl+n)."
+                f"Could not list roles: {err.title}. {err.message}"
+                + ("\nYou can still create a new role (ctrl+n)." if self.offer_new else "")
             )
         )
 
@@ -188,7 +194,12 @@ class RolePicker(Dialog[RoleChoice | None]):
         self.dismiss(RoleChoice(arn, arn.rsplit("/", 1)[-1]))
 
     # -- a new role ------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.offer_new or action not in ("new_role", "use_new")
+
     def action_new_role(self) -> None:
+        if not self.offer_new:
+            return
         self.query_one("#role-new").display = True
         self.query_one("#use-new").display = True
         self.query_one("#new-role").display = False

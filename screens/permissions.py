@@ -77,6 +77,7 @@ class PermissionsStep(StepScreen):
         Binding("r", "recheck", "Re-check"),
         Binding("f", "review_fix", "Review fix"),
         Binding("u", "undo", "Undo last change"),
+        Binding("l", "pick_role", "Pick role", show=False),  # the button beside the field says it
         Binding("p", "prove", "Prove access"),
         Binding("P", "public", "I need public access", show=False),
     ]
@@ -107,6 +108,7 @@ class PermissionsStep(StepScreen):
                 placeholder="role name or arn:aws:iam::<account>:role/<path>/<name>",
                 compact=True,
             )
+            yield Button("Pick (l)", id="perm-pick-role", compact=True)
         yield Static("", id="perm-input-error", classes="field-error")
         yield LoadingIndicator(id="perm-loading")
         yield Static(id="perm-status")
@@ -201,6 +203,27 @@ class PermissionsStep(StepScreen):
     @on(Button.Pressed, "#perm-check")
     def _check_pressed(self) -> None:
         self.action_recheck()
+
+    @on(Button.Pressed, "#perm-pick-role")
+    def _pick_pressed(self) -> None:
+        self.action_pick_role()
+
+    def action_pick_role(self) -> None:
+        """Pick from the roles SageMaker can assume (the Notebook step's list, without creating one)."""
+        if self.identity is None or self.factory is None or self.changing:
+            return
+        from screens.notebook_role import RoleChoice, RolePicker
+
+        def chosen(choice: RoleChoice | None) -> None:
+            if choice is not None:
+                self.query_one("#perm-role", Input).value = choice.arn
+                self.action_recheck()
+
+        bucket = self.query_one("#perm-bucket", Input).value.strip()
+        picker = RolePicker(
+            self.factory, self.identity.account, self.identity.region, bucket, "", offer_new=False
+        )
+        self.app.push_screen(picker, chosen)
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

@@ -230,3 +230,25 @@ def test_snapshot_fix_review_diff(snap_compare: Any, make_app: Any) -> None:
 
 async def _settle(pilot: Any) -> None:
     await checked(pilot)
+
+
+async def test_a_role_picked_from_the_list_is_checked(make_app, world) -> None:
+    app = make_app(start_step="permissions")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await checked(pilot)
+        screen.query_one("#perm-role").value = ""
+        screen.query_one("#perm-findings").focus()  # l is a key of the step, not a letter for a field
+        await pilot.press("l")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "RolePicker")
+        picker = app.screen
+        await eventually(pilot, lambda: picker.listing is not None)
+        assert not picker.query_one("#new-role").display  # creating a role is the Notebook step's
+        await pilot.press("ctrl+n")
+        assert not picker.query_one("#role-new").display
+        assert [r.arn for r in picker.listing.usable] == [world.role_arn]
+        before = screen.checks_done
+        await pilot.press("enter")
+        await eventually(pilot, lambda: app.screen is screen)
+        await settled(pilot, screen, before)
+        assert screen.query_one("#perm-role").value == world.role_arn
+        assert screen.perm_state.role_arn == world.role_arn
