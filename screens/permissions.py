@@ -1,8 +1,9 @@
 """Step 5, Permissions: Block Public Access, bucket policy and role policy, each shown as
 current state -> finding -> proposed change as a diff -> confirm -> backup -> apply -> re-check,
-with a real proof of the role's access before and after, and `u` to undo the last change.
+with a real proof of the role's access before and after, and `u` to undo the last change (planned
+and confirmed like any change). The role is given by name or ARN, or picked from a list (`l`).
 
-About 500 lines and one concern: the read state, its findings and the proposed fixes, shown together
+About 600 lines and one concern: the read state, its findings and the proposed fixes, shown together
 because each fix is reviewed against the finding and proof it changes. What the tables show is in
 permissions_render, a fix's review in permissions_review; deciding is in services.permissions."""
 
