@@ -3,10 +3,13 @@ header shows the running cost."""
 
 from __future__ import annotations
 
+from textual.widgets import Static
+
 from services.journal import Journal
 from services.journal_events import ChoiceMade, SessionStarted
 from tests.cleanup.helpers import SCREEN_WAIT, fast_notebooks, make_notebook, wait_status
 from tests.support import eventually
+from tests.ui_text import shown
 
 
 async def test_resume_reattaches_to_a_running_notebook_and_shows_its_cost(make_app, factory, world, journal):
@@ -91,6 +94,10 @@ def test_resume_offer_snapshot(snap_compare, make_app, world, journal):
             SCREEN_WAIT,
         )
         await eventually(pilot, lambda: app.cost_line == "nothing running", SCREEN_WAIT)
+        # The header is on the screen beneath the dialog: wait for it to show the cost too.
+        header = app.screen_stack[0].query_one("#hdr-identity", Static)
+        await eventually(pilot, lambda: "nothing running" in shown(header), SCREEN_WAIT)
+        await pilot.pause()
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=offered)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -47,8 +48,9 @@ class AwsHeader(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("sagewiz", id="hdr-title")
         yield Static("SANDBOX", id="hdr-sandbox")
+        # Identity and cost share one widget, so a new cost is a repaint and not a re-layout: a
+        # screen beneath a dialog repaints, but its re-layout waited until the dialog closed.
         yield Static("", id="hdr-identity")
-        yield Static("", id="hdr-cost")
 
     def on_mount(self) -> None:
         self.watch(self.app, "identity", self._show, init=True)
@@ -65,7 +67,6 @@ class AwsHeader(Horizontal):
 
     def _show_cost(self, line: str) -> None:
         self.cost_text = line or ""
-        self.query_one("#hdr-cost", Static).update(Text(self.cost_text))
         self._show(wizard_of(self.app).identity)
 
     def _show(self, identity: Identity | None) -> None:
@@ -92,4 +93,8 @@ class AwsHeader(Horizontal):
             # The room left by the title, the badge and the cost (each padded by one on both sides).
             used = len("sagewiz") + 2 + (len(badge_text) + 2 if sandbox else 0) + len(self.cost_text) + 2
             text = identity_line(identity, max(self.app.size.width - used - 2, 40))
-        self.query_one("#hdr-identity", Static).update(text)
+        line = Table.grid(expand=True)
+        line.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        line.add_column(justify="right", no_wrap=True, style="dim")
+        line.add_row(text, Text(self.cost_text))
+        self.query_one("#hdr-identity", Static).update(line)
