@@ -28,7 +28,7 @@ from services.tuning.config import (
 )
 from services.tuning.ranges import ParameterRange
 
-__all__ = ["DEFAULT_MAX_JOBS", "DEFAULT_MAX_PARALLEL", "DEFAULT_STRATEGY", "STRATEGIES"]
+__all__ = ["DEFAULT_MAX_JOBS", "DEFAULT_MAX_PARALLEL", "DEFAULT_STRATEGY", "STRATEGIES", "WARM_START_TYPES"]
 
 NAME_MAX = 32
 
@@ -154,6 +154,30 @@ def plan(ctx: FlowContext, state: WizardState, choices: TuneChoices) -> TunePlan
         if refused is not None:
             return refused
     return plan_config(ctx, cfg)
+
+
+@dataclass(frozen=True)
+class WarmStartOffer:
+    """A parent the tuning job can start from, and the type that fits it (with why)."""
+
+    parent: warm_start.ParentJob
+    advice: warm_start.WarmStartAdvice
+
+
+def warm_start_offers(ctx: FlowContext, choices: TuneChoices) -> list[WarmStartOffer]:
+    """Finished tuning jobs of the base job's algorithm, each with the type that fits the tuning
+    job these choices make (what `--plain` offers; the Tune form works the same out live)."""
+    base = choices.base
+    if base is None:
+        if not choices.training_job or not job_status(ctx, JobKind.TRAINING, choices.training_job):
+            return []
+        base = tuning.load_base(ctx.factory, choices.training_job)
+    cfg = build_config(choices, base)
+    cfg = cfg.with_(base=without_tuned(cfg.base, {r.name for r in cfg.ranges}))
+    if not cfg.base.image:
+        return []
+    parents = warm_start.find_parents(ctx.factory, cfg.base.image)
+    return [WarmStartOffer(p, warm_start.advise(cfg, [p])) for p in parents]
 
 
 def warm_start_refusal(ctx: FlowContext, cfg: TuningConfig) -> TunePlan | None:
