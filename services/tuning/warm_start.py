@@ -22,8 +22,8 @@ from services.tuning.config import WARM_START_TYPES, TuningConfig
 from services.tuning.ranges import Problem
 
 IDENTICAL, TRANSFER = WARM_START_TYPES
-# Stopped parents keep the results of the children that ran; the page lists Failed as terminal too,
-# but a failed tuning job has nothing worth starting from, so sagewiz offers only these.
+# A parent must have finished. A stopped one keeps the results of the children that ran; a failed
+# one has nothing reliable to start from, so sagewiz offers only these two.
 PARENT_STATUSES = ("Completed", "Stopped")
 # How many of the newest tuning jobs are described when looking for parents: each is one call.
 SCAN_LIMIT = 30

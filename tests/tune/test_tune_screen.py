@@ -493,6 +493,7 @@ async def test_without_a_training_job_tune_says_so_and_assumes_no_algorithm(make
         assert "No training job loaded: the ranges below are those of XGBoost" in text_of(
             screen, "#ranges-hint"
         )
+        assert "Warm start needs a training job first" in text_of(screen, "#warm-note")
 
 
 async def test_without_a_training_job_tune_uses_the_train_steps_algorithm(make_app: Any) -> None:
