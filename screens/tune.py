@@ -537,4 +537,6 @@ class TuneStep(StepScreen):
         self.workers.cancel_group(self, "tune-poll")
         self.query_one("#tune-views", ContentSwitcher).current = "tune-form"
         self.form.new_name(self._default_name(self.form.algorithm_id))
+        if self.base is not None and self.base.image:  # the job just watched may now be a parent
+            self._load_parents(self.base.image)
         self.refresh_bindings()

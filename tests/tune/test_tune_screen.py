@@ -178,6 +178,12 @@ async def test_tune_watch_sort_log_and_model_from_best(
         await eventually(pilot, lambda: app.state.model_name == "ui-tune-best", WAIT, what="model created")
         model = factory.client("sagemaker").describe_model(ModelName="ui-tune-best")
         assert best in model["PrimaryContainer"]["ModelDataUrl"]
+        # A new tuning job from the dashboard: the finished one is offered as a warm start parent.
+        await pilot.press("f")
+        await eventually(
+            pilot, lambda: "ui-tune" in screen.form.parents, WAIT, what="the finished job offered as parent"
+        )
+        assert screen.form.parents["ui-tune"].best_job == best
 
 
 async def test_stop_tuning_job_with_confirmation(make_app: Any, factory: Any, base: TrainingBase) -> None:
