@@ -250,11 +250,16 @@ class TuneForm(VerticalScroll):
         self.show_parents([])  # another base may be another algorithm: the screen looks again
         if not base.image:  # nothing says which algorithm: say whose ranges these are
             self.query_one("#ranges-hint", Static).update(
-                f"No training job loaded: the ranges below are those of {self.catalog.title} until "
-                "one is; the loaded job's algorithm decides."
+                Text(
+                    f"No training job loaded: the ranges below are those of {self.catalog.title} until "
+                    "one is; the loaded job's algorithm decides."
+                )
             )
             self.query_one("#warm-note", Static).update(
-                "Warm start needs a training job first: its algorithm decides which tuning jobs can seed this one."
+                Text(
+                    "Warm start needs a training job first: its algorithm decides which tuning jobs "
+                    "can seed this one."
+                )
             )
         if changed:
             self.call_later(self._switch_algorithm)
