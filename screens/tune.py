@@ -38,6 +38,7 @@ from services.resource_kinds import ResourceKind
 from services.tuning.config import TrainingBase, TuningConfig
 from services.tuning.dashboard import TuningSnapshot, best_child
 from services.tuning.ranges import Problem
+from services.tuning.warm_start import ParentJob
 from tui.messages import StatusSeen, Work, WorkDone, WorkFailed
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class LoadedBase:
 
 # -- the work this screen hands to workers -----------------------------------------------------------
 BASE: Work[LoadedBase] = Work("tune: load the training job's settings")
+PARENTS: Work[list[ParentJob]] = Work("tune: find earlier tuning jobs to warm start from")
 PROBLEMS: Work[list[Problem]] = Work("tune: botocore found problems in the request")
 CREATE_PLAN: Work[tuple[Plan, TuningConfig]] = Work("tune: plan the tuning job")
 CREATED: Work[str] = Work("tune: create the tuning job")
@@ -139,6 +141,7 @@ class TuneStep(StepScreen):
     def on_work_done(self, message: WorkDone[Any]) -> None:
         message.route(
             BASE.to(self._base_loaded),
+            PARENTS.to(self._parents_found),
             PROBLEMS.to(self._problems_found),
             CREATE_PLAN.to(lambda planned: self._confirm(planned[0], lambda: self._create(*planned))),
             MODEL_PLAN.to(lambda plan: self._confirm(plan, lambda: self._apply(plan, MODEL_CREATED))),
@@ -149,7 +152,11 @@ class TuneStep(StepScreen):
         )
 
     def on_work_failed(self, message: WorkFailed) -> None:
-        if not message.route(BASE.on_failure(self._base_failed), SNAPSHOT.on_failure(self._poll_failed)):
+        if not message.route(
+            BASE.on_failure(self._base_failed),
+            PARENTS.on_failure(lambda failed: self.form.show_parents_error(failed.error)),
+            SNAPSHOT.on_failure(self._poll_failed),
+        ):
             self.wizard.show_error(message.error)
 
     # -- loading the Train step's settings -----------------------------------------------------------
@@ -176,24 +183,40 @@ class TuneStep(StepScreen):
                 )
                 self.post_message(BASE.done(newest))
                 return
-            from services.training import image_uri
-
-            image = image_uri(self.algorithm_id, factory.region)
-            base = TrainingBase(
-                image=image,
-                role_arn=self.state.role_arn,
-                input_channels=(),
-                output_path=f"s3://{self.state.default_bucket}/tuning/output/"
-                if self.state.default_bucket
-                else "",
-                static_hyperparameters={"objective": "multi:softmax", "num_class": "5", "num_round": "100"},
-                source="defaults",
-            )
-            note = "No training job found: run the Train step first, or fill in the data below."
-            self.post_message(BASE.done(LoadedBase(base, note)))
+            self.post_message(BASE.done(self._without_training_job(factory.region)))
         except Exception as exc:
             err = exc if isinstance(exc, SagewizError) else translate(exc, "sagemaker:DescribeTrainingJob")
             self.post_message(BASE.failed(ErrorInfo.of(err)))
+
+    def _without_training_job(self, region: str) -> LoadedBase:
+        """No training job to start from: the algorithm chosen in the Train step when there is one,
+        else nothing assumed (tuning needs a completed training job's image, data and settings)."""
+        from services.algorithms import algorithms, get
+        from services.training import image_uri
+
+        trained = self.state.extra.get("training")
+        chosen = trained.get("algorithm") if isinstance(trained, dict) else None
+        output = f"s3://{self.state.default_bucket}/tuning/output/" if self.state.default_bucket else ""
+        empty = TrainingBase(
+            image="", role_arn=self.state.role_arn, input_channels=(), output_path=output, source="none"
+        )
+        if not isinstance(chosen, str) or chosen not in algorithms():
+            note = (
+                "Tuning starts from a completed training job, and none was found: run the Train step "
+                "first, or type a training job's name above and press Load."
+            )
+            return LoadedBase(empty, note)
+        hps = trained.get("hyperparameters") if isinstance(trained, dict) else None
+        base = empty.with_(
+            image=image_uri(chosen, region),
+            static_hyperparameters={str(k): str(v) for k, v in (hps or {}).items()},
+            source="the Train step's algorithm",
+        )
+        note = (
+            f"No training job yet: settings for {get(chosen).title}, the algorithm chosen in the Train "
+            "step. Run that step first (tuning starts best from a completed job), or fill in the data below."
+        )
+        return LoadedBase(base, note)
 
     @staticmethod
     def _recent_training_job(factory: SessionFactory) -> str:
@@ -208,6 +231,28 @@ class TuneStep(StepScreen):
 
     def _base_loaded(self, loaded: LoadedBase) -> None:
         self.form.show_base(loaded.base, loaded.note)
+        if loaded.base.image:
+            self._load_parents(loaded.base.image)
+
+    def _parents_found(self, parents: list[ParentJob]) -> None:
+        self.form.show_parents(parents)
+
+    @work(thread=True, exclusive=True, group="tune-parents", exit_on_error=False)
+    def _load_parents(self, image: str) -> None:
+        from services.tuning.warm_start import find_parents
+
+        factory = self.factory
+        if factory is None:
+            return
+        try:
+            self.post_message(PARENTS.done(find_parents(factory, image)))
+        except Exception as exc:
+            err = (
+                exc
+                if isinstance(exc, SagewizError)
+                else translate(exc, "sagemaker:ListHyperParameterTuningJobs")
+            )
+            self.post_message(PARENTS.failed(ErrorInfo.of(err)))
 
     def _base_failed(self, failed: WorkFailed) -> None:
         self.form.show_base_error(failed.error)
@@ -243,9 +288,7 @@ class TuneStep(StepScreen):
         if self._view() != "tune-form":
             return
         choices = self.form.read_choices()
-        from services.tuning.config import validate_config
-
-        problems = validate_config(self.form.read_config())
+        problems = self.form.problems()
         if problems:  # bad input: said before any AWS call
             self._problems_found(problems)
             return
@@ -265,6 +308,9 @@ class TuneStep(StepScreen):
             planned = flow_tune.plan(self.flow_context, self.state, choices)
         except SagewizError as err:
             self.post_message(CREATE_PLAN.failed(ErrorInfo.of(err)))
+            return
+        if planned.problem is not None:  # e.g. a warm start AWS would refuse
+            self.post_message(CREATE_PLAN.failed(ErrorInfo.of(planned.problem)))
             return
         if planned.requests is None or planned.config is None:  # the flow said why nothing is sent
             taken = planned.verdict is Verdict.UNCHANGED
@@ -491,4 +537,6 @@ class TuneStep(StepScreen):
         self.workers.cancel_group(self, "tune-poll")
         self.query_one("#tune-views", ContentSwitcher).current = "tune-form"
         self.form.new_name(self._default_name(self.form.algorithm_id))
+        if self.base is not None and self.base.image:  # the job just watched may now be a parent
+            self._load_parents(self.base.image)
         self.refresh_bindings()

@@ -24,6 +24,7 @@ from services.tuning.algorithm_rules import algorithm_of
 from services.tuning.catalog import AlgorithmCatalog, catalog_for
 from services.tuning.config import STRATEGIES, WARM_START_TYPES, TrainingBase, TuningConfig
 from services.tuning.ranges import CATEGORICAL, SCALINGS, Problem, parse_values
+from services.tuning.warm_start import ParentJob, advise, warm_start_problems
 from tui.context import wizard_of
 
 _RANGES_HINT = {
@@ -43,6 +44,8 @@ class TuneForm(VerticalScroll):
         self._initial_name = initial_name
         self.base: TrainingBase | None = None
         self.catalog: AlgorithmCatalog = catalog_for(algorithm_id)
+        # Earlier tuning jobs this one can warm start from, by name (the screen loads them).
+        self.parents: dict[str, ParentJob] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -100,7 +103,7 @@ class TuneForm(VerticalScroll):
             yield Label("Static", classes="field-label")
             yield Input(
                 id="base-static",
-                placeholder="objective=multi:softmax, num_class=5, num_round=100",
+                placeholder="name=value, ... (the training job's fixed hyperparameters)",
                 compact=True,
             )
 
@@ -155,12 +158,7 @@ class TuneForm(VerticalScroll):
             )
         with Horizontal(classes="row"):
             yield Label("Warm start", classes="field-label")
-            yield Input(
-                "",
-                id="warm-parents",
-                placeholder="parent tuning jobs, comma separated (optional)",
-                compact=True,
-            )
+            yield Select[str]([], prompt="none", allow_blank=True, id="warm-parent", compact=True)
             yield Select(
                 [(t, t) for t in WARM_START_TYPES],
                 value=WARM_START_TYPES[0],
@@ -168,6 +166,7 @@ class TuneForm(VerticalScroll):
                 id="warm-type",
                 compact=True,
             )
+        yield Static("", id="warm-note", classes="hint")
         with Horizontal(classes="row"):
             yield Label("Job name", classes="field-label")
             yield Input(self._initial_name, id="tuning-name", classes="medium", compact=True)
@@ -248,6 +247,20 @@ class TuneForm(VerticalScroll):
         if algo is not None:
             self.algorithm_id = algo.id
         self.catalog = catalog_for(self.algorithm_id, base.static_hyperparameters)
+        self.show_parents([])  # another base may be another algorithm: the screen looks again
+        if not base.image:  # nothing says which algorithm: say whose ranges these are
+            self.query_one("#ranges-hint", Static).update(
+                Text(
+                    f"No training job loaded: the ranges below are those of {self.catalog.title} until "
+                    "one is; the loaded job's algorithm decides."
+                )
+            )
+            self.query_one("#warm-note", Static).update(
+                Text(
+                    "Warm start needs a training job first: its algorithm decides which tuning jobs "
+                    "can seed this one."
+                )
+            )
         if changed:
             self.call_later(self._switch_algorithm)
         else:
@@ -380,7 +393,7 @@ class TuneForm(VerticalScroll):
             hyperband_min_resource=self._int("#hb-min"),
             hyperband_max_resource=self._int("#hb-max"),
             max_runtime_s=self._int("#tuning-runtime"),
-            warm_start_parents=tuple(p.strip() for p in self.value("#warm-parents").split(",") if p.strip()),
+            warm_start_parents=(parent.name,) if (parent := self.warm_parent()) else (),
             warm_start_type=str(self.query_one("#warm-type", Select).value),
         )
 
@@ -390,12 +403,24 @@ class TuneForm(VerticalScroll):
         assert choices.base is not None
         return flow_tune.build_config(choices, choices.base)
 
-    def refresh_checks(self) -> None:
+    def problems(self, cfg: TuningConfig | None = None) -> list[Problem]:
+        """Every rule the form's tuning job breaks, the chosen warm start parent's included."""
         from services.tuning.config import validate_config
+
+        cfg = cfg or self.read_config()
+        parent = self.warm_parent()
+        return validate_config(cfg) + (warm_start_problems(cfg, [parent]) if parent else [])
+
+    def refresh_checks(self) -> None:
         from services.tuning.request import estimate_cost
 
         cfg = self.read_config()
-        problems = validate_config(cfg)
+        problems = self.problems(cfg)
+        parent = self.warm_parent()
+        if parent is not None:
+            self.query_one("#warm-note", Static).update(
+                Text(f"{parent.label()}. Fits {advise(cfg, [parent]).text()}")
+            )
         metric = self.catalog.objective(cfg.objective_metric)
         self.query_one("#objective-direction", Static).update(
             Text(f"{metric.direction}: {metric.description}" if metric else "", style="dim")
@@ -439,7 +464,46 @@ class TuneForm(VerticalScroll):
     def _select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "strategy":
             self._toggle_hyperband()
+        if event.select.id == "warm-parent":
+            self._parent_chosen()
         self.refresh_checks()
+
+    # -- warm start --------------------------------------------------------------------------------
+    def show_parents(self, parents: list[ParentJob]) -> None:
+        """Offer `parents` (finished tuning jobs of this algorithm) as warm start sources."""
+        self.parents = {p.name: p for p in parents}
+        select = self.query_one("#warm-parent", Select)
+        select.set_options([(p.label(), p.name) for p in parents])
+        self._show_warm_note()
+
+    def show_parents_error(self, error: ErrorInfo) -> None:
+        self.query_one("#warm-note", Static).update(
+            Text(
+                f"Earlier tuning jobs could not be read ({error.title}: {error.message}); warm start is off."
+            )
+        )
+
+    def warm_parent(self) -> ParentJob | None:
+        value = self.query_one("#warm-parent", Select).value
+        return self.parents.get(value) if isinstance(value, str) else None
+
+    def _parent_chosen(self) -> None:
+        """A parent picked: the type that fits it (the person may still change it)."""
+        parent = self.warm_parent()
+        if parent is None:
+            self._show_warm_note()
+            return
+        self.query_one("#warm-type", Select).value = advise(self.read_config(), [parent]).type
+
+    def _show_warm_note(self) -> None:
+        if self.warm_parent() is not None:
+            return  # refresh_checks says how the chosen parent fits
+        note = (
+            f"{len(self.parents)} finished tuning job(s) of this algorithm can seed this one."
+            if self.parents
+            else "No finished tuning job of this algorithm yet: warm start needs one."
+        )
+        self.query_one("#warm-note", Static).update(Text(note))
 
     def new_name(self, name: str) -> None:
         self.query_one("#tuning-name", Input).value = name

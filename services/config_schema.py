@@ -198,6 +198,10 @@ def _schema() -> dict[str, dict[str, Key]]:
             "objective_type": Key(str, _lazy(_enum("OBJECTIVE_TYPE"))),
             "ranges": Key(dict, each=Key(dict, table=range_table)),
             "early_stopping": Key(bool),
+            "warm_start": Key(
+                dict,
+                table={"parents": Key(list), "type": Key(str, _one_of(tuning.WARM_START_TYPES))},
+            ),
         },
     }
 

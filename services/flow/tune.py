@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from services.errors import ValidationError
 from services.flow.context import FlowContext
 from services.flow.outcome import StepPlan, Verdict
 from services.flow.reads import JobKind, job_status
 from services.flow.train import DEFAULT_ALGORITHM
 from services.state import WizardState
 from services.tuning import request as tuning
+from services.tuning import warm_start
 from services.tuning.algorithm_rules import algorithm_of
 from services.tuning.catalog import catalog_for
 from services.tuning.config import (
@@ -26,7 +28,7 @@ from services.tuning.config import (
 )
 from services.tuning.ranges import ParameterRange
 
-__all__ = ["DEFAULT_MAX_JOBS", "DEFAULT_MAX_PARALLEL", "DEFAULT_STRATEGY", "STRATEGIES"]
+__all__ = ["DEFAULT_MAX_JOBS", "DEFAULT_MAX_PARALLEL", "DEFAULT_STRATEGY", "STRATEGIES", "WARM_START_TYPES"]
 
 NAME_MAX = 32
 
@@ -94,6 +96,8 @@ def choices_from_state(state: WizardState) -> TuneChoices | None:
         trained.get("algorithm", DEFAULT_ALGORITHM) if isinstance(trained, dict) else DEFAULT_ALGORITHM
     )
     ranges: Mapping[str, Mapping[str, Any]] | None = s.get("ranges") or None
+    raw_warm = s.get("warm_start")
+    warm: dict[str, Any] = raw_warm if isinstance(raw_warm, dict) else {}
     return TuneChoices(
         name=state.tuning_job,
         training_job=state.training_job,
@@ -117,6 +121,8 @@ def choices_from_state(state: WizardState) -> TuneChoices | None:
             for name, r in ranges.items()
         ),  # fmt: skip
         early_stopping=bool(s.get("early_stopping", False)),
+        warm_start_parents=tuple(str(p) for p in warm.get("parents", ())),
+        warm_start_type=str(warm.get("type") or WARM_START_TYPES[0]),
     )
 
 
@@ -140,8 +146,54 @@ def plan(ctx: FlowContext, state: WizardState, choices: TuneChoices) -> TunePlan
         base = tuning.load_base(ctx.factory, choices.training_job)
         cfg = build_config(choices, base)
         # The training job's values of what is tuned give way to the ranges (as the Tune form fills it).
-        return plan_config(ctx, cfg.with_(base=without_tuned(cfg.base, {r.name for r in cfg.ranges})))
-    return plan_config(ctx, build_config(choices, base))
+        cfg = cfg.with_(base=without_tuned(cfg.base, {r.name for r in cfg.ranges}))
+    else:
+        cfg = build_config(choices, base)
+    if cfg.warm_start_parents:
+        refused = warm_start_refusal(ctx, cfg)
+        if refused is not None:
+            return refused
+    return plan_config(ctx, cfg)
+
+
+@dataclass(frozen=True)
+class WarmStartOffer:
+    """A parent the tuning job can start from, and the type that fits it (with why)."""
+
+    parent: warm_start.ParentJob
+    advice: warm_start.WarmStartAdvice
+
+
+def warm_start_offers(ctx: FlowContext, choices: TuneChoices) -> list[WarmStartOffer]:
+    """Finished tuning jobs of the base job's algorithm, each with the type that fits the tuning
+    job these choices make (what `--plain` offers; the Tune form works the same out live)."""
+    base = choices.base
+    if base is None:
+        if not choices.training_job or not job_status(ctx, JobKind.TRAINING, choices.training_job):
+            return []
+        base = tuning.load_base(ctx.factory, choices.training_job)
+    cfg = build_config(choices, base)
+    cfg = cfg.with_(base=without_tuned(cfg.base, {r.name for r in cfg.ranges}))
+    if not cfg.base.image:
+        return []
+    parents = warm_start.find_parents(ctx.factory, cfg.base.image)
+    return [WarmStartOffer(p, warm_start.advise(cfg, [p])) for p in parents]
+
+
+def warm_start_refusal(ctx: FlowContext, cfg: TuningConfig) -> TunePlan | None:
+    """The parents as AWS describes them now, checked against the rules AWS applies on create:
+    a warm start it would refuse is refused here, before CreateHyperParameterTuningJob."""
+    parents = [warm_start.describe_parent(ctx.factory, name) for name in cfg.warm_start_parents]
+    problems = warm_start.warm_start_problems(cfg, parents)
+    if not problems:
+        return None
+    first = problems[0]
+    return TunePlan(
+        verdict=Verdict.CANNOT,
+        message=f"warm start refused: {first.message}",
+        problem=ValidationError(first.field, first.message, first.hint),
+        config=cfg,
+    )
 
 
 def build_config(choices: TuneChoices, base: TrainingBase) -> TuningConfig:
@@ -209,6 +261,10 @@ def record(state: WizardState, plan: TunePlan) -> None:
         strategy=cfg.strategy, max_jobs=cfg.max_jobs, max_parallel_jobs=cfg.max_parallel,
         objective=cfg.objective_metric, ranges={r.name: _range_dict(r) for r in cfg.ranges},
     )  # fmt: skip
+    if cfg.warm_start_parents:
+        kept["warm_start"] = {"parents": list(cfg.warm_start_parents), "type": cfg.warm_start_type}
+    else:
+        kept.pop("warm_start", None)
     state.update(tuning_job=cfg.name)
 
 

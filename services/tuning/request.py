@@ -166,6 +166,8 @@ def build_plan(cfg: TuningConfig, region: str) -> Plan:
     request = build_request(cfg)
     cost = estimate_cost(cfg, region)
     ranges = "; ".join(r.describe() for r in cfg.ranges)
+    if cfg.warm_start_parents:
+        ranges += f"; warm start ({cfg.warm_start_type}) from " + ", ".join(cfg.warm_start_parents)
     action = Action(
         service="sagemaker",
         operation="create_hyper_parameter_tuning_job",

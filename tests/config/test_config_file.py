@@ -25,7 +25,12 @@ def sample_state() -> WizardState:
                 "instance_type": "ml.m5.large",
                 "hyperparameters": {"eta": 0.2},
             },
-            "tuning": {"strategy": "Bayesian", "max_jobs": 4, "max_parallel_jobs": 2},
+            "tuning": {
+                "strategy": "Bayesian",
+                "max_jobs": 4,
+                "max_parallel_jobs": 2,
+                "warm_start": {"parents": ["tune-0"], "type": "TransferLearning"},
+            },
             "data": {"source": "s3://sagemaker-sample-files/datasets/image/caltech-101/inference/"},
             "misc": {"dropped": None, "kept": (1, 2)},
         },
@@ -108,6 +113,12 @@ def test_an_empty_state_exports_a_loadable_file():
             "not one of Bayesian",
         ),
         ('[training]\njob = "t"\n[tuning]\nobjective = 5\n', "tuning.objective", 4, "a string"),
+        (
+            '[training]\njob = "t"\n[tuning.warm_start]\ntype = "Cold"\n',
+            "tuning.warm_start.type",
+            4,
+            "not one of IdenticalDataAndAlgorithm",
+        ),
         ('[tuning]\nstrategy = "Random"\n', "tuning", 1, "starts from a training job"),
         (
             '[training]\njob = "t"\n[tuning.ranges.eta]\nkind = "continuous"\nmin = "low"\nmax = 1\n',

@@ -24,6 +24,7 @@ from services.state import WizardState
 from tests.labels.helpers import copy_samples, fix_role
 from tests.labels.test_sandbox_jobs import LAMBDAS
 from tests.train.conftest import grant_bucket, upload_csv, wait_done
+from tests.tune.test_sandbox_tuning import wait_done as tune_done
 
 READS = ("Describe", "List", "Get", "Head")
 
@@ -132,6 +133,21 @@ def test_training_and_tuning_jobs(world, ctx, sent) -> None:
         assert not tuned & set(request["TrainingJobDefinition"]["StaticHyperParameters"])
         names = sends_what_it_shows(sent, t, lambda: tune.apply(ctx, state, t))
         assert names == ["CreateHyperParameterTuningJob"]
+        # A warm start from it, once it has finished: WarmStartConfig is shown and sent as shown.
+        tune_done(ctx.factory.client("sagemaker"), "flow-sent-tune")
+        warm = replace(
+            tune.choices_from_state(state) or tune.TuneChoices(),
+            name="flow-sent-warm", training_job="flow-sent-train", max_jobs=2,
+            warm_start_parents=("flow-sent-tune",), warm_start_type="IdenticalDataAndAlgorithm",
+        )  # fmt: skip
+        w = tune.plan(ctx, state, warm)
+        assert w.requests is not None
+        assert w.requests.actions[0].request.params["WarmStartConfig"]["WarmStartType"] == (
+            "IdenticalDataAndAlgorithm"
+        )
+        assert sends_what_it_shows(sent, w, lambda: tune.apply(ctx, state, w)) == [
+            "CreateHyperParameterTuningJob"
+        ]
     finally:
         trainer.set_pace(old)
 

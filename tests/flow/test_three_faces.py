@@ -311,6 +311,55 @@ async def test_tune(signed_in, journal, tmp_path, factory: SessionFactory) -> No
     same_requests(screen_plan, flow_tune.plan(ctx, state, choices), plain_text, apply_text)
 
 
+async def test_tune_warm_start_in_plain_and_apply(
+    signed_in, journal, tmp_path, factory: SessionFactory
+) -> None:
+    """--plain offers the finished parent with its best and the type that fits; apply reads the
+    same warm start from [tuning.warm_start]; both plan the very same request."""
+    from services.flow import tune as flow_tune
+    from services.sandbox import trainer
+    from tests.tune.data import prepare
+    from tests.tune.test_sandbox_tuning import wait_done
+    from tests.tune.test_tune_screen import start_training_job
+
+    world = signed_in
+    old = trainer.set_pace(0.0)
+    try:
+        job = start_training_job(factory, prepare(world, factory, num_round=6))
+        ctx = FlowContext(factory, world.account, world.region, journal, world.admin_arn, world=world)
+        first = flow_tune.TuneChoices(name="faces-parent", training_job=job, max_jobs=2)
+        flow_tune.apply(ctx, WizardState(), flow_tune.plan(ctx, WizardState(), first))
+        wait_done(factory.client("sagemaker"), "faces-parent")
+    finally:
+        trainer.set_pace(old)
+    head = f'[training]\njob = "{job}"\nalgorithm = "xgboost"\n[tuning]\njob = "faces-warm"\n'
+    plain_text = await asyncio.to_thread(
+        plain_face,
+        world, journal, "tune", write_config(tmp_path, world, head),
+        ENTER, ENTER, ENTER, ENTER,  # go; the default strategy, jobs in total, at the same time
+        CLEAR + "faces-warm" + ENTER,  # the name
+        DOWN + ENTER, ENTER,  # warm start from the parent; the type that fits
+        "n", "n", "n",  # decline; no export, no clean-up review
+    )  # fmt: skip
+    assert "faces-parent (best validation:mlogloss = " in plain_text
+    assert "Fits IdenticalDataAndAlgorithm: same data" in plain_text
+    assert "warm start (IdenticalDataAndAlgorithm) from faces-parent" in plain_text
+    warm = '[tuning.warm_start]\nparents = ["faces-parent"]\ntype = "IdenticalDataAndAlgorithm"\n'
+    config = write_config(tmp_path, world, head + warm)
+    apply_text = await asyncio.to_thread(apply_face, world, journal, config)
+    ctx, state = from_config(factory, world, journal, config)
+    choices = flow_tune.choices_from_state(state)
+    assert choices is not None
+    planned = flow_tune.plan(ctx, state, choices)
+    assert planned.requests is not None
+    request = planned.requests.actions[0].params
+    assert request["WarmStartConfig"] == {
+        "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "faces-parent"}],
+        "WarmStartType": "IdenticalDataAndAlgorithm",
+    }
+    same_requests(planned.requests, planned, plain_text, apply_text)
+
+
 async def test_labels(signed_in, journal, tmp_path, factory: SessionFactory) -> None:
     from screens.labels_builder import LabelsBuilderScreen
     from tests.labels.helpers import copy_samples

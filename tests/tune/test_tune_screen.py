@@ -178,6 +178,12 @@ async def test_tune_watch_sort_log_and_model_from_best(
         await eventually(pilot, lambda: app.state.model_name == "ui-tune-best", WAIT, what="model created")
         model = factory.client("sagemaker").describe_model(ModelName="ui-tune-best")
         assert best in model["PrimaryContainer"]["ModelDataUrl"]
+        # A new tuning job from the dashboard: the finished one is offered as a warm start parent.
+        await pilot.press("f")
+        await eventually(
+            pilot, lambda: "ui-tune" in screen.form.parents, WAIT, what="the finished job offered as parent"
+        )
+        assert screen.form.parents["ui-tune"].best_job == best
 
 
 async def test_stop_tuning_job_with_confirmation(make_app: Any, factory: Any, base: TrainingBase) -> None:
@@ -408,3 +414,107 @@ async def test_an_image_classification_base_offers_its_own_ranges_objective_and_
         await pilot.pause()
         assert "learning_rate" not in screen.query_one("#base-static", Input).value
         assert "Ready" in text_of(screen, "#problems"), text_of(screen, "#problems")
+
+
+async def test_warm_start_offers_the_parent_with_its_best_and_the_type_that_fits(
+    make_app: Any, factory: Any, base: TrainingBase
+) -> None:
+    from services.tuning.warm_start import IDENTICAL, TRANSFER
+    from tests.tune.test_sandbox_tuning import wait_done
+
+    job = start_training_job(factory, base)
+    sm = factory.client("sagemaker")
+    sm.create_hyper_parameter_tuning_job(**build_request(tuning_config(base, name="parent", max_jobs=2)))
+    best = wait_done(sm, "parent")["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
+    app = make_app(start_step="tune")
+    app.state.training_job = job
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await eventually(
+            pilot, lambda: "1 finished tuning job" in text_of(screen, "#warm-note"), WAIT, what="parents"
+        )
+        parent = screen.query_one("#warm-parent", Select)
+        assert screen.form.parents["parent"].label() == f"parent (best validation:mlogloss = {best:.4g})"
+        # The parent tuned eta and max_depth only: tune the same (AWS keeps the count of hyperparameters).
+        for name in ("subsample", "colsample_bytree"):
+            await pilot.click(f"#on-{name}")
+        parent.value = "parent"
+        await pilot.pause()
+        assert screen.query_one("#warm-type", Select).value == IDENTICAL
+        assert "Fits IdenticalDataAndAlgorithm: same data" in text_of(screen, "#warm-note")
+        assert "Ready" in text_of(screen, "#problems"), text_of(screen, "#problems")
+        # Other validation data: transfer learning fits, and Identical is refused before any call.
+        validation = screen.query_one("#base-validation", Input)
+        validation.value = validation.value.replace("/validation/", "/validation-2/")
+        await pilot.pause()
+        assert "Fits TransferLearning: the data differ from parent's (validation:" in text_of(
+            screen, "#warm-note"
+        )
+        assert "IdenticalDataAndAlgorithm needs the parent's data" in text_of(screen, "#problems")
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.2)
+        assert app.screen is screen  # said on the form: no plan, no call
+        # Another objective than the parent's: refused whatever the type.
+        screen.query_one("#warm-type", Select).value = TRANSFER
+        screen.query_one("#objective", Select).value = "validation:merror"
+        await pilot.pause()
+        assert "is not parent's (validation:mlogloss)" in text_of(screen, "#problems")
+        screen.query_one("#objective", Select).value = "validation:mlogloss"
+        screen.query_one("#tuning-name", Input).value = "warm-ui"
+        await pilot.pause()
+        assert "Ready" in text_of(screen, "#problems"), text_of(screen, "#problems")
+        await pilot.press("ctrl+r")
+        await eventually(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmPlanScreen) and app.screen.query("#cancel"),
+            WAIT,
+            what="plan shown",
+        )
+        request = app.screen.plan.actions[0].request.params
+        assert request["WarmStartConfig"] == {
+            "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "parent"}],
+            "WarmStartType": TRANSFER,
+        }
+        await pilot.click("#cancel")
+    names = [
+        s["HyperParameterTuningJobName"]
+        for s in sm.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]
+    ]
+    assert names == ["parent"]
+
+
+async def test_without_a_training_job_tune_says_so_and_assumes_no_algorithm(make_app: Any) -> None:
+    app = make_app(start_step="tune")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await eventually(pilot, lambda: bool(text_of(screen, "#base-note")), WAIT, what="base")
+        assert "Tuning starts from a completed training job, and none was found" in text_of(
+            screen, "#base-note"
+        )
+        assert screen.query_one("#base-image", Input).value == ""
+        assert screen.query_one("#base-static", Input).value == ""
+        assert "training image: no container image" in text_of(screen, "#problems")
+        assert "No training job loaded: the ranges below are those of XGBoost" in text_of(
+            screen, "#ranges-hint"
+        )
+        assert "Warm start needs a training job first" in text_of(screen, "#warm-note")
+
+
+async def test_without_a_training_job_tune_uses_the_train_steps_algorithm(make_app: Any) -> None:
+    app = make_app(start_step="tune")
+    app.state.extra["training"] = {
+        "algorithm": "image-classification",
+        "hyperparameters": {"num_classes": "5"},
+    }
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        await eventually(pilot, lambda: bool(screen.query("#on-learning_rate")), WAIT, what="IC ranges")
+        assert (
+            "Image classification (built-in, labeled manifest), the algorithm chosen in the Train step"
+            in (text_of(screen, "#base-note"))
+        )
+        assert "image-classification" in screen.query_one("#base-image", Input).value
+        assert screen.query_one("#base-static", Input).value == "num_classes=5"

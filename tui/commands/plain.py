@@ -436,7 +436,28 @@ class Plain:
         )
         name = st.tuning_job or tune.default_name(st.training_job)
         st.update(tuning_job=self.ask_text(f"Tuning job name (at most {tune.NAME_MAX} characters)", name))
+        self._ask_warm_start(s)
         return True
+
+    def _ask_warm_start(self, s: dict[str, Any]) -> None:
+        """Offer the finished tuning jobs of the same algorithm as a start (asked only when one exists)."""
+        from services.flow import tune
+
+        choices = tune.choices_from_state(self.state)
+        offers = tune.warm_start_offers(self.ctx, choices) if choices is not None else []
+        if not offers:
+            return
+        # "" stands for no parent: a tuning job name is never empty.
+        options = [("none", "")] + [(o.parent.label(), o.parent.name) for o in offers]
+        kept = (s.get("warm_start") or {}).get("parents") or [""]
+        picked = self.ask_choice("Warm start from", options, str(kept[0]))
+        offer = next((o for o in offers if o.parent.name == picked), None)
+        if offer is None:
+            s.pop("warm_start", None)
+            return
+        self.say(f"{offer.parent.label()}. Fits {offer.advice.text()}")
+        kind = self.ask_choice("Warm start type", [(t, t) for t in tune.WARM_START_TYPES], offer.advice.type)
+        s["warm_start"] = {"parents": [offer.parent.name], "type": kind}
 
     # -- clean up --------------------------------------------------------------------------------
     def cleanup(self) -> int:

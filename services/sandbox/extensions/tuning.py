@@ -447,11 +447,37 @@ def _check_request(config: dict[str, Any], definition: dict[str, Any] | None) ->
                 raise _validation(f"Range {r.get('Name')}: ReverseLogarithmic scaling needs 0 <= x < 1.")
 
 
+def _check_warm_start(backend: Any, warm: dict[str, Any] | None, config: dict[str, Any]) -> None:
+    """The parents must exist, have finished, and share the objective, as SageMaker requires
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-warm-start.html)."""
+    if not warm:
+        return
+    parents = warm.get("ParentHyperParameterTuningJobs") or []
+    if not 1 <= len(parents) <= 5:
+        raise _validation("WarmStartConfig takes 1 to 5 parent tuning jobs.")
+    metric = (config.get("HyperParameterTuningJobObjective") or {}).get("MetricName")
+    for parent in parents:
+        name = parent.get("HyperParameterTuningJobName", "")
+        record = backend.hyper_parameter_tuning_jobs.get(name)
+        if record is None:
+            raise _validation(f"Parent tuning job {name} does not exist.")
+        status = record.hyper_parameter_tuning_job_status
+        if status not in ("Completed", "Stopped", "Failed"):
+            raise _validation(f"Parent tuning job {name} is {status}; parents must have finished.")
+        parent_config = record.hyper_parameter_tuning_job_config or {}
+        theirs = (parent_config.get("HyperParameterTuningJobObjective") or {}).get("MetricName")
+        if theirs != metric:
+            raise _validation(
+                f"The objective metric {metric} differs from parent {name}'s objective metric {theirs}."
+            )
+
+
 def _wrap_create(original: Callable[..., str]) -> Callable[..., str]:
     def create_hyper_parameter_tuning_job(self: Any, **kwargs: Any) -> str:
         config = kwargs.get("hyper_parameter_tuning_job_config") or {}
         definition = kwargs.get("training_job_definition")
         _check_request(config, definition)
+        _check_warm_start(self, kwargs.get("warm_start_config"), config)
         arn = original(self, **kwargs)
         name = kwargs["hyper_parameter_tuning_job_name"]
         record = self.hyper_parameter_tuning_jobs[name]
