@@ -279,6 +279,8 @@ class BucketStep(StepScreen):
         self.query_one("#create", Button).display = status is BucketStatus.MISSING
         self.query_one("#use", Button).display = status is BucketStatus.OWNED
         self.query_one("#alternative", Button).display = status is BucketStatus.OTHER_ACCOUNT
+        # The footer shows the keys check_action allows: they follow the check's result too.
+        self.refresh_bindings()
 
     # -- actions --------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
