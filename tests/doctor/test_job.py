@@ -13,10 +13,12 @@ import pytest
 from services.sandbox import trainer
 from services.training import build_request
 from services.tuning.request import build_request as tuning_request
+from tests.support import eventually, wait_connected
 from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
 from tests.tune.data import prepare
 from tests.tune.test_sandbox_tuning import tuning_config
 from tests.tune.test_sandbox_tuning import wait_done as tuning_done
+from tests.ui_text import shown
 from tui.cli import main
 
 
@@ -245,3 +247,53 @@ def test_a_notebook_in_a_subnet_without_internet(world: Any, factory: Any, docto
     # Not failed (Pending or InService): the facts, and nothing to diagnose.
     assert code == 0 and data["findings"] == [] and data["job"]["kind"] == "notebook"
     assert data["job"]["vpc"]["subnets"] == [net["subnet"]] and data["job"]["direct_internet_access"] is False
+
+
+# -- the TUI: a failed job's panel, `d`, the doctor with the job filled in --------------------------
+async def test_d_on_a_failed_jobs_panel_opens_the_doctor_with_the_job_diagnosed(
+    world: Any, factory: Any, make_app: Any
+) -> None:
+    from screens.doctor import DoctorStep
+    from screens.job_panel import JobPanelScreen
+
+    net = make_vpc(factory)
+    failed_training(factory, world, VpcConfig={"Subnets": [net["subnet"]], "SecurityGroupIds": [net["sg"]]})
+    app = make_app(start_step="connect")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await app.push_screen(JobPanelScreen("denied", poll_seconds=0.2))
+        panel = app.screen
+        await eventually(pilot, lambda: panel.snapshot is not None and panel.snapshot.status == "Failed")
+        await pilot.press("d")
+        await eventually(pilot, lambda: isinstance(app.screen, DoctorStep))
+        doctor = app.screen
+        await eventually(pilot, lambda: doctor.diagnosis is not None and not doctor.busy, 20.0)
+        facts = shown(doctor.query_one("#doctor-job"))
+        assert "training job denied: Failed" in facts and f"execution role: {world.role_arn}" in facts
+        assert f"channel train: s3://{world.default_bucket}/xgb/train/" in facts
+        assert f"VPC subnets: {net['subnet']}" in facts
+        causes = [f.cause for f in doctor.diagnosis.findings if f.blocking]
+        assert causes[0] == "identity-wrong-resource" and "vpc-no-s3-route" in causes
+        verdict = shown(doctor.query_one("#doctor-verdict"))
+        assert "vpc-no-s3-route" in verdict and "identity-wrong-resource" in verdict
+
+
+async def test_d_on_a_job_that_did_not_fail_stays_on_the_panel(
+    world: Any, factory: Any, make_app: Any
+) -> None:
+    from screens.job_panel import JobPanelScreen
+
+    grant_bucket(factory, world)
+    upload_csv(factory, world)
+    sm = factory.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="fine")))
+    wait_done(sm, "fine")
+    app = make_app(start_step="connect")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await app.push_screen(JobPanelScreen("fine", poll_seconds=0.2))
+        panel = app.screen
+        await eventually(pilot, lambda: panel.snapshot is not None and panel.snapshot.status == "Completed")
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.screen is panel
