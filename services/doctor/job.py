@@ -11,6 +11,7 @@ network path to S3 checked (services.doctor.network: `vpc-no-s3-route`).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
@@ -191,7 +192,11 @@ def find(factory: Any, name: str, region: str, notebook: bool = False) -> JobFac
             )
         return _notebook_facts(name, found)
     kinds = (Subject.TRAINING, Subject.TUNING, Subject.LABELING)
-    hits = [(k, d) for k in kinds if (d := _describe(sm, k, name)) is not None]
+    # The three kinds are asked at once: one round trip, not three (and all three are needed to
+    # say a name is ambiguous).
+    with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+        described = list(pool.map(lambda k: _describe(sm, k, name), kinds))
+    hits = [(k, d) for k, d in zip(kinds, described, strict=True) if d is not None]
     if not hits:
         raise NotFoundError(
             f"No job named {echo(name)}",
@@ -330,14 +335,20 @@ def diagnose_job(
         )  # fmt: skip
         return JobDiagnosis(facts, None, d)
     explained = explain_failure(facts.failure_reason, region)
-    refused = _refused_request(factory, facts, caller_account, region, sandbox)
-    route, calls = None, 0
-    if facts.vpc is not None and facts.in_vpc_without_internet:
-        from services.doctor.network import s3_route_finding
-
-        what = f"the {_what(facts)} {facts.name}"
-        route, calls = s3_route_finding(factory, facts.vpc.subnets, what, region)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The network reads need nothing from the diagnosis: they run beside it.
+        network = pool.submit(_route, factory, facts, region)
+        refused = _refused_request(factory, facts, caller_account, region, sandbox)
+        route, calls = network.result()
     return JobDiagnosis(facts, explained, _with_job(refused, facts, explained, route, calls))
+
+
+def _route(factory: Any, facts: JobFacts, region: str) -> tuple[Finding | None, int]:
+    if facts.vpc is None or not facts.in_vpc_without_internet:
+        return None, 0
+    from services.doctor.network import s3_route_finding
+
+    return s3_route_finding(factory, facts.vpc.subnets, f"the {_what(facts)} {facts.name}", region)
 
 
 def _what(facts: JobFacts) -> str:
