@@ -202,6 +202,34 @@ def test_a_job_in_a_vpc_without_an_s3_route(world: Any, factory: Any, doctor: An
     assert change["command"] in route[0]["fix"]["description"]
 
 
+def test_with_the_data_readable_the_route_is_the_one_cause(world: Any, factory: Any, doctor: Any) -> None:
+    """The sandbox's job in a subnet with no S3 route fails as a real one does (a download that
+    cannot connect), and the doctor names the route, not a policy."""
+    grant_bucket(factory, world)
+    net = make_vpc(factory)
+    d = failed_training(
+        factory, world, VpcConfig={"Subnets": [net["subnet"]], "SecurityGroupIds": [net["sg"]]}
+    )
+    assert d["FailureReason"].startswith("ClientError: Data download failed:")
+    assert "route to an S3 VPC endpoint or a NAT device" in d["FailureReason"]
+    code, out, _ = doctor("--job", "denied")
+    assert code == 1
+    assert "What happened: The job runs in a VPC whose subnets could not reach S3" in out
+    assert "sagewiz doctor: DENIED" in out
+    findings = [line for line in out.splitlines() if "[BLOCKING]" in line]
+    assert len(findings) == 1 and "vpc-no-s3-route" in findings[0], findings
+    assert f"--route-table-ids {net['rtb']}" in out
+    # With the endpoint the fix adds, the same job trains.
+    factory.client("ec2").create_vpc_endpoint(
+        VpcId=net["vpc"], ServiceName="com.amazonaws.eu-north-1.s3", VpcEndpointType="Gateway",
+        RouteTableIds=[net["rtb"]],
+    )  # fmt: skip
+    sm = factory.client("sagemaker")
+    again = {**build_request(xgb_config(world, name="again")), "VpcConfig": d["VpcConfig"]}
+    sm.create_training_job(**again)
+    assert wait_done(sm, "again")["TrainingJobStatus"] == "Completed"
+
+
 @pytest.mark.parametrize("path", ["endpoint", "nat"])
 def test_a_job_in_a_vpc_with_an_s3_route_has_no_route_finding(
     world: Any, factory: Any, doctor: Any, path: str
