@@ -18,7 +18,7 @@ from typing import Any
 
 from services.doctor.model import Diagnosis, DoctorRequest, Finding, order_findings
 from services.errors import NotFoundError, ValidationError, is_gone, translate
-from services.job_failure import FailureExplanation, explain_failure
+from services.job_failure import FailureExplanation, FailureKind, explain_failure
 from services.terminal_text import echo
 
 
@@ -335,6 +335,8 @@ def diagnose_job(
         )  # fmt: skip
         return JobDiagnosis(facts, None, d)
     explained = explain_failure(facts.failure_reason, region)
+    if facts.subject is Subject.NOTEBOOK and (explained is None or explained.kind is FailureKind.UNKNOWN):
+        explained = _notebook_explanation(facts)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The network reads need nothing from the diagnosis: they run beside it.
         network = pool.submit(_route, factory, facts, region)
@@ -349,6 +351,18 @@ def _route(factory: Any, facts: JobFacts, region: str) -> tuple[Finding | None, 
     from services.doctor.network import s3_route_finding
 
     return s3_route_finding(factory, facts.vpc.subnets, f"the {_what(facts)} {facts.name}", region)
+
+
+def _notebook_explanation(facts: JobFacts) -> FailureExplanation:
+    """A notebook's own failures (lifecycle script, volume, ...) are the Notebook step's to explain."""
+    from services.notebook_errors import explain_failure as explain_notebook
+    from services.remedy import Face
+
+    return FailureExplanation(
+        FailureKind.UNKNOWN,
+        "The notebook instance failed to start.",
+        explain_notebook(facts.failure_reason, facts.name).render(Face.PLAIN),
+    )
 
 
 def _what(facts: JobFacts) -> str:

@@ -325,3 +325,49 @@ async def test_d_on_a_job_that_did_not_fail_stays_on_the_panel(
         await pilot.press("d")
         await pilot.pause()
         assert app.screen is panel
+
+
+@pytest.fixture
+def fast_notebooks() -> Iterator[None]:
+    from services.sandbox.extensions import notebook as nb_ext
+
+    saved = (nb_ext.TIMINGS.pending, nb_ext.TIMINGS.stopping, nb_ext.TIMINGS.deleting)
+    nb_ext.set_timings(0.3)
+    yield
+    nb_ext.set_timings(*saved)
+
+
+def test_a_failed_notebook_in_a_subnet_without_internet(
+    world: Any, factory: Any, doctor: Any, fast_notebooks: None
+) -> None:
+    import base64
+
+    from tests.support import eventually_blocking
+
+    net = make_vpc(factory)
+    sm = factory.client("sagemaker")
+    sm.create_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName="broken",
+        OnStart=[{"Content": base64.b64encode(b"#!/bin/bash\nexit 1\n").decode()}],
+    )
+    for name, internet in (("nb-closed", "Disabled"), ("nb-open", "Enabled")):
+        sm.create_notebook_instance(
+            NotebookInstanceName=name, InstanceType="ml.t3.medium", RoleArn=world.role_arn,
+            SubnetId=net["subnet"], SecurityGroupIds=[net["sg"]], DirectInternetAccess=internet,
+            LifecycleConfigName="broken",
+        )  # fmt: skip
+
+    def failed(name: str) -> bool:
+        return sm.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"] == "Failed"
+
+    eventually_blocking(lambda: failed("nb-closed") and failed("nb-open"), 20.0, what="the notebooks to fail")
+    code, out, _ = doctor("--notebook", "nb-closed")
+    assert code == 1
+    assert "notebook instance nb-closed: Failed" in out and "Lifecycle Config" in out
+    assert "What happened: The notebook instance failed to start." in out
+    assert "[BLOCKING] vpc-no-s3-route" in out and f"--route-table-ids {net['rtb']}" in out
+    # With SageMaker's direct internet access the subnet's routes are not its way to S3.
+    code, out, _ = doctor("--notebook", "nb-open", "--json")
+    data = json.loads(out)
+    assert data["job"]["direct_internet_access"] is True
+    assert "vpc-no-s3-route" not in [f["cause"] for f in data["findings"]]
