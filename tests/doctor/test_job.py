@@ -371,3 +371,37 @@ def test_a_failed_notebook_in_a_subnet_without_internet(
     data = json.loads(out)
     assert data["job"]["direct_internet_access"] is True
     assert "vpc-no-s3-route" not in [f["cause"] for f in data["findings"]]
+
+
+def test_a_failed_labeling_job(world: Any, factory: Any, doctor: Any) -> None:
+    from services.labeling.setup import build_setup_plan
+    from services.plan import apply_plan
+    from services.sandbox.extensions import labeling as ext
+    from tests.labels.helpers import copy_samples, fix_role, wait_job_done
+    from tests.labels.test_sandbox_jobs import make_spec
+
+    saved = (ext.SETTINGS.seconds_per_object, ext.SETTINGS.accuracy, ext.SETTINGS.start_delay)
+    ext.configure(seconds_per_object=0.0, accuracy=1.0, start_delay=0.0)
+    try:
+        prefix = copy_samples(factory, world, 3)
+        fix_role(factory, world)
+        setup = build_setup_plan(factory, make_spec(world), prefix, create_job=False)
+        apply_plan(setup.plan, factory, None)
+        # Mechanical Turk without the declaration the API asks for: the job fails once it starts.
+        req = {
+            **setup.request,
+            "InputConfig": {k: v for k, v in setup.request["InputConfig"].items() if k != "DataAttributes"},
+        }
+        factory.client("sagemaker").create_labeling_job(**req)
+        assert wait_job_done(factory, req["LabelingJobName"]).status == "Failed"
+    finally:
+        ext.configure(seconds_per_object=saved[0], accuracy=saved[1], start_delay=saved[2])
+    code, out, _ = doctor("--job", req["LabelingJobName"], "--json")
+    data = json.loads(out)
+    assert code == 1 and data["job"]["kind"] == "labeling" and data["job"]["status"] == "Failed"
+    assert "personally identifiable information" in data["job"]["failure_reason"]
+    manifest = req["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"]
+    assert data["job"]["channels"] == [{"name": "manifest", "s3_uri": manifest}]
+    assert data["job"]["output_path"] == req["OutputConfig"]["S3OutputPath"]
+    # No refused request in that reason: nothing for the permissions engine to decide.
+    assert data["verdict"] == "unknown" and data["findings"] == []
