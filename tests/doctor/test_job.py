@@ -118,6 +118,10 @@ def test_no_such_job_bad_names_and_flag_mixes_are_one_line_exit_2(world: Any, do
     assert len(err.strip().splitlines()) == 1
     code, _, err = doctor("--job", "bad name!\x1b[31m")
     assert code == 2 and "is not a SageMaker job name" in err and "\x1b" not in err
+    code, _, err = doctor("--job", "x" * 100_000)
+    assert code == 2 and len(err) < 400 and "is not a SageMaker job name" in err
+    code, _, err = doctor("--job", "")
+    assert code == 2 and "is not a SageMaker job name" in err
     code, _, err = doctor("--job", "a", "--error", "Access Denied")
     assert code == 2 and "leave out --error" in err
     code, _, err = doctor("--job", "a", "--notebook", "b")

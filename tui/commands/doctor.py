@@ -95,22 +95,22 @@ def _run_job(args: argparse.Namespace) -> int:
     from tui.commands.common import connect_from_args
     from tui.commands.export_apply import flow_context
 
-    name = args.job or args.notebook
-    if args.job and args.notebook:
+    name = args.job if args.job is not None else args.notebook
+    if args.job is not None and args.notebook is not None:
         return _usage("give --job or --notebook, not both")
     if args.error or args.error_file:
         return _usage(
-            f"--{'job' if args.job else 'notebook'} reads the FailureReason itself: leave out --error/--error-file"
+            f"--{'job' if args.job is not None else 'notebook'} reads the FailureReason itself: leave out --error/--error-file"
         )
     from services.doctor.job import Subject, check_name
 
     try:
-        check_name(Subject.NOTEBOOK if args.notebook else None, name)
+        check_name(Subject.NOTEBOOK if args.notebook is not None else None, name)
     except ValidationError as exc:
         return _usage(exc.message)
     ctx = connect_from_args(args)  # ConnectError -> exit 2 by the CLI's guard
     try:
-        jd = doctor.inspect_job(flow_context(ctx, Journal()), name, notebook=bool(args.notebook))
+        jd = doctor.inspect_job(flow_context(ctx, Journal()), name, notebook=args.notebook is not None)
     except (NotFoundError, ValidationError) as exc:  # no such job, or a name two kinds hold
         return _usage(f"{exc.message} {exc.hint}".strip())
     return _emit_job(jd, args.json)
@@ -119,7 +119,7 @@ def _run_job(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from services.terminal_text import echo
 
-    if getattr(args, "job", None) or getattr(args, "notebook", None):
+    if getattr(args, "job", None) is not None or getattr(args, "notebook", None) is not None:
         return _run_job(args)
 
     for flag, limit in FLAG_LIMITS.items():
