@@ -409,3 +409,33 @@ def test_a_failed_labeling_job(world: Any, factory: Any, doctor: Any) -> None:
     assert data["job"]["output_path"] == req["OutputConfig"]["S3OutputPath"]
     # No refused request in that reason: nothing for the permissions engine to decide.
     assert data["verdict"] == "unknown" and data["findings"] == []
+
+
+async def test_d_on_a_failed_tuning_job_opens_the_doctor_with_it(
+    world: Any, factory: Any, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import screens.tune as tune_screen
+    from screens.doctor import DoctorStep
+
+    monkeypatch.setattr(tune_screen, "POLL_SECONDS", 0.3)
+    base = prepare(world, factory, num_round=4)
+    factory.client("iam").delete_role_policy(RoleName=world.role_name, PolicyName="tune-test-data")
+    sm = factory.client("sagemaker")
+    sm.create_hyper_parameter_tuning_job(**tuning_request(tuning_config(base, name="tfail", max_jobs=2)))
+    tuning_done(sm, "tfail")
+    app = make_app(start_step="tune")
+    app.state.tuning_job = "tfail"
+    async with app.run_test(size=(130, 45)) as pilot:
+        await eventually(pilot, lambda: app.identity is not None, 20.0, what="connected")
+        screen = app.screen
+        await eventually(
+            pilot, lambda: screen.snapshot is not None and screen.snapshot.status == "Failed", 20.0
+        )
+        await pilot.press("d")
+        await eventually(pilot, lambda: isinstance(app.screen, DoctorStep))
+        doctor = app.screen
+        await eventually(pilot, lambda: doctor.diagnosis is not None and not doctor.busy, 20.0)
+        facts = shown(doctor.query_one("#doctor-job"))
+        assert "tuning job tfail: Failed" in facts and "Data download failed" in facts
+        assert f"channel train: s3://{world.default_bucket}/tune-data/train/" in facts
+        assert doctor.diagnosis.verdict == "denied" and doctor.diagnosis.action == "s3:GetObject"
