@@ -29,7 +29,7 @@ class Subject(Enum):
     NOTEBOOK = "notebook"
 
 
-# Statuses that mean the job or notebook did not fail (nothing to diagnose).
+# The status of a job or notebook that failed; any other means there is nothing to diagnose.
 FAILED = frozenset({"Failed"})
 
 

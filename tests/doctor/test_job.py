@@ -439,3 +439,26 @@ async def test_d_on_a_failed_tuning_job_opens_the_doctor_with_it(
         assert "tuning job tfail: Failed" in facts and "Data download failed" in facts
         assert f"channel train: s3://{world.default_bucket}/tune-data/train/" in facts
         assert doctor.diagnosis.verdict == "denied" and doctor.diagnosis.action == "s3:GetObject"
+
+
+def test_a_job_whose_role_was_deleted_under_it(world: Any, factory: Any, doctor: Any) -> None:
+    """The role existed when the job was created and was gone when SageMaker assumed it."""
+    upload_csv(factory, world)
+    old = trainer.set_pace(0.5)  # the job waits in Starting long enough for the role to go
+    try:
+        sm = factory.client("sagemaker")
+        sm.create_training_job(**build_request(xgb_config(world, name="orphan")))
+        iam = factory.client("iam")
+        for p in iam.list_role_policies(RoleName=world.role_name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=world.role_name, PolicyName=p)
+        for p in iam.list_attached_role_policies(RoleName=world.role_name)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=world.role_name, PolicyArn=p["PolicyArn"])
+        iam.delete_role(RoleName=world.role_name)
+        reason = wait_done(sm, "orphan")["FailureReason"]
+    finally:
+        trainer.set_pace(old)
+    assert "unable to assume the role" in reason
+    code, out, _ = doctor("--job", "orphan", "--json")
+    data = json.loads(out)
+    assert code == 1 and data["job"]["role"] == world.role_arn
+    assert data["findings"][0]["cause"] == "role-missing" and data["resource"] == world.role_arn
