@@ -99,7 +99,8 @@ def build_parser(with_subcommands: bool = True) -> argparse.ArgumentParser:
         sub, "doctor", "diagnose an AccessDenied / 'access is forbidden' error",
         "Explain why AWS refused a request: which policy denies it (or lacks an allow) and the smallest "
         "change that fixes it. Give the error text; the principal, bucket, key and action are read from "
-        "it, or given with the flags.",
+        "it, or given with the flags. Or name a failed job (--job) or notebook instance (--notebook): its "
+        "FailureReason, role, channels, output path, KMS keys and VPC are read and diagnosed.",
         ["sagewiz doctor --error-file err.txt",
          "aws s3 cp f s3://b/k 2>&1 | sagewiz doctor --error-file -",
          "sagewiz doctor --job my-training-job",
