@@ -126,10 +126,11 @@ def main() -> None:
 
 
 def main_job() -> None:
-    """`--job`: the whole `sagewiz doctor --job NAME` diagnosis of a failed training job (its role
-    may not read the input: "Data download failed ... AccessDenied"): find the job among the three
-    kinds, read its facts, diagnose the refused download. Run in a VPC subnet with no route to S3,
-    so the network check's EC2 reads are counted too. Targets: <= 1 s warm and <= 20 AWS calls."""
+    """`--job`: the whole `sagewiz doctor --job NAME` diagnosis of a failed training job: it runs in
+    a VPC subnet with no route to S3 (so its download fails, "Data download failed ... route to an
+    S3 VPC endpoint or a NAT device") and its role may not read the input either. Find the job among
+    the three kinds, read its facts, diagnose the download as the role, read the subnets' routes.
+    Targets: <= 1 s warm and <= 20 AWS calls."""
     from services.doctor.job import diagnose_job
     from services.sandbox import trainer
     from services.sandbox.server import get_sandbox
