@@ -26,9 +26,11 @@ from screens.doctor_report import VERDICT_STYLE, AdminReportScreen, render_diagn
 from services.errors import ErrorInfo, SagewizError, translate
 from services.flow import marks
 from services.remedy import Face
+from services.terminal_text import safe
 from tui.messages import Work, WorkDone, WorkFailed
 
 if TYPE_CHECKING:
+    from services.doctor.job import JobDiagnosis
     from services.doctor.model import Diagnosis
     from services.doctor.probe import ProbeResult
     from services.flow.doctor import DoctorPlan
@@ -57,6 +59,7 @@ class FixOutcome:
 
 # -- the work this screen hands to workers -------------------------------------------------------------
 DIAGNOSE: Work[Diagnosis] = Work("doctor: diagnose")
+DIAGNOSE_JOB: Work[JobDiagnosis] = Work("doctor: diagnose a failed job")
 FIX: Work[FixOutcome] = Work("doctor: fix and re-check")
 UNDO: Work[str] = Work("doctor: undo the last fix")  # what was restored, said to the person
 
@@ -79,6 +82,7 @@ class DoctorStep(StepScreen):
         self.busy = False
         self._pending: Any = None
         self._before_after: Group | None = None
+        self._job: str | None = None  # a failed job handed over: diagnosed by reading the job
 
     def compose_body(self) -> ComposeResult:
         yield Static("Permissions doctor", classes="step-title")
@@ -113,6 +117,7 @@ class DoctorStep(StepScreen):
             yield Button("Undo last fix (u)", id="undo")
         yield LoadingIndicator(id="doctor-loading")
         with Vertical(id="doctor-results"):
+            yield Static("", id="doctor-job")
             yield Static("", id="doctor-before-after")
             yield Static("", id="doctor-verdict")
             with Collapsible(title="Statement trace (t)", id="doctor-trace-box", collapsed=True):
@@ -122,9 +127,11 @@ class DoctorStep(StepScreen):
     def on_mount(self) -> None:
         self.query_one("#doctor-loading").display = False
         self.query_one("#doctor-results").display = False
+        self.query_one("#doctor-job").display = False  # only for a job handed over
         pending = self.wizard.take_pending_doctor()
         if pending is not None:
             self._pending = pending
+            self._job = getattr(pending, "job_name", None)
             self.query_one("#error-text", TextArea).text = getattr(pending, "error_text", "") or ""
             for field, attr in (
                 ("principal", "principal_arn"),
@@ -253,6 +260,11 @@ class DoctorStep(StepScreen):
                 Text("Not connected yet: wait for the connection (or press 1 for Connect).")
             )
             return
+        if self._job is not None:
+            name, self._job = self._job, None  # once: a later ctrl+r re-checks the fields
+            self._set_busy(True, f"Reading the job {name} and diagnosing its failure (read-only)…")
+            self._diagnose_job_worker(name)
+            return
         from services.doctor.engine import precheck
 
         req = self._request()
@@ -280,8 +292,36 @@ class DoctorStep(StepScreen):
             return
         self.post_message(DIAGNOSE.done(d))
 
+    @work(thread=True, exclusive=True, group="doctor", exit_on_error=False, description="diagnose a job")
+    def _diagnose_job_worker(self, name: str) -> None:
+        from services.flow import doctor
+
+        try:
+            jd = doctor.inspect_job(self.flow_context, name)
+        except Exception as exc:  # no such job, or a name two kinds hold: said in the error modal
+            err = exc if isinstance(exc, SagewizError) else translate(exc, "diagnose the job")
+            self.post_message(DIAGNOSE_JOB.failed(ErrorInfo.of(err)))
+            return
+        self.post_message(DIAGNOSE_JOB.done(jd))
+
     def on_work_done(self, message: WorkDone[Any]) -> None:
-        message.route(DIAGNOSE.to(self._diagnosed), FIX.to(self._fix_done), UNDO.to(self._undo_done))
+        message.route(
+            DIAGNOSE.to(self._diagnosed),
+            DIAGNOSE_JOB.to(self._job_diagnosed),
+            FIX.to(self._fix_done),
+            UNDO.to(self._undo_done),
+        )
+
+    def _job_diagnosed(self, jd: JobDiagnosis) -> None:
+        lines = [Text("The job, as SageMaker describes it", style="bold")]
+        lines += [Text(f"  {safe(line, 4000)}") for line in jd.facts.lines()]  # AWS's text, escaped
+        if jd.explanation is not None:
+            lines.append(Text(f"What happened: {jd.explanation.summary}", style="bold yellow"))
+            if not jd.explanation.doctor:
+                lines.append(Text(f"Next: {jd.explanation.next_action}", style="yellow"))
+        self._diagnosed(jd.diagnosis)
+        self.query_one("#doctor-job", Static).update(Group(*lines))
+        self.query_one("#doctor-job").display = True
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self._set_busy(False)
@@ -292,6 +332,7 @@ class DoctorStep(StepScreen):
         self._set_busy(False)
         self.query_one("#doctor-error", Static).update("")
         self.query_one("#doctor-before-after", Static).update("")
+        self.query_one("#doctor-job").display = False
         self._before_after = None
         self._show(diagnosis)
 

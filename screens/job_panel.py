@@ -274,6 +274,11 @@ class JobPanelScreen(FocusScreen[None]):
             if explained is not None:
                 fail.append(f"\n{explained.summary}", style="bold yellow")
                 fail.append(f"\nNext: {explained.next_action}", style="yellow")
+            if not (explained and explained.doctor) and snap.status == "Failed":
+                fail.append(
+                    "\nd: the doctor reads the job (role, channels, output, VPC) and diagnoses it.",
+                    style="dim",
+                )
         self.query_one("#jp-failure", Static).update(fail)
         if snap.final_metrics:
             for m in snap.final_metrics:
@@ -379,24 +384,26 @@ class JobPanelScreen(FocusScreen[None]):
 
     def action_doctor(self) -> None:
         snap = self.snapshot
-        explained = explain_failure(snap.failure_reason) if snap else None
-        denial = explained.denial if explained is not None and explained.doctor else None
-        if snap is None or denial is None:
-            self.notify("The doctor is offered when the job failed on an S3 access denial.", markup=False)
+        if snap is None or snap.status != "Failed":
+            self.notify("The doctor is offered once the job has failed.", markup=False)
             return
         from services.denied import DeniedCall
         from services.policy.arns import session_arn
 
-        session = session_arn(snap.role_arn, "SageMaker")
+        # The doctor reads the job itself (role, channels, output, VPC); the refused request, when
+        # the reason names one, also fills its fields so a later ctrl+r re-checks just that.
+        explained = explain_failure(snap.failure_reason)
+        denial = explained.denial if explained is not None and explained.doctor else None
         self.wizard.open_doctor(
             DeniedCall(
                 error_text=snap.failure_reason,
-                principal_arn=session,
-                action=denial.action,
-                bucket=denial.bucket,
-                key=denial.key or None,
-                operation=denial.action.split(":")[1],
+                principal_arn=session_arn(snap.role_arn, "SageMaker") if denial else None,
+                action=denial.action if denial else None,
+                bucket=denial.bucket if denial else None,
+                key=(denial.key or None) if denial else None,
+                operation=denial.action.split(":")[1] if denial else None,
                 source_step="train",
+                job_name=self.job_name,
             )  # fmt: skip
         )
 

@@ -79,6 +79,7 @@ class TuneStep(StepScreen):
         Binding("x", "stop_tuning", "Stop tuning job"),
         Binding("m", "create_model", "Model from best"),
         Binding("f", "new_form", "New tuning job"),
+        Binding("d", "doctor", "Doctor", show=False),  # said on the dashboard when the job failed
     ]
 
     # Tests replace these to keep names and times stable.
@@ -507,6 +508,17 @@ class TuneStep(StepScreen):
         )
         plan = Plan(f"Stop tuning job {snap.name}", (action,))
         self._confirm(plan, lambda: self._apply(plan, STOPPED))
+
+    def action_doctor(self) -> None:
+        snap = self.snapshot
+        if snap is None or snap.status != "Failed":
+            self.notify("The doctor is offered once the tuning job has failed.", markup=False)
+            return
+        from services.denied import DeniedCall
+
+        self.wizard.open_doctor(
+            DeniedCall(error_text=snap.failure_reason or "", source_step="tune", job_name=snap.name)
+        )
 
     def action_create_model(self) -> None:
         snap = self.snapshot

@@ -276,4 +276,9 @@ def _note(snap: TuningSnapshot) -> Text:
                 "\nThe execution role may not read the data: the Permissions step or the doctor fixes that.",
                 style="yellow",
             )
+    if snap.status == "Failed":
+        text.append(
+            "\nd: the doctor reads the tuning job (role, channels, output, VPC) and diagnoses it.",
+            style="dim",
+        )
     return text

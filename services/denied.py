@@ -16,3 +16,4 @@ class DeniedCall:
     key: str | None = None
     operation: str | None = None  # API operation, e.g. "PutObject"
     source_step: str | None = None
+    job_name: str | None = None  # the failed job it came from: the doctor reads the job itself

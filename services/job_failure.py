@@ -22,6 +22,7 @@ class FailureKind(Enum):
     HYPERPARAMETERS = "hyperparameters"
     QUOTA = "quota"  # ResourceLimitExceeded: the account's limit for that instance type
     INSTANCE_TYPE = "instance-type"  # not offered in the region, or no capacity now
+    NETWORK = "network"  # in a VPC, the job could not reach S3 (no S3 endpoint or NAT route)
     INTERNAL = "internal"  # AWS's side: retry
     UNKNOWN = "unknown"
 
@@ -41,6 +42,7 @@ _INSTANCE = re.compile(
     r"|InsufficientCapacity|CapacityError|insufficient capacity",
     re.I,
 )
+_NO_ROUTE = re.compile(r"route to an S3 VPC endpoint or a NAT device|S3 VPC endpoint exists", re.I)
 _INSTANCE_NAME = re.compile(r"\bml\.[a-z0-9]+\.[a-z0-9]+\b")
 _DATA_FORMAT = re.compile(
     r"could not convert string to float|Unable to read data channel|as CSV|content ?type|"
@@ -86,6 +88,14 @@ def explain_failure(reason: str, region: str = "", instance_type: str = "") -> F
             "the objects are there, the role may not list the bucket: press d for the doctor.",
             denial=s3_denial(text),
             doctor=s3_denial(text) is not None,
+        )
+    if _NO_ROUTE.search(text):
+        return FailureExplanation(
+            FailureKind.NETWORK,
+            "The job runs in a VPC whose subnets could not reach S3 (no S3 VPC endpoint, no NAT route).",
+            "Press d: the doctor reads the subnets' route tables and gives the command that adds an S3 "
+            "gateway endpoint.",
+            doctor=True,
         )
     denial = s3_denial(text)
     if denial is not None:

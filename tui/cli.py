@@ -99,9 +99,11 @@ def build_parser(with_subcommands: bool = True) -> argparse.ArgumentParser:
         sub, "doctor", "diagnose an AccessDenied / 'access is forbidden' error",
         "Explain why AWS refused a request: which policy denies it (or lacks an allow) and the smallest "
         "change that fixes it. Give the error text; the principal, bucket, key and action are read from "
-        "it, or given with the flags.",
+        "it, or given with the flags. Or name a failed job (--job) or notebook instance (--notebook): its "
+        "FailureReason, role, channels, output path, KMS keys and VPC are read and diagnosed.",
         ["sagewiz doctor --error-file err.txt",
          "aws s3 cp f s3://b/k 2>&1 | sagewiz doctor --error-file -",
+         "sagewiz doctor --job my-training-job",
          "sagewiz doctor --principal arn:aws:iam::123456789012:role/R --bucket b --action s3:PutObject --json"],
         _codes("nothing blocks the access", "a blocking cause was found (or AWS refused the reads)",
                "bad usage, or not enough to diagnose (one line on stderr)"),
@@ -119,6 +121,10 @@ def build_parser(with_subcommands: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--bucket", help="the S3 bucket the request was for")
     p.add_argument("--key", help="the S3 object key the request was for")
     p.add_argument("--action", help="the refused action, e.g. s3:PutObject")
+    p.add_argument(
+        "--job", metavar="NAME", help="diagnose a failed training, tuning or labeling job by its name"
+    )
+    p.add_argument("--notebook", metavar="NAME", help="diagnose a failed notebook instance by its name")
     p.add_argument("--json", action="store_true", help="print one JSON object (see README)")
 
     p = command(

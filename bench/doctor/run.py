@@ -1,6 +1,7 @@
 """Benchmark: a full diagnosis of the seed scenario in the sandbox (issue 6, point 9).
 
     .venv/bin/python bench/doctor/run.py
+    .venv/bin/python bench/doctor/run.py --job     # `sagewiz doctor --job` on a failed training job
 
 "Full diagnosis" = parse the seed's error, resolve the role (path lookup), read every piece of
 evidence (role policies, bucket policy, Block Public Access at bucket and account, ownership,
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 SEED_ERROR = "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied"
 RUNS = 15
 RTT = 0.060
-SERVICES = ("s3", "s3control", "iam", "sts", "kms", "sagemaker")
+SERVICES = ("s3", "s3control", "iam", "sts", "kms", "sagemaker", "ec2")
 
 
 class CallCounter:
@@ -124,5 +125,80 @@ def main() -> None:
     print("  targets met" if ok else "  TARGETS MISSED")
 
 
+def main_job() -> None:
+    """`--job`: the whole `sagewiz doctor --job NAME` diagnosis of a failed training job: it runs in
+    a VPC subnet with no route to S3 (so its download fails, "Data download failed ... route to an
+    S3 VPC endpoint or a NAT device") and its role may not read the input either. Find the job among
+    the three kinds, read its facts, diagnose the download as the role, read the subnets' routes.
+    Targets: <= 1 s warm and <= 20 AWS calls."""
+    from services.doctor.job import diagnose_job
+    from services.sandbox import trainer
+    from services.sandbox.server import get_sandbox
+    from services.session import SessionFactory
+    from services.training import build_request
+    from tests.train.conftest import upload_csv, wait_done, xgb_config
+
+    sb = get_sandbox()
+    sb.start()
+    world = sb.reset(seed=True)
+    admin = SessionFactory(world.target())
+    trainer.set_pace(0.0)
+    upload_csv(admin, world)
+    ec2 = admin.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    sm = admin.client("sagemaker")
+    sm.create_training_job(**build_request(xgb_config(world, name="bench-denied")), VpcConfig={
+        "Subnets": [subnet], "SecurityGroupIds": [ec2.create_security_group(
+            GroupName="bench", Description="bench", VpcId=vpc)["GroupId"]]})  # fmt: skip
+    assert wait_done(sm, "bench-denied")["TrainingJobStatus"] == "Failed"
+    kw = {"caller_account": world.account, "region": world.region, "sandbox": True}
+
+    factory = SessionFactory(world.target())
+    counter = CallCounter()
+    t0 = time.perf_counter()
+    counter.attach(factory)
+    jd = diagnose_job(factory, "bench-denied", **kw)
+    cold = time.perf_counter() - t0
+    cold_calls = list(counter.calls)
+    causes = [f.cause for f in jd.diagnosis.blocking]
+    assert causes[0] == "identity-wrong-resource" and "vpc-no-s3-route" in causes, causes
+
+    times, counts = [], []
+    for _ in range(RUNS):
+        counter.calls.clear()
+        t = time.perf_counter()
+        diagnose_job(factory, "bench-denied", **kw)
+        times.append(time.perf_counter() - t)
+        counts.append(len(counter.calls))
+    med = statistics.median(times)
+    seed_t, seed_c = [], []
+    from services.doctor.engine import diagnose
+
+    req = jd.diagnosis.request
+    assert req is not None
+    for _ in range(RUNS):  # the engine alone on the same refused request: what the job reading adds
+        counter.calls.clear()
+        t = time.perf_counter()
+        diagnose(req, factory, **kw)
+        seed_t.append(time.perf_counter() - t)
+        seed_c.append(len(counter.calls))
+    print(
+        "sagewiz doctor --job: a failed training job (role may not read its input; VPC without an S3 route)"
+    )
+    print(f"  verdict: {jd.diagnosis.verdict}; blocking causes: {', '.join(causes)}")
+    print(f"  AWS calls (botocore before-call hook): {len(cold_calls)} cold, {statistics.median(counts):.0f} warm "
+          f"(target <= 20) [{', '.join(sorted(cold_calls))}]")  # fmt: skip
+    print(f"  cold (fresh factory, first diagnosis in this process): {cold * 1000:.0f} ms")
+    print(f"  warm median of {RUNS}:            {med * 1000:.1f} ms (target <= 1000 ms)")
+    ms, cs = statistics.median(seed_t), statistics.median(seed_c)
+    print(
+        f"  the engine alone on the refused request: {ms * 1000:.1f} ms, {cs:.0f} calls; "
+        f"ratio job / engine alone: {med / ms:.2f}x time, {statistics.median(counts) / cs:.2f}x calls"
+    )
+    ok = med <= 1.0 and max(len(cold_calls), *counts) <= 20
+    print("  targets met" if ok else "  TARGETS MISSED")
+
+
 if __name__ == "__main__":
-    main()
+    main_job() if "--job" in sys.argv[1:] else main()

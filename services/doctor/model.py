@@ -42,6 +42,7 @@ CAUSES: dict[str, str] = {
     "role-missing": "the execution role named does not exist (or not at the ARN given)",
     "role-trust": "the role's trust policy does not let SageMaker assume it",
     "input-missing": "no objects under the input prefix, and the role may list the bucket",
+    "vpc-no-s3-route": "a job or notebook in a VPC whose subnets have neither an S3 gateway endpoint nor a NAT route",
 }
 CAUSE_ORDER = {c: i for i, c in enumerate(CAUSES)}
 

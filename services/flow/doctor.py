@@ -13,6 +13,7 @@ from typing import Any
 
 from services.doctor.engine import diagnose
 from services.doctor.fixes import apply_fix, fix_plan
+from services.doctor.job import JobDiagnosis, diagnose_job
 from services.doctor.model import Assumption, AssumptionReason, Diagnosis, DoctorRequest, Fix
 from services.errors import SagewizError
 from services.flow.context import FlowContext
@@ -56,6 +57,19 @@ def inspect(ctx: FlowContext, state: WizardState, choices: DoctorChoices) -> Dia
             rest = tuple(a for a in d.assumptions if a.reason is not AssumptionReason.PRINCIPAL_FROM_WIZARD)
             d = replace(d, assumptions=(caller, *rest))
     return d
+
+
+def inspect_job(ctx: FlowContext, name: str, *, notebook: bool = False) -> JobDiagnosis:
+    """The diagnosis of a failed training, tuning or labeling job (or notebook instance) by name.
+    Raises NotFoundError / ValidationError for a name that is no job, or one held by two kinds."""
+    return diagnose_job(
+        ctx.factory,
+        name,
+        notebook=notebook,
+        caller_account=ctx.account,
+        region=ctx.region,
+        sandbox=ctx.sandbox or ctx.world is not None,
+    )
 
 
 def recommended_fix(diagnosis: Diagnosis) -> Fix | None:

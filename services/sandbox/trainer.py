@@ -35,6 +35,7 @@ from services.sandbox import jobs
 from services.sandbox.training.host_logs import stamp
 from services.sandbox.training.image_learner import train_image_classifier
 from services.sandbox.training.job_data import download_channels, role_credentials, upload_model
+from services.sandbox.training.network import check_s3_route
 from services.sandbox.training.run import (
     PHASES,
     Abandoned,
@@ -229,6 +230,7 @@ def _execute_inner(run: Run) -> None:
         run.log("sagewiz sandbox: this job runs on this machine in an emulator, not on SageMaker.")
         creds = role_credentials(run)
         algo = algorithm_for(req)
+        check_s3_route(run)
         data = download_channels(run, creds, algo)
         run.wait(PHASES["downloading"])
         for _ in range(2, count + 1):

@@ -54,15 +54,22 @@ from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
             FailureKind.INTERNAL, "AWS's side", "Start it again", False,
         ),
         ("AlgorithmError: something nobody wrote down", FailureKind.UNKNOWN, "does not recognise", "log", False),
+        (
+            "ClientError: Artifact upload failed:Please ensure that the subnet's route table has a route to an S3 "
+            "VPC endpoint or a NAT device, and both the security groups and the subnet's network ACL allow outbound "
+            "traffic to S3.",
+            FailureKind.NETWORK, "could not reach S3", "adds an S3 gateway endpoint", True,
+        ),
     ],
     ids=["quota", "region", "capacity", "s3-denied", "hyperparameter", "csv-header", "label-range", "role",
-         "internal", "unknown"],
+         "internal", "unknown", "vpc-no-route"],
 )  # fmt: skip
 def test_failure_reasons_are_explained(reason, kind, summary, next_action, doctor) -> None:
     explained = explain_failure(reason, "eu-north-1")
     assert explained is not None and explained.kind is kind
     assert summary in explained.summary and next_action in explained.next_action
-    assert explained.doctor is doctor and (explained.denial is not None) is doctor
+    assert explained.doctor is doctor
+    assert (explained.denial is not None) is (doctor and kind is FailureKind.PERMISSIONS)
 
 
 def test_no_reason_no_explanation() -> None:

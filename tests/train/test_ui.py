@@ -115,6 +115,7 @@ async def test_job_panel_offers_doctor_on_s3_denial(world, factory, make_app):
         denied = seen[0]
         assert denied.bucket == world.default_bucket and denied.action == "s3:GetObject"
         assert denied.principal_arn.endswith(":assumed-role/SageMaker-tt/SageMaker")
+        assert denied.job_name == "denied-job"
 
 
 async def test_train_step_shows_messages_beside_fields(make_app, monkeypatch):

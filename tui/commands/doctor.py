@@ -9,9 +9,11 @@ No textual import here.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from services.doctor.engine import precheck
+from services.doctor.job import JobDiagnosis
 from services.doctor.model import Diagnosis, DoctorRequest
 from services.doctor.report import render_text, to_json
 from services.remedy import Face
@@ -65,8 +67,60 @@ def _emit(d: Diagnosis, as_json: bool) -> int:
     return EXIT_USAGE
 
 
+def _emit_job(jd: JobDiagnosis, as_json: bool) -> int:
+    from services.terminal_text import safe
+
+    print(safe(json.dumps(jd.to_json(), indent=2) if as_json else render_job_text(jd)))
+    if jd.nothing_to_diagnose or jd.diagnosis.verdict == "allowed":
+        return EXIT_OK
+    return EXIT_BLOCKED  # the job failed: said, with the cause when one was found
+
+
+def render_job_text(jd: JobDiagnosis) -> str:
+    lines = ["sagewiz doctor: the job's facts (read from SageMaker)"]
+    lines += [f"  {line}" for line in jd.facts.lines()]
+    if jd.nothing_to_diagnose:
+        return "\n".join([*lines, "", f"sagewiz doctor: NOTHING TO DIAGNOSE\n  {jd.diagnosis.headline}"])
+    if jd.explanation is not None:
+        lines += ["", f"What happened: {jd.explanation.summary}"]
+        if not jd.explanation.doctor:  # else the diagnosis below is the next thing to read
+            lines.append(f"Next: {jd.explanation.next_action}")
+    return "\n".join([*lines, "", render_text(jd.diagnosis)])
+
+
+def _run_job(args: argparse.Namespace) -> int:
+    from services.errors import NotFoundError, ValidationError
+    from services.flow import doctor
+    from services.journal import Journal
+    from tui.commands.common import connect_from_args
+    from tui.commands.export_apply import flow_context
+
+    name = args.job if args.job is not None else args.notebook
+    if args.job is not None and args.notebook is not None:
+        return _usage("give --job or --notebook, not both")
+    if args.error or args.error_file:
+        return _usage(
+            f"--{'job' if args.job is not None else 'notebook'} reads the FailureReason itself: leave out --error/--error-file"
+        )
+    from services.doctor.job import Subject, check_name
+
+    try:
+        check_name(Subject.NOTEBOOK if args.notebook is not None else None, name)
+    except ValidationError as exc:
+        return _usage(exc.message)
+    ctx = connect_from_args(args)  # ConnectError -> exit 2 by the CLI's guard
+    try:
+        jd = doctor.inspect_job(flow_context(ctx, Journal()), name, notebook=args.notebook is not None)
+    except (NotFoundError, ValidationError) as exc:  # no such job, or a name two kinds hold
+        return _usage(f"{exc.message} {exc.hint}".strip())
+    return _emit_job(jd, args.json)
+
+
 def run(args: argparse.Namespace) -> int:
     from services.terminal_text import echo
+
+    if getattr(args, "job", None) is not None or getattr(args, "notebook", None) is not None:
+        return _run_job(args)
 
     for flag, limit in FLAG_LIMITS.items():
         value = getattr(args, flag)
