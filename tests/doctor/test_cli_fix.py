@@ -195,3 +195,20 @@ def test_nothing_appliable_is_exit_two_and_changes_nothing(capsys: pytest.Captur
 def test_yes_and_dry_run_need_fix(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["doctor", "--error", SEED_ERROR, flag]) == 2
     assert "go with --fix" in capsys.readouterr().err
+
+
+def test_a_write_to_another_accounts_bucket_is_not_fixed_here(
+    seeded: SandboxWorld, as_admin: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The sample bucket belongs to the sandbox's second account, as in AWS: granting the role a write
+    # there would be half a fix at best (the owner's bucket policy must allow it too), so none is applied.
+    before = documents(seeded)
+    code = main(["doctor", "--principal", seeded.role_arn, "--bucket", SAMPLE_BUCKET, "--key", "datasets/x.jpg",
+                 "--action", "s3:PutObject", "--fix", "--yes", "--json"])  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert out["result"] == "not-applicable" and out["plan"] is None and out["applied"] == []
+    causes = [f["cause"] for f in out["before"]["findings"]]
+    assert "bucket-owned-by-other-account" in causes
+    assert documents(seeded) == before
+    assert Journal().entries("policy-replaced", scope=False) == []
