@@ -212,3 +212,43 @@ def test_a_write_to_another_accounts_bucket_is_not_fixed_here(
     assert "bucket-owned-by-other-account" in causes
     assert documents(seeded) == before
     assert Journal().entries("policy-replaced", scope=False) == []
+
+
+def test_a_fix_for_another_accounts_role_is_never_applied(seeded: SandboxWorld, journal: Journal) -> None:
+    """Defence in depth under every front end: a role of another account that shares a name with
+    one here (SageMaker-tt) must not get the change through this account's IAM."""
+    from services.doctor.fixes import fix_plan
+    from services.doctor.model import Diagnosis, Finding, Fix
+    from services.errors import SagewizError
+    from services.flow import doctor
+    from services.flow.context import FlowContext
+    from services.flow.outcome import Verdict
+    from services.permissions.fixes.change import ROLE_INLINE_POLICY, PolicyChange, PolicyTarget
+    from services.remedy import Face
+    from services.sandbox.world import SAMPLE_ACCOUNT
+
+    foreign_role = f"arn:aws:iam::{SAMPLE_ACCOUNT}:role/service-role/{ROLE_NAME}"
+    grant = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}],
+    }
+    change = PolicyChange(
+        target=PolicyTarget(ROLE_INLINE_POLICY, role_name=ROLE_NAME, policy_name="sagewiz-doctor-grants"),
+        title="Add a statement", reason="test", old_text=None, new_text=json.dumps(grant),
+    )  # fmt: skip
+    fix = Fix(description="grant it", policy_changes=(change,))
+    d = Diagnosis(verdict="denied", principal=foreign_role, action="s3:PutObject", resource="arn:aws:s3:::b/k",
+                  findings=(Finding("identity-no-allow", True, "no allow", fix=fix),), role_arn=foreign_role)  # fmt: skip
+    plan = doctor.DoctorPlan(
+        verdict=Verdict.SEND, message="m", requests=fix_plan(fix, Face.CLI), diagnosis=d, fix=fix
+    )
+    ctx = FlowContext(
+        SessionFactory(seeded.target()), seeded.account, seeded.region, journal, seeded.admin_arn
+    )
+    before = documents(seeded)
+    assert doctor.foreign_targets(ctx, plan) == (
+        f"inline policy sagewiz-doctor-grants of role {ROLE_NAME} (account {SAMPLE_ACCOUNT})",
+    )
+    with pytest.raises(SagewizError, match="nothing was changed"):
+        doctor.apply(ctx, plan)
+    assert documents(seeded) == before and journal.entries("policy-replaced", scope=False) == []
