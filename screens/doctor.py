@@ -32,8 +32,7 @@ from tui.messages import Work, WorkDone, WorkFailed
 if TYPE_CHECKING:
     from services.doctor.job import JobDiagnosis
     from services.doctor.model import Diagnosis
-    from services.doctor.probe import ProbeResult
-    from services.flow.doctor import DoctorPlan
+    from services.flow.doctor import DoctorPlan, FixOutcome
 
 
 @dataclass(frozen=True)
@@ -47,14 +46,6 @@ class DoctorKept:
 
 
 FIELDS = ("principal", "bucket", "key", "action")
-
-
-@dataclass(frozen=True)
-class FixOutcome:
-    before: Diagnosis
-    after: Diagnosis
-    probe: ProbeResult | None  # the live re-check as the principal, when sagewiz can sign as it
-    applied: tuple[str, ...]
 
 
 # -- the work this screen hands to workers -------------------------------------------------------------
@@ -373,35 +364,15 @@ class DoctorStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="doctor", exit_on_error=False, description="apply the fix")
     def _fix_worker(self, plan: DoctorPlan, apply: bool) -> None:
-        from services.doctor.probe import principal_factory, probe
         from services.flow import doctor
 
-        ident = self.identity
-        before, fix = plan.diagnosis, plan.fix
-        applied: list[str] = []
         try:
-            assert fix is not None
-            ctx = self.flow_context
-            if apply:
-                for r in doctor.apply(ctx, plan):
-                    change = getattr(r, "change", None)
-                    action = getattr(r, "action", None)
-                    applied.append(
-                        change.title if change is not None else getattr(action, "description", str(r))
-                    )
-            req = before.recheck_request()
-            if fix.request_changes:
-                req = req.with_(**fix.request_changes)
-            after = doctor.inspect(ctx, self.state, doctor.DoctorChoices(req))
-            pf = principal_factory(
-                self.factory, after.principal, after.role_arn, ident.arn if ident else None, self.wizard.world
-            )
-            result = probe(pf, after.action, after.bucket, after.key) if pf is not None and apply else None
+            outcome = doctor.fix_and_recheck(self.flow_context, self.state, plan, apply_it=apply)
         except Exception as exc:
             err = exc if isinstance(exc, SagewizError) else translate(exc, "apply the fix")
             self.post_message(FIX.failed(ErrorInfo.of(err)))
             return
-        self.post_message(FIX.done(FixOutcome(before, after, result, tuple(applied))))
+        self.post_message(FIX.done(outcome))
 
     def _fix_done(self, outcome: FixOutcome) -> None:
         self._set_busy(False)

@@ -66,7 +66,7 @@ def test_the_world_is_found_again_started_over_and_stopped(background: None) -> 
     fresh = persist.connect_world(fresh=True)
     assert not fresh.resumed and fresh.pid != first.pid
     assert not persist.pid_alive(first.pid)
-    assert "kept-bucket" not in _buckets(fresh) and "sagemaker-sample-files" in _buckets(fresh)
+    assert "kept-bucket" not in _buckets(fresh) and fresh.default_bucket in _buckets(fresh)
 
     done = _sagewiz("sandbox", "stop")
     assert done.returncode == 0 and "Stopped the sandbox world" in done.stdout
@@ -113,7 +113,7 @@ def test_prestart_boots_the_world_once_and_the_wizard_connects_to_it_as_fresh(ba
     assert persist._prestarted is started
     world = persist.connect_world()
     assert world.pid == started.pid and not world.resumed  # a world begun a moment ago is fresh
-    assert "sagemaker-sample-files" in _buckets(world)
+    assert world.default_bucket in _buckets(world)
     persist.prestart()  # recorded and alive: nothing new is started
     assert persist._prestarted is None
     again = persist.connect_world()

@@ -134,7 +134,8 @@ def test_serve_exports_work_for_the_aws_cli_and_failures_are_quiet(
         env=cli, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "sagemaker-sample-files" in json.loads(done.stdout)
+    # The user's bucket only: the sample bucket belongs to the sandbox's second account, as in AWS.
+    assert json.loads(done.stdout) == ["sagemaker-eu-north-1-123456789012"]
 
     # The record lets `sagewiz --sandbox` elsewhere use this world: 0600, and removed on stop.
     record = Path(cli_env["SAGEWIZ_STATE_DIR"]) / "sandbox.json"

@@ -104,9 +104,14 @@ def build_parser(with_subcommands: bool = True) -> argparse.ArgumentParser:
         ["sagewiz doctor --error-file err.txt",
          "aws s3 cp f s3://b/k 2>&1 | sagewiz doctor --error-file -",
          "sagewiz doctor --job my-training-job",
-         "sagewiz doctor --principal arn:aws:iam::123456789012:role/R --bucket b --action s3:PutObject --json"],
-        _codes("nothing blocks the access", "a blocking cause was found (or AWS refused the reads)",
-               "bad usage, or not enough to diagnose (one line on stderr)"),
+         "sagewiz doctor --principal arn:aws:iam::123456789012:role/R --bucket b --action s3:PutObject --json",
+         "sagewiz doctor --error-file err.txt --fix --dry-run",
+         "sagewiz doctor --error-file err.txt --fix --yes"],
+        _codes("nothing blocks the access (with --fix: allowed after the fix, or already)",
+               "a blocking cause was found (or AWS refused the reads); with --fix: still refused, the fix "
+               "failed or was declined, or --dry-run printed the plan",
+               "bad usage, or not enough to diagnose (one line on stderr); with --fix: nothing sagewiz can "
+               "apply, or no terminal to ask and no --yes"),
     )  # fmt: skip
     _common(p)
     p.add_argument("--error", metavar="TEXT", help="the error text, as AWS printed it")
@@ -126,6 +131,18 @@ def build_parser(with_subcommands: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument("--notebook", metavar="NAME", help="diagnose a failed notebook instance by its name")
     p.add_argument("--json", action="store_true", help="print one JSON object (see README)")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the recommended fix (shows the plan and asks first), then re-check and retry the request",
+    )
+    p.add_argument("--dry-run", action="store_true", help="with --fix: print the fix's plan, change nothing")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="with --fix: apply without asking (needed without a terminal)",
+    )
 
     p = command(
         sub, "logs", "print a job's CloudWatch log",

@@ -114,6 +114,8 @@ def gather(
     ev: dict[str, Any] = {"principal": info, "bucket": bucket}
     if bucket:
         ev.update(_bucket_facts(r1, bucket, owner))
+        if owner and r1["head"][0] == "denied" and ev.get("bucket_owned_by_other") is None:
+            ev.update(_owner_by_plain_head(g, bucket))
     if "notebook" in r1 and r1["notebook"][0] == "ok":
         nb = r1["notebook"][1]
         ev["notebook"] = {
@@ -266,6 +268,15 @@ def _bucket_owner(r1: Round1, bucket: str, owner: str | None) -> dict[str, Any]:
             ev["bucket_exists"] = True
             ev["bucket_owned_by_other"] = True
     return ev
+
+
+def _owner_by_plain_head(g: Reader, bucket: str) -> dict[str, Any]:
+    """HeadBucket with ExpectedBucketOwner was refused and no other bucket read told why (a public
+    bucket of another account lets nobody read its settings). A plain HeadBucket that works means
+    the caller may read the bucket, so the owner check is what failed: another account owns it.
+    One more call, made only in this case."""
+    st, _ = g.call("bucket without the owner check", "s3", "head_bucket", Bucket=bucket)
+    return {"bucket_exists": True, "bucket_owned_by_other": True} if st == "ok" else {}
 
 
 def _bucket_settings(r1: Round1) -> dict[str, Any]:

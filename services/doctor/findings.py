@@ -70,7 +70,7 @@ def _other_owner(case: Case) -> list[Finding]:
     squatted = bool(bucket) and account in (bucket or "")
     evidence = [
         f"s3:HeadBucket with ExpectedBucketOwner={account} was refused although the bucket exists "
-        "(GetBucketPolicy: 405, or other reads worked): another account owns it"
+        "(a plain HeadBucket, GetBucketPolicy's 405 or another read worked): another account owns it"
     ]
     if squatted:
         evidence.append(

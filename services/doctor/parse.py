@@ -127,7 +127,10 @@ _SDK_BUCKET = re.compile(
     r"Bucket\s+(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])\s+(?:exists,\s+but\s+access\s+is\s+forbidden|is\s+not\s+accessible\s+as\s+the\s+default\s+bucket)",
     re.I,
 )
-_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(?P<key>[^\s()'\"]*))?")
+# A key ends before the text's own punctuation: "… to s3://b/k: An error occurred" names `k`.
+_S3_URI = re.compile(
+    r"s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(?P<key>[^\s()'\"]*?))?(?=[:;,]?(?:[\s()'\"]|$))"
+)
 _XML_CODE = re.compile(r"<Code>([^<]+)</Code>")
 _XML_MSG = re.compile(r"<Message>([^<]*)</Message>", re.S)
 _ANY_ARN = re.compile(r"\barn:(?P<partition>[a-z0-9-]+):[a-z0-9-]+:[^\s\"']*")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.buckets.ownership import check_bucket
-from services.errors import NotFoundError, SagewizError
+from services.buckets.ownership import BucketCheck, BucketStatus, check_bucket
+from services.errors import AccessDeniedError, NotFoundError, SagewizError
 from services.flow.context import FlowContext
 from services.flow.outcome import StepPlan, Verdict
 from services.s3uri import S3Uri
@@ -65,6 +65,13 @@ def plan(ctx: FlowContext, state: WizardState, choices: DataChoices) -> DataPlan
     return plan_locations(ctx, parse_source(source_text), parse_destination(prefix), source_text, prefix)
 
 
+def _unusable(owner: BucketCheck, source_text: str, prefix: str) -> DataPlan:
+    problem = SagewizError(f"Bucket {owner.name} cannot be used", owner.problem or owner.ownership_evidence)
+    return DataPlan(
+        verdict=Verdict.CANNOT, message=problem.title, problem=problem, source_text=source_text, prefix=prefix
+    )
+
+
 def plan_locations(
     ctx: FlowContext, source: Location, dest: S3Uri, source_text: str = "", prefix: str = ""
 ) -> DataPlan:
@@ -82,18 +89,16 @@ def plan_locations(
             source_text=source_text,
             prefix=prefix,
         )
+    except AccessDeniedError:
+        # S3 refuses every request naming this account as the expected owner of a bucket another
+        # account owns: that is the squatting guard speaking, not a permission to fix.
+        owner = check_bucket(ctx.factory, dest.bucket, ctx.account)
+        if owner.status is BucketStatus.OTHER_ACCOUNT:
+            return _unusable(owner, source_text, prefix)
+        raise
     owner = check_bucket(ctx.factory, dest.bucket, ctx.account)
     if not owner.usable:  # the Bucket step's ownership check: never copy into another account's bucket
-        problem = SagewizError(
-            f"Bucket {dest.bucket} cannot be used", owner.problem or owner.ownership_evidence
-        )
-        return DataPlan(
-            verdict=Verdict.CANNOT,
-            message=problem.title,
-            problem=problem,
-            source_text=source_text,
-            prefix=prefix,
-        )
+        return _unusable(owner, source_text, prefix)
     cache = HashCache.default()
     sync = plan_sync(ctx.factory, source, dest, cache=cache, account=ctx.account)
     if sync.nothing_to_do:

@@ -15,6 +15,7 @@ from services.doctor.engine import diagnose
 from services.doctor.fixes import apply_fix, fix_plan
 from services.doctor.job import JobDiagnosis, diagnose_job
 from services.doctor.model import Assumption, AssumptionReason, Diagnosis, DoctorRequest, Fix
+from services.doctor.probe import ProbeResult, principal_factory, probe
 from services.errors import SagewizError
 from services.flow.context import FlowContext
 from services.flow.outcome import StepPlan, Verdict
@@ -110,8 +111,94 @@ def plan(ctx: FlowContext, state: WizardState, choices: DoctorChoices, face: Fac
     return decide(inspect(ctx, state, choices), face)
 
 
+def foreign_targets(ctx: FlowContext, plan: DoctorPlan) -> tuple[str, ...]:
+    """What the fix would change that lives in another account than the caller's (a role of
+    another account, a bucket another account owns): such a fix is that account's to apply."""
+    fix, d = plan.fix, plan.diagnosis
+    if fix is None:
+        return ()
+    from services.permissions.fixes.change import ROLE_INLINE_POLICY
+    from services.policy.arns import parse_principal
+
+    out: list[str] = []
+    for change in fix.policy_changes:
+        target = change.target
+        if target.kind == ROLE_INLINE_POLICY:
+            info = parse_principal(d.role_arn or d.principal or "")
+            if info is not None and info.account and info.account != ctx.account:
+                out.append(f"{target.describe()} (account {info.account})")
+        elif target.bucket and _bucket_foreign(d, ctx.account):
+            out.append(f"{target.describe()} (the bucket belongs to another account)")
+    if fix.plan is not None and d.bucket and _bucket_foreign(d, ctx.account):
+        out.extend(
+            f"{a.description} (the bucket belongs to another account)"
+            for a in fix.plan.actions
+            if a.resource.startswith(f"arn:aws:s3:::{d.bucket}")
+        )
+    return tuple(out)
+
+
+def _bucket_foreign(d: Diagnosis, account: str) -> bool:
+    ev = d.evidence
+    if ev is None:
+        return False
+    return bool(ev.bucket_owned_by_other) or bool(ev.bucket_owner and ev.bucket_owner != account)
+
+
 def apply(ctx: FlowContext, plan: DoctorPlan) -> list[Any]:
-    """Apply the fix, old documents saved to the journal first; what was applied, in order."""
+    """Apply the fix, old documents saved to the journal first; what was applied, in order.
+    A fix for another account's role or bucket is refused before any change."""
     if plan.fix is None or plan.requests is None:
         return []
+    foreign = foreign_targets(ctx, plan)
+    if foreign:
+        raise SagewizError(
+            "Not sagewiz's to change",
+            f"The fix changes {'; '.join(foreign)}, outside account {ctx.account}: nothing was changed.",
+            "Send the report to that account's administrator.",
+        )
     return apply_fix(ctx.factory, ctx.journal, plan.fix)
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    """A fix applied (or a request re-made as the fix says) and the request checked again."""
+
+    before: Diagnosis
+    after: Diagnosis
+    probe: ProbeResult | None  # the live re-check as the principal, when sagewiz can sign as it
+    applied: tuple[str, ...]  # the changes made, in order
+
+    @property
+    def allowed(self) -> bool:
+        """The diagnosis read back allows the request, and the live retry (when one ran) was not refused."""
+        return self.after.verdict == "allowed" and (self.probe is None or self.probe.allowed is not False)
+
+
+def fix_and_recheck(
+    ctx: FlowContext, state: WizardState, plan: DoctorPlan, *, apply_it: bool = True
+) -> FixOutcome:
+    """Apply the plan's fix (with `apply_it`), diagnose the request again from fresh reads and,
+    when sagewiz can sign as the principal, retry it live. Raises SagewizError when applying fails."""
+    from services.permissions.apply import ApplyResult
+    from services.plan import AppliedAction
+
+    before, fix = plan.diagnosis, plan.fix
+    applied: list[str] = []
+    if apply_it:
+        for r in apply(ctx, plan):
+            if isinstance(r, ApplyResult):
+                applied.append(r.change.title)
+            elif isinstance(r, AppliedAction):
+                applied.append(r.action.description)
+    req = before.recheck_request()
+    if fix is not None and fix.request_changes:
+        req = req.with_(**fix.request_changes)
+    after = inspect(ctx, state, DoctorChoices(req))
+    result = None
+    if apply_it:
+        pf = principal_factory(
+            ctx.factory, after.principal, after.role_arn, ctx.caller_arn or None, ctx.world
+        )
+        result = probe(pf, after.action, after.bucket, after.key) if pf is not None else None
+    return FixOutcome(before, after, result, tuple(applied))

@@ -6,7 +6,8 @@
   inline policy grants object actions on the bucket ARN instead of `bucket/*` (so it cannot write);
 - the default bucket `sagemaker-eu-north-1-<account>` with Block Public Access on and a bucket
   policy naming the role whose Resource lacks `/*`;
-- `sagemaker-sample-files` holding generated vehicle images under the seed's prefix.
+- `sagemaker-sample-files` holding generated vehicle images under the seed's prefix, owned by a
+  second account (SAMPLE_ACCOUNT) as in AWS, with a bucket policy that lets everyone read and list it.
 IAM enforcement is switched on afterwards, so requests signed as the role get real AccessDenied.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.sandbox.world import SANDBOX_ACCOUNT, SANDBOX_REGION, SandboxWorld
+from services.sandbox.world import SAMPLE_ACCOUNT, SANDBOX_ACCOUNT, SANDBOX_REGION, SandboxWorld
 from services.session import AwsTarget, SessionFactory, StaticCredentials
 
 ROLE_NAME = "SageMaker-tt"
@@ -112,6 +113,44 @@ def bucket_policy(bucket: str, role_arn: str) -> dict[str, Any]:
     }
 
 
+def sample_bucket_policy() -> dict[str, Any]:
+    """The sample bucket's policy: anyone may list and read it (a public dataset, as in AWS)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{SAMPLE_BUCKET}", f"arn:aws:s3:::{SAMPLE_BUCKET}/*"],
+            }
+        ],
+    }
+
+
+def _seed_sample_bucket(region: str) -> None:
+    """The public sample bucket in the second account, written straight into the emulator (every
+    request to the sandbox acts in the user's account, so no client can create it there). Its
+    Block Public Access is off (it is public on purpose); encryption and ownership are AWS's defaults."""
+    from moto.s3.models import s3_backends
+
+    from services.sandbox.images import sample_set
+
+    backend = s3_backends[SAMPLE_ACCOUNT]["aws"]
+    backend.create_bucket(SAMPLE_BUCKET, region)
+    backend.put_bucket_encryption(
+        SAMPLE_BUCKET, {"Rule": {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}}
+    )
+    backend.put_bucket_ownership_controls(SAMPLE_BUCKET, "BucketOwnerEnforced")  # type: ignore[arg-type]
+    backend.put_bucket_policy(SAMPLE_BUCKET, json.dumps(sample_bucket_policy()).encode())
+    # Written directly (50 HTTP round trips were a third of the seed, and the seed is what a first
+    # `--sandbox` waits for).
+    for img in sample_set():
+        key = backend.put_object(SAMPLE_BUCKET, SAMPLE_PREFIX + img.key, img.data)
+        key.set_metadata({"Content-Type": "image/jpeg"})
+
+
 def seed_world(endpoint: str, full: bool = True) -> SandboxWorld:
     """Build the world with enforcement off (the caller switches it on afterwards)."""
     region, account = SANDBOX_REGION, SANDBOX_ACCOUNT
@@ -153,27 +192,26 @@ def seed_world(endpoint: str, full: bool = True) -> SandboxWorld:
     role_creds = StaticCredentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
 
     s3 = boot.client("s3")
-    for name in (bucket, SAMPLE_BUCKET):
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
-        # AWS gives every bucket these defaults; moto does not, so state them explicitly.
-        s3.put_bucket_encryption(
-            Bucket=name,
-            ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-            },
-        )
-        s3.put_bucket_ownership_controls(
-            Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-        )
-        s3.put_public_access_block(
-            Bucket=name,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-        )
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    # AWS gives every bucket these defaults; moto does not, so state them explicitly.
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(bucket_policy(bucket, role_arn)))
     boot.client("s3control").put_public_access_block(
         AccountId=account,
@@ -184,16 +222,6 @@ def seed_world(endpoint: str, full: bool = True) -> SandboxWorld:
             "RestrictPublicBuckets": True,
         },
     )
-    from services.sandbox.images import sample_set
-
-    images = sample_set()
-    # Written straight into the emulator, which runs in this process (50 HTTP round trips were
-    # a third of the seed, and the seed is what a first `--sandbox` waits for).
-    from moto.s3.models import s3_backends
-
-    backend = s3_backends[account]["aws"]
-    for img in images:
-        key = backend.put_object(SAMPLE_BUCKET, SAMPLE_PREFIX + img.key, img.data)
-        key.set_metadata({"Content-Type": "image/jpeg"})
+    _seed_sample_bucket(region)
     return SandboxWorld(endpoint, region, account, admin, admin_arn, role_arn, ROLE_NAME, role_creds, bucket,
                         SAMPLE_BUCKET, SAMPLE_PREFIX, seeded=True)  # fmt: skip

@@ -12,6 +12,10 @@ from services.session import AwsTarget, StaticCredentials
 
 SANDBOX_REGION = "eu-north-1"
 SANDBOX_ACCOUNT = "123456789012"
+# The second account: it owns the public sample bucket, as AWS's own account owns
+# `sagemaker-sample-files` in AWS (so the Bucket step's squatting guard and cross-account reads
+# are exercised). Nobody signs in to it.
+SAMPLE_ACCOUNT = "210987654321"
 
 
 @dataclass(frozen=True)

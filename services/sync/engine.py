@@ -137,8 +137,12 @@ def _subscriber(run: _Run, item: _Item, copy: bool) -> Any:
 
     class Watch(BaseSubscriber):  # type: ignore[misc]
         def on_queued(self, future: Any, **_: Any) -> None:
-            if copy:  # s3transfer would HEAD the source for its size: the listing gave it
+            if copy:  # s3transfer would HEAD the source for its size and ETag: the listing gave them
                 future.meta.provide_transfer_size(item.f.size)
+                if item.f.etag:
+                    # That HEAD would carry the destination's ExpectedBucketOwner, which a source in
+                    # another account (AWS's public sample bucket) refuses with 403.
+                    future.meta.provide_object_etag(f'"{item.f.etag}"')
 
         def on_progress(self, future: Any, bytes_transferred: int, **_: Any) -> None:
             with run.lock:

@@ -81,6 +81,28 @@ async def test_squatted_name_is_refused_and_another_offered(sandbox: Sandbox, em
         assert screen.check.status is BucketStatus.MISSING
 
 
+async def test_the_sample_bucket_is_refused_as_your_bucket(make_app, world, journal) -> None:
+    # As in AWS, sagemaker-sample-files belongs to another account (the sandbox's second one).
+    app = make_app(start_step="bucket")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await checked(pilot)
+        screen.query_one("#bucket-name").value = world.sample_bucket
+        await pilot.pause()
+        screen.query_one("#bucket-name").focus()
+        await pilot.press("enter")
+        await eventually(pilot, lambda: screen.check is not None and screen.check.name == world.sample_bucket)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.check.status is BucketStatus.OTHER_ACCOUNT
+        text = shown(screen.query_one("#bucket-status"))
+        assert "Owned by another AWS account" in text and "will not use it" in text
+        assert "belongs to your account" not in text
+        screen.set_focus(None)
+        await pilot.press("u")  # not offered: nothing happens
+        await pilot.pause()
+        assert app.state.bucket != world.sample_bucket
+
+
 async def test_bad_names_are_explained_before_any_call(make_app) -> None:
     app = make_app(start_step="bucket")
     async with app.run_test(size=SIZE) as pilot:

@@ -462,3 +462,38 @@ def test_a_job_whose_role_was_deleted_under_it(world: Any, factory: Any, doctor:
     data = json.loads(out)
     assert code == 1 and data["job"]["role"] == world.role_arn
     assert data["findings"][0]["cause"] == "role-missing" and data["resource"] == world.role_arn
+
+
+def test_fix_from_a_failed_job_applies_the_fix_and_the_rerun_gets_further(
+    world: Any, factory: Any, doctor: Any
+) -> None:
+    """`--job NAME --fix --yes`: the refused download is fixed through the same plan as an error
+    text's (least privilege: the refused request's prefix only), so a rerun of the same job gets
+    past it and fails on the next refused request, which is fixed the same way. `--dry-run` first
+    changes nothing."""
+    failed_training(factory, world)
+    code, out, err = doctor("--job", "denied", "--fix", "--dry-run")
+    assert code == 1 and "dry run: nothing was changed" in out + err
+    assert '"Resource": "arn:aws:s3:::' in out  # the plan's diff
+    sm = factory.client("sagemaker")
+    b = world.default_bucket
+    job, fixed = "denied", []
+    for attempt in range(2):
+        code, out, _ = doctor("--job", job, "--fix", "--yes", "--json")
+        data = json.loads(out)
+        assert (code, data["result"]) == (0, "allowed"), data
+        fixed.append(data["before"]["resource"])
+        job = f"denied-{attempt}"
+        sm.create_training_job(**build_request(xgb_config(world, name=job)))
+        assert wait_done(sm, job)["TrainingJobStatus"] == "Failed"
+    assert fixed == [
+        f"arn:aws:s3:::{b}/xgb/train/train.csv",
+        f"arn:aws:s3:::{b}/xgb/validation/validation.csv",
+    ]
+    code, out, _ = doctor("--job", job, "--json")  # now past both downloads: its model's upload
+    assert json.loads(out)["resource"] == f"arn:aws:s3:::{b}/xgb/output/{job}/output/model.tar.gz"
+
+
+def test_fix_flags_need_fix(doctor: Any) -> None:
+    code, _, err = doctor("--job", "anything", "--yes")
+    assert code == 2 and "--yes and --dry-run go with --fix" in err

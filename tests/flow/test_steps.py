@@ -53,6 +53,33 @@ def test_bucket_of_another_account_cannot_be_used(sandbox: Sandbox, empty_world,
         p.raise_problem()
 
 
+def test_the_sample_bucket_is_another_accounts_and_is_refused_but_readable(world, journal) -> None:
+    """As in AWS, `sagemaker-sample-files` belongs to another account (the sandbox's second one):
+    never the user's own bucket, yet everyone may list and read it, and nobody else may write it."""
+    from services.sandbox.world import SAMPLE_ACCOUNT
+
+    ctx, state = context(world, journal), session(world)
+    p = bucket.plan(ctx, state, bucket.BucketChoices(world.sample_bucket))
+    assert p.verdict is Verdict.CANNOT and p.requests is None
+    assert p.problem is not None and "cannot be used" in p.problem.title
+    assert "owned by another AWS account" in p.problem.message and "squatting" in p.problem.message
+    assert state.bucket == ""  # nothing recorded as the session's bucket
+    admin, role_s3 = ctx.factory.client("s3"), SessionFactory(world.role_target()).client("s3")
+    assert world.sample_bucket not in [b["Name"] for b in admin.list_buckets()["Buckets"]]
+    assert world.account != SAMPLE_ACCOUNT
+    for s3 in (admin, role_s3):
+        listed = s3.list_objects_v2(Bucket=world.sample_bucket, Prefix=world.sample_prefix)["Contents"]
+        assert len(listed) == 50
+        assert (
+            s3.get_object(Bucket=world.sample_bucket, Key=listed[0]["Key"])["Body"].read()[:2] == b"\xff\xd8"
+        )
+        with pytest.raises(Exception, match="AccessDenied"):
+            s3.put_object(Bucket=world.sample_bucket, Key="mine.txt", Body=b"x")
+    # S3 refuses a request naming the user's account as the expected owner (the squatting guard).
+    with pytest.raises(Exception, match="403"):
+        admin.head_bucket(Bucket=world.sample_bucket, ExpectedBucketOwner=world.account)
+
+
 def test_bucket_bad_name_is_refused_before_any_call(empty_world, journal) -> None:
     with pytest.raises(SagewizError):
         bucket.plan(context(empty_world, journal), session(empty_world), bucket.BucketChoices("Not_A_Bucket"))

@@ -9,8 +9,9 @@ point so that:
   (`services/sandbox/authorization.py` says which), once per (action, resource) it needs;
 - S3 requests are decided by sagewiz's policy evaluator with everything S3 itself consults: the
   caller's identity policies, permissions boundary and session policy, the bucket policy (moto
-  ignores it), Block Public Access and the bucket owner; a GET or HEAD of a missing key without
-  `s3:ListBucket` answers 403, as AWS does (aws-facts-2 §2);
+  ignores it), Block Public Access and the bucket owner, whichever account owns the bucket; a
+  GET or HEAD of a missing key without `s3:ListBucket` answers 403, as AWS does (aws-facts-2 §2);
+  a request whose `ExpectedBucketOwner` is not the bucket's owner answers 403 (moto ignores it);
 - other services keep moto's identity-policy check, under the right action name.
 
 Signature checks, the "first N requests are free" switch and public operations stay moto's.
@@ -86,15 +87,37 @@ def _caller(iam_request: Any) -> tuple[str, str | None, Any, Any]:
     return key.arn, role.arn, boundary, session
 
 
-def _bucket_layers(response: Any, bucket_name: str | None) -> tuple[Any, str | None, Any, str | None]:
+def _find_bucket(response: Any, bucket_name: str | None) -> Any:
+    """moto's bucket of that name, whichever account owns it (bucket names are global), or None."""
+    if not bucket_name:
+        return None
+    bucket = response.backend.buckets.get(bucket_name)
+    if bucket is not None:
+        return bucket
+    from moto.s3.models import s3_backends
+
+    where = s3_backends.bucket_accounts.get(bucket_name)
+    if where is None:
+        return None
+    partition, account = where
+    return s3_backends[account][partition].buckets.get(bucket_name)
+
+
+def _bucket_layers(
+    response: Any, bucket_name: str | None, *, any_account: bool = True
+) -> tuple[Any, str | None, Any, str | None]:
     """(bucket policy as a NamedPolicy or None, owner account, Block Public Access in force,
-    object ownership) from moto's S3 state."""
+    object ownership) from moto's S3 state; without `any_account`, of the caller's own buckets only."""
     from moto.s3control.models import s3control_backends
 
     from services.policy.s3 import BlockPublicAccess
 
     account, partition = response.current_account, response.partition
-    bucket = response.backend.buckets.get(bucket_name) if bucket_name else None
+    bucket = (
+        _find_bucket(response, bucket_name)
+        if any_account
+        else (response.backend.buckets.get(bucket_name) if bucket_name else None)
+    )
     policy = None
     bpa = BlockPublicAccess()
     owner = None
@@ -154,14 +177,21 @@ def s3_allowed(response: Any, iam_request: Any, call: S3Call) -> bool:
     )
     identity = tuple(p for p in named if p is not None)
     checks = s3_checks(call)
+    expected = {k.lower(): v for k, v in call.headers.items()}.get("x-amz-expected-bucket-owner")
+    target = _find_bucket(response, call.bucket)
+    if expected and target is not None and target.account_id != expected and call.operation != "CreateBucket":
+        return False  # S3 refuses a request whose ExpectedBucketOwner is not the owner (403), moto does not
     if call.operation in ("GetObject", "HeadObject") and call.bucket and call.key is not None:
-        bucket = response.backend.buckets.get(call.bucket)
+        bucket = target
         if bucket is not None and call.key not in bucket.keys:
             # Without ListBucket a missing key is refused, so that callers cannot probe for keys.
             checks = (*checks, ActionCheck("s3:ListBucket", call.arn()))
     for check in checks:
         bucket_name = check.resource.split(":::", 1)[1].split("/", 1)[0] if ":::" in check.resource else None
-        resource_policy, owner, bpa, ownership = _bucket_layers(response, bucket_name)
+        # CreateBucket of a name another account holds is S3's BucketAlreadyExists, not a denial.
+        resource_policy, owner, bpa, ownership = _bucket_layers(
+            response, bucket_name, any_account=call.operation != "CreateBucket"
+        )
         ctx = RequestContext.build(
             check.action,
             check.resource,
