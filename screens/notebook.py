@@ -524,6 +524,11 @@ class NotebookStep(StepScreen):
 
 
 def _cost_cell(info: nb.NotebookInfo) -> str:
+    if info.billing is nb.Billing.NOTHING:
+        return "$0"
+    if info.billing is nb.Billing.VOLUME:
+        hourly = info.volume_hourly
+        return "volume only" if hourly is None else f"~${hourly:.4f}/h volume"
     if info.price is None or not info.price.known:
         return "unknown"
     return f"~${info.price.usd_per_hour:.3f}/h"

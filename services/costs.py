@@ -39,6 +39,38 @@ class RunningItem:
 
 
 @dataclass(frozen=True)
+class CommandContext:
+    """Where printed commands must point: this session's profile, region and endpoint. A command
+    without them would act on the default profile's region, where the job is not (or another is)."""
+
+    region: str
+    profile: str | None = None
+    endpoint_url: str | None = None
+    sandbox: bool = False
+
+    def sagewiz(self, *args: str) -> str:
+        argv = ["sagewiz"]
+        if self.sandbox:
+            argv.append("--sandbox")
+        else:
+            argv += ["--profile", self.profile] if self.profile else []
+            argv += ["--region", self.region] if self.region else []
+            argv += ["--endpoint-url", self.endpoint_url] if self.endpoint_url else []
+        return shlex.join([*argv, *args])
+
+    def stop(self, operation: str, *args: str, step: str) -> str:
+        """The AWS CLI command that stops it; in the sandbox (whose keys the AWS CLI does not
+        have) the sagewiz step that stops it."""
+        if self.sandbox:
+            return self.sagewiz("--step", step)
+        argv = ["aws", "sagemaker", operation, *args]
+        argv += ["--region", self.region] if self.region else []
+        argv += ["--profile", self.profile] if self.profile else []
+        argv += ["--endpoint-url", self.endpoint_url] if self.endpoint_url else []
+        return shlex.join(argv)
+
+
+@dataclass(frozen=True)
 class CostSnapshot:
     items: tuple[RunningItem, ...]
     at: datetime
@@ -69,9 +101,10 @@ class CostSnapshot:
             text += f" + {self.unpriced} unpriced"
         return text
 
-    def still_billing(self) -> list[str]:
+    def still_billing(self, where: CommandContext) -> list[str]:
         """What keeps running (and billing) after sagewiz exits, one line each: what it is, its
-        hourly estimate, how to re-attach and how to stop it. A tuning job's children are one line."""
+        hourly estimate, how to re-attach and how to stop it, with commands pointed at this
+        session's profile, region and endpoint. A tuning job's children are one line."""
         lines: list[str] = []
         tuning: dict[str, list[RunningItem]] = {}
         for item in self.items:
@@ -82,22 +115,29 @@ class CostSnapshot:
             if item.type == "notebook":
                 lines.append(
                     f"notebook instance {item.id} ({item.instance_type}, {rate}): re-attach with "
-                    f"sagewiz --step notebook; stop with aws sagemaker stop-notebook-instance "
-                    f"--notebook-instance-name {shlex.quote(item.id)}"
+                    f"{where.sagewiz('--step', 'notebook')}; stop with "
+                    + where.stop(
+                        "stop-notebook-instance", "--notebook-instance-name", item.id, step="notebook"
+                    )
                 )
             else:
                 lines.append(
                     f"training job {item.id} ({item.count} x {item.instance_type}, {rate}): re-attach with "
-                    f"sagewiz status {shlex.quote(item.id)}; stop with aws sagemaker stop-training-job "
-                    f"--training-job-name {shlex.quote(item.id)}"
+                    f"{where.sagewiz('status', item.id)}; stop with "
+                    + where.stop("stop-training-job", "--training-job-name", item.id, step="cleanup")
                 )
         for name, children in tuning.items():
             known = [c.hourly for c in children if c.hourly is not None]
             rate = _rate(sum(known) if len(known) == len(children) else None)
             lines.append(
                 f"tuning job {name} ({len(children)} child job(s) running, {rate}): re-attach with "
-                f"sagewiz --step tune; stop with aws sagemaker stop-hyper-parameter-tuning-job "
-                f"--hyper-parameter-tuning-job-name {shlex.quote(name)}"
+                f"{where.sagewiz('--step', 'tune')}; stop with "
+                + where.stop(
+                    "stop-hyper-parameter-tuning-job",
+                    "--hyper-parameter-tuning-job-name",
+                    name,
+                    step="cleanup",
+                )
             )
         return lines
 

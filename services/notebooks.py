@@ -14,6 +14,7 @@ and `notebook_errors` (the service's errors and failure reasons, said plainly).
 from __future__ import annotations
 
 import base64
+import enum
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +40,7 @@ from services.notebook_autostop import (
 )
 from services.notebook_errors import OFFERED_EVERYWHERE, notebook_error, refine
 from services.plan import Action, Plan, tags_list
-from services.pricing import PriceEstimate, notebook_price
+from services.pricing import PriceEstimate, notebook_price, notebook_storage_hourly
 from services.remedy import Remedy, RemedyKind
 from services.resource_kinds import ResourceKind
 from services.sagemaker_model import EnumShape, NameShape, enum_values, name_rule
@@ -143,6 +144,14 @@ def type_options(region: str) -> list[TypeOption]:
 
 
 # -- data returned -------------------------------------------------------------------------------
+class Billing(enum.Enum):
+    """What a notebook instance bills in its state."""
+
+    INSTANCE = "instance hours"
+    VOLUME = "its storage volume only"
+    NOTHING = "nothing"
+
+
 @dataclass(frozen=True)
 class NotebookInfo:
     name: str
@@ -175,7 +184,31 @@ class NotebookInfo:
 
     @property
     def cost_label(self) -> str:
+        """What it costs in its current state: the instance rate while it runs; its volume only
+        when Stopped or Failed (storage bills until the instance is deleted); nothing once deleting."""
+        billing = self.billing
+        if billing is Billing.NOTHING:
+            return "$0 (being deleted: nothing bills)"
+        if billing is Billing.VOLUME:
+            hourly = self.volume_hourly
+            if hourly is None:
+                return "its volume only (size unknown)"
+            return f"~${hourly:.4f}/h for its {self.volume_gb} GB volume only (estimate)"
         return self.price.label() if self.price else "unknown"
+
+    @property
+    def billing(self) -> Billing:
+        if self.status in ("Stopped", "Failed"):
+            return Billing.VOLUME
+        if self.status == "Deleting":
+            return Billing.NOTHING
+        return Billing.INSTANCE  # Pending, InService, Updating, Stopping: instance hours
+
+    @property
+    def volume_hourly(self) -> float | None:
+        if not self.volume_gb or self.price is None:
+            return None
+        return notebook_storage_hourly(self.volume_gb, self.price.region)
 
 
 def _info(d: dict[str, Any], region: str) -> NotebookInfo:
@@ -458,7 +491,7 @@ def _lifecycle_plan(kind: str, name: str, info: NotebookInfo | None) -> Plan:
         undo = f"start {name} again"
         event = ResourceChanged(ResourceKind.NOTEBOOK, name, change=Change.STOPPED)
     else:
-        cost = info.cost_label if info else "see the price table"
+        cost = info.price.label() if info and info.price else "see the price table"
         desc = f"Start notebook instance {name} (billing resumes: {cost})"
         undo = f"stop {name}"
         event = ResourceChanged(ResourceKind.NOTEBOOK, name, change=Change.STARTED)

@@ -225,8 +225,12 @@ class SagewizApp(App[int]):
     async def action_quit(self) -> None:
         """Quit; when something still runs and bills, say what, its cost and how to get back to it
         or stop it, and ask first."""
+        from services.costs import CommandContext
+
         snap = self.last_costs
-        billing = snap.still_billing() if snap is not None else []
+        region = self.identity.region if self.identity is not None else (self.target.region or "")
+        where = CommandContext(region, self.target.profile, self.target.endpoint_url, self.sandbox)
+        billing = snap.still_billing(where) if snap is not None else []
         if snap is None or not billing:
             self.exit()
             return

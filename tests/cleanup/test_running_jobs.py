@@ -63,3 +63,31 @@ async def test_resume_reattaches_to_the_running_training_job(running_job, make_a
         await eventually(pilot, lambda: app.current_step == "train", SCREEN_WAIT)
         await eventually(pilot, lambda: app.screen.__class__.__name__ == "JobPanelScreen", SCREEN_WAIT)
         assert app.state.training_job == running_job
+
+
+def test_what_keeps_billing_names_commands_for_this_session(running_job, factory):
+    """The commands printed on quitting point at this session's profile, region and endpoint,
+    quoted for pasting: without them they would act on the default profile's region."""
+    import shlex
+
+    snap = costs.running_costs(factory)
+    aws = costs.CommandContext("eu-west-3", profile="team dev", endpoint_url="https://vpce.example:443")
+    [line] = [line for line in snap.still_billing(aws) if running_job in line]
+    reattach, stop = line.split("re-attach with ", 1)[1].split("; stop with ")
+    assert shlex.split(reattach) == [
+        "sagewiz", "--profile", "team dev", "--region", "eu-west-3",
+        "--endpoint-url", "https://vpce.example:443", "status", running_job,
+    ]  # fmt: skip
+    assert shlex.split(stop) == [
+        "aws", "sagemaker", "stop-training-job", "--training-job-name", running_job,
+        "--region", "eu-west-3", "--profile", "team dev", "--endpoint-url", "https://vpce.example:443",
+    ]  # fmt: skip
+    # The AWS CLI has no keys for the sandbox: there the step that stops it is named instead.
+    [sandboxed] = [
+        line
+        for line in snap.still_billing(costs.CommandContext("eu-north-1", sandbox=True))
+        if running_job in line
+    ]
+    assert "sagewiz --sandbox status hk-running" in sandboxed
+    assert sandboxed.endswith("stop with sagewiz --sandbox --step cleanup")
+    assert "aws sagemaker" not in sandboxed

@@ -248,6 +248,16 @@ def test_create_stop_start_delete_with_status_sequence(world, factory, journal):
 
     nb.apply(nb.plan_stop("nb-one", listed[0]), factory, journal, name="nb-one")
     assert wait_status(factory, "nb-one", "Stopped") == ["Stopping", "Stopped"]
+    # Stopped, it bills only its volume: a few tenths of a cent an hour, not the instance rate.
+    stopped = nb.describe_notebook(factory, "nb-one")
+    running_rate = listed[0].price.usd_per_hour if listed[0].price else None
+    assert stopped.billing is nb.Billing.VOLUME and stopped.volume_gb
+    assert stopped.volume_hourly is not None and running_rate is not None
+    assert 0 < stopped.volume_hourly < running_rate / 10
+    assert f"{stopped.volume_gb} GB volume only" in stopped.cost_label
+    assert f"{running_rate:.3f}" not in stopped.cost_label
+    # Starting it again says what billing resumes at: the instance rate.
+    assert f"{running_rate:.3f}" in nb.plan_start("nb-one", stopped).actions[0].description
     nb.apply(nb.plan_start("nb-one"), factory, journal, name="nb-one")
     assert wait_status(factory, "nb-one", "InService") == ["Pending", "InService"]
     nb.apply(nb.plan_stop("nb-one"), factory, journal, name="nb-one")

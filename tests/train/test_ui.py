@@ -342,8 +342,9 @@ async def test_header_cost_follows_a_status_change_and_q_says_what_keeps_running
         await eventually(pilot, lambda: isinstance(app.screen, QuitConfirmScreen))
         text = shown(app.screen.query_one("#quit-lines"))
         assert "training job still-running (1 x ml.m5.xlarge, ~$" in text and "/h (estimate)" in text
-        assert "sagewiz status still-running" in text
-        assert "aws sagemaker stop-training-job --training-job-name still-running" in text
+        # The sandbox's keys are not the AWS CLI's: the commands are sagewiz's, in the sandbox.
+        assert "re-attach with sagewiz --sandbox status still-running" in text
+        assert "stop with sagewiz --sandbox --step cleanup" in text
         await pilot.press("escape")  # stay
         await pilot.pause()
         assert not isinstance(app.screen, QuitConfirmScreen) and app.is_running
@@ -377,6 +378,7 @@ async def test_quitting_while_a_job_bills_prints_what_keeps_running(world, facto
         await pilot.pause()
     assert app.exit_summary[0].startswith("Still running in AWS after sagewiz exits (~$")
     assert "training job left-running" in app.exit_summary[1]
+    assert "sagewiz --sandbox status left-running" in app.exit_summary[1]
     sm.stop_training_job(TrainingJobName="left-running")
 
 

@@ -14,6 +14,7 @@ import shlex
 import sys
 from typing import Any, TextIO
 
+from services.costs import CommandContext
 from services.errors import SagewizError, ValidationError, translate
 from services.flow.context import FlowContext
 from services.flow.outcome import Status, StepOutcome, summary_line
@@ -197,8 +198,10 @@ class Plain:
             self.say(resume(self.state, offer).line())
             if offer.attach_to is not None:
                 a = offer.attach_to
+                t = ctx.factory.target
+                where = CommandContext(ctx.region, t.profile, t.endpoint_url, ctx.sandbox)
                 self.say(
-                    f"Still running: {a.type} {a.name} ({a.status}). Follow it with: sagewiz status {shlex.quote(a.name)}"
+                    f"Still running: {a.type} {a.name} ({a.status}). Follow it with: {where.sagewiz('status', a.name)}"
                 )
 
     def offer_export(self) -> None:
