@@ -91,7 +91,7 @@ def abilities(account: str, region: str, role_arn: str) -> tuple[Ability, ...]:
     return (
         Ability(
             AbilityKind.RUN_JOBS,
-            "start, watch and stop labeling, training, tuning and transform jobs",
+            "run labeling, training, tuning and transform jobs",
             (
                 Grant(
                     "SagewizJobs",
@@ -154,7 +154,7 @@ def abilities(account: str, region: str, role_arn: str) -> tuple[Ability, ...]:
         ),
         Ability(
             AbilityKind.PASS_ITSELF,
-            "pass itself to SageMaker, so the jobs it starts run as this role",
+            "pass itself to SageMaker for its jobs",
             (
                 Grant(
                     "SagewizPassItselfToSageMaker",
