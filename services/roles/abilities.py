@@ -226,3 +226,24 @@ def _named(name: str, doc: dict[str, Any] | str, kind: str) -> NamedPolicy | Non
         return NamedPolicy(name, parse_policy(doc), kind)
     except PolicyError:
         return None
+
+
+FULL_ACCESS_ABILITIES = (
+    "AmazonSageMakerFullAccess allows every SageMaker action on every resource and passing roles "
+    "to SageMaker, so it has each of these abilities too."
+)
+
+
+def ability_lines(account: str, region: str, role_arn: str, *, full_access: bool) -> tuple[str, ...]:
+    """What a new role will be able to do, for the form that proposes it: the verdict first
+    ("can start jobs from the notebook: yes"), then each ability of the proposed policy, as the
+    evaluator decides it."""
+    if full_access:
+        return ("can start jobs from the notebook: yes", FULL_ACCESS_ABILITIES)
+    proposed = {"Version": "2012-10-17", "Statement": statements(account, region, role_arn)}
+    checks = check_abilities(role_arn, account, region, [("proposed", proposed)])
+    verdict = "yes" if all(c.has for c in checks) else "no"
+    return (
+        f"can start jobs from the notebook: {verdict}",
+        *(f"{'✓' if c.has else '✗'} {c.ability.label}" for c in checks),
+    )
