@@ -399,7 +399,8 @@ def _ability_checks(state: PermissionsState) -> tuple[AbilityCheck, ...]:
 
 
 def missing_abilities(state: PermissionsState) -> tuple[Ability, ...]:
-    return tuple(c.ability for c in _ability_checks(state) if not c.has)
+    """The abilities an added Allow would give the role (not those an explicit Deny refuses)."""
+    return tuple(c.ability for c in _ability_checks(state) if not c.has and not c.denied)
 
 
 def _abilities(state: PermissionsState) -> list[Finding]:
@@ -416,8 +417,10 @@ def _abilities(state: PermissionsState) -> list[Finding]:
             f"{c.lacking[0].split(' on ', 1)[0]}"
             + (f" (nor {len(c.lacking) - 1} more of what this needs)" if len(c.lacking) > 1 else "")
             + ". SDK calls from the notebook that need it get AccessDenied; sagewiz's own steps, which use "
-            "your credentials, are not affected.",
-            f"role {state.role_name}", "\n".join(c.lacking), FIX_ROLE_ABILITIES,
+            "your credentials, are not affected."
+            + (" An explicit Deny refuses part of it: sagewiz never removes a Deny, so no change is proposed."
+               if c.denied else ""),
+            f"role {state.role_name}", "\n".join(c.lacking), None if c.denied else FIX_ROLE_ABILITIES,
         ))  # fmt: skip
     return out
 
@@ -566,7 +569,7 @@ def proposed_changes(
     if FIX_ROLE_ABILITIES in wanted and state.role_exists:
         lacking = missing_abilities(state)
         out.append(_try("Let the role run the flow from the notebook", lambda: abilities_change(
-            state.role_name, state.role_arn, state.bucket, state.inline_texts(), lacking,
+            state.role_name, state.role_arn, state.account, state.region, state.bucket, state.inline_texts(), lacking,
             fixes=ids(FIX_ROLE_ABILITIES))))  # fmt: skip
     if FIX_BPA_ON in wanted and state.bucket_bpa is not None:
         out.append(

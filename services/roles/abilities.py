@@ -185,6 +185,7 @@ class AbilityCheck:
     ability: Ability
     has: bool
     lacking: tuple[str, ...] = ()  # "sagemaker:CreateTrainingJob on arn:..." the role is refused
+    denied: bool = False  # an explicit Deny refuses some of it: adding an Allow would not help
 
 
 def check_abilities(
@@ -203,6 +204,7 @@ def check_abilities(
     out = []
     for ability in abilities(account, region, role_arn):
         lacking = []
+        denied = False
         for grant in ability.grants:
             for action, resource, keys in grant.sample_requests():
                 ctx = RequestContext.build(
@@ -215,9 +217,11 @@ def check_abilities(
                     secure_transport=True,
                     extra=dict(keys),
                 )
-                if not evaluate_request(ctx, PolicySet(identity=named, boundary=bound)).allowed:
+                decision = evaluate_request(ctx, PolicySet(identity=named, boundary=bound))
+                if not decision.allowed:
                     lacking.append(f"{action} on {resource}")
-        out.append(AbilityCheck(ability, not lacking, tuple(lacking)))
+                    denied = denied or decision.kind == "explicit-deny"
+        out.append(AbilityCheck(ability, not lacking, tuple(lacking), denied))
     return tuple(out)
 
 

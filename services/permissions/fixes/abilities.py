@@ -14,7 +14,7 @@ from services.permissions.fixes.safety import subject_for, validated, verified
 from services.permissions.fixes.shapes import unique_sid
 from services.permissions.matcher import as_list
 from services.policy.minimal_change import Documents, Permitted
-from services.roles.abilities import Ability
+from services.roles.abilities import Ability, check_abilities
 
 ABILITIES_POLICY = "sagewiz-least-privilege"  # the inline policy the Notebook step's role is created with
 
@@ -22,6 +22,8 @@ ABILITIES_POLICY = "sagewiz-least-privilege"  # the inline policy the Notebook s
 def abilities_change(
     role_name: str,
     role_arn: str,
+    account: str,
+    region: str,
     bucket: str,
     inline: list[tuple[str, str]],
     missing: Sequence[Ability],
@@ -29,7 +31,8 @@ def abilities_change(
     fixes: tuple[str, ...] = (),
 ) -> PolicyChange:
     """Add the statements of each `missing` ability to the role's sagewiz inline policy (created
-    when the role has none). Checked for minimal change before it is returned."""
+    when the role has none). Refused when a Deny in the inline policies would still refuse it;
+    checked for minimal change before it is returned."""
     if not missing:
         raise ValidationError("role policy", "the role already has every ability the notebook needs")
     text = next((t for n, t in inline if n == ABILITIES_POLICY), None)
@@ -49,6 +52,14 @@ def abilities_change(
             why = f"companion: so the role can {ability.label}"
             permitted += [Permitted(a, r, why) for a in grant.actions for r in grant.resources]
     doc["Statement"] = out
+    after = [(n, t) for n, t in inline if n != ABILITIES_POLICY] + [(ABILITIES_POLICY, pretty(doc))]
+    kinds = {a.kind for a in missing}
+    if any(not c.has for c in check_abilities(role_arn, account, region, after) if c.ability.kind in kinds):
+        raise ValidationError(
+            "role policy",
+            "an explicit Deny in the role's policies would still refuse what the notebook needs",
+            "sagewiz never removes a Deny: its owner must decide whether it still applies.",
+        )
     checks = validated(doc, validate.IDENTITY_POLICY, existing)
     change = PolicyChange(
         target=PolicyTarget(ROLE_INLINE_POLICY, role_name=role_name, policy_name=ABILITIES_POLICY),
