@@ -111,3 +111,47 @@ def test_pass_role_is_only_to_sagemaker():
         if not c.has
     }
     assert lacking == set(AbilityKind)
+
+
+SM = "arn:aws:sagemaker:eu-north-1:123456789012"
+PASS = (("iam:PassedToService", "sagemaker.amazonaws.com"),)
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "expected"),
+    [
+        (
+            "CreateTrainingJob",
+            {"TrainingJobName": "Job-A", "RoleArn": "arn:r", "Tags": [{"Key": "k", "Value": "v"}]},
+            [
+                ("sagemaker:CreateTrainingJob", f"{SM}:training-job/job-a", ()),
+                ("sagemaker:AddTags", f"{SM}:training-job/job-a", ()),
+                ("iam:PassRole", "arn:r", PASS),
+            ],
+        ),
+        (
+            "CreateHyperParameterTuningJob",
+            {
+                "HyperParameterTuningJobName": "t",
+                "TrainingJobDefinition": {"RoleArn": "arn:r"},
+                "TrainingJobDefinitions": [{"RoleArn": "arn:r"}, {"RoleArn": "arn:s"}],
+            },
+            [
+                ("sagemaker:CreateHyperParameterTuningJob", f"{SM}:hyper-parameter-tuning-job/t", ()),
+                ("iam:PassRole", "arn:r", PASS),
+                ("iam:PassRole", "arn:s", PASS),
+            ],
+        ),
+        ("CreateModel", {"ModelName": "m", "ExecutionRoleArn": "arn:r"},
+         [("sagemaker:CreateModel", f"{SM}:model/m", ()), ("iam:PassRole", "arn:r", PASS)]),
+        ("DescribeLabelingJob", {"LabelingJobName": "l"}, [("sagemaker:DescribeLabelingJob", f"{SM}:labeling-job/l", ())]),
+        ("DescribeWorkteam", {"WorkteamName": "w"},
+         [("sagemaker:DescribeWorkteam", f"{SM}:workteam/private-crowd/w", ())]),
+        ("ListTrainingJobs", {}, [("sagemaker:ListTrainingJobs", "*", ())]),
+    ],
+)  # fmt: skip
+def test_the_sandbox_asks_what_sagemaker_asks(operation, body, expected):
+    from services.sandbox.authorization import sagemaker_checks
+
+    checks = sagemaker_checks(operation, body, "eu-north-1", "123456789012")
+    assert [(c.action, c.resource, c.context) for c in checks] == expected
