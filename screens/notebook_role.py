@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Input, Label, LoadingIndicator, RadioButton, RadioSet, Static
 
 from services.errors import ErrorInfo, SagewizError, translate
+from services.roles.abilities import ability_lines
 from services.roles.creation import FULL_ACCESS_EXPLAINED, RoleSpec, spec_problems
 from services.roles.documents import least_privilege_policy, trust_policy
 from services.roles.listing import RoleListing
@@ -218,11 +219,21 @@ class RolePicker(Dialog[RoleChoice | None]):
         trust = json.dumps(trust_policy(self.aws_account), indent=2)
         parts: list[Any] = [Text("Trust policy (only SageMaker, only for this account):", style="bold"),
                             Syntax(trust, "json", theme="ansi_dark", background_color="default")]  # fmt: skip
+        role_arn = self._spec().arn
+        can = Text("The role will be able to:\n", style="bold")
+        for line in ability_lines(self.aws_account, self.aws_region, role_arn, full_access=full):
+            can.append(f"  {line}\n")
+        if not full:
+            where = f"s3://{bucket or 'BUCKET'}/{prefix or ''}"
+            can.append(f"  ✓ read and write {where}, write job logs, pull SageMaker's images\n")
+        parts.append(can)
         if full:
             parts.append(Text(FULL_ACCESS_EXPLAINED, style="yellow"))
         else:
             policy = json.dumps(
-                least_privilege_policy(self.aws_account, self.aws_region, bucket or "BUCKET", prefix),
+                least_privilege_policy(
+                    self.aws_account, self.aws_region, bucket or "BUCKET", prefix, role_arn
+                ),
                 indent=2,
             )
             parts += [

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.errors import ValidationError
+from services.permissions.fixes.abilities import abilities_change
 from services.permissions.fixes.bucket_policy import bucket_policy_change
 from services.permissions.fixes.change import PolicyChange
 from services.permissions.fixes.deny_exceptions import aimed_at, practice_of
@@ -26,6 +27,7 @@ from services.permissions.fixes.role_policy import is_over_broad, narrow_grant_c
 from services.permissions.fixes.shapes import bucket_arn, objects_arn, wrong_resource_shape
 from services.permissions.matcher import Caller, Context, as_list, matching, role_context, statements
 from services.permissions.state import PermissionsState, PolicyDoc
+from services.roles.abilities import Ability, AbilityCheck, check_abilities
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 _ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -39,6 +41,7 @@ FIX_ROLE_POLICY = "role-policy"
 FIX_NARROW_DENY = "narrow-deny"  # kept for journals and screens; the Permissions step never offers it
 FIX_NARROW_GRANT = "narrow-grant"
 FIX_BPA_ON = "bpa-on"
+FIX_ROLE_ABILITIES = "role-abilities"
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ def check(state: PermissionsState) -> list[Finding]:
     out += _denies(state)
     out += _over_broad(state)
     out += _needs(state)
+    out += _abilities(state)
     out += _kms(state)
     out += _bpa(state)
     out += _ownership(state)
@@ -428,6 +432,43 @@ def _needs(state: PermissionsState) -> list[Finding]:
     return out
 
 
+def _ability_checks(state: PermissionsState) -> tuple[AbilityCheck, ...]:
+    """What the role's own policies let it do of services.roles.abilities (nothing is judged
+    while the role is missing or its policies could not all be read)."""
+    if state.role_exists is False or not state.role_policies_complete:
+        return ()
+    identity = [(p.label, p.document) for p in state.role_policies if p.document is not None]
+    boundary = state.boundary.document if state.boundary and state.has_boundary else None
+    return check_abilities(state.role_arn, state.account, state.region, identity, boundary)
+
+
+def missing_abilities(state: PermissionsState) -> tuple[Ability, ...]:
+    """The abilities an added Allow would give the role (not those an explicit Deny refuses)."""
+    return tuple(c.ability for c in _ability_checks(state) if not c.has and not c.denied)
+
+
+def _abilities(state: PermissionsState) -> list[Finding]:
+    out = []
+    for c in _ability_checks(state):
+        if c.has:
+            continue
+        # A warning, not an error: the wizard's own steps start jobs with the caller's credentials;
+        # only code run in the notebook (as the role) is refused.
+        out.append(Finding(
+            f"role-cannot-{c.ability.kind.value}", "identity-no-allow", WARNING,
+            f"The role cannot {c.ability.label}",
+            f"Code in the notebook runs as role {state.role_name}, and no policy of the role allows "
+            f"{c.lacking[0].split(' on ', 1)[0]}"
+            + (f" (nor {len(c.lacking) - 1} more of what this needs)" if len(c.lacking) > 1 else "")
+            + ". SDK calls from the notebook that need it get AccessDenied; sagewiz's own steps, which use "
+            "your credentials, are not affected."
+            + (" An explicit Deny refuses part of it: sagewiz never removes a Deny, so no change is proposed."
+               if c.denied else ""),
+            f"role {state.role_name}", "\n".join(c.lacking), None if c.denied else FIX_ROLE_ABILITIES,
+        ))  # fmt: skip
+    return out
+
+
 def _kms(state: PermissionsState) -> list[Finding]:
     enc = state.encryption
     if enc is None or not enc.algorithm.startswith("aws:kms"):
@@ -569,6 +610,11 @@ def proposed_changes(
         out.append(_try("Narrow the over-broad S3 grant (a separate change)", lambda: narrow_grant_change(
             state.role_name, state.bucket, state.inline_texts(), prefix=state.prefix,
             fixes=ids(FIX_NARROW_GRANT), role_arn=state.role_arn)))  # fmt: skip
+    if FIX_ROLE_ABILITIES in wanted and state.role_exists:
+        lacking = missing_abilities(state)
+        out.append(_try("Let the role run the flow from the notebook", lambda: abilities_change(
+            state.role_name, state.role_arn, state.account, state.region, state.bucket, state.inline_texts(), lacking,
+            fixes=ids(FIX_ROLE_ABILITIES))))  # fmt: skip
     if FIX_BPA_ON in wanted and state.bucket_bpa is not None:
         out.append(
             _try(

@@ -111,7 +111,7 @@ def plan_create_role(spec: RoleSpec, existing_names: set[str] | None = None) -> 
             )
         )
     else:
-        policy = least_privilege_policy(spec.account, spec.region, spec.bucket, spec.prefix)
+        policy = least_privilege_policy(spec.account, spec.region, spec.bucket, spec.prefix, spec.arn)
         if spec.autostop_notebook:
             policy["Statement"].append(autostop_statement(spec.account, spec.region, spec.autostop_notebook))
         scope = f"s3://{spec.bucket}/{(spec.prefix or '').lstrip('/')}"

@@ -15,6 +15,7 @@ import urllib.parse
 from typing import Any
 
 from services import regions
+from services.roles.abilities import statements as ability_statements
 
 SAGEMAKER_SERVICE = regions.service_principal("sagemaker")
 
@@ -36,12 +37,14 @@ def trust_policy(account: str) -> dict[str, Any]:
 
 
 def least_privilege_policy(
-    account: str, region: str, bucket: str, prefix: str | None = None
+    account: str, region: str, bucket: str, prefix: str | None = None, role_arn: str | None = None
 ) -> dict[str, Any]:
     """What a notebook, training or tuning job needs and no more, scoped to one bucket (and prefix).
 
     Bucket-level actions (ListBucket, GetBucketLocation) apply to the bucket ARN, object actions to
-    `bucket/*`: mixing the two up is the classic cause of "access is forbidden".
+    `bucket/*`: mixing the two up is the classic cause of "access is forbidden". With `role_arn`
+    (the role this policy is for) it also holds the abilities of `services.roles.abilities`, so
+    that code in the notebook can start the flow's jobs as the role and pass the role to them.
     """
     prefix = (prefix or "").lstrip("/")
     bucket_arn = regions.global_arn("s3", region, "", bucket)
@@ -123,6 +126,7 @@ def least_privilege_policy(
                     "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}
                 },
             },
+            *(ability_statements(account, region, role_arn) if role_arn else []),
         ],
     }
 

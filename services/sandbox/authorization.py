@@ -13,8 +13,9 @@ PutObject on the target, multipart calls â†’ s3:PutObject, versioned variants â†
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote
 
 from services.policy.s3 import OPERATION_ACTIONS
@@ -26,6 +27,7 @@ class ActionCheck:
 
     action: str  # "s3:ListBucket"
     resource: str  # "arn:aws:s3:::bucket" or "*"
+    context: tuple[tuple[str, str], ...] = ()  # request-specific condition keys (iam:PassedToService)
 
 
 @dataclass(frozen=True)
@@ -154,3 +156,69 @@ def action_for(api: str, signing_service: str, operation: str) -> str:
     if api == "s3control":
         return S3CONTROL_ACTIONS.get(operation, f"s3:{operation}")
     return f"{signing_service}:{operation}"
+
+
+# The resource each SageMaker operation of the flow is authorized on (Service Authorization
+# Reference, "Actions defined by Amazon SageMaker"): (resource type, request field naming it).
+# List operations support no resource-level permissions and are checked on "*".
+_SAGEMAKER_RESOURCES: dict[str, tuple[str, str]] = {
+    f"{verb}{kind}": (arn_kind, name_field)
+    for kind, arn_kind, name_field, verbs in (
+        ("TrainingJob", "training-job", "TrainingJobName", ("Create", "Describe", "Stop")),
+        ("HyperParameterTuningJob", "hyper-parameter-tuning-job", "HyperParameterTuningJobName",
+         ("Create", "Describe", "Stop")),
+        ("LabelingJob", "labeling-job", "LabelingJobName", ("Create", "Describe", "Stop")),
+        ("TransformJob", "transform-job", "TransformJobName", ("Create", "Describe", "Stop")),
+        ("Model", "model", "ModelName", ("Create", "Describe", "Delete")),
+        ("EndpointConfig", "endpoint-config", "EndpointConfigName", ("Create", "Describe", "Delete")),
+        ("Endpoint", "endpoint", "EndpointName", ("Create", "Describe", "Delete", "Update")),
+        ("NotebookInstance", "notebook-instance", "NotebookInstanceName",
+         ("Create", "Describe", "Start", "Stop", "Delete", "Update")),
+    )
+    for verb in verbs
+}  # fmt: skip
+_SAGEMAKER_RESOURCES["ListTrainingJobsForHyperParameterTuningJob"] = (
+    "hyper-parameter-tuning-job",
+    "HyperParameterTuningJobName",
+)
+_SAGEMAKER_RESOURCES["CreatePresignedNotebookInstanceUrl"] = ("notebook-instance", "NotebookInstanceName")
+_SAGEMAKER_RESOURCES["DescribeWorkteam"] = ("workteam/private-crowd", "WorkteamName")
+_ROLE_FIELDS = ("RoleArn", "ExecutionRoleArn")
+SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+
+
+def _passed_roles(body: Any) -> Iterator[str]:
+    """Every role ARN a request hands to SageMaker (a tuning job names one per definition)."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key in _ROLE_FIELDS and isinstance(value, str):
+                yield value
+            else:
+                yield from _passed_roles(value)
+    elif isinstance(body, list):
+        for item in body:
+            yield from _passed_roles(item)
+
+
+def sagemaker_checks(
+    operation: str, body: Mapping[str, Any], region: str, account: str, partition: str = "aws"
+) -> tuple[ActionCheck, ...]:
+    """Every (action, resource) AWS checks for this SageMaker request; all must be allowed.
+
+    A Create call that hands SageMaker a role also needs iam:PassRole on that role, asked with
+    iam:PassedToService; one that carries Tags also needs sagemaker:AddTags on the new resource.
+    """
+    action = f"sagemaker:{operation}"
+    found = _SAGEMAKER_RESOURCES.get(operation)
+    name = body.get(found[1]) if found else None
+    if found is None or not isinstance(name, str):
+        return (ActionCheck(action, "*"),)
+    # SageMaker writes resource names in lower case in its ARNs.
+    resource = f"arn:{partition}:sagemaker:{region}:{account}:{found[0]}/{name.lower()}"
+    checks = [ActionCheck(action, resource)]
+    if operation.startswith("Create"):
+        if body.get("Tags"):
+            checks.append(ActionCheck("sagemaker:AddTags", resource))
+        for role in dict.fromkeys(_passed_roles(dict(body))):
+            checks.append(ActionCheck("iam:PassRole", role, (("iam:PassedToService", SAGEMAKER_PRINCIPAL),)))
+    return tuple(checks)

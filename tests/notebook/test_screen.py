@@ -163,6 +163,21 @@ async def test_new_least_privilege_role_is_created_with_the_notebook(make_app, w
         await eventually(pilot, on(app, "RolePicker"))
         await eventually(pilot, lambda: app.screen.listing is not None)
         await pilot.press("ctrl+n")
+        said = shown(app.screen.query_one("#role-policy-text"))
+        assert "can start jobs from the notebook: yes" in said
+        assert "✓ pass itself to SageMaker for its jobs" in said and "✗" not in said
+        assert '"iam:PassedToService": "sagemaker.amazonaws.com"' in said
+        # The broad alternative has the abilities too, and stays explained.
+        app.screen.query_one("#role-policy").focus()
+        await pilot.press("down", "enter")
+        said = shown(app.screen.query_one("#role-policy-text"))
+        assert (
+            "can start jobs from the notebook: yes" in said
+            and "AmazonSageMakerFullAccess is AWS's broad" in said
+        )
+        await pilot.press("up", "enter")
+        assert "can start jobs from the notebook: yes" in shown(app.screen.query_one("#role-policy-text"))
+        app.screen.query_one("#role-name").focus()
         await pilot.press("ctrl+a", "ctrl+k", *"sw-nb-role", "ctrl+s")
         await eventually(pilot, on(app, "NotebookForm"))
         await pilot.press("ctrl+s")
@@ -175,6 +190,11 @@ async def test_new_least_privilege_role_is_created_with_the_notebook(make_app, w
     trust = role["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] == world.account
     assert nb.describe_notebook(factory, "nb-newrole").role_name == "sw-nb-role"
+    policy = factory.client("iam").get_role_policy(
+        RoleName="sw-nb-role", PolicyName="sagewiz-least-privilege"
+    )
+    sids = {st.get("Sid") for st in policy["PolicyDocument"]["Statement"]}
+    assert {"SagewizJobs", "SagewizPassItselfToSageMaker", "SagewizListWorkteams"} <= sids
 
 
 async def test_caller_without_pass_role_is_told_before_anything_is_created(world, factory, journal):

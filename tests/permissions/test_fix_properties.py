@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from services.doctor import fixes as dfx
 from services.errors import ValidationError
+from services.permissions.fixes.abilities import ABILITIES_POLICY, abilities_change
 from services.permissions.fixes.bucket_policy import (
     BUCKET_ACTIONS,
     OBJECT_ACTIONS,
@@ -36,6 +37,7 @@ from services.policy import (
     parse_policy,
 )
 from services.policy.wildcards import action_matches, arn_matches
+from services.roles.abilities import AbilityKind, abilities, check_abilities
 
 ACCT = "123456789012"
 B = "sagemaker-eu-north-1-123456789012"
@@ -382,3 +384,68 @@ def test_the_oracle_catches_the_old_deny_narrowing() -> None:
         assert "became allowed" in str(exc)
     else:
         raise AssertionError("the oracle missed a Deny switched off for the role")
+
+
+# -- the role's abilities (services.roles.abilities) ---------------------------------------------------
+REGION = "eu-north-1"
+SM = f"arn:aws:sagemaker:{REGION}:{ACCT}"
+ABILITY_REQUESTS = [
+    ("sagemaker:CreateTrainingJob", f"{SM}:training-job/j"),
+    ("sagemaker:CreateTrainingJob", f"arn:aws:sagemaker:us-east-1:{ACCT}:training-job/j"),
+    ("sagemaker:CreateTrainingJob", "arn:aws:sagemaker:eu-north-1:210987654321:training-job/j"),
+    ("sagemaker:DeleteModel", f"{SM}:model/m"),
+    ("sagemaker:CreateModel", f"{SM}:model/m"),
+    ("sagemaker:CreateNotebookInstance", f"{SM}:notebook-instance/n"),
+    ("sagemaker:ListTrainingJobs", "*"),
+    ("sagemaker:DescribeWorkteam", f"{SM}:workteam/private-crowd/t"),
+    ("iam:PassRole", ROLE),
+    ("iam:PassRole", OTHER),
+    ("iam:CreateRole", "*"),
+    ("s3:GetObject", f"{BA}/data/x.csv"),
+    ("s3:PutBucketPolicy", BA),
+]
+ABILITY_CONTEXTS = [
+    {},
+    {"iam:PassedToService": "sagemaker.amazonaws.com"},
+    {"iam:PassedToService": "ec2.amazonaws.com"},
+    {"aws:RequestedRegion": "us-east-1"},
+]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(identity=policies(bucket_policy=False), kinds=st.sets(st.sampled_from(list(AbilityKind)), min_size=1))
+def test_an_ability_fix_grants_that_ability_and_nothing_else(identity: str, kinds: set[AbilityKind]) -> None:
+    missing = [a for a in abilities(ACCT, REGION, ROLE) if a.kind in kinds]
+    change = offered(
+        lambda: abilities_change(
+            "SageMaker-tt", ROLE, ACCT, REGION, B, [(ABILITIES_POLICY, identity)], missing
+        )
+    )
+    if change is None:
+        return
+    after = change.new_text  # type: ignore[attr-defined]
+    assert denies(after) == denies(identity)
+    assert {c.ability.kind for c in check_abilities(ROLE, ACCT, REGION, [("p", after)]) if c.has} >= kinds
+
+    def may(action: str, resource: str, context: dict) -> bool:  # type: ignore[type-arg]
+        return any(
+            action_matches(a, action)
+            and arn_matches(r, resource)
+            and all(context.get(c.key) == c.value for c in g.conditions)
+            for ability in missing
+            for g in ability.grants
+            for a in g.actions
+            for r in g.resources
+        )
+
+    for action, resource in ABILITY_REQUESTS:
+        for principal in PRINCIPALS:
+            for context in ABILITY_CONTEXTS:
+                ctx = {"aws:RequestedRegion": REGION, **context}
+                for allow_all in (False, True):
+                    was = decide(identity, None, principal, action, resource, ctx, allow_all)
+                    now = decide(after, None, principal, action, resource, ctx, allow_all)
+                    if now and not was:
+                        assert principal[2] and may(action, resource, ctx), (
+                            f"{principal[0]} (allow-all={allow_all}) {action} on {resource} {ctx} became allowed"
+                        )

@@ -81,6 +81,11 @@ async def test_new_user_sees_why_fixes_with_diffs_proves_and_undoes(
         # fix 2: the bucket policy
         text = await apply_first_fix(pilot, screen)
         assert f"bucket policy of {world.default_bucket}" in text
+        # fix 3: what the notebook's code needs of the role to start the flow's jobs itself
+        assert "The role cannot pass itself to SageMaker for its jobs" in [f.title for f in screen.findings]
+        text = await apply_first_fix(pilot, screen)
+        assert "inline policy sagewiz-least-privilege of role SageMaker-tt" in text
+        assert '"iam:PassedToService": "sagemaker.amazonaws.com"' in text
         assert not [p for p in screen.proposals if p.change is not None]
         assert not [f for f in screen.findings if f.severity == "error"]
         assert bpa_on(factory, world)  # Block Public Access stays on
@@ -96,6 +101,7 @@ async def test_new_user_sees_why_fixes_with_diffs_proves_and_undoes(
         app.world = world
         # undo each change, newest first, exactly
         for expected, target in (
+            (None, PolicyTarget(ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="sagewiz-least-privilege")),
             (json.dumps(bucket_policy(world.default_bucket, world.role_arn)), PolicyTarget(BUCKET_POLICY, bucket=world.default_bucket)),
             (json.dumps(role_policy(world.default_bucket)), PolicyTarget(ROLE_INLINE_POLICY, role_name=world.role_name, policy_name="SageMaker-tt-access")),
         ):  # fmt: skip

@@ -60,7 +60,7 @@ def test_walk_the_whole_flow_then_export(endpoint_env, journal, tmp_path, factor
         ENTER, ENTER,  # Execution role: go; the first usable role (the seeded SageMaker-tt)
         ENTER, "n",  # Notebook: go; no notebook instance
         ENTER, ENTER, ENTER, "y",  # Data: go; sample source; default prefix; apply the copy
-        ENTER, "y", "y",  # Permissions: go; apply the role policy fix and the bucket policy fix
+        ENTER, "y", "y", "y",  # Permissions: go; the role policy fix, the bucket policy fix, the role's abilities
         ENTER, ENTER,  # Labels: go; skip (train on derived classes)
         ENTER, ENTER, ENTER, ENTER,  # Train: go; XGBoost on derived features; ml.m5.xlarge; 20% validation
         CLEAR + "plain-xgb-1" + ENTER, "n", "y",  # job name; keep the hyperparameters; start it
@@ -74,7 +74,7 @@ def test_walk_the_whole_flow_then_export(endpoint_env, journal, tmp_path, factor
     assert "bucket sagemaker-eu-north-1-123456789012 exists" in out
     assert "50 files copied" in out
     assert "This changes account" in out and "--- " in out  # confirmations name the place; diffs printed
-    assert "2 policy changes applied" in out
+    assert "3 policy changes applied" in out
     objects = factory.client("s3").list_objects_v2(
         Bucket=world.default_bucket, Prefix="ground-truth-demo/images/"
     )

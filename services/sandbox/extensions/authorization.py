@@ -12,6 +12,9 @@ point so that:
   ignores it), Block Public Access and the bucket owner, whichever account owns the bucket; a
   GET or HEAD of a missing key without `s3:ListBucket` answers 403, as AWS does (aws-facts-2 §2);
   a request whose `ExpectedBucketOwner` is not the bucket's owner answers 403 (moto ignores it);
+- SageMaker requests made with a role's session are decided by the same evaluator, on the
+  resource ARN the request names, with iam:PassRole on every role it hands SageMaker (context
+  iam:PassedToService), refused with SageMaker's own AccessDeniedException text;
 - other services keep moto's identity-policy check, under the right action name.
 
 Signature checks, the "first N requests are free" switch and public operations stay moto's.
@@ -24,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from services.sandbox.authorization import ActionCheck, S3Call, action_for, s3_checks
+from services.sandbox.authorization import ActionCheck, S3Call, action_for, s3_checks, sagemaker_checks
 from services.sandbox.extensions import wrap_method
 
 _OWNERSHIP = ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")
@@ -85,6 +88,12 @@ def _caller(iam_request: Any) -> tuple[str, str | None, Any, Any]:
         if assumed.access_key_id == key._access_key_id and assumed.policy:
             session = _named(_policy_text(assumed.policy), "session policy", "session")
     return key.arn, role.arn, boundary, session
+
+
+def _is_role_session(iam_request: Any) -> bool:
+    from moto.iam.access_control import AssumedRoleAccessKey
+
+    return isinstance(iam_request._access_key, AssumedRoleAccessKey)
 
 
 def _find_bucket(response: Any, bucket_name: str | None) -> Any:
@@ -216,6 +225,49 @@ def s3_allowed(response: Any, iam_request: Any, call: S3Call) -> bool:
     return True
 
 
+def sagemaker_refusal(response: Any, iam_request: Any, operation: str) -> str | None:
+    """AWS's refusal text for a SageMaker request made with a role's session, or None when
+    every (action, resource) it needs is allowed by the role's policies."""
+    from services.policy.context import RequestContext
+    from services.policy.evaluate import PolicySet, evaluate_request
+
+    principal, role_arn, boundary, session = _caller(iam_request)
+    named = (
+        _named(_policy_text(p), f"policy {i}", "identity")
+        for i, p in enumerate(iam_request._access_key.collect_policies())
+    )
+    pset = PolicySet(identity=tuple(p for p in named if p is not None), boundary=boundary, session=session)
+    try:
+        body = json.loads(response.body or "{}")
+    except ValueError:
+        body = {}
+    account = response.current_account
+    for check in sagemaker_checks(
+        operation, body if isinstance(body, dict) else {}, response.region, account, response.partition
+    ):
+        ctx = RequestContext.build(
+            check.action,
+            check.resource,
+            principal,
+            role_arn=role_arn,
+            resource_account=account,
+            region=response.region,
+            secure_transport=True,
+            extra=dict(check.context),
+        )
+        decision = evaluate_request(ctx, pset)
+        if decision.allowed:
+            continue
+        kind = decision.denied_by or "identity-based policy"
+        why = (
+            f"with an explicit deny in a {kind}"
+            if decision.kind == "explicit-deny"
+            else f"because no {kind} allows the {check.action} action"
+        )
+        return f"User: {principal} is not authorized to perform: {check.action} on resource: {check.resource} {why}"
+    return None
+
+
 def _new_bucket_policy(call: S3Call) -> Any:
     if call.operation != "PutBucketPolicy" or not call.body:
         return None
@@ -276,6 +328,13 @@ def _authorize(original: Callable[..., Any]) -> Callable[..., Any]:
         if iam_request_cls is S3IAMRequest:
             if not s3_allowed(self, iam_request, _s3_call(self, resource)):
                 iam_request._raise_access_denied()
+            return
+        if operation and self.service_name == "sagemaker" and _is_role_session(iam_request):
+            refusal = sagemaker_refusal(self, iam_request, operation)
+            if refusal is not None:
+                from moto.core.exceptions import JsonRESTError
+
+                raise JsonRESTError("AccessDeniedException", refusal)
             return
         if operation:
             iam_request._action = action_for(self.service_name, iam_request._service, operation)
