@@ -22,6 +22,15 @@ async def _opened(pilot: Any) -> None:
         lambda: not [w for w in app.workers if w.is_running and "poll" not in w.group and w.group != "cost"],
         what="the step's first reads to finish",
     )
+    # A step may move focus when its reads arrive (the message after the worker): the picture is
+    # taken once focus has stayed put for a few rounds of the message loop.
+    last, same = app.focused, 0
+    for _ in range(50):
+        await pilot.pause()
+        same = same + 1 if app.focused is last else 0
+        last = app.focused
+        if same >= 3:
+            break
     steady_cursors(app)  # the focused field's cursor is in every picture, not every other one
     await pilot.pause()
 

@@ -516,5 +516,11 @@ async def test_without_a_training_job_tune_uses_the_train_steps_algorithm(make_a
             "Image classification (built-in, labeled manifest), the algorithm chosen in the Train step"
             in (text_of(screen, "#base-note"))
         )
+        # The fields are filled after the ranges are laid out: wait for them, do not sample them.
+        await eventually(
+            pilot,
+            lambda: screen.query_one("#base-static", Input).value == "num_classes=5",
+            WAIT,
+            what="the Train step's hyperparameters as Static",
+        )
         assert "image-classification" in screen.query_one("#base-image", Input).value
-        assert screen.query_one("#base-static", Input).value == "num_classes=5"
