@@ -389,9 +389,12 @@ def restore(state: WizardState, offer: ResumeOffer) -> dict[str, Any]:
     """Put the offer's choices into the state; jobs that are gone are not restored as current.
     Returns what changed."""
     values = {k: v for k, v in offer.choices.items() if k in RESTORABLE}
-    gone = {FIELD_OF[a.type] for a in offer.activities if a.status == "gone" and a.type in FIELD_OF}
-    for attr in gone:
-        values.pop(attr, None)
+    # Only the very thing that is gone: an older job of the same kind being gone says nothing of
+    # the newer one chosen after it, which the offer listed and the report counts as restored.
+    for a in offer.activities:
+        attr = FIELD_OF.get(a.type)
+        if a.status == "gone" and attr and values.get(attr) == a.name:
+            values.pop(attr)
     if "extra" in values:
         merged = dict(state.extra)
         merged.update(values.pop("extra") or {})
