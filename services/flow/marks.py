@@ -171,16 +171,30 @@ def _tune_of(factory: Any, state: WizardState) -> Mark:
 
 
 def _labels_of(factory: Any, state: WizardState) -> Mark:
-    from services.labeling.jobs import status_from
+    """The job's status when one was chosen; the count from the manifest Train will read (a job's,
+    an import or the terminal's) against every image under the data prefix."""
+    from services.labeling.jobs import labeled_images, status_from
+    from services.labeling.setup import list_images
 
-    try:
-        d = factory.client("sagemaker").describe_labeling_job(LabelingJobName=state.labeling_job)
-    except Exception as exc:
-        if is_gone(exc):
-            return labels("Failed", labeled=0, total=0)
-        raise
-    st = status_from(d)
-    return labels(st.status, labeled=st.labeled, total=st.total)
+    status: str | None = None
+    labeled = total = 0
+    if state.labeling_job:
+        try:
+            d = factory.client("sagemaker").describe_labeling_job(LabelingJobName=state.labeling_job)
+        except Exception as exc:
+            if is_gone(exc):
+                return labels("Failed", labeled=0, total=0)
+            raise
+        st = status_from(d)
+        status, labeled, total = st.status, st.labeled, st.total
+    if state.output_manifest and state.images_prefix():
+        try:
+            images = len(list_images(factory, state.images_prefix()))
+            labeled, total = labeled_images(factory, state.output_manifest), images
+        except Exception:
+            if status is None:
+                raise  # nothing read: no mark
+    return labels(status, labeled=labeled, total=total)
 
 
 _READERS: dict[str, tuple[str, Callable[[Any, WizardState], Mark]]] = {
@@ -199,7 +213,11 @@ def marks_for(factory: Any, state: WizardState, *, gone: Iterable[str] = ()) -> 
     nothing chosen, or whose read failed for another reason than "gone" (no permission, network),
     is left out: an unread mark is not a fact."""
     out = {step: Mark.ATTENTION for step in gone}
-    wanted = [(step, read) for step, (attr, read) in _READERS.items() if getattr(state, attr)]
+    wanted = [
+        (step, read)
+        for step, (attr, read) in _READERS.items()
+        if getattr(state, attr) or (step == "labels" and state.output_manifest)
+    ]
     if not wanted:
         return out
 
