@@ -375,3 +375,33 @@ async def test_the_step_says_how_many_images_the_manifest_labels_and_marks_it(
         await eventually(pilot, lambda: "4 of 4 images labeled" in text(app, "#labels-summary"))
         assert app.step_states["labels"] is Mark.DONE
         assert marks_for(factory, app.state) == {"labels": Mark.DONE}
+
+
+async def test_results_show_each_label_s_confidence_as_the_job_wrote_it(make_app, factory, world) -> None:
+    """A multi-label object shows every label's confidence, not only its lowest."""
+    from textual.widgets import DataTable
+
+    prefix = copy_samples(factory, world, 2)
+    from services.labeling.setup import list_images
+
+    images = list_images(factory, prefix)
+    uri = f"s3://{world.default_bucket}/gt/output/tags/manifests/output/output.manifest"
+    objs = [
+        mf.LabeledObject(images[0], (0, 2), ("Airplane", "Ferry"), (0.93, 0.71), False, "tags", "2026-01-01T00:00:00", True),
+        mf.LabeledObject(images[1], (1,), ("Car",), (0.88,), False, "tags", "2026-01-01T00:00:00", True),
+    ]  # fmt: skip
+    factory.client("s3").put_object(Bucket=world.default_bucket, Key=uri.split("/", 3)[3],
+                                    Body=mf.write_output_manifest(objs, "tags").encode())  # fmt: skip
+    app = make_app(start_step="labels")
+    app.state.output_manifest = uri
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press("r")
+        await eventually(
+            pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.parsed is not None
+        )
+        table = app.screen.query_one("#results-table", DataTable)
+        await eventually(pilot, lambda: table.row_count == 2)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(2)]
+        assert rows[0][2:4] == ["Airplane, Ferry", "0.93, 0.71"]
+        assert rows[1][2:4] == ["Car", "0.88"]
