@@ -51,14 +51,18 @@ def _bar_line(app: Any, title: str) -> str:
     return next(line for line in str(bar.render()).splitlines() if line.endswith(f" {title}"))
 
 
-async def _resume(app: Any, pilot: Any) -> None:
+async def _resume(app: Any, pilot: Any) -> list[str]:
+    """Accept the offer; returns the choice lines the offer showed."""
     await eventually(
         pilot,
         lambda: app.screen.__class__.__name__ == "ResumeOfferScreen" and bool(app.screen.query("#resume")),
         SCREEN_WAIT,
     )
+    shown = str(app.screen.query_one("#resume-lines").render()).splitlines()[1:]
+    listed = [line.strip() for line in shown if not line.strip().startswith(("running:", "policy fix"))]
     await pilot.press("r")
     await eventually(pilot, lambda: app.screen.__class__.__name__ != "ResumeOfferScreen", SCREEN_WAIT)
+    return listed
 
 
 async def test_a_resumed_training_job_that_completed_marks_train_done(make_app, factory, world, journal):
@@ -67,8 +71,12 @@ async def test_a_resumed_training_job_that_completed_marks_train_done(make_app, 
     assert _train(factory, world, earlier, "resumed-ok", allowed=True) == "Completed"
     app = make_app(background_work=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _resume(app, pilot)
+        listed = await _resume(app, pilot)
+        assert listed == [f"bucket: {world.default_bucket}", "training job: resumed-ok"]
         assert app.state.training_job == "resumed-ok"
+        # the offer listed two choices; the line counts the same two
+        said = [n.message for n in app._notifications]
+        assert any(m.startswith("Resumed: 2 choices restored.") for m in said), said
         await eventually(pilot, lambda: app.step_states["train"] is Mark.DONE, SCREEN_WAIT)
         await eventually(pilot, lambda: app.step_states["bucket"] is Mark.DONE, SCREEN_WAIT)
         await pilot.pause()
