@@ -19,6 +19,7 @@ from textual.widgets import Button, DataTable, Static
 
 from screens.base import StepScreen
 from screens.labels_work import IMAGES, JOBS, ImageList
+from services.flow import marks
 from services.labeling.jobs import CLOSED_NOTICE, JobSummary
 from tui.messages import WorkDone, WorkFailed
 
@@ -38,6 +39,7 @@ class LabelsStep(StepScreen):
         super().__init__()
         self.images: list[str] = []
         self.images_error = ""
+        self.labeled: int | None = None  # images the output manifest labels, once read
 
     def compose_body(self) -> ComposeResult:
         yield Static("Labels", classes="step-title")
@@ -60,8 +62,14 @@ class LabelsStep(StepScreen):
         self._render_summary()
 
     def on_screen_resume(self) -> None:
+        # A save, an import or a job seen from a sub-screen may have changed the manifest: its
+        # count is read again, never carried over.
+        self.labeled = None
         self._render_summary()
         if self.identity is not None:
+            prefix = self.state.images_prefix()
+            if prefix:
+                self._list_images(prefix, self.state.output_manifest)
             self._list_jobs()
 
     def refresh_data(self) -> None:
@@ -75,19 +83,28 @@ class LabelsStep(StepScreen):
         self._render_summary()
         prefix = self.state.images_prefix()
         if prefix:
-            self._list_images(prefix)
+            self._list_images(prefix, self.state.output_manifest)
         self._list_jobs()
 
     @work(thread=True, exclusive=True, group="labels-hub-images", exit_on_error=False)
-    def _list_images(self, prefix: str) -> None:
+    def _list_images(self, prefix: str, manifest: str) -> None:
+        from services.labeling.jobs import labeled_images
         from services.labeling.setup import list_images
 
         try:
-            self.post_message(IMAGES.done(ImageList(prefix, list_images(self.factory, prefix))))
+            images = list_images(self.factory, prefix)
         except Exception as exc:
             from services.errors import ErrorInfo, translate
 
             self.post_message(IMAGES.failed(ErrorInfo.of(translate(exc))))
+            return
+        labeled = None
+        if manifest:
+            try:
+                labeled = labeled_images(self.factory, manifest)
+            except Exception:
+                labeled = None  # an unreadable manifest counts nothing; Results says why
+        self.post_message(IMAGES.done(ImageList(prefix, images, labeled)))
 
     @work(thread=True, exclusive=True, group="labels-hub-jobs", exit_on_error=False)
     def _list_jobs(self) -> None:
@@ -109,7 +126,11 @@ class LabelsStep(StepScreen):
     def _images_listed(self, listed: ImageList) -> None:
         self.images = listed.images
         self.images_error = ""
+        self.labeled = listed.labeled
         self._render_summary()
+        if listed.labeled is not None:
+            # The labels Train will read, against every image under the prefix.
+            self.mark(marks.labels(None, labeled=listed.labeled, total=len(listed.images)))
 
     def _jobs_listed(self, jobs: list[JobSummary]) -> None:
         table = self.query_one("#labels-jobs", DataTable)
@@ -151,9 +172,14 @@ class LabelsStep(StepScreen):
         t.add_row(
             "Labeling job", Text(f"{st.labeling_job}  (w: live panel)" if st.labeling_job else "(none yet)")
         )
-        t.add_row(
-            "Output manifest", Text(st.output_manifest or "(none yet: create a job, label here, or import)")
-        )
+        manifest = Text(st.output_manifest or "(none yet: create a job, label here, or import)")
+        if st.output_manifest and self.labeled is not None and self.images:
+            whole = self.labeled >= len(self.images)
+            manifest.append(
+                f"  ({self.labeled} of {len(self.images)} images labeled)",
+                style="green" if whole else "yellow",
+            )
+        t.add_row("Output manifest", manifest)
         self.query_one("#labels-summary", Static).update(t)
 
     # -- actions ---------------------------------------------------------------------------

@@ -139,7 +139,7 @@ class ResultsScreen(LabelsSubScreen):
         table = self.query_one("#results-table", DataTable)
         table.clear()
         for n, o in enumerate(objs[:MAX_ROWS], 1):
-            table.add_row(str(n), Text(short_name(o.source_ref)), Text(o.label), f"{o.confidence:.2f}",
+            table.add_row(str(n), Text(short_name(o.source_ref)), Text(o.label), o.confidence_text(),
                           "yes" if o.human_annotated else "no", Text(o.job_name))  # fmt: skip
         more = f" · table shows the first {MAX_ROWS}" if len(objs) > MAX_ROWS else ""
         self.page = min(self.page, max(0, (len(objs) - 1) // THUMBS))

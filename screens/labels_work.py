@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class ImageList:
     prefix: str
     images: list[str]
+    labeled: int | None = None  # images the output manifest labels; None when not read
 
 
 @dataclass(frozen=True)

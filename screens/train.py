@@ -59,6 +59,7 @@ class Dataset:
     note: str
     split: Split | None
     num_training_samples: str = ""  # image classification: the training side of the split
+    partial_labels: str = ""  # the warning when the labels cover only part of the images
 
 
 # -- the work this screen hands to workers (every failure is shown the same way) -----------------------
@@ -104,6 +105,9 @@ class TrainStep(StepScreen):
         self._msg_widgets: dict[str, Static] = {}  # mounted hyperparameter message widgets, by id
         self._widgets: dict[str, Any] = {}  # id -> widget: DOM queries per key press are slow
         self.prepared: dict[str, Split] = {}  # algorithm -> the split its channels hold
+        self.partial: dict[
+            str, str
+        ] = {}  # algorithm -> its data's partial-labels warning (the plan says it too)
 
     # -- layout ---------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -319,6 +323,7 @@ class TrainStep(StepScreen):
             complete=True,
             validation_fraction=self._fraction() or DEFAULT_VALIDATION_FRACTION,
             data_split=self.prepared.get(self.algorithm_id),
+            partial_labels=self.partial.get(self.algorithm_id, ""),
         )
 
     def config(self) -> Any:
@@ -433,7 +438,9 @@ class TrainStep(StepScreen):
             note += "\n" + _split_note(ds.split)
         if ds.partial_warning:
             note += f"\nWarning: {ds.partial_warning}"
-        self.post_message(DERIVE.done(Dataset("xgboost", ds.train_uri, ds.validation_uri, note, ds.split)))
+        self.post_message(DERIVE.done(Dataset(
+            "xgboost", ds.train_uri, ds.validation_uri, note, ds.split, partial_labels=ds.partial_warning
+        )))  # fmt: skip
 
     @work(thread=True, exclusive=True, group="train-derive", exit_on_error=False)
     def _split_worker(self, choices: Any, fraction: float) -> None:
@@ -451,9 +458,11 @@ class TrainStep(StepScreen):
         note = f"Wrote {done.channels['train']} and {done.channels['validation']}\n" + _split_note(
             done.data_split
         )
+        if done.partial_labels:
+            note += f"\nWarning: {done.partial_labels}"
         self.post_message(DERIVE.done(Dataset(
             flow_train.IMAGE_CLASSIFICATION, done.channels["train"], done.channels["validation"], note,
-            done.data_split, done.hyperparameters["num_training_samples"],
+            done.data_split, done.hyperparameters["num_training_samples"], done.partial_labels,
         )))  # fmt: skip
 
     def on_work_done(self, message: WorkDone[Any]) -> None:
@@ -466,11 +475,12 @@ class TrainStep(StepScreen):
         self._set("channel_validation", message.validation)
         if message.split is not None:
             self.prepared[message.algorithm] = message.split
+        self.partial[message.algorithm] = message.partial_labels
         if message.num_training_samples:  # the training side of the split, for the LR schedule
             self.hp_values[message.algorithm]["num_training_samples"] = message.num_training_samples
             for inp in self.query(f"#{message.algorithm}-{_safe_id('num_training_samples')}").results(Input):
                 inp.value = message.num_training_samples
-        warned = message.split is not None and bool(message.split.warnings())
+        warned = bool(message.partial_labels) or message.split is not None and bool(message.split.warnings())
         self.query_one("#tr-data-note", Static).update(
             Text(message.note, style="yellow" if warned else "green")
         )

@@ -86,6 +86,8 @@ class ResumeOffer:
     # choices are not restored), and the policy fixes it applied that are still in place.
     missing: tuple[str, ...] = ()
     fixes_in_place: tuple[str, ...] = ()
+    # The steps whose chosen thing (notebook, bucket, job) AWS no longer has: they need attention.
+    gone_steps: tuple[str, ...] = ()
 
     @property
     def running(self) -> tuple[Activity, ...]:
@@ -322,10 +324,13 @@ def verify(offer: ResumeOffer, factory: Any, journal: Journal) -> ResumeOffer:
             fix_results = list(pool.map(run_fix, fixes))
     else:
         choice_results, fix_results = [], []
+    gone_steps: list[str] = []
     for key, gone, problem in choice_results:
         if gone:
             missing.append(gone)
             choices.pop(key, None)
+            if key == "bucket":
+                gone_steps.append("bucket")
         elif problem:
             warnings.append(problem)
     for label, kept, problem in fix_results:
@@ -341,12 +346,14 @@ def verify(offer: ResumeOffer, factory: Any, journal: Journal) -> ResumeOffer:
             attr = FIELD_OF.get(a.type)
             if attr and choices.get(attr) == a.name:
                 choices.pop(attr, None)
+                gone_steps.append(a.step)
     return replace(
         offer,
         choices=choices,
         missing=tuple(missing),
         fixes_in_place=tuple(in_place),
         warnings=offer.warnings + tuple(warnings),
+        gone_steps=tuple(dict.fromkeys(gone_steps)),
     )
 
 
@@ -382,9 +389,12 @@ def restore(state: WizardState, offer: ResumeOffer) -> dict[str, Any]:
     """Put the offer's choices into the state; jobs that are gone are not restored as current.
     Returns what changed."""
     values = {k: v for k, v in offer.choices.items() if k in RESTORABLE}
-    gone = {FIELD_OF[a.type] for a in offer.activities if a.status == "gone" and a.type in FIELD_OF}
-    for attr in gone:
-        values.pop(attr, None)
+    # Only the very thing that is gone: an older job of the same kind being gone says nothing of
+    # the newer one chosen after it, which the offer listed and the report counts as restored.
+    for a in offer.activities:
+        attr = FIELD_OF.get(a.type)
+        if a.status == "gone" and attr and values.get(attr) == a.name:
+            values.pop(attr)
     if "extra" in values:
         merged = dict(state.extra)
         merged.update(values.pop("extra") or {})

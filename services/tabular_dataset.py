@@ -32,12 +32,17 @@ class TabularDataset:
     @property
     def partial_warning(self) -> str:
         """Said before training on part of the images (a labeling done only in part)."""
-        if self.images <= self.rows:
-            return ""
-        return (
-            f"Labels for {self.rows} of {self.images} images: the job trains on part of the data "
-            f"({self.images - self.rows} unlabeled). Label the rest in the Labels step for a better model."
-        )
+        return partial_labels_warning(self.rows, self.images)
+
+
+def partial_labels_warning(labeled: int, images: int) -> str:
+    """The warning before training on `labeled` of `images` images; "" when all are labeled."""
+    if images <= labeled:
+        return ""
+    return (
+        f"Labels for {labeled} of {images} images: the job trains on part of the data "
+        f"({images - labeled} unlabeled). Label the rest in the Labels step for a better model."
+    )
 
 
 def tabular_from_images(

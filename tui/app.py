@@ -183,6 +183,7 @@ class SagewizApp(App[int]):
         if not self._background_work:
             return
         self._cost_worker()
+        self._marks_worker()
         if not self._resume_offered and self.current_step == "connect":
             self._resume_offered = True
             self._resume_worker()
@@ -275,6 +276,22 @@ class SagewizApp(App[int]):
         if entry.kind in {"resource-created", "resource-deleted", "resource-changed", "job-started"}:
             self._cost_nudge.set()
 
+    @work(thread=True, exclusive=True, group="marks", exit_on_error=False, description="step marks")
+    def _marks_worker(self, gone: tuple[str, ...] = ()) -> None:
+        """Mark the steps whose resources the state has chosen from what AWS says of them, not only
+        from what this session did."""
+        from services.flow.marks import marks_for
+
+        factory = self.factory
+        if factory is None:
+            return
+        try:
+            found = marks_for(factory, self.state, gone=gone)
+        except Exception:
+            return  # marks are read again when each step is opened
+        for step_id, mark in found.items():
+            self.post_message(StepMarked(step_id, mark))
+
     @work(thread=True, exclusive=True, group="resume", exit_on_error=False, description="resume offer")
     def _resume_worker(self) -> None:
         from services.resume import offer_for
@@ -297,6 +314,7 @@ class SagewizApp(App[int]):
             if not wanted:
                 return
             self.notify(resume(self.state, offer).line(), markup=False)
+            self._marks_worker(offer.gone_steps)  # the restored choices' marks, as AWS has them now
             attach = offer.attach_to
             if attach is not None:
                 self.action_goto(attach.step)

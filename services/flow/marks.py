@@ -8,7 +8,13 @@ bar shows what they return.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
+
+from services.errors import is_gone
+from services.state import WizardState
 
 
 class Mark(enum.Enum):
@@ -115,3 +121,114 @@ def cleanup(*, ran: bool, failed: bool, billing_left: int) -> Mark:
     if not ran:
         return Mark.NOT_STARTED
     return Mark.ATTENTION if billing_left else Mark.DONE
+
+
+# -- the marks of the chosen resources, read from AWS -------------------------------------------------
+def _notebook_of(factory: Any, state: WizardState) -> Mark:
+    try:
+        d = factory.client("sagemaker").describe_notebook_instance(NotebookInstanceName=state.notebook_name)
+    except Exception as exc:
+        if is_gone(exc):
+            return notebook(None, gone=True)
+        raise
+    return notebook(str(d.get("NotebookInstanceStatus", "")))
+
+
+def _bucket_of(factory: Any, state: WizardState) -> Mark:
+    try:
+        # ExpectedBucketOwner: a bucket of the same name in another account is not ours to use.
+        factory.client("s3").head_bucket(Bucket=state.bucket, ExpectedBucketOwner=state.account)
+    except Exception as exc:
+        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+        if is_gone(exc) or code in {"403", "404", "NoSuchBucket", "AccessDenied"}:
+            return Mark.ATTENTION  # the chosen bucket is gone, someone else's, or refuses us
+        raise
+    return bucket(usable=True, chosen=True, refused=False)
+
+
+def _train_of(factory: Any, state: WizardState) -> Mark:
+    try:
+        d = factory.client("sagemaker").describe_training_job(TrainingJobName=state.training_job)
+    except Exception as exc:
+        if is_gone(exc):
+            return train("Failed", model_artifact="")  # the job the session chose is gone
+        raise
+    status = str(d.get("TrainingJobStatus", ""))
+    artifact = str((d.get("ModelArtifacts") or {}).get("S3ModelArtifacts", ""))
+    return train(status, model_artifact=artifact if status == "Completed" else "")
+
+
+def _tune_of(factory: Any, state: WizardState) -> Mark:
+    sm = factory.client("sagemaker")
+    try:
+        d = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=state.tuning_job)
+    except Exception as exc:
+        if is_gone(exc):
+            return tune("Failed", best_job="")
+        raise
+    best = str((d.get("BestTrainingJob") or {}).get("TrainingJobName", ""))
+    return tune(str(d.get("HyperParameterTuningJobStatus", "")), best_job=best)
+
+
+def _labels_of(factory: Any, state: WizardState) -> Mark:
+    """The job's status when one was chosen; the count from the manifest Train will read (a job's,
+    an import or the terminal's) against every image under the data prefix."""
+    from services.labeling.jobs import labeled_images, status_from
+    from services.labeling.setup import list_images
+
+    status: str | None = None
+    labeled = total = 0
+    if state.labeling_job:
+        try:
+            d = factory.client("sagemaker").describe_labeling_job(LabelingJobName=state.labeling_job)
+        except Exception as exc:
+            if is_gone(exc):
+                return labels("Failed", labeled=0, total=0)
+            raise
+        st = status_from(d)
+        status, labeled, total = st.status, st.labeled, st.total
+    if state.output_manifest and state.images_prefix():
+        try:
+            images = len(list_images(factory, state.images_prefix()))
+            labeled, total = labeled_images(factory, state.output_manifest), images
+        except Exception:
+            if status is None:
+                raise  # nothing read: no mark
+    return labels(status, labeled=labeled, total=total)
+
+
+_READERS: dict[str, tuple[str, Callable[[Any, WizardState], Mark]]] = {
+    "notebook": ("notebook_name", _notebook_of),
+    "bucket": ("bucket", _bucket_of),
+    "labels": ("labeling_job", _labels_of),
+    "train": ("training_job", _train_of),
+    "tune": ("tuning_job", _tune_of),
+}
+
+
+def marks_for(factory: Any, state: WizardState, *, gone: Iterable[str] = ()) -> dict[str, Mark]:
+    """Each step's mark for what `state` has chosen (notebook, bucket, labeling, training and tuning
+    job), read from AWS in parallel. `gone`: steps whose earlier choice AWS no longer has (resume
+    found it so and did not restore it): ! unless something chosen now reads otherwise. A step with
+    nothing chosen, or whose read failed for another reason than "gone" (no permission, network),
+    is left out: an unread mark is not a fact."""
+    out = {step: Mark.ATTENTION for step in gone}
+    wanted = [
+        (step, read)
+        for step, (attr, read) in _READERS.items()
+        if getattr(state, attr) or (step == "labels" and state.output_manifest)
+    ]
+    if not wanted:
+        return out
+
+    def one(item: tuple[str, Callable[[Any, WizardState], Mark]]) -> tuple[str, Mark | None]:
+        step, read = item
+        try:
+            return step, read(factory, state)
+        except Exception:
+            return step, None
+
+    with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
+        read = list(pool.map(one, wanted))
+    out.update({step: mark for step, mark in read if mark is not None})
+    return out

@@ -50,6 +50,7 @@ class TrainChoices:
     validation_fraction: float = DEFAULT_VALIDATION_FRACTION  # the held-out share of each class
     split_seed: int = DEFAULT_SEED
     data_split: Split | None = None  # the split the channels hold, once made (shown in the plan)
+    partial_labels: str = ""  # the warning when the labels cover only part of the images
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,7 +215,10 @@ def derive_dataset(
     if ds.partial_warning:
         say(f"warning: {ds.partial_warning}")
     return replace(
-        choices, channels={"train": ds.train_uri, "validation": ds.validation_uri}, data_split=ds.split
+        choices,
+        channels={"train": ds.train_uri, "validation": ds.validation_uri},
+        data_split=ds.split,
+        partial_labels=ds.partial_warning,
     )
 
 
@@ -235,6 +239,9 @@ def _split_manifest(
     say(("split " if write else "would split ") + f"{state.output_manifest}: {done.split.summary()}")
     for warning in done.split.warnings():
         say(f"warning: {warning}")
+    partial = _partial_labels(ctx, state, len(done.split.train) + len(done.split.validation))
+    if partial:
+        say(f"warning: {partial}")
     hp = {**choices.hyperparameters, "num_training_samples": str(done.num_training_samples)}
     return replace(
         choices,
@@ -243,7 +250,23 @@ def _split_manifest(
         label_attribute=choices.label_attribute or done.label_attribute,
         hyperparameters=hp,
         data_split=done.split,
+        partial_labels=partial,
     )
+
+
+def _partial_labels(ctx: FlowContext, state: WizardState, labeled: int) -> str:
+    """The warning when the labeled manifest covers only part of the images under the data
+    prefix; "" when it covers them all or the images cannot be listed (nothing to compare)."""
+    from services.labeling.setup import list_images
+
+    prefix = state.images_prefix()
+    if not prefix:
+        return ""
+    try:
+        images = len(list_images(ctx.factory, prefix))
+    except Exception:
+        return ""
+    return tabular_dataset.partial_labels_warning(labeled, images)
 
 
 def pending_channels(
@@ -295,6 +318,8 @@ def plan(ctx: FlowContext, state: WizardState, choices: TrainChoices, image: str
     if choices.data_split is not None:  # the data this plan trains on, and what is thin in it
         notes.append(f"data: {choices.data_split.summary()}")
         notes += [f"warning: {w}" for w in choices.data_split.warnings()]
+    if choices.partial_labels:
+        notes.append(f"warning: {choices.partial_labels}")
     warnings: list[str] = []
     samples: dict[str, str] = {}
     for chk in training.check_inputs(ctx.factory, cfg):

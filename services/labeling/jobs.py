@@ -191,3 +191,8 @@ def read_output(
         except (SagewizError, ValueError, KeyError):
             categories = None  # the manifest's own class names still tell the labels
     return mf.parse_output_manifest(read_text(factory, uri), attribute, categories)
+
+
+def labeled_images(factory: Any, manifest_uri: str) -> int:
+    """How many images the output manifest labels (distinct `source-ref`s), as Results counts them."""
+    return len({o.source_ref for o in read_output(factory, manifest_uri).objects})

@@ -46,6 +46,11 @@ class LabeledObject:
     def confidence(self) -> float:
         return min(self.confidences) if self.confidences else 0.0
 
+    def confidence_text(self) -> str:
+        """Each label's confidence as the job wrote it (two decimals, as Ground Truth writes them),
+        in label order: a multi-label object's lowest alone would hide the others."""
+        return ", ".join(f"{c:.2f}" for c in self.confidences) or "0.00"
+
 
 @dataclass(frozen=True)
 class ManifestProblem:

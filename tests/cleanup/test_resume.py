@@ -195,3 +195,35 @@ def test_resumed_counts_add_up_with_what_was_listed(journal, factory, world):
     line = report.line()
     assert line.startswith(f"Resumed: {len(listed)} choices restored; re-attached to notebook count-nb")
     assert f"{len(report.gone)} gone, not restored" in line
+
+
+def test_an_older_gone_job_does_not_drop_the_newer_one_listed(journal, factory, world):
+    """The session's first training job is gone, its second completed: the second is listed,
+    restored and counted; only the first is named as gone."""
+    from services.sandbox import trainer
+    from services.training import build_request
+    from tests.train.conftest import grant_bucket, upload_csv, wait_done, xgb_config
+
+    old_pace = trainer.set_pace(0.0)
+    try:
+        old = earlier_session(journal.path, world)
+        old.append(JobStarted(ResourceKind.TRAINING_JOB, "first-gone"))
+        grant_bucket(factory, world)
+        upload_csv(factory, world)
+        sm = factory.client("sagemaker")
+        sm.create_training_job(**build_request(xgb_config(world, name="second-ok")))
+        old.append(JobStarted(ResourceKind.TRAINING_JOB, "second-ok"))
+        wait_done(sm, "second-ok")
+    finally:
+        trainer.set_pace(old_pace)
+    journal.bind(world.account, world.region, True)
+    journal.append(SessionStarted(caller="y", sandbox=True))
+    offer = resume.offer_for(journal, factory, world.account, world.region, True)
+    assert offer is not None
+    assert offer.shown_choices() == ["training job: second-ok"]
+    state = WizardState()
+    report = resume.resume(state, offer)
+    assert state.training_job == "second-ok"
+    assert report.restored == ("training job: second-ok",)
+    assert report.gone == ("training job first-gone no longer exists",)
+    assert report.line().startswith("Resumed: 1 choice restored; 1 gone, not restored")

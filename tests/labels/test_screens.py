@@ -332,3 +332,76 @@ async def test_terminal_labels_merge_with_a_job_s_manifest_and_resume_across_ses
         )
         assert again.screen.session.position == 3 and not again.screen.session.answers
         assert "3 of 4 images labeled" in text(again, "#term-counts")
+
+
+async def test_the_step_says_how_many_images_the_manifest_labels_and_marks_it(
+    make_app, factory, world
+) -> None:
+    """The Labels step counts the manifest Train will read against every image under the prefix:
+    2 of 4 is `!`; after labeling the rest here, back on the step it reads 4 of 4 and `✓`."""
+    from services.flow.marks import Mark, marks_for
+
+    prefix = copy_samples(factory, world, 4)
+    from services.labeling.setup import list_images
+
+    images = list_images(factory, prefix)
+    uri = f"s3://{world.default_bucket}/gt/output/part/manifests/output/output.manifest"
+    part = [
+        mf.LabeledObject(images[n], (1,), ("Car",), (0.9,), False, "part", "2026-11-27T09:00:00")
+        for n in (0, 1)
+    ]
+    factory.client("s3").put_object(Bucket=world.default_bucket, Key=uri.split("/", 3)[3],
+                                    Body=mf.write_output_manifest(part, "part").encode())  # fmt: skip
+    app = make_app(start_step="labels")
+    app.state.output_manifest = uri
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_connected(pilot)
+        await eventually(pilot, lambda: "2 of 4 images labeled" in text(app, "#labels-summary"))
+        await eventually(pilot, lambda: app.step_states["labels"] is Mark.ATTENTION)
+        # the same count read for a resumed session
+        assert marks_for(factory, app.state) == {"labels": Mark.ATTENTION}
+        await pilot.press("t")
+        await eventually(
+            pilot, lambda: isinstance(app.screen, TerminalLabelScreen) and app.screen.session is not None
+        )
+        await pilot.press("1")
+        await pilot.press("2")
+        await pilot.press("ctrl+s")
+        await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmPlanScreen")
+        await pilot.click("#apply")
+        await eventually(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        await pilot.press("escape")
+        await eventually(pilot, lambda: isinstance(app.screen, LabelsStep))
+        await eventually(pilot, lambda: "4 of 4 images labeled" in text(app, "#labels-summary"))
+        assert app.step_states["labels"] is Mark.DONE
+        assert marks_for(factory, app.state) == {"labels": Mark.DONE}
+
+
+async def test_results_show_each_label_s_confidence_as_the_job_wrote_it(make_app, factory, world) -> None:
+    """A multi-label object shows every label's confidence, not only its lowest."""
+    from textual.widgets import DataTable
+
+    prefix = copy_samples(factory, world, 2)
+    from services.labeling.setup import list_images
+
+    images = list_images(factory, prefix)
+    uri = f"s3://{world.default_bucket}/gt/output/tags/manifests/output/output.manifest"
+    objs = [
+        mf.LabeledObject(images[0], (0, 2), ("Airplane", "Ferry"), (0.93, 0.71), False, "tags", "2026-01-01T00:00:00", True),
+        mf.LabeledObject(images[1], (1,), ("Car",), (0.88,), False, "tags", "2026-01-01T00:00:00", True),
+    ]  # fmt: skip
+    factory.client("s3").put_object(Bucket=world.default_bucket, Key=uri.split("/", 3)[3],
+                                    Body=mf.write_output_manifest(objs, "tags").encode())  # fmt: skip
+    app = make_app(start_step="labels")
+    app.state.output_manifest = uri
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press("r")
+        await eventually(
+            pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.parsed is not None
+        )
+        table = app.screen.query_one("#results-table", DataTable)
+        await eventually(pilot, lambda: table.row_count == 2)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(2)]
+        assert rows[0][2:4] == ["Airplane, Ferry", "0.93, 0.71"]
+        assert rows[1][2:4] == ["Car", "0.88"]

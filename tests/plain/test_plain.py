@@ -195,3 +195,28 @@ def test_a_refusal_is_explained_in_plain_words_not_keys_or_flags(world, journal,
         "Run the permissions doctor (`sagewiz doctor --error-file FILE`, with the error saved in FILE)" in out
     )
     assert "(d)" not in out and "press r" not in out and "save the error in a file and run" not in out
+
+
+def test_resume_counts_what_it_listed(endpoint_env, journal):
+    """Plain mode's resume line counts exactly the choices it listed, and names what is gone apart
+    (it once listed 3 choices, then said '2 restored')."""
+    from services.journal_events import ChoiceMade, JobStarted, SessionStarted
+    from services.resource_kinds import ResourceKind
+    from services.state import WizardState
+
+    world = endpoint_env
+    earlier = Journal(journal.path)
+    earlier.bind(world.account, world.region, False)
+    earlier.append(SessionStarted(caller=world.admin_arn, sandbox=False))
+    # labels equal to the defaults: restoring them changes nothing, yet they are listed and restored
+    earlier.append(ChoiceMade({"bucket": world.default_bucket, "labels": list(WizardState().labels),
+                               "data_prefix": f"s3://{world.default_bucket}/nothing/here/"}))  # fmt: skip
+    earlier.append(JobStarted(ResourceKind.TRAINING_JOB, "plain-gone-job"))
+    code, out = run_plain(plain_args(world), journal, "y", CTRL_C)
+    assert code == 130, out
+    listed = [line for line in out.splitlines() if line.startswith("  ") and ": " in line
+              and line.strip().split(":")[0] in {"bucket", "labels", "data prefix", "training job"}]  # fmt: skip
+    assert [line.strip().split(":")[0] for line in listed] == ["bucket", "labels"]
+    gone = [line for line in out.splitlines() if "no longer there (not restored)" in line]
+    assert len(gone) == 2  # the data under the prefix, the training job
+    assert "Resumed: 2 choices restored; 2 gone, not restored: " in out

@@ -422,3 +422,36 @@ async def test_image_classification_splits_the_labeled_manifest(world, factory, 
         assert step._get("channel_validation").endswith("/sagewiz/image-classification/validation.manifest")
         assert step.hyperparameters()["num_training_samples"] == "35"
         assert step.choices().data_split is not None and step.choices().validation_fraction == 0.3
+
+
+async def test_image_classification_warns_when_the_labels_cover_part_of_the_images(world, factory, make_app):
+    """Two images under the data prefix have no label: F4's note and the plan say the job trains
+    on 50 of 52 images."""
+    from textual.widgets import Select
+
+    from tests.train.test_data_split import upload_labeled
+
+    grant_bucket(factory, world)
+    manifest = upload_labeled(factory, world)
+    s3 = factory.client("s3")
+    b = world.default_bucket
+    first = s3.list_objects_v2(Bucket=b, Prefix="ground-truth-demo/images/")["Contents"][0]["Key"]
+    body = s3.get_object(Bucket=b, Key=first)["Body"].read()
+    for n in range(2):
+        s3.put_object(Bucket=b, Key=f"ground-truth-demo/images/unlabeled-{n}.jpg", Body=body)
+    app = make_app(start_step="train")
+    app.state.output_manifest = manifest
+    app.state.extra["label_attribute"] = "lbl"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        step = app.screen
+        await eventually(pilot, lambda: step.query_one("#in-job_name").value != "")
+        step.query_one("#tr-algo", Select).value = "image-classification"
+        await pilot.pause()
+        await pilot.press("f4")
+        note = step.query_one("#tr-data-note")
+        await eventually(pilot, lambda: "validation examples" in str(note.render()), 30)
+        assert "Warning: Labels for 50 of 52 images: the job trains on part of the data (2 unlabeled)" in str(
+            note.render()
+        )
+        assert step.choices().partial_labels.startswith("Labels for 50 of 52 images")

@@ -278,3 +278,20 @@ def test_children_the_role_cannot_feed_fail_the_tuning_job_with_the_reason(
     snap = TuningPoller(factory, "denied").poll()
     assert snap.failure_reason == done["FailureReason"]
     assert all(c.status == "Failed" and "Data download failed" in c.failure_reason for c in snap.children)
+
+
+def test_the_tune_mark_is_read_from_the_chosen_tuning_job(
+    factory: Any, world: Any, base: TrainingBase
+) -> None:
+    """What the step bar shows for a resumed session's tuning job: ✓ ended with a best job."""
+    from services.flow.marks import Mark, marks_for
+    from services.state import WizardState
+
+    sm = factory.client("sagemaker")
+    sm.create_hyper_parameter_tuning_job(**build_request(tuning_config(base, name="marked", max_jobs=2)))
+    done = wait_done(sm, "marked")
+    assert done["HyperParameterTuningJobStatus"] == "Completed" and done["BestTrainingJob"]
+    state = WizardState(account=world.account, region=world.region, tuning_job="marked")
+    assert marks_for(factory, state) == {"tune": Mark.DONE}
+    state.update(tuning_job="never-made")
+    assert marks_for(factory, state) == {"tune": Mark.ATTENTION}  # the chosen job is gone
