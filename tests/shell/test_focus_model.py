@@ -98,7 +98,9 @@ async def test_doctor_box_lets_go_on_esc_and_keeps_its_text(make_app: Callable[.
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot)
         box = app.screen.query_one("#error-text", TextArea)
-        await eventually(pilot, lambda: app.screen.focused is box, what="the error box focused on entry")
+        await eventually(
+            pilot, lambda: app.screen.focused is box, what="the empty error box focused to paste"
+        )
         await _type(pilot, "denied 2nbq")
         assert box.text == "denied 2nbq"
         await pilot.press("escape")
@@ -110,8 +112,15 @@ async def test_doctor_box_lets_go_on_esc_and_keeps_its_text(make_app: Callable[.
         await eventually(pilot, lambda: app.current_step == "bucket")
         await pilot.press("6")
         await eventually(pilot, lambda: app.current_step == "doctor" and app.screen.is_attached)
-        await pilot.pause()
-        assert app.screen.query_one("#error-text", TextArea).text == "denied 2nbq"
+        await pilot.pause(0.3)
+        doctor = app.screen
+        assert doctor.query_one("#error-text", TextArea).text == "denied 2nbq"
+        # Back with text in the box: focus rests outside it, so a step digit switches steps.
+        assert doctor.focused is not None and not is_text_field(doctor.focused), doctor.focused
+        await pilot.press("3")
+        await eventually(
+            pilot, lambda: app.current_step == "bucket", what="3 switching steps from the doctor"
+        )
 
 
 def _plan(steps: int) -> Plan:
