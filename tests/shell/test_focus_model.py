@@ -242,3 +242,20 @@ async def test_focus_comes_back_to_the_bucket_name_after_esc_on_the_create_plan(
         await _type(pilot, "3b")
         assert app.screen is screen and app.current_step == "bucket"
         assert name.value == "sagewiz-focus-f183b"
+
+
+async def test_a_long_typed_plan_scrolls_while_its_field_has_focus(
+    make_app: Callable[..., SagewizApp],
+) -> None:
+    app = make_app(auto_connect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ConfirmPlanScreen(_plan(30), where="", typed="delete"))
+        await pilot.pause()
+        dialog = app.screen
+        field = dialog.query_one("#confirm-typed", Input)
+        body = dialog.query_one("#plan-body", VerticalScroll)
+        assert dialog.focused is field and body.max_scroll_y > 0
+        await pilot.press("pagedown", "down")
+        assert body.scroll_y > 0 and dialog.focused is field
+        for widget in (field, dialog.query_one("#apply"), dialog.query_one("#cancel")):
+            assert widget.region.height > 0 and widget.region.bottom <= SIZE[1], widget
