@@ -116,10 +116,11 @@ class DoctorStep(StepScreen):
 
     def focus_home(self) -> str:
         # An empty doctor is opened to paste an error: the paste (and typing) goes straight into the
-        # box. With text in it (kept from a visit, or handed over by a failed step) the person comes
-        # to read the results or press ctrl+r, f or a step digit: focus rests on the content, so those
-        # keys act instead of being typed into the box.
-        if self.query_one("#error-text", TextArea).text.strip():
+        # box. With text in it or a result (kept from a visit, or a call or job handed over by a
+        # failed step) the person comes to read the results or press ctrl+r, f or a step digit:
+        # focus rests on the content, so those keys act instead of being typed into the box.
+        handed = self._pending is not None or self.diagnosis is not None
+        if handed or self.query_one("#error-text", TextArea).text.strip():
             return CONTENT
         return "#error-text"
 
