@@ -27,6 +27,7 @@ from services.errors import ErrorInfo, SagewizError, translate
 from services.flow import marks
 from services.remedy import Face
 from services.terminal_text import safe
+from tui.focus import CONTENT
 from tui.messages import Work, WorkDone, WorkFailed
 
 if TYPE_CHECKING:
@@ -58,7 +59,6 @@ UNDO: Work[str] = Work("doctor: undo the last fix")  # what was restored, said t
 class DoctorStep(StepScreen):
     STEP_ID = "doctor"
     CSS_PATH = "doctor.tcss"
-    FOCUS_HOME = "#error-text"
     BINDINGS = [
         Binding("ctrl+r", "diagnose", "Diagnose"),
         Binding("f", "fix", "Fix"),
@@ -113,6 +113,16 @@ class DoctorStep(StepScreen):
             yield Static("", id="doctor-verdict")
             with Collapsible(title="Statement trace (t)", id="doctor-trace-box", collapsed=True):
                 yield Static("", id="doctor-trace")
+
+    def focus_home(self) -> str:
+        # An empty doctor is opened to paste an error: the paste (and typing) goes straight into the
+        # box. With text in it or a result (kept from a visit, or a call or job handed over by a
+        # failed step) the person comes to read the results or press ctrl+r, f or a step digit:
+        # focus rests on the content, so those keys act instead of being typed into the box.
+        handed = self._pending is not None or self.diagnosis is not None
+        if handed or self.query_one("#error-text", TextArea).text.strip():
+            return CONTENT
+        return "#error-text"
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def on_mount(self) -> None:

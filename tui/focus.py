@@ -80,8 +80,8 @@ def content(screen: Screen[Any], avoid: Collection[Widget] = ()) -> Widget | Non
 
 
 def home_of(screen: Screen[Any], avoid: Collection[Widget] = ()) -> Widget | None:
-    """Where a screen's focus starts: its FOCUS_HOME, main list, first field, or content."""
-    selector = getattr(screen, "FOCUS_HOME", "")
+    """Where a screen's focus starts: its focus_home(), main list, first field, or content."""
+    selector = screen.focus_home() if isinstance(screen, FocusScreen) else ""
     if selector:
         for widget in screen.query(selector):
             if _usable(widget, avoid):
@@ -114,6 +114,11 @@ class FocusScreen(Screen[ResultType]):
     """Where focus was put when it was lost; a dialog closing over it sends focus home instead."""
     _return_to: Widget | None = None
     """The field that had focus when it was parked: a dialog closing over the parked focus returns there."""
+
+    def focus_home(self) -> str:
+        """The selector of this screen's home (FOCUS_HOME); a screen whose home depends on what it
+        shows overrides it."""
+        return self.FOCUS_HOME
 
     def go_home(self) -> None:
         if self.is_attached and (target := home_of(self)) is not None:

@@ -20,6 +20,7 @@ from tests.tune.test_sandbox_tuning import tuning_config
 from tests.tune.test_sandbox_tuning import wait_done as tuning_done
 from tests.ui_text import shown
 from tui.cli import main
+from tui.focus import is_text_field
 
 
 @pytest.fixture(autouse=True)
@@ -308,6 +309,8 @@ async def test_d_on_a_failed_jobs_panel_opens_the_doctor_with_the_job_diagnosed(
         assert causes[0] == "identity-wrong-resource" and "vpc-no-s3-route" in causes
         verdict = shown(doctor.query_one("#doctor-verdict"))
         assert "vpc-no-s3-route" in verdict and "identity-wrong-resource" in verdict
+        # Handed a job, the doctor opens on its results, not in the (empty) paste box.
+        assert doctor.focused is not None and not is_text_field(doctor.focused), doctor.focused
 
 
 async def test_d_on_a_job_that_did_not_fail_stays_on_the_panel(

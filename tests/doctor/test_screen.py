@@ -15,6 +15,7 @@ from services.session import SessionFactory
 from tests.doctor.harness import fresh_world
 from tests.support import eventually, wait_connected
 from tests.ui_text import shown
+from tui.focus import is_text_field
 from tui.steps import StepState
 
 SIZE = (120, 40)
@@ -119,6 +120,27 @@ async def test_call_handed_over_from_another_screen(make_app: Any, world: Any) -
         assert app.take_pending_doctor() is None  # consumed on mount
         assert screen.query_one("#principal", Input).value == world.role_arn
         assert screen.diagnosis.first_blocking.cause == "identity-wrong-resource"
+        # Handed a call, the doctor opens on its content (not the filled box): ctrl+r, f act at once.
+        assert screen.focused is not None and not is_text_field(screen.focused)
+
+
+async def test_pasted_text_and_results_survive_leaving_the_step(make_app: Any) -> None:
+    app = make_app(start_step="doctor")
+    async with app.run_test(size=SIZE) as pilot:
+        first = await paste_and_diagnose(pilot)
+        verdict = shown(first.query_one("#doctor-verdict"))
+        assert "DENIED" in verdict
+        await pilot.press("escape")  # out of the error box, so the digit switches steps
+        await pilot.press("3")
+        await eventually(pilot, lambda: app.current_step == "bucket")
+        await pilot.press("6")
+        await eventually(pilot, lambda: isinstance(app.screen, DoctorStep) and app.screen is not first)
+        await pilot.pause()
+        again = app.screen
+        assert again.query_one("#error-text", TextArea).text == SEED_ERROR
+        assert again.query_one("#key", Input).value == "ground-truth-demo/images/a.jpg"
+        assert again.query_one("#doctor-results").display
+        assert shown(again.query_one("#doctor-verdict")) == verdict
 
 
 async def test_bad_input_is_said_before_any_call(make_app: Any) -> None:

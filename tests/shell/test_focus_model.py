@@ -12,6 +12,7 @@ from textual.widgets import Input, TextArea
 
 from screens.confirm_plan import ConfirmPlanScreen
 from screens.error import ErrorScreen
+from services.buckets.ownership import BucketStatus
 from services.plan import Action, Plan
 from tests.support import eventually, wait_connected
 from tui.app import SagewizApp
@@ -98,7 +99,9 @@ async def test_doctor_box_lets_go_on_esc_and_keeps_its_text(make_app: Callable[.
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot)
         box = app.screen.query_one("#error-text", TextArea)
-        await eventually(pilot, lambda: app.screen.focused is box, what="the error box focused on entry")
+        await eventually(
+            pilot, lambda: app.screen.focused is box, what="the empty error box focused to paste"
+        )
         await _type(pilot, "denied 2nbq")
         assert box.text == "denied 2nbq"
         await pilot.press("escape")
@@ -110,8 +113,15 @@ async def test_doctor_box_lets_go_on_esc_and_keeps_its_text(make_app: Callable[.
         await eventually(pilot, lambda: app.current_step == "bucket")
         await pilot.press("6")
         await eventually(pilot, lambda: app.current_step == "doctor" and app.screen.is_attached)
-        await pilot.pause()
-        assert app.screen.query_one("#error-text", TextArea).text == "denied 2nbq"
+        await pilot.pause(0.3)
+        doctor = app.screen
+        assert doctor.query_one("#error-text", TextArea).text == "denied 2nbq"
+        # Back with text in the box: focus rests outside it, so a step digit switches steps.
+        assert doctor.focused is not None and not is_text_field(doctor.focused), doctor.focused
+        await pilot.press("3")
+        await eventually(
+            pilot, lambda: app.current_step == "bucket", what="3 switching steps from the doctor"
+        )
 
 
 def _plan(steps: int) -> Plan:
@@ -172,3 +182,80 @@ async def test_a_typed_confirmation_says_mismatch_and_applies_on_enter(
         await pilot.press("enter")
         await pilot.pause()
         assert answers == [True]
+
+
+@pytest.mark.parametrize("typed", ["", "delet"])
+async def test_a_typed_confirmation_stays_open_on_a_slip_by_enter_or_apply_and_esc_cancels(
+    make_app: Callable[..., SagewizApp], typed: str
+) -> None:
+    app = make_app(auto_connect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        answers: list[bool | None] = []
+        app.push_screen(ConfirmPlanScreen(_plan(2), where="", typed="delete"), answers.append)
+        await pilot.pause()
+        dialog = app.screen
+        field = dialog.query_one("#confirm-typed", Input)
+        assert dialog.focused is field
+        await _type(pilot, typed)
+        for submit in ("enter", "apply"):
+            if submit == "apply":
+                await pilot.click("#apply")
+            else:
+                await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is dialog, f"{submit} with {typed!r} closed the dialog"
+            assert "does not match" in str(dialog.query_one("#confirm-mismatch").render())
+            assert dialog.focused is field and field.value == typed
+        assert answers == []
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not dialog
+        assert answers == [False]
+
+
+async def test_focus_comes_back_to_the_bucket_name_after_esc_on_the_create_plan(
+    make_app: Callable[..., SagewizApp],
+) -> None:
+    app = make_app("bucket")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot)
+        screen = app.screen
+        name = screen.query_one("#bucket-name", Input)
+        await eventually(pilot, lambda: getattr(screen, "check", None) is not None, what="the first check")
+        await app.workers.wait_for_complete()
+        screen.set_focus(name, from_app_focus=True)
+        name.value = ""
+        await _type(pilot, "sagewiz-focus-f18")
+        await pilot.press("enter")
+        await eventually(
+            pilot,
+            lambda: getattr(screen.check, "name", "") == "sagewiz-focus-f18",
+            what="the typed name checked",
+        )
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.check.status is BucketStatus.MISSING
+        await pilot.press("k")
+        await eventually(pilot, lambda: isinstance(app.screen, ConfirmPlanScreen), what="the create plan")
+        await pilot.press("escape")
+        await eventually(pilot, lambda: app.screen is screen and screen.focused is name, what="focus back")
+        await _type(pilot, "3b")
+        assert app.screen is screen and app.current_step == "bucket"
+        assert name.value == "sagewiz-focus-f183b"
+
+
+async def test_a_long_typed_plan_scrolls_while_its_field_has_focus(
+    make_app: Callable[..., SagewizApp],
+) -> None:
+    app = make_app(auto_connect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ConfirmPlanScreen(_plan(30), where="", typed="delete"))
+        await pilot.pause()
+        dialog = app.screen
+        field = dialog.query_one("#confirm-typed", Input)
+        body = dialog.query_one("#plan-body", VerticalScroll)
+        assert dialog.focused is field and body.max_scroll_y > 0
+        await pilot.press("pagedown", "down")
+        assert body.scroll_y > 0 and dialog.focused is field
+        for widget in (field, dialog.query_one("#apply"), dialog.query_one("#cancel")):
+            assert widget.region.height > 0 and widget.region.bottom <= SIZE[1], widget
