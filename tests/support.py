@@ -79,3 +79,21 @@ def steady_cursors(app: Any) -> None:
     next run's."""
     for field in app.screen.query("Input, TextArea"):
         field.cursor_blink = False  # type: ignore[attr-defined]
+
+
+async def settled(pilot: Any) -> None:
+    """Wait until a screen has settled for a picture: its one-off reads done (pollers and the
+    running-cost worker run on) and focus no longer moving (a read's message may move it)."""
+    app = pilot.app
+    await eventually(
+        pilot,
+        lambda: not [w for w in app.workers if w.is_running and "poll" not in w.group and w.group != "cost"],
+        what="the screen's reads to finish",
+    )
+    last, same = app.focused, 0
+    for _ in range(50):
+        await pilot.pause()
+        same = same + 1 if app.focused is last else 0
+        last = app.focused
+        if same >= 3:
+            break

@@ -11,7 +11,7 @@ from screens.notebook import NotebookStep
 from services import notebooks as nb
 from services.sandbox.extensions import notebook as nb_ext
 from tests.notebook.conftest import make_user
-from tests.support import eventually, eventually_blocking, steady_cursors
+from tests.support import eventually, eventually_blocking, settled, steady_cursors
 from tests.ui_text import shown
 
 # An injected ThrottlingException has no error shape in SageMaker's model; moto warns, AWS sends it.
@@ -352,6 +352,7 @@ def test_snapshot_form_errors(snap_compare, make_app, world, journal, frozen_clo
         app.screen.query_one("#nb-volume").value = "2"
         app.screen.query_one("#nb-platform").value = "notebook-al2-v1"
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settled(pilot)
+        steady_cursors(app)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=settle)

@@ -54,5 +54,5 @@ def test_cli_names_the_doctor_command_for_a_refused_call(
     # the refused call's error is kept in a file only the user can read, named in the command to run
     kept = Path(err.split("sagewiz doctor --error-file ", 1)[1].split("`", 1)[0])
     assert kept.is_file() and kept.stat().st_mode & 0o777 == 0o600
-    assert "(AccessDenied) when calling the DescribeTrainingJob operation" in kept.read_text()
+    assert "(AccessDeniedException) when calling the DescribeTrainingJob operation" in kept.read_text()
     assert "(d)" not in err

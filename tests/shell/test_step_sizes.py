@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import eventually, steady_cursors, wait_connected
+from tests.support import settled, steady_cursors, wait_connected
 from tui.app import SagewizApp
 from tui.steps import STEP_IDS
 
@@ -17,20 +17,7 @@ async def _opened(pilot: Any) -> None:
     await wait_connected(pilot)
     app = pilot.app
     # Each step reads AWS once on entry; the picture is taken when that has settled.
-    await eventually(
-        pilot,
-        lambda: not [w for w in app.workers if w.is_running and "poll" not in w.group and w.group != "cost"],
-        what="the step's first reads to finish",
-    )
-    # A step may move focus when its reads arrive (the message after the worker): the picture is
-    # taken once focus has stayed put for a few rounds of the message loop.
-    last, same = app.focused, 0
-    for _ in range(50):
-        await pilot.pause()
-        same = same + 1 if app.focused is last else 0
-        last = app.focused
-        if same >= 3:
-            break
+    await settled(pilot)
     steady_cursors(app)  # the focused field's cursor is in every picture, not every other one
     await pilot.pause()
 
