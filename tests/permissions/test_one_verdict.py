@@ -65,7 +65,7 @@ def _permissions(factory: Any, world: Any) -> tuple[bool, int, list[findings.Fin
     return v.allowed, sum(f.blocking for f in found), found
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(identity=st.sampled_from(GRANTS), bucket=st.sampled_from(GRANTS), deny=st.sampled_from(DENIES))
 def test_doctor_and_permissions_agree_on_the_same_request(factory, world, identity, bucket, deny):
     _set_up(factory, world, identity, bucket, deny)
