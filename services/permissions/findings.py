@@ -142,16 +142,16 @@ def request_verdicts(state: PermissionsState) -> dict[tuple[str, str], RequestVe
 
 def _one_cause(state: PermissionsState, found: list[Finding]) -> list[Finding]:
     """A missing grant is one cause whichever policy could fix it (the doctor's rule, from the
-    same verdict): the identity-side finding blocks and the bucket-side ones are its alternatives;
-    with no request refused for want of an Allow, none of them blocks."""
+    same verdict): the finding whose fix is recommended (in the doctor's order) blocks, and the
+    others are warnings that name it; with no request refused for want of an Allow, none blocks."""
     verdicts = request_verdicts(state)
     grants = [f for f in found if f.severity == ERROR and f.id in _GRANT_IDS]
     if verdicts is None or not grants:
         return found
     refused = [f"{a} on {r}" for (a, r), v in verdicts.items() if v.refusal is Refusal.MISSING_ALLOW]
     if not refused:
-        note = (" It blocks nothing now: every request SageMaker needs on the bucket is allowed by the other "
-                "grant." + _EITHER)  # fmt: skip
+        note = (" It blocks nothing now: no request SageMaker needs on the bucket lacks an Allow (the other "
+                "grant gives it)." + _EITHER)  # fmt: skip
         return [
             replace(f, severity=WARNING, explanation=f.explanation + note) if f in grants else f
             for f in found
