@@ -59,6 +59,14 @@ def render_diagnosis(d: Any) -> Group:
                         )
             for w in f.fix.warnings:
                 parts.append(Text(f"     warning: {w}", style="yellow"))
+        if f.alternatives:
+            parts.append(Text(f"     {f.either_text}", style="green"))
+        for a in f.alternatives:
+            parts.append(Text.assemble("     alternative: ", (a.cause, "bold cyan"), "  ", a.summary))
+            for e in a.evidence:
+                parts.append(Text(f"       evidence: {e}", style="dim"))
+            if a.fix:
+                parts.append(Text(f"       fix: {a.fix.description}", style="yellow"))
     if d.needs:
         parts.append(Text("What is missing:", style="bold"))
         parts += [Text(f"  - {n.render(Face.TUI)}") for n in d.needs]

@@ -322,7 +322,8 @@ class PermissionsStep(StepScreen):
         pending = sum(p.change is not None for p in self.proposals)
         text = Text()
         if errors:
-            text.append(f"{errors} problem(s) block the role", style="bold red")
+            said = "1 problem blocks" if errors == 1 else f"{errors} problems block"
+            text.append(f"{said} the role", style="bold red")
         else:
             text.append("Nothing blocks the role", style="bold green")
         text.append(f" · {warnings} warning(s) · {pending} fix(es) proposed")

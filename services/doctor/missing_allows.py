@@ -6,6 +6,7 @@ the user meant comes first: an identity statement that nearly matches, else a bu
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from services.doctor import fixes as fx
 from services.doctor.case import Case, near_miss_text, stmt_text
@@ -13,6 +14,7 @@ from services.doctor.choose_fix import identity_fix, refused_resource
 from services.doctor.model import Finding, Fix
 from services.policy.arns import parse_principal
 from services.policy.evaluate import IDENTITY, RESOURCE, PolicyResult, StatementTrace
+from services.policy.verdict import IDENTITY_RECOMMENDED, judge
 
 _RAW_ID = re.compile(r"^(AROA|AIDA)[A-Z0-9]+$")
 _IDENTITY_CAUSES = ("identity-no-allow", "identity-wrong-resource", "default-bucket-name")
@@ -44,7 +46,53 @@ def missing_allow_findings(case: Case) -> list[Finding]:
                 rank=1,
             )
         )
+    if judge(case.d, bucket_side=bool(case.bucket)).either:
+        if not any(f.cause.startswith("bucket") for f in out):
+            out.append(_bucket_no_allow(case))
+        out = _one_cause(out)
     return out
+
+
+def _bucket_no_allow(case: Case) -> Finding:
+    """The other way to grant a same-account request: a bucket policy statement naming the role."""
+    ctx = case.ctx
+    fix: Fix | None = None
+    if _can_change_bucket_policy(case) and case.ev.bucket and case.role_arn:
+        text = case.ev.bucket_policy.text if case.ev.bucket_policy else None
+        why = "Grant exactly the refused request in the bucket policy:"
+        try:
+            fix = fx.bucket_grant_fix(
+                case.ev.bucket,
+                case.role_arn,
+                text,
+                ctx.action,
+                refused_resource(case),
+                why,
+                case.scope.identity,
+            )
+        except Exception as exc:
+            fix = fx.admin_fix(f"{why} (could not prepare it: {exc}).")
+    summary = f"No bucket policy statement grants {case.who} {ctx.action} on {ctx.resource}."
+    return Finding("bucket-policy-no-allow", True, summary, (case.d.reason,), fix, rank=30)
+
+
+def _one_cause(found: list[Finding]) -> list[Finding]:
+    """In one account either grant is enough: the identity and bucket-policy findings are one
+    cause, the first-ranked kept as blocking and the others as its alternatives."""
+    grants = [
+        f for f in found if f.blocking and (f.cause in _IDENTITY_CAUSES or f.cause.startswith("bucket"))
+    ]
+    if len(grants) < 2:
+        return found
+    first = min(grants, key=lambda f: f.rank)
+    why = (
+        IDENTITY_RECOMMENDED
+        if first.cause in _IDENTITY_CAUSES
+        else "a bucket policy statement already means to grant it, so fixing it is the smaller change"
+    )
+    rest = tuple(f for f in grants if f is not first)
+    merged = replace(first, alternatives=rest, recommended=why)
+    return [merged if f is first else f for f in found if f not in rest]
 
 
 def _identity_near_miss(case: Case, near: list[tuple[str, StatementTrace]]) -> Finding:

@@ -35,6 +35,7 @@ CAUSES: dict[str, str] = {
     "identity-no-allow": "no identity policy of the principal allows the action on the resource",
     "bucket-policy-wrong-resource": "a bucket policy statement means to allow it but its Resource does not match",
     "bucket-policy-principal-mismatch": "the bucket policy names a different principal form",
+    "bucket-policy-no-allow": "no bucket policy statement grants it (in one account, an alternative to an identity grant)",
     "kms-key-access": "the SSE-KMS key does not let the principal use it",
     "object-ownership": "the object is owned by another account and ACLs are in play",
     "requester-pays": "the bucket is Requester Pays and the request did not say so",
@@ -172,15 +173,30 @@ class Finding:
     evidence: tuple[str, ...] = ()
     fix: Fix | None = None
     rank: int = 50  # among blocking findings: lower first (the fix to try first)
+    # Other findings whose fix would each be enough instead of this one (a same-account missing
+    # Allow: the identity or the bucket policy), and why this one is recommended over them.
+    alternatives: tuple[Finding, ...] = ()
+    recommended: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "cause": self.cause,
             "blocking": self.blocking,
             "summary": self.summary,
             "evidence": list(self.evidence),
             "fix": self.fix.to_json() if self.fix else None,
         }
+        if self.alternatives:
+            out["alternatives"] = [a.to_json() for a in self.alternatives]
+            out["recommended"] = self.recommended
+        return out
+
+    @property
+    def either_text(self) -> str:
+        """The sentence that says the alternatives are alternatives ('' without any)."""
+        if not self.alternatives:
+            return ""
+        return f"Either fix is enough; this one is recommended because {self.recommended}."
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,13 @@ def _finding_text(n: int, f: Finding) -> list[str]:
         if n > 1 and f.fix.changes and any(c.get("call") != "none" for c in f.fix.changes):
             out.append("       (the full change is in --json)")
         out += [f"       warning: {w}" for w in f.fix.warnings]
+    if f.alternatives:
+        out.append(f"       {f.either_text}")
+    for a in f.alternatives:
+        out.append(f"       alternative: {a.cause}: {a.summary}")
+        out += [f"         evidence: {e}" for e in a.evidence]
+        if a.fix:
+            out.append(f"         fix: {a.fix.description}")
     return out
 
 
@@ -163,6 +170,9 @@ def admin_report(d: Diagnosis, *, caller: str | None = None, when: str | None = 
         for f in blocking:
             md.append(f"- **{f.cause}**: {f.summary}")
             md += [f"  - {e}" for e in f.evidence]
+            if f.alternatives:
+                md.append(f"  - {f.either_text}")
+            md += [f"  - alternative, **{a.cause}**: {a.summary}" for a in f.alternatives]
         md.append("")
         first = blocking[0]
         if first.fix:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from services.errors import ValidationError
@@ -27,6 +27,16 @@ from services.permissions.fixes.role_policy import is_over_broad, narrow_grant_c
 from services.permissions.fixes.shapes import bucket_arn, objects_arn, wrong_resource_shape
 from services.permissions.matcher import Caller, Context, as_list, matching, role_context, statements
 from services.permissions.state import PermissionsState, PolicyDoc
+from services.policy import (
+    NamedPolicy,
+    PolicyError,
+    PolicySet,
+    RequestContext,
+    evaluate_request,
+    parse_policy,
+)
+from services.policy.evaluate import BOUNDARY, IDENTITY, RESOURCE
+from services.policy.verdict import IDENTITY_RECOMMENDED, Refusal, RequestVerdict, judge
 from services.roles.abilities import Ability, AbilityCheck, check_abilities
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -83,8 +93,102 @@ def check(state: PermissionsState) -> list[Finding]:
     out += _kms(state)
     out += _bpa(state)
     out += _ownership(state)
+    out = _one_cause(state, out)
     out.sort(key=lambda f: _ORDER[f.severity])
     return out
+
+
+# Findings that say a grant misses the role: each is one way to the same missing Allow.
+_IDENTITY_GRANTS = ("identity-wrong-resource", "identity-no-allow")
+_BUCKET_GRANTS = ("bucket-policy-wrong-resource", "bucket-policy-principal-mismatch")
+_GRANT_IDS = ("object-actions-on-bucket-arn", "list-bucket-on-objects", "role-lacks-access",
+              "principal-missing-path", "principal-unique-id")  # fmt: skip
+_EITHER = (
+    " In one account either grant is enough: the role's policy, or a bucket policy statement naming the role."
+)
+
+
+def request_verdicts(state: PermissionsState) -> dict[tuple[str, str], RequestVerdict] | None:
+    """For each needed (action, resource), the shared verdict (services.policy.verdict) on the
+    role's request, evaluated from the policies read; None when they cannot all be read."""
+    if state.role_exists is False or state.bucket_exists is False or not state.role_policies_complete:
+        return None
+    try:
+        identity = tuple(
+            NamedPolicy(p.label, parse_policy(p.document), IDENTITY)
+            for p in state.identity_docs()
+            if p.source != "boundary"
+        )
+        bucket_doc = state.bucket_policy.document if state.bucket_policy else None
+        resource = NamedPolicy("bucket policy", parse_policy(bucket_doc), RESOURCE) if bucket_doc else None
+        boundary_doc = state.boundary.document if state.boundary and state.has_boundary else None
+        boundary = (
+            NamedPolicy(state.boundary.label, parse_policy(boundary_doc), BOUNDARY)
+            if state.boundary and boundary_doc
+            else None
+        )
+    except PolicyError:
+        return None  # a malformed-policy finding says so
+    pset = PolicySet(identity=identity, resource=resource, boundary=boundary)
+    out = {}
+    for action, res in _pairs(state):
+        ctx = RequestContext.build(
+            action, res, state.session_arn, role_arn=state.role_arn, resource_account=state.account,
+            region=state.region, secure_transport=True,
+        )  # fmt: skip
+        out[(action, res)] = judge(evaluate_request(ctx, pset))
+    return out
+
+
+def _one_cause(state: PermissionsState, found: list[Finding]) -> list[Finding]:
+    """A missing grant is one cause whichever policy could fix it (the doctor's rule, from the
+    same verdict): the finding whose fix is recommended (in the doctor's order) blocks, and the
+    others are warnings that name it; with no request refused for want of an Allow, none blocks."""
+    verdicts = request_verdicts(state)
+    grants = [f for f in found if f.severity == ERROR and f.id in _GRANT_IDS]
+    if verdicts is None or not grants:
+        return found
+    refused = [f"{a} on {r}" for (a, r), v in verdicts.items() if v.refusal is Refusal.MISSING_ALLOW]
+    if not refused:
+        note = (" It blocks nothing now: no request SageMaker needs on the bucket lacks an Allow (the other "
+                "grant gives it)." + _EITHER)  # fmt: skip
+        return [
+            replace(f, severity=WARNING, explanation=f.explanation + note) if f in grants else f
+            for f in found
+        ]
+    first = min(grants, key=_rank)
+    identity_first = first.cause in _IDENTITY_GRANTS
+    why = (
+        IDENTITY_RECOMMENDED
+        if identity_first
+        else "a bucket policy statement already means to grant it, so fixing it is the smaller change"
+    )
+    others = [f for f in grants if (f.cause in _IDENTITY_GRANTS) != identity_first]
+    either = all(v.either for v in verdicts.values() if v.refusal is Refusal.MISSING_ALLOW)
+    lead = first.explanation
+    if either:
+        alternative = (
+            "; ".join(f"{f.title} ({f.where})" for f in others)
+            if others
+            else "a bucket policy statement granting the role these requests"
+        )
+        lead += f"{_EITHER} Either fix is enough; this one is recommended because {why}. The alternative: {alternative}."
+    part = f" It is part of one blocking cause, '{first.title}' (refused: {'; '.join(refused)})."
+    alt = part + (f"{_EITHER} Either fix is enough." if either else "")
+    return [
+        replace(f, explanation=lead) if f is first
+        else replace(f, severity=WARNING, explanation=f.explanation + alt) if f in grants
+        else f
+        for f in found
+    ]  # fmt: skip
+
+
+def _rank(f: Finding) -> int:
+    """The doctor's order for the fix to recommend: the grant the user meant (an identity
+    statement that nearly matches, else a bucket-policy one), then a new identity grant."""
+    if f.cause == "identity-wrong-resource":
+        return 0
+    return 1 if f.cause in _BUCKET_GRANTS else 2
 
 
 def _unreadable(state: PermissionsState) -> list[Finding]:

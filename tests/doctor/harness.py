@@ -192,7 +192,7 @@ class Scenario:
     )
     probe_before: bool = False  # the emulator enforces the denial: a live request as the role fails
     probe_after: bool = False  # the emulator enforces the allow: a live request as the role succeeds
-    causes: tuple[str, ...] = ()  # other blocking causes that must be found too
+    causes: tuple[str, ...] = ()  # other blocking causes (or alternatives) that must be found too
     never_blocking: tuple[str, ...] = ("block-public-access",)
     max_fixes: int = 3
     notes: str = ""
@@ -219,10 +219,10 @@ def _run(sc: Scenario, world: SandboxWorld, journal: Any) -> list[Diagnosis]:
         f"{sc.id}: first blocking cause {d.first_blocking.cause if d.first_blocking else None}, expected {sc.first}; "
         f"findings: {[(f.cause, f.blocking) for f in d.findings]}"
     )
+    # In one account a missing grant is one cause: the other side's grant is its alternative.
+    named = {f.cause for f in d.blocking} | {a.cause for f in d.blocking for a in f.alternatives}
     for cause in sc.causes:
-        assert any(f.cause == cause and f.blocking for f in d.findings), (
-            f"{sc.id}: {cause} not among blocking findings"
-        )
+        assert cause in named, f"{sc.id}: {cause} not among blocking findings or their alternatives"
     for cause in sc.never_blocking:
         if cause != sc.first and cause not in sc.causes:
             assert not any(f.cause == cause and f.blocking for f in d.findings), (

@@ -33,7 +33,11 @@ def test_doctor_json_contract_on_the_seed(sandbox: Sandbox, capsys: pytest.Captu
     assert blocking == sorted(blocking, reverse=True), "blocking findings first"
     first = out["findings"][0]
     assert first["cause"] == "identity-wrong-resource" and first["fix"]["changes"]
-    assert set(first) == {"cause", "blocking", "summary", "evidence", "fix"}
+    # In one account either grant is enough: the bucket policy's is an alternative, not a second cause.
+    assert set(first) == {"cause", "blocking", "summary", "evidence", "fix", "alternatives", "recommended"}
+    assert [a["cause"] for a in first["alternatives"]] == ["bucket-policy-wrong-resource"]
+    assert "does not widen the bucket policy" in first["recommended"]
+    assert sum(f["blocking"] for f in out["findings"]) == 1
     assert set(first["fix"]) == {"description", "changes"}
     bpa = [f for f in out["findings"] if f["cause"] == "block-public-access"]
     assert bpa and not bpa[0]["blocking"] and bpa[0]["fix"] is None

@@ -780,6 +780,7 @@ def test_every_cause_id_is_covered() -> None:
     )
     covered |= {"role-trust", "role-missing", "input-missing"}  # test_real_texts.py's corpus covers these
     covered |= {"vpc-no-s3-route"}  # test_job.py covers it, on jobs in a VPC
+    covered |= {"bucket-policy-no-allow"}  # an alternative only: tests/permissions/test_one_verdict.py
     assert covered >= set(CAUSES), set(CAUSES) - covered
     assert len(SCENARIOS) >= 30
 
