@@ -43,7 +43,7 @@ def check_job_name(name: str) -> None:
     )
 
 
-def _describe(sm: Any, kind: JobKind, name: str) -> dict[str, Any] | None:
+def describe(sm: Any, kind: JobKind, name: str) -> dict[str, Any] | None:
     """The job's description, or None when there is no job of that kind by that name."""
     if not name_rule(_SHAPES[kind]).matches(name):
         return None  # a tuning job name is at most 32 characters: a longer one is no tuning job
@@ -74,7 +74,7 @@ def kind_of(sm: Any, name: str, region: str, prefer: JobKind | None = None) -> t
         order.remove(prefer)
         order.insert(0, prefer)
     for kind in order:
-        found = _describe(sm, kind, name)
+        found = describe(sm, kind, name)
         if found is not None:
             return kind, found
     raise NotFoundError(

@@ -153,28 +153,18 @@ def check_name(subject: Subject | None, name: str) -> None:
     check_job_name(name)
 
 
-_DESCRIBE = {
-    Subject.TRAINING: ("describe_training_job", "TrainingJobName", "DescribeTrainingJob"),
-    Subject.TUNING: ("describe_hyper_parameter_tuning_job", "HyperParameterTuningJobName", "DescribeHyperParameterTuningJob"),
-    Subject.LABELING: ("describe_labeling_job", "LabelingJobName", "DescribeLabelingJob"),
-    Subject.NOTEBOOK: ("describe_notebook_instance", "NotebookInstanceName", "DescribeNotebookInstance"),
-}  # fmt: skip
-
-
 def _describe(sm: Any, subject: Subject, name: str) -> dict[str, Any] | None:
-    from services.sagemaker_model import NameShape, name_rule
+    """The job's (or notebook's) description, or None when there is none of that kind by that name."""
+    from services.job_kinds import JobKind, describe
 
-    shape = {Subject.TRAINING: NameShape.TRAINING_JOB, Subject.TUNING: NameShape.TUNING_JOB,
-             Subject.LABELING: NameShape.LABELING_JOB}.get(subject)  # fmt: skip
-    if shape is not None and not name_rule(shape).matches(name):
-        return None  # e.g. a tuning job name is at most 32 characters: no call for a longer one
-    method, param, operation = _DESCRIBE[subject]
+    if subject is not Subject.NOTEBOOK:
+        return describe(sm, JobKind(subject.value), name)  # the same lookup as `sagewiz status`
     try:
-        return dict(getattr(sm, method)(**{param: name}))
+        return dict(sm.describe_notebook_instance(NotebookInstanceName=name))
     except Exception as exc:
         if is_gone(exc):
             return None
-        raise translate(exc, operation) from exc
+        raise translate(exc, "DescribeNotebookInstance") from exc
 
 
 def find(factory: Any, name: str, region: str, notebook: bool = False) -> JobFacts:
